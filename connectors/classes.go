@@ -1,0 +1,76 @@
+package connectors
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/sluice-cdc/sluice/connectors/conf"
+)
+
+// Kind says whether a class captures changes (source) or consumes them (sink).
+type Kind string
+
+// The connector kinds, as Kafka Connect's /connector-plugins reports them.
+const (
+	KindSource Kind = "source"
+	KindSink   Kind = "sink"
+)
+
+// Class is a connector class: its names, its configuration keys and how to
+// build an instance.
+type Class struct {
+	// Name is the short name ("postgres"); Aliases are the Java class names
+	// existing connector JSON uses.
+	Name    string
+	Aliases []string
+	Kind    Kind
+	Spec    *conf.Spec
+	// NewSource builds a source from a parsed configuration (KindSource only).
+	NewSource func(cfg *conf.Config, env Env) (Source, error)
+}
+
+var (
+	classesMu sync.RWMutex
+	classes   = map[string]*Class{}
+)
+
+// Register makes a class known under its name and aliases. It is called from
+// package init functions; registering a name twice panics, since that is a
+// programming error.
+func Register(c Class) {
+	classesMu.Lock()
+	defer classesMu.Unlock()
+	for _, n := range append([]string{c.Name}, c.Aliases...) {
+		key := strings.ToLower(n)
+		if _, dup := classes[key]; dup {
+			panic(fmt.Sprintf("connectors: class name %q registered twice", n))
+		}
+		classes[key] = &c
+	}
+}
+
+// Lookup finds a class by its short name or any alias, case-insensitively.
+func Lookup(name string) (*Class, bool) {
+	classesMu.RLock()
+	defer classesMu.RUnlock()
+	c, ok := classes[strings.ToLower(strings.TrimSpace(name))]
+	return c, ok
+}
+
+// Classes lists every registered class once, sorted by name.
+func Classes() []*Class {
+	classesMu.RLock()
+	defer classesMu.RUnlock()
+	seen := map[*Class]bool{}
+	var out []*Class
+	for _, c := range classes {
+		if !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}

@@ -1,0 +1,61 @@
+// Package connectors defines what a source and a sink connector are, and the
+// registry of connector classes by name. Sources capture changes from a
+// database and hand them on in acknowledged batches; sinks consume them from
+// Kafka. The daemon looks classes up here by name and never switches on
+// connector types.
+package connectors
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/sluice-cdc/sluice/schema/event"
+)
+
+// Batch is a run of events in commit order, with the function that
+// acknowledges them. The pipeline calls Ack once every event of the batch
+// and of every earlier batch is durable downstream (Kafka acks=all), in
+// batch order, from one goroutine; a source then treats the batch's last
+// position as safe to confirm to its database. A batch that is never
+// acknowledged is replayed after a restart.
+type Batch struct {
+	Events []*event.Event
+	// Ack confirms the batch; nil when nothing needs confirming.
+	Ack func()
+}
+
+// Emitter receives a source's batches. Emit blocks while the pipeline is
+// full (that is the source's back-pressure) and returns an error once the
+// pipeline has failed or ctx ends; the source must then stop.
+type Emitter interface {
+	Emit(ctx context.Context, b Batch) error
+}
+
+// Source captures committed changes from one database.
+type Source interface {
+	// Run captures changes and emits them until ctx ends (then it returns
+	// ctx's error) or it fails. Errors wrapping ErrPermanent must not be
+	// retried. Run is called from one goroutine at a time.
+	Run(ctx context.Context, out Emitter) error
+}
+
+// Env is what the daemon gives every connector instance.
+type Env struct {
+	// Name is the connector's name.
+	Name string
+	// Version is sluice's version, written in each event's source block.
+	Version string
+	Logger  *slog.Logger
+	// Offsets persists the connector's own progress markers.
+	Offsets OffsetStore
+	// StateDir is a directory private to this connector instance, for
+	// spill files and the like; it survives restarts.
+	StateDir string
+}
+
+// OffsetStore keeps a connector's offsets (Kafka Connect's source offsets):
+// small JSON documents by partition key. Save is durable when it returns.
+type OffsetStore interface {
+	Load(ctx context.Context, key string) ([]byte, error)
+	Save(ctx context.Context, key string, value []byte) error
+}
