@@ -1,0 +1,153 @@
+package postgres
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/jackc/pglogrepl"
+
+	"github.com/sluice-cdc/sluice/schema/event"
+)
+
+// events turns one row or truncate message of a transaction into events.
+// A primary-key change becomes a delete of the old key and a create of the
+// new one, as Debezium emits it.
+func (s *Source) events(msg pglogrepl.Message, rels *relations, tx *txState) ([]*event.Event, error) {
+	switch m := msg.(type) {
+	case *pglogrepl.InsertMessageV2:
+		rel, err := rels.get(m.RelationID)
+		if err != nil || rel.table == nil {
+			return nil, err
+		}
+		after, err := s.row(rel, m.Tuple, nil)
+		if err != nil {
+			return nil, err
+		}
+		return []*event.Event{s.change(tx, m.RelationID, rel, event.OpCreate, nil, after)}, nil
+	case *pglogrepl.UpdateMessageV2:
+		rel, err := rels.get(m.RelationID)
+		if err != nil || rel.table == nil {
+			return nil, err
+		}
+		var before event.Row
+		if m.OldTuple != nil {
+			if before, err = s.row(rel, m.OldTuple, nil); err != nil {
+				return nil, err
+			}
+		}
+		after, err := s.row(rel, m.NewTuple, before)
+		if err != nil {
+			return nil, err
+		}
+		if before != nil && !sameKey(rel.table, before, after) {
+			return []*event.Event{
+				s.change(tx, m.RelationID, rel, event.OpDelete, before, nil),
+				s.change(tx, m.RelationID, rel, event.OpCreate, nil, after),
+			}, nil
+		}
+		if m.OldTupleType == pglogrepl.UpdateMessageTupleTypeKey {
+			before = nil // a key-only image of an unchanged key says nothing new
+		}
+		return []*event.Event{s.change(tx, m.RelationID, rel, event.OpUpdate, before, after)}, nil
+	case *pglogrepl.DeleteMessageV2:
+		rel, err := rels.get(m.RelationID)
+		if err != nil || rel.table == nil {
+			return nil, err
+		}
+		before, err := s.row(rel, m.OldTuple, nil)
+		if err != nil {
+			return nil, err
+		}
+		return []*event.Event{s.change(tx, m.RelationID, rel, event.OpDelete, before, nil)}, nil
+	case *pglogrepl.TruncateMessageV2:
+		var out []*event.Event
+		for _, id := range m.RelationIDs {
+			rel, err := rels.get(id)
+			if err != nil {
+				return nil, err
+			}
+			if rel.table != nil {
+				out = append(out, s.change(tx, id, rel, event.OpTruncate, nil, nil))
+			}
+		}
+		return out, nil
+	}
+	return nil, nil
+}
+
+// change builds one event of transaction tx.
+func (s *Source) change(tx *txState, relID uint32, rel *relation, op event.Op, before, after event.Row) *event.Event {
+	tx.perTable[relID]++
+	e := &event.Event{
+		Op: op, Table: rel.table, Before: before, After: after,
+		Source: event.Source{
+			Version: s.env.Version, Connector: "postgresql", Name: s.cfg.TopicPrefix,
+			TsMs: tx.commitTime.UnixMilli(), Snapshot: event.SnapshotFalse,
+			DB: s.cfg.DBName, Schema: rel.table.ID.Schema, Table: rel.table.ID.Table,
+			TxID: int64(tx.xid), LSN: int64(tx.commit),
+		},
+		TsMs: time.Now().UnixMilli(),
+		Transaction: &event.Transaction{
+			ID: fmt.Sprintf("%d:%d", tx.xid, uint64(tx.commit)), TotalOrder: int64(tx.index) + 1,
+			DataCollectionOrder: tx.perTable[relID],
+		},
+		Position: event.Position{Commit: uint64(tx.commit), Index: tx.index},
+	}
+	tx.index++
+	return e
+}
+
+// row decodes a tuple into a row of rel's table. Unchanged TOASTed values,
+// which the WAL does not carry, are taken from prev (the old image of the
+// same update, when the table's replica identity is FULL) or else carry the
+// unavailable-value placeholder. Columns absent from a key-only old image
+// are null, or the zero value of their type when NOT NULL, as Debezium does.
+func (s *Source) row(rel *relation, tuple *pglogrepl.TupleData, prev event.Row) (event.Row, error) {
+	if tuple == nil {
+		return nil, nil
+	}
+	t := rel.table
+	row := make(event.Row, len(t.Columns))
+	for i, col := range tuple.Columns {
+		if i >= len(rel.columnOf) {
+			return nil, fmt.Errorf("table %s: tuple has %d columns, relation %d", t.ID, len(tuple.Columns), len(rel.columnOf))
+		}
+		c := rel.columnOf[i]
+		if c < 0 {
+			continue
+		}
+		switch col.DataType {
+		case pglogrepl.TupleDataTypeNull:
+		case pglogrepl.TupleDataTypeToast:
+			if prev != nil && prev[c] != nil {
+				row[c] = prev[c]
+			} else {
+				row[c] = s.unavailable(t.Columns[c].Schema)
+			}
+		case pglogrepl.TupleDataTypeText:
+			v, err := rel.decode[c](col.Data)
+			if err != nil {
+				return nil, fmt.Errorf("decode %s.%s (%s): %w", t.ID, t.Columns[c].Name, t.Columns[c].SourceType, err)
+			}
+			row[c] = v
+		default:
+			return nil, fmt.Errorf("decode %s.%s: unexpected tuple data kind %q", t.ID, t.Columns[c].Name, col.DataType)
+		}
+	}
+	for c, v := range row {
+		if v == nil && !t.Columns[c].Schema.Optional {
+			row[c] = zeroValue(t.Columns[c].Schema)
+		}
+	}
+	return row, nil
+}
+
+// sameKey reports whether two images of a row have the same key.
+func sameKey(t *event.Table, a, b event.Row) bool {
+	for _, k := range t.Key {
+		if fmt.Sprint(a[k]) != fmt.Sprint(b[k]) {
+			return false
+		}
+	}
+	return true
+}

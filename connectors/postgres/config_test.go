@@ -1,0 +1,105 @@
+package postgres
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/sluice-cdc/sluice/connectors/conf"
+)
+
+// seedConfig reads the Debezium Postgres connector JSON users run today.
+func seedConfig(t *testing.T) map[string]string {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/postgresql-source-connector.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Config map[string]string `json:"config"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc.Config
+}
+
+func TestSeedConfigWithoutTransformsParses(t *testing.T) {
+	raw := seedConfig(t)
+	for k := range raw {
+		if strings.HasPrefix(k, "transforms") {
+			delete(raw, k)
+		}
+	}
+	c, err := Spec.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := c.Warnings(); len(w) != 1 || w[0].Key != "database.server.name" {
+		t.Errorf("warnings = %v, want the obsolete database.server.name", w)
+	}
+	cfg, err := ParseConfig(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Slot != "debezium_slot" || cfg.Publication != "dbz_publication" || cfg.TopicPrefix != "cdc" || cfg.DBName != "orders_db" || cfg.Port != 5432 {
+		t.Errorf("cfg = %+v", cfg)
+	}
+	if !cfg.Filter.Table("public", "orders") || !cfg.Filter.Table("public", "order_items") || cfg.Filter.Table("public", "orders_archive") {
+		t.Error("table.include.list must match whole names only")
+	}
+	if cfg.SnapshotMode != "initial" || cfg.DecimalMode != "precise" || !cfg.Tombstones || cfg.Compression != "zstd" {
+		t.Errorf("defaults wrong: %+v", cfg)
+	}
+	if got := cfg.Redacted(); strings.Contains(got, "password") || got != "debezium@postgres:5432/orders_db" {
+		t.Errorf("Redacted() = %q", got)
+	}
+}
+
+func TestSeedConfigTransformsAreNotYetSupported(t *testing.T) {
+	c, err := Spec.Parse(seedConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ParseConfig(c)
+	var ps conf.Problems
+	if !errors.As(err, &ps) || len(ps) != 1 || ps[0].Key != "transforms" || !strings.Contains(ps[0].Message, "not yet supported") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestConfigErrorsNameTheKey(t *testing.T) {
+	cases := []struct {
+		name string
+		set  map[string]string
+		want string
+	}{
+		{"plugin", map[string]string{"plugin.name": "wal2json"}, `plugin.name: unsupported plugin "wal2json"`},
+		{"slot", map[string]string{"slot.name": "Bad-Slot"}, `slot.name: invalid slot name "Bad-Slot"`},
+		{"snapshot mode", map[string]string{"snapshot.mode": "sometimes"}, `snapshot.mode: invalid value "sometimes": must be one of initial, initial_only, no_data, never, when_needed, always`},
+		{"port", map[string]string{"database.port": "x"}, `database.port: invalid value "x": not an integer`},
+		{"unknown", map[string]string{"database.hostnme": "x"}, `database.hostnme: unknown configuration key`},
+		{"key columns", map[string]string{"message.key.columns": "public.t"}, `message.key.columns: invalid entry "public.t": want schema.table:column[,column]`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			raw := map[string]string{"connector.class": "postgres", "database.hostname": "h", "database.user": "u", "database.dbname": "d", "topic.prefix": "p"}
+			for k, v := range tc.set {
+				raw[k] = v
+			}
+			_, err := Spec.Parse(raw)
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Errorf("err = %v, want prefix %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestIncludeAndExcludeListsCannotCombine(t *testing.T) {
+	_, err := NewFilter(nil, nil, []string{"a.b"}, []string{"a.c"}, nil, nil)
+	if err == nil || err.Error() != "table.exclude.list: cannot be combined with table.include.list; use one of them" {
+		t.Errorf("err = %v", err)
+	}
+}

@@ -1,0 +1,76 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pglogrepl"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sluice-cdc/sluice/connectors"
+)
+
+// ErrSlotLost is returned when the replication slot can no longer serve the
+// changes the connector still needs: it was invalidated (wal_status lost)
+// or dropped after streaming had begun. Changes in between are gone from the
+// WAL; the way out is a new snapshot.
+var ErrSlotLost = errors.New("replication slot lost")
+
+// slotInfo is the state of the replication slot before streaming starts.
+type slotInfo struct {
+	exists         bool
+	confirmedFlush pglogrepl.LSN
+}
+
+// slotState reads the slot from pg_replication_slots and refuses one that
+// is unusable: another plugin, another database, invalidated, or in use.
+func (s *Source) slotState(ctx context.Context, conn *pgx.Conn) (*slotInfo, error) {
+	var (
+		plugin, database, walStatus string
+		activePID                   *int32
+		confirmed                   *string
+	)
+	err := conn.QueryRow(ctx, `SELECT plugin, database, coalesce(wal_status, ''), active_pid, confirmed_flush_lsn::text
+		FROM pg_replication_slots WHERE slot_name = $1 AND slot_type = 'logical'`, s.cfg.Slot).
+		Scan(&plugin, &database, &walStatus, &activePID, &confirmed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return &slotInfo{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read replication slot %q: %w", s.cfg.Slot, err)
+	}
+	switch {
+	case plugin != "pgoutput":
+		return nil, connectors.Permanent(fmt.Errorf("replication slot %q uses plugin %q, not pgoutput: drop it or choose another slot.name", s.cfg.Slot, plugin))
+	case database != s.cfg.DBName:
+		return nil, connectors.Permanent(fmt.Errorf("replication slot %q belongs to database %q, not %q: choose another slot.name", s.cfg.Slot, database, s.cfg.DBName))
+	case walStatus == "lost":
+		return nil, connectors.Permanent(fmt.Errorf("%w: slot %q has wal_status=lost (the WAL it needed was removed, see max_slot_wal_keep_size); "+
+			"changes since its position are gone. To recover, drop the slot (SELECT pg_drop_replication_slot('%s')), reset the connector's offsets and restart it to take a new snapshot",
+			ErrSlotLost, s.cfg.Slot, s.cfg.Slot))
+	case activePID != nil:
+		return nil, fmt.Errorf("replication slot %q is in use by server process %d (another connector, or a previous run still closing)", s.cfg.Slot, *activePID)
+	}
+	info := &slotInfo{exists: true}
+	if confirmed != nil {
+		if info.confirmedFlush, err = pglogrepl.ParseLSN(*confirmed); err != nil {
+			return nil, fmt.Errorf("parse confirmed_flush_lsn of slot %q: %w", s.cfg.Slot, err)
+		}
+	}
+	return info, nil
+}
+
+// dropSlot removes the slot (slot.drop.on.stop).
+func (s *Source) dropSlot(ctx context.Context) error {
+	conn, err := s.connect(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "SELECT pg_drop_replication_slot($1)", s.cfg.Slot); err != nil {
+		return fmt.Errorf("drop replication slot %q: %w", s.cfg.Slot, err)
+	}
+	s.logger.Info("replication slot dropped (slot.drop.on.stop)")
+	return nil
+}

@@ -1,0 +1,330 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pglogrepl"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/sluice-cdc/sluice/schema/event"
+)
+
+// statusInterval is how often the stream reports its confirmed position to
+// Postgres when the server does not ask sooner.
+const statusInterval = 10 * time.Second
+
+// chunk is a run of events handed from the replication loop to the batcher.
+// end, when non-zero, is a position every event up to which is in this or
+// an earlier chunk: the end of a committed transaction, or a server
+// position with nothing captured before it. Confirming it to the slot is
+// safe once the chunk is durable.
+type chunk struct {
+	events []*event.Event
+	end    pglogrepl.LSN
+	// snapshot, when set, is the snapshot progress to save once durable.
+	snapshot *snapshotProgress
+	// snapshotDone marks the chunk after the last snapshot row.
+	snapshotDone bool
+}
+
+// stream reads pgoutput from a replication connection and turns it into
+// chunks of events in commit order. It is driven by one goroutine (run);
+// confirm and status are safe from others.
+type stream struct {
+	src    *Source
+	conn   *pgconn.PgConn
+	out    chan<- chunk
+	logger *slog.Logger
+
+	// confirmed is the highest LSN whose changes are durable in Kafka: the
+	// slot's confirmed_flush_lsn moves to it. Never zero once running.
+	confirmed atomic.Uint64
+	// received is the highest WAL position read from the server.
+	received pglogrepl.LSN
+	// idle is true when everything received has been handed on in complete
+	// transactions, so the server's WAL end may be confirmed once acked.
+	pendingEnd pglogrepl.LSN
+
+	relations *relations            // tables described outside streamed transactions
+	streams   map[uint32]*spill     // in-progress streamed transactions by xid
+	streamRel map[uint32]*relations // relations described inside each streamed transaction
+	inStream  bool
+	streamXid uint32
+
+	// the transaction being read (not streamed)
+	tx      *txState
+	batch   []*event.Event
+	spilled int
+}
+
+// txState is what the events of one transaction share.
+type txState struct {
+	xid        uint32
+	commit     pglogrepl.LSN // the commit record's LSN
+	commitTime time.Time
+	index      uint32           // events emitted so far
+	perTable   map[uint32]int64 // data_collection_order per relation
+}
+
+const chunkSize = 1024
+
+// run reads until ctx ends or the connection fails. The replication must
+// have been started on conn.
+func (s *stream) run(ctx context.Context) error {
+	nextStatus := time.Now().Add(statusInterval)
+	for {
+		if time.Now().After(nextStatus) {
+			if err := s.sendStatus(ctx, false); err != nil {
+				return err
+			}
+			nextStatus = time.Now().Add(statusInterval)
+		}
+		rctx, cancel := context.WithDeadline(ctx, nextStatus)
+		raw, err := s.conn.ReceiveMessage(rctx)
+		cancel()
+		if err != nil {
+			if pgconn.Timeout(err) && ctx.Err() == nil {
+				continue
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("receive from slot %q: %w", s.src.cfg.Slot, err)
+		}
+		switch msg := raw.(type) {
+		case *pgproto3.ErrorResponse:
+			return fmt.Errorf("slot %q: server error: %w", s.src.cfg.Slot, pgconn.ErrorResponseToPgError(msg))
+		case *pgproto3.CopyData:
+			if err := s.handleCopyData(ctx, msg.Data); err != nil {
+				return err
+			}
+		case *pgproto3.CopyDone:
+			return fmt.Errorf("slot %q: server ended the replication stream", s.src.cfg.Slot)
+		}
+	}
+}
+
+func (s *stream) handleCopyData(ctx context.Context, data []byte) error {
+	if len(data) == 0 {
+		return nil
+	}
+	switch data[0] {
+	case pglogrepl.PrimaryKeepaliveMessageByteID:
+		ka, err := pglogrepl.ParsePrimaryKeepaliveMessage(data[1:])
+		if err != nil {
+			return fmt.Errorf("parse keepalive: %w", err)
+		}
+		if ka.ServerWALEnd > s.received {
+			s.received = ka.ServerWALEnd
+		}
+		// With no transaction open, everything before the server's WAL end
+		// has been received: once the chunks before it are durable, the slot
+		// may move there, so idle captured tables do not hold WAL back.
+		if s.tx == nil && len(s.streams) == 0 && ka.ServerWALEnd > s.pendingEnd {
+			s.pendingEnd = ka.ServerWALEnd
+			if err := s.send(ctx, chunk{end: ka.ServerWALEnd}); err != nil {
+				return err
+			}
+		}
+		if ka.ReplyRequested {
+			return s.sendStatus(ctx, false)
+		}
+		return nil
+	case pglogrepl.XLogDataByteID:
+		xld, err := pglogrepl.ParseXLogData(data[1:])
+		if err != nil {
+			return fmt.Errorf("parse WAL data: %w", err)
+		}
+		if end := xld.WALStart + pglogrepl.LSN(len(xld.WALData)); end > s.received {
+			s.received = end
+		}
+		return s.handleMessage(ctx, xld.WALData)
+	}
+	return nil
+}
+
+// handleMessage processes one pgoutput message.
+func (s *stream) handleMessage(ctx context.Context, data []byte) error {
+	if len(data) == 0 {
+		return nil
+	}
+	if s.inStream {
+		switch pglogrepl.MessageType(data[0]) {
+		case pglogrepl.MessageTypeStreamStop:
+			s.inStream = false
+			return nil
+		case pglogrepl.MessageTypeStreamStart:
+			return fmt.Errorf("slot %q: stream start inside a stream", s.src.cfg.Slot)
+		}
+		sp := s.streams[s.streamXid]
+		if sp == nil {
+			return fmt.Errorf("slot %q: data for unknown streamed transaction %d", s.src.cfg.Slot, s.streamXid)
+		}
+		return sp.add(data)
+	}
+	msg, err := pglogrepl.ParseV2(data, false)
+	if err != nil {
+		return fmt.Errorf("parse pgoutput message %q: %w", data[0], err)
+	}
+	switch m := msg.(type) {
+	case *pglogrepl.BeginMessage:
+		s.tx = &txState{xid: m.Xid, commit: m.FinalLSN, commitTime: m.CommitTime, perTable: map[uint32]int64{}}
+	case *pglogrepl.CommitMessage:
+		if s.tx == nil {
+			return fmt.Errorf("slot %q: commit without begin at %s", s.src.cfg.Slot, m.CommitLSN)
+		}
+		s.tx = nil
+		return s.flush(ctx, m.TransactionEndLSN)
+	case *pglogrepl.StreamStartMessageV2:
+		s.inStream, s.streamXid = true, m.Xid
+		if s.streams[m.Xid] == nil {
+			sp, err := openSpill(s.src.spillDir, m.Xid)
+			if err != nil {
+				return err
+			}
+			s.streams[m.Xid] = sp
+			s.streamRel[m.Xid] = newRelations()
+		}
+	case *pglogrepl.StreamAbortMessageV2:
+		sp := s.streams[m.Xid]
+		if sp == nil {
+			return nil
+		}
+		if m.SubXid != m.Xid {
+			sp.aborted[m.SubXid] = true
+			return nil
+		}
+		delete(s.streams, m.Xid)
+		delete(s.streamRel, m.Xid)
+		return sp.remove()
+	case *pglogrepl.StreamCommitMessageV2:
+		return s.commitStream(ctx, m)
+	case *pglogrepl.LogicalDecodingMessageV2:
+		// Heartbeat messages are non-transactional: nothing to capture, but
+		// the position may be confirmed once what precedes it is durable.
+		if s.tx == nil && len(s.streams) == 0 && m.LSN > s.pendingEnd {
+			s.pendingEnd = m.LSN
+			return s.send(ctx, chunk{end: m.LSN})
+		}
+	default:
+		return s.handleChange(ctx, msg, s.relations, s.tx)
+	}
+	return nil
+}
+
+// commitStream replays a committed streamed transaction from its spill file.
+func (s *stream) commitStream(ctx context.Context, m *pglogrepl.StreamCommitMessageV2) error {
+	sp := s.streams[m.Xid]
+	rels := s.streamRel[m.Xid]
+	delete(s.streams, m.Xid)
+	delete(s.streamRel, m.Xid)
+	if sp == nil {
+		return nil // an empty streamed transaction
+	}
+	tx := &txState{xid: m.Xid, commit: m.CommitLSN, commitTime: m.CommitTime, perTable: map[uint32]int64{}}
+	err := sp.replay(func(data []byte) error {
+		msg, err := pglogrepl.ParseV2(data, true)
+		if err != nil {
+			return fmt.Errorf("parse spilled pgoutput message %q: %w", data[0], err)
+		}
+		if sub, ok := subXid(msg); ok && sp.aborted[sub] {
+			return nil
+		}
+		return s.handleChange(ctx, msg, rels, tx)
+	})
+	if rerr := sp.remove(); err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return err
+	}
+	return s.flush(ctx, m.TransactionEndLSN)
+}
+
+// subXid returns the (sub)transaction a streamed message belongs to.
+func subXid(msg pglogrepl.Message) (uint32, bool) {
+	switch m := msg.(type) {
+	case *pglogrepl.InsertMessageV2:
+		return m.Xid, true
+	case *pglogrepl.UpdateMessageV2:
+		return m.Xid, true
+	case *pglogrepl.DeleteMessageV2:
+		return m.Xid, true
+	case *pglogrepl.TruncateMessageV2:
+		return m.Xid, true
+	}
+	return 0, false
+}
+
+// handleChange turns one relation, type or row message into events.
+func (s *stream) handleChange(ctx context.Context, msg pglogrepl.Message, rels *relations, tx *txState) error {
+	if rel, ok := msg.(*pglogrepl.RelationMessageV2); ok {
+		return rels.describe(ctx, s.src, &rel.RelationMessage)
+	}
+	if _, ok := msg.(*pglogrepl.TypeMessageV2); ok {
+		return nil // types are resolved from the catalog by OID
+	}
+	if tx == nil {
+		return fmt.Errorf("slot %q: %T outside a transaction", s.src.cfg.Slot, msg)
+	}
+	events, err := s.src.events(msg, rels, tx)
+	if err != nil {
+		return err
+	}
+	s.batch = append(s.batch, events...)
+	if len(s.batch) >= chunkSize {
+		return s.send(ctx, chunk{events: s.takeBatch()})
+	}
+	return nil
+}
+
+// flush hands on the rest of a committed transaction with its end position.
+func (s *stream) flush(ctx context.Context, end pglogrepl.LSN) error {
+	if end > s.pendingEnd {
+		s.pendingEnd = end
+	}
+	return s.send(ctx, chunk{events: s.takeBatch(), end: end})
+}
+
+func (s *stream) takeBatch() []*event.Event {
+	b := s.batch
+	s.batch = make([]*event.Event, 0, chunkSize)
+	return b
+}
+
+func (s *stream) send(ctx context.Context, c chunk) error { return sendChunk(ctx, s.out, c) }
+
+// confirm records that every change up to lsn is durable downstream. It is
+// called by the batcher, in order.
+func (s *stream) confirm(lsn pglogrepl.LSN) {
+	for {
+		cur := s.confirmed.Load()
+		if uint64(lsn) <= cur || s.confirmed.CompareAndSwap(cur, uint64(lsn)) {
+			return
+		}
+	}
+}
+
+// sendStatus reports the confirmed position. Write, flush and apply are all
+// set explicitly to it: a zero flush position would make the server take the
+// write position, confirming changes that are not yet durable.
+func (s *stream) sendStatus(ctx context.Context, reply bool) error {
+	pos := pglogrepl.LSN(s.confirmed.Load())
+	if pos == 0 {
+		return errors.New("refusing to send a zero confirmed position")
+	}
+	err := pglogrepl.SendStandbyStatusUpdate(ctx, s.conn, pglogrepl.StandbyStatusUpdate{
+		WALWritePosition: pos, WALFlushPosition: pos, WALApplyPosition: pos,
+		ClientTime: time.Now(), ReplyRequested: reply,
+	})
+	if err != nil {
+		return fmt.Errorf("send status to slot %q: %w", s.src.cfg.Slot, err)
+	}
+	return nil
+}

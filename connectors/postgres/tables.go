@@ -1,0 +1,108 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// tableInfo is what the catalog says about a captured table: what pgoutput's
+// Relation messages leave out (nullability, the primary key, the replica
+// identity).
+type tableInfo struct {
+	OID             uint32
+	Schema, Name    string
+	Columns         []columnInfo
+	PrimaryKey      []string // in key order
+	ReplicaIdentity byte     // d default, f full, i index, n nothing
+	IdentityIndex   []string // columns of the replica identity index, when 'i'
+}
+
+type columnInfo struct {
+	Name     string
+	TypeOID  uint32
+	TypMod   int32
+	NotNull  bool
+	TypeName string // format_type(): "integer", "character varying(20)"
+}
+
+// querier is the part of pgx the catalog queries need.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// loadTable reads a table's columns, key and replica identity by OID.
+func loadTable(ctx context.Context, q querier, oid uint32) (*tableInfo, error) {
+	t := &tableInfo{OID: oid}
+	var ident string
+	err := q.QueryRow(ctx, `SELECT n.nspname, c.relname, c.relreplident::text
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1`, oid).
+		Scan(&t.Schema, &t.Name, &ident)
+	if err != nil {
+		return nil, fmt.Errorf("read table %d from pg_class: %w", oid, err)
+	}
+	if ident != "" {
+		t.ReplicaIdentity = ident[0]
+	}
+	rows, err := q.Query(ctx, `SELECT attname, atttypid, atttypmod, attnotnull, format_type(atttypid, atttypmod) FROM pg_attribute
+		WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, oid)
+	if err != nil {
+		return nil, fmt.Errorf("read columns of %s.%s: %w", t.Schema, t.Name, err)
+	}
+	for rows.Next() {
+		var c columnInfo
+		if err := rows.Scan(&c.Name, &c.TypeOID, &c.TypMod, &c.NotNull, &c.TypeName); err != nil {
+			return nil, fmt.Errorf("read columns of %s.%s: %w", t.Schema, t.Name, err)
+		}
+		t.Columns = append(t.Columns, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read columns of %s.%s: %w", t.Schema, t.Name, err)
+	}
+	if t.PrimaryKey, err = indexColumns(ctx, q, oid, "indisprimary"); err != nil {
+		return nil, fmt.Errorf("read primary key of %s.%s: %w", t.Schema, t.Name, err)
+	}
+	if t.ReplicaIdentity == 'i' {
+		if t.IdentityIndex, err = indexColumns(ctx, q, oid, "indisreplident"); err != nil {
+			return nil, fmt.Errorf("read replica identity of %s.%s: %w", t.Schema, t.Name, err)
+		}
+	}
+	return t, nil
+}
+
+// indexColumns lists, in index order, the columns of the table's index whose
+// boolean pg_index flag is set (indisprimary or indisreplident).
+func indexColumns(ctx context.Context, q querier, oid uint32, flag string) ([]string, error) {
+	rows, err := q.Query(ctx, `SELECT a.attname FROM pg_index i
+		CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+		JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+		WHERE i.indrelid = $1 AND i.`+flag+` ORDER BY k.ord`, oid)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// column returns the catalog's description of a column, or false when the
+// column is gone from the catalog (dropped since the WAL was written).
+func (t *tableInfo) column(name string) (columnInfo, bool) {
+	for _, c := range t.Columns {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return columnInfo{}, false
+}
+
+// tableOID resolves schema.table to its OID.
+func tableOID(ctx context.Context, q querier, schema, table string) (uint32, error) {
+	var oid uint32
+	err := q.QueryRow(ctx, `SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = $1 AND c.relname = $2`, schema, table).Scan(&oid)
+	if err != nil {
+		return 0, fmt.Errorf("find table %s.%s: %w", schema, table, err)
+	}
+	return oid, nil
+}
