@@ -111,6 +111,9 @@ type Source struct {
 	DB        string
 	Schema    string // Postgres
 	Table     string
+	// Sequence is Debezium's source.sequence: extra ordering information as
+	// a JSON array of strings (Postgres: last commit LSN and event LSN).
+	Sequence string
 
 	// Postgres.
 	TxID int64
@@ -124,6 +127,7 @@ type Source struct {
 	Pos      int64
 	RowIndex int32
 	Thread   int64
+	Query    string // the SQL statement behind the row event, when the binlog carries it
 }
 
 // Transaction is Debezium's transaction block: the transaction id, the

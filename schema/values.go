@@ -1,0 +1,74 @@
+package schema
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/sluice-cdc/sluice/schema/event"
+)
+
+// goTypeName names the Go type a Row holds for a value of schema s.
+func goTypeName(s *event.Schema) string {
+	switch s.Type {
+	case event.Bytes:
+		if s.Name == event.DecimalName {
+			return "event.Decimal"
+		}
+		return "[]byte"
+	case event.Array:
+		return "[]any"
+	case event.Struct:
+		if s.Name == event.VariableDecimalName {
+			return "event.Decimal"
+		}
+		return "[]any"
+	case event.Boolean:
+		return "bool"
+	}
+	return s.Type.String()
+}
+
+// decimalScale reads the scale parameter of a Decimal schema.
+func decimalScale(s *event.Schema) (int32, error) {
+	p, ok := s.Params[event.DecimalScaleParam]
+	if !ok {
+		return 0, fmt.Errorf("decimal schema without a %q parameter", event.DecimalScaleParam)
+	}
+	scale, err := strconv.ParseInt(p, 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("decimal scale parameter %q: %w", p, err)
+	}
+	return int32(scale), nil
+}
+
+// intValue returns v as an int64 if it has the Go type of Connect type t.
+func intValue(t event.Type, v any) (int64, bool) {
+	switch t {
+	case event.Int8:
+		x, ok := v.(int8)
+		return int64(x), ok
+	case event.Int16:
+		x, ok := v.(int16)
+		return int64(x), ok
+	case event.Int32:
+		x, ok := v.(int32)
+		return int64(x), ok
+	case event.Int64:
+		x, ok := v.(int64)
+		return x, ok
+	}
+	return 0, false
+}
+
+// floatValue returns v as a float64 if it has the Go type of Connect type t.
+func floatValue(t event.Type, v any) (float64, bool) {
+	switch t {
+	case event.Float32:
+		x, ok := v.(float32)
+		return float64(x), ok
+	case event.Float64:
+		x, ok := v.(float64)
+		return x, ok
+	}
+	return 0, false
+}
