@@ -23,7 +23,7 @@ build:
 test: deps
 	$(call phase,testenv-up,bash testenv/up.sh > .testenv.env)
 	$(call phase,lint,$(MAKE) -s lint)
-	$(call phase,go test,source .testenv.env && CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 30m ./...)
+	$(call phase,go test,source .testenv.env && SLUICE_TESTENV_REQUIRED=1 CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 30m ./...)
 
 # Unit tests only: no services; integration tests skip with a message.
 unit:
@@ -33,8 +33,10 @@ lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+# Services and their jars, Go modules, and fastavro for the cross-language Avro check.
 deps:
-	$(call phase,deps,bash testenv/install.sh && $(GO) mod download)
+	$(call phase,deps,bash testenv/install.sh && $(GO) mod download && \
+		{ python3 -c 'import fastavro' 2>/dev/null || sh schema/testdata/install_python_deps.sh; })
 
 # Prints `export NAME=value` lines: eval "$$(make -s testenv-up)".
 testenv-up:

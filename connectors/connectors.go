@@ -26,9 +26,12 @@ type Batch struct {
 
 // Emitter receives a source's batches. Emit blocks while the pipeline is
 // full (that is the source's back-pressure) and returns an error once the
-// pipeline has failed or ctx ends; the source must then stop.
+// pipeline has failed or ctx ends; the source must then stop. Flush waits
+// until every batch emitted so far is acknowledged, or fails; a source
+// calls it when stopping, so that it can confirm what was delivered.
 type Emitter interface {
 	Emit(ctx context.Context, b Batch) error
+	Flush(ctx context.Context) error
 }
 
 // Source captures committed changes from one database.

@@ -96,6 +96,14 @@ func (s *Source) buildRelation(ctx context.Context, info *tableInfo, schema, nam
 		if err != nil {
 			return nil, err
 		}
+		if known && ci.Default != nil {
+			// A constant default travels in the schema, as Debezium writes
+			// it, so adding a NOT NULL column with a default stays
+			// backward compatible in the registry.
+			if v, err := ct.Value(*ci.Default); err == nil {
+				ct.Schema.Default = v
+			}
+		}
 		rel.columnOf[i] = len(t.Columns)
 		t.Columns = append(t.Columns, event.Column{Name: c.Name, Schema: ct.Schema, SourceType: ct.SourceType})
 		rel.decode = append(rel.decode, func(text []byte) (any, error) { return ct.Value(string(text)) })

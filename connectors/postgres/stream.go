@@ -244,6 +244,11 @@ func (s *stream) commitStream(ctx context.Context, m *pglogrepl.StreamCommitMess
 	if err != nil {
 		return err
 	}
+	// Once a streamed transaction commits, pgoutput counts the relations it
+	// described as described for every later transaction too.
+	for id, rel := range rels.byID {
+		s.relations.byID[id] = rel
+	}
 	return s.flush(ctx, m.TransactionEndLSN)
 }
 

@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -25,6 +27,27 @@ type columnInfo struct {
 	TypMod   int32
 	NotNull  bool
 	TypeName string // format_type(): "integer", "character varying(20)"
+	// Default is the text of the column's default when it is a constant
+	// literal ('abc'::text, 42, true); nil otherwise.
+	Default *string
+}
+
+// defaultLiteral matches the constant defaults pg_get_expr renders: a
+// quoted literal with an optional cast, a number, or a boolean.
+var defaultLiteral = regexp.MustCompile(`^(?:'((?:[^']|'')*)'(?:::[a-z0-9_ ."\[\]()]+)?|\(?(-?[0-9]+(?:\.[0-9]+)?)\)?|(true|false))$`)
+
+// constantDefault returns the value text of a default expression that is a
+// constant, or nil for anything else (function calls, sequences, …).
+func constantDefault(expr *string) *string {
+	if expr == nil {
+		return nil
+	}
+	m := defaultLiteral.FindStringSubmatch(*expr)
+	if m == nil {
+		return nil
+	}
+	v := strings.ReplaceAll(m[1], "''", "'") + m[2] + m[3]
+	return &v
 }
 
 // querier is the part of pgx the catalog queries need.
@@ -46,16 +69,20 @@ func loadTable(ctx context.Context, q querier, oid uint32) (*tableInfo, error) {
 	if ident != "" {
 		t.ReplicaIdentity = ident[0]
 	}
-	rows, err := q.Query(ctx, `SELECT attname, atttypid, atttypmod, attnotnull, format_type(atttypid, atttypmod) FROM pg_attribute
-		WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, oid)
+	rows, err := q.Query(ctx, `SELECT a.attname, a.atttypid, a.atttypmod, a.attnotnull, format_type(a.atttypid, a.atttypmod),
+			pg_get_expr(d.adbin, d.adrelid)
+		FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+		WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum`, oid)
 	if err != nil {
 		return nil, fmt.Errorf("read columns of %s.%s: %w", t.Schema, t.Name, err)
 	}
 	for rows.Next() {
 		var c columnInfo
-		if err := rows.Scan(&c.Name, &c.TypeOID, &c.TypMod, &c.NotNull, &c.TypeName); err != nil {
+		var def *string
+		if err := rows.Scan(&c.Name, &c.TypeOID, &c.TypMod, &c.NotNull, &c.TypeName, &def); err != nil {
 			return nil, fmt.Errorf("read columns of %s.%s: %w", t.Schema, t.Name, err)
 		}
+		c.Default = constantDefault(def)
 		t.Columns = append(t.Columns, c)
 	}
 	if err := rows.Err(); err != nil {

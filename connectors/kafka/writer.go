@@ -1,0 +1,272 @@
+// Package kafka connects connectors to Kafka: the Writer turns a source's
+// batches into Avro records (Confluent wire format, schemas registered once
+// per table version) and acknowledges each batch only when Kafka has
+// acknowledged every record of it and of every earlier batch.
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/schema"
+	"github.com/sluice-cdc/sluice/schema/event"
+	"github.com/sluice-cdc/sluice/schema/registry"
+)
+
+// SchemaRegistrar gives the registry id of a record schema written to a
+// topic, registering it when needed (registry.Client). The Writer calls it
+// once per table version and topic.
+type SchemaRegistrar interface {
+	Register(ctx context.Context, topic string, isKey bool, schema string) (registry.Registration, error)
+}
+
+// Producer is the part of a franz-go client the Writer uses.
+type Producer interface {
+	Produce(ctx context.Context, r *kgo.Record, promise func(*kgo.Record, error))
+	Flush(ctx context.Context) error
+}
+
+// TopicFunc names the topic an event goes to.
+type TopicFunc func(e *event.Event) string
+
+// Writer writes a source's events to Kafka. It implements
+// connectors.Emitter; Emit is called from one goroutine.
+type Writer struct {
+	producer   Producer
+	registry   SchemaRegistrar
+	topics     TopicEnsurer
+	schemaOpts schema.Options
+	topicOf    TopicFunc
+	tombstones bool
+	logger     *slog.Logger
+
+	tables map[*event.Table]*tableWriter // by table version
+
+	mu      sync.Mutex
+	pending []*pendingBatch // batches not yet acknowledged, in order
+	failed  error           // the first produce failure; sticky
+}
+
+var _ connectors.Emitter = (*Writer)(nil)
+
+// TopicEnsurer makes sure a topic exists before the first record goes to it.
+type TopicEnsurer interface {
+	EnsureTopic(ctx context.Context, topic string) error
+}
+
+// Option configures a Writer.
+type Option func(*Writer)
+
+// WithTombstones follows each delete with a tombstone: the same key and a
+// null value (Debezium's tombstones.on.delete, default true).
+func WithTombstones(on bool) Option { return func(w *Writer) { w.tombstones = on } }
+
+// WithTopicFunc overrides how topics are named (the default is
+// <prefix>.<schema>.<table>, or <prefix>.<database>.<table> without a schema).
+func WithTopicFunc(f TopicFunc) Option { return func(w *Writer) { w.topicOf = f } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(w *Writer) { w.logger = l } }
+
+// NewWriter returns a Writer producing through p, registering schemas with
+// r and creating topics with t. so names the Avro records.
+func NewWriter(p Producer, r SchemaRegistrar, t TopicEnsurer, so schema.Options, opts ...Option) *Writer {
+	w := &Writer{
+		producer: p, registry: r, topics: t, schemaOpts: so, tombstones: true, logger: slog.Default(),
+		tables: map[*event.Table]*tableWriter{},
+	}
+	w.topicOf = func(e *event.Event) string { return so.Prefix + "." + e.Table.ID.String() }
+	for _, o := range opts {
+		o(w)
+	}
+	return w
+}
+
+// tableWriter holds what encoding one table version needs.
+type tableWriter struct {
+	schemas *schema.TableSchemas
+	ids     map[string][2]uint32 // per topic: key and value schema ids
+}
+
+// pendingBatch counts a batch's records still waiting for Kafka.
+type pendingBatch struct {
+	outstanding int
+	sealed      bool // every record of the batch has been handed to the producer
+	ack         func()
+}
+
+// Emit encodes and produces every event of b, and arranges for b.Ack to be
+// called once all of them, and every earlier batch, are acknowledged by
+// Kafka. It blocks while the producer's buffer is full. After any produce
+// failure, Emit returns that failure and nothing more is acknowledged.
+func (w *Writer) Emit(ctx context.Context, b connectors.Batch) error {
+	if err := w.err(); err != nil {
+		return err
+	}
+	pb := &pendingBatch{ack: b.Ack}
+	w.mu.Lock()
+	w.pending = append(w.pending, pb)
+	w.mu.Unlock()
+	for _, e := range b.Events {
+		recs, err := w.records(ctx, e)
+		if err != nil {
+			w.fail(err)
+			return err
+		}
+		for _, r := range recs {
+			w.mu.Lock()
+			pb.outstanding++
+			w.mu.Unlock()
+			w.producer.Produce(ctx, r, func(r *kgo.Record, err error) { w.done(pb, r, err) })
+		}
+	}
+	w.mu.Lock()
+	pb.sealed = true
+	w.mu.Unlock()
+	w.release()
+	return w.err()
+}
+
+// done is the produce promise: it counts the record and releases finished
+// batches in order.
+func (w *Writer) done(pb *pendingBatch, r *kgo.Record, err error) {
+	if err != nil {
+		w.fail(fmt.Errorf("produce to topic %q: %w", r.Topic, err))
+		return
+	}
+	w.mu.Lock()
+	pb.outstanding--
+	w.mu.Unlock()
+	w.release()
+}
+
+// release acknowledges, in order, the batches at the head of the queue whose
+// records are all durable.
+func (w *Writer) release() {
+	for {
+		w.mu.Lock()
+		if w.failed != nil || len(w.pending) == 0 {
+			w.mu.Unlock()
+			return
+		}
+		head := w.pending[0]
+		if !head.sealed || head.outstanding > 0 {
+			w.mu.Unlock()
+			return
+		}
+		w.pending = w.pending[1:]
+		w.mu.Unlock()
+		if head.ack != nil {
+			head.ack()
+		}
+	}
+}
+
+func (w *Writer) fail(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.failed == nil {
+		w.failed = err
+		w.logger.Error("writing to Kafka failed; no further position is acknowledged", "error", err)
+	}
+}
+
+func (w *Writer) err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.failed
+}
+
+// Flush waits until every record produced so far is acknowledged by Kafka
+// (and so every batch whose records all are has been acknowledged), or fails.
+func (w *Writer) Flush(ctx context.Context) error {
+	if err := w.producer.Flush(ctx); err != nil {
+		return fmt.Errorf("flush produced records: %w", err)
+	}
+	w.release()
+	return w.err()
+}
+
+// Pending reports how many batches await acknowledgement.
+func (w *Writer) Pending() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.pending)
+}
+
+// records encodes one event as its Kafka records: the change, and a
+// tombstone after a delete when enabled.
+func (w *Writer) records(ctx context.Context, e *event.Event) ([]*kgo.Record, error) {
+	topic := w.topicOf(e)
+	tw, keyID, valueID, err := w.table(ctx, e.Table, topic)
+	if err != nil {
+		return nil, err
+	}
+	var key []byte
+	if tw.schemas.Key != nil && e.Op != event.OpTruncate {
+		key = schema.AppendFrame(make([]byte, 0, 64), keyID, nil)
+		if key, err = tw.schemas.Key.Append(key, e.Key()); err != nil {
+			return nil, fmt.Errorf("encode key of %s at %s: %w", e.Table.ID, e.Position, err)
+		}
+	}
+	value := schema.AppendFrame(make([]byte, 0, 256), valueID, nil)
+	if value, err = tw.schemas.Envelope.Append(value, e); err != nil {
+		return nil, fmt.Errorf("encode %s event of %s at %s: %w", e.Op, e.Table.ID, e.Position, err)
+	}
+	recs := []*kgo.Record{{Topic: topic, Key: key, Value: value}}
+	if e.Op == event.OpDelete && w.tombstones && key != nil {
+		recs = append(recs, &kgo.Record{Topic: topic, Key: key})
+	}
+	return recs, nil
+}
+
+// table returns the codecs and schema ids of a table version on a topic,
+// deriving and registering them the first time.
+func (w *Writer) table(ctx context.Context, t *event.Table, topic string) (*tableWriter, uint32, uint32, error) {
+	tw := w.tables[t]
+	if tw == nil {
+		ts, err := schema.ForTable(t, w.schemaOpts)
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		tw = &tableWriter{schemas: ts, ids: map[string][2]uint32{}}
+		w.tables[t] = tw
+	}
+	if ids, ok := tw.ids[topic]; ok {
+		return tw, ids[0], ids[1], nil
+	}
+	if err := w.topics.EnsureTopic(ctx, topic); err != nil {
+		return nil, 0, 0, err
+	}
+	var ids [2]uint32
+	if k := tw.schemas.Key; k != nil {
+		reg, err := w.registry.Register(ctx, topic, true, k.AvroJSON())
+		if err != nil {
+			return nil, 0, 0, registrationError(fmt.Errorf("register key schema of %s for topic %q: %w", t.ID, topic, err))
+		}
+		ids[0] = uint32(reg.ID)
+	}
+	reg, err := w.registry.Register(ctx, topic, false, tw.schemas.Envelope.AvroJSON())
+	if err != nil {
+		return nil, 0, 0, registrationError(fmt.Errorf("register value schema of %s for topic %q: %w", t.ID, topic, err))
+	}
+	ids[1] = uint32(reg.ID)
+	tw.ids[topic] = ids
+	return tw, ids[0], ids[1], nil
+}
+
+// registrationError marks a schema the registry rejected (incompatible or
+// invalid) as permanent: retrying cannot help, the connector must stop and
+// nothing after the rejected change may be acknowledged.
+func registrationError(err error) error {
+	if errors.Is(err, registry.ErrIncompatible) || errors.Is(err, registry.ErrInvalidSchema) || errors.Is(err, registry.ErrNotRegistered) {
+		return connectors.Permanent(err)
+	}
+	return err
+}

@@ -1,0 +1,264 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"math/big"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/connectors/postgres"
+	"github.com/sluice-cdc/sluice/schema/event"
+	"github.com/sluice-cdc/sluice/schema/registry"
+)
+
+func dec(unscaled int64, scale int32) event.Decimal {
+	return event.Decimal{Unscaled: big.NewInt(unscaled), Scale: scale}
+}
+
+// wantChange checks one decoded record: op, key, before and after rows.
+func wantChange(t *testing.T, r record, op event.Op, key, before, after event.Row) {
+	t.Helper()
+	if r.value == nil {
+		t.Fatalf("offset %d: tombstone, want op %s", r.offset, op)
+	}
+	if r.value.Op != op {
+		t.Errorf("offset %d: op %s, want %s", r.offset, r.value.Op, op)
+	}
+	if !reflect.DeepEqual(r.key, key) {
+		t.Errorf("offset %d: key %#v, want %#v", r.offset, r.key, key)
+	}
+	if !rowsEqual(r.value.Before, before) {
+		t.Errorf("offset %d: before %#v, want %#v", r.offset, r.value.Before, before)
+	}
+	if !rowsEqual(r.value.After, after) {
+		t.Errorf("offset %d: after %#v, want %#v", r.offset, r.value.After, after)
+	}
+}
+
+func rowsEqual(a, b event.Row) bool {
+	if len(a) != len(b) || (a == nil) != (b == nil) {
+		return false
+	}
+	for i := range a {
+		da, ok1 := a[i].(event.Decimal)
+		db, ok2 := b[i].(event.Decimal)
+		if ok1 && ok2 {
+			if !da.Equal(db) {
+				return false
+			}
+			continue
+		}
+		if !reflect.DeepEqual(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestSnapshotThenStream(t *testing.T) {
+	h := newHarness(t, nil)
+	h.exec(`CREATE TABLE orders (id int PRIMARY KEY, customer text NOT NULL, amount numeric(10,2), placed timestamptz)`,
+		`INSERT INTO orders VALUES (1, 'ada', 12.50, '2024-02-29 10:11:12.123456+00'), (2, 'bob', NULL, NULL), (3, 'cy', 0.01, '1999-12-31 23:59:59+05')`)
+	h.start()
+	snap := h.read(h.topic("orders"), 3)
+	wantChange(t, snap[0], event.OpRead, event.Row{int32(1)}, nil, event.Row{int32(1), "ada", dec(1250, 2), "2024-02-29T10:11:12.123456Z"})
+	wantChange(t, snap[1], event.OpRead, event.Row{int32(2)}, nil, event.Row{int32(2), "bob", nil, nil})
+	wantChange(t, snap[2], event.OpRead, event.Row{int32(3)}, nil, event.Row{int32(3), "cy", dec(1, 2), "1999-12-31T18:59:59.000000Z"})
+	if got := []event.Snapshot{snap[0].value.Source.Snapshot, snap[2].value.Source.Snapshot}; got[0] != event.SnapshotTrue || got[1] != event.SnapshotLast {
+		t.Errorf("snapshot markers %v, want true … last", got)
+	}
+	if s := snap[0].value.Source; s.Connector != "postgresql" || s.Name != h.prefix || s.DB != h.dbName || s.Schema != "public" || s.Table != "orders" || s.LSN == 0 {
+		t.Errorf("source block %+v", s)
+	}
+
+	h.exec(`INSERT INTO orders VALUES (4, 'dee', 99999999.99, NULL)`,
+		`UPDATE orders SET customer = 'ada lovelace' WHERE id = 1`,
+		`DELETE FROM orders WHERE id = 2`)
+	all := h.read(h.topic("orders"), 7)
+	wantChange(t, all[3], event.OpCreate, event.Row{int32(4)}, nil, event.Row{int32(4), "dee", dec(9999999999, 2), nil})
+	wantChange(t, all[4], event.OpUpdate, event.Row{int32(1)}, nil, event.Row{int32(1), "ada lovelace", dec(1250, 2), "2024-02-29T10:11:12.123456Z"})
+	// With REPLICA IDENTITY DEFAULT a delete carries only the key; the
+	// NOT NULL customer gets its type's zero value, as in Debezium.
+	wantChange(t, all[5], event.OpDelete, event.Row{int32(2)}, event.Row{int32(2), "", nil, nil}, nil)
+	if all[6].value != nil || !reflect.DeepEqual(all[6].key, event.Row{int32(2)}) {
+		t.Errorf("record after the delete: key %v value %v, want the tombstone of key 2", all[6].key, all[6].value)
+	}
+	c, u := all[3].value, all[4].value
+	if c.Transaction == nil || c.Transaction.TotalOrder != 1 || c.Source.TxID == 0 || c.Source.Snapshot != event.SnapshotFalse {
+		t.Errorf("create event source %+v transaction %+v", c.Source, c.Transaction)
+	}
+	if u.Source.LSN <= c.Source.LSN {
+		t.Errorf("update LSN %d not after create LSN %d", u.Source.LSN, c.Source.LSN)
+	}
+}
+
+func TestRestartResumesWithoutLoss(t *testing.T) {
+	h := newHarness(t, nil)
+	h.exec(`CREATE TABLE t (id int PRIMARY KEY, v text)`, `INSERT INTO t VALUES (1, 'a')`)
+	h.start()
+	h.read(h.topic("t"), 1)
+	h.exec(`INSERT INTO t VALUES (2, 'b')`)
+	h.read(h.topic("t"), 2)
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	confirmed := h.slotLSN()
+	if confirmed == "" {
+		t.Fatal("slot has no confirmed position after a clean stop")
+	}
+	h.exec(`INSERT INTO t VALUES (3, 'c')`, `UPDATE t SET v = 'bb' WHERE id = 2`)
+	h.start()
+	got := h.read(h.topic("t"), 4)
+	// No second snapshot: the change made while stopped follows directly.
+	wantChange(t, got[2], event.OpCreate, event.Row{int32(3)}, nil, event.Row{int32(3), "c"})
+	wantChange(t, got[3], event.OpUpdate, event.Row{int32(2)}, nil, event.Row{int32(2), "bb"})
+}
+
+func TestSchemaChangeMidStream(t *testing.T) {
+	h := newHarness(t, nil)
+	h.exec(`CREATE TABLE t (id int PRIMARY KEY, v text)`)
+	h.start()
+	h.waitStreaming()
+	h.exec(`INSERT INTO t VALUES (1, 'a')`)
+	h.read(h.topic("t"), 1)
+	h.exec(`ALTER TABLE t ADD COLUMN n bigint NOT NULL DEFAULT 7`, `INSERT INTO t VALUES (2, 'b', 8)`,
+		`ALTER TABLE t DROP COLUMN v`, `INSERT INTO t VALUES (3, 9)`)
+	got := h.read(h.topic("t"), 3)
+	wantChange(t, got[0], event.OpCreate, event.Row{int32(1)}, nil, event.Row{int32(1), "a"})
+	wantChange(t, got[1], event.OpCreate, event.Row{int32(2)}, nil, event.Row{int32(2), "b", int64(8)})
+	wantChange(t, got[2], event.OpCreate, event.Row{int32(3)}, nil, event.Row{int32(3), int64(9)})
+}
+
+func TestIncompatibleSchemaChangeStopsTheConnector(t *testing.T) {
+	h := newHarness(t, nil)
+	h.exec(`CREATE TABLE t (id int PRIMARY KEY, n bigint)`)
+	h.start()
+	h.waitStreaming()
+	h.exec(`INSERT INTO t VALUES (1, 1)`)
+	h.read(h.topic("t"), 1)
+	h.exec(`ALTER TABLE t ALTER COLUMN n TYPE text`, `INSERT INTO t VALUES (2, 'two')`)
+	for attempt := 0; attempt < 2; attempt++ {
+		err := h.wait(30 * time.Second)
+		if !errors.Is(err, connectors.ErrPermanent) || !errors.Is(err, registry.ErrIncompatible) {
+			t.Fatalf("attempt %d: err = %v, want a permanent incompatible-schema error", attempt, err)
+		}
+		want := `register value schema of public.t for topic "` + h.topic("t") + `": register schema under subject "` + h.topic("t") + `-value" (latest registered version 1): rejected as incompatible`
+		if !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("error does not name topic, subject and version:\n%v", err)
+		}
+		// The rejected change was not acknowledged: a restart meets it again.
+		h.start()
+	}
+	h.stop()
+}
+
+func TestTruncatePrimaryKeyChangeAndToast(t *testing.T) {
+	h := newHarness(t, nil)
+	h.exec(`CREATE TABLE a (id int PRIMARY KEY, doc text, note text)`, `CREATE TABLE b (id int PRIMARY KEY)`,
+		`ALTER TABLE a ALTER COLUMN doc SET STORAGE EXTERNAL`)
+	h.start()
+	h.waitStreaming()
+	big := strings.Repeat("0123456789abcdef", 1024) // 16 KiB, stored out of line
+	if _, err := h.db.Exec(context.Background(), `INSERT INTO a VALUES (1, $1, 'x')`, big); err != nil {
+		t.Fatal(err)
+	}
+	h.exec(`UPDATE a SET note = 'y' WHERE id = 1`,
+		`UPDATE a SET id = 10 WHERE id = 1`,
+		`INSERT INTO b VALUES (1)`,
+		`TRUNCATE a, b`)
+	got := h.read(h.topic("a"), 6)
+	wantChange(t, got[0], event.OpCreate, event.Row{int32(1)}, nil, event.Row{int32(1), big, "x"})
+	// The unchanged TOASTed doc is not in the WAL: it carries the placeholder, not null.
+	wantChange(t, got[1], event.OpUpdate, event.Row{int32(1)}, nil, event.Row{int32(1), "__debezium_unavailable_value", "y"})
+	// A key change is a delete of the old key, its tombstone, and a create of the new key.
+	wantChange(t, got[2], event.OpDelete, event.Row{int32(1)}, event.Row{int32(1), nil, nil}, nil)
+	if got[3].value != nil || !reflect.DeepEqual(got[3].key, event.Row{int32(1)}) {
+		t.Errorf("want the tombstone of key 1, got key %v value %v", got[3].key, got[3].value)
+	}
+	wantChange(t, got[4], event.OpCreate, event.Row{int32(10)}, nil, event.Row{int32(10), "__debezium_unavailable_value", "y"})
+	if got[5].value == nil || got[5].value.Op != event.OpTruncate || got[5].key != nil {
+		t.Errorf("want a truncate with a null key, got key %v value %+v", got[5].key, got[5].value)
+	}
+	gb := h.read(h.topic("b"), 2)
+	if gb[1].value == nil || gb[1].value.Op != event.OpTruncate {
+		t.Errorf("table b: want a truncate after the insert, got %s", describe(gb))
+	}
+	if got[5].value.Transaction.ID != gb[1].value.Transaction.ID {
+		t.Errorf("one TRUNCATE of two tables is one transaction: %q vs %q", got[5].value.Transaction.ID, gb[1].value.Transaction.ID)
+	}
+}
+
+func TestLargeTransactionsStreamAndAbort(t *testing.T) {
+	h := newHarness(t, nil)
+	// A small logical_decoding_work_mem makes Postgres stream these
+	// transactions before they commit.
+	h.exec(`ALTER DATABASE `+h.dbName+` SET logical_decoding_work_mem = '64kB'`,
+		`CREATE TABLE t (id int PRIMARY KEY, pad text)`)
+	h.start()
+	h.waitStreaming()
+	h.exec(`BEGIN`,
+		`INSERT INTO t SELECT g, repeat('x', 200) FROM generate_series(1, 3000) g`,
+		`SAVEPOINT s1`,
+		`INSERT INTO t SELECT g, 'rolled back' FROM generate_series(3001, 6000) g`,
+		`ROLLBACK TO SAVEPOINT s1`,
+		`INSERT INTO t VALUES (9999, 'last')`,
+		`COMMIT`)
+	h.exec(`BEGIN`, `INSERT INTO t SELECT g, repeat('y', 200) FROM generate_series(10001, 14000) g`, `ROLLBACK`)
+	h.exec(`INSERT INTO t VALUES (20000, 'after')`)
+	got := h.read(h.topic("t"), 3002)
+	for i := 0; i < 3000; i++ {
+		if got[i].value.Op != event.OpCreate || got[i].key[0] != int32(i+1) {
+			t.Fatalf("record %d: op %s key %v, want c %d", i, got[i].value.Op, got[i].key, i+1)
+		}
+	}
+	wantChange(t, got[3000], event.OpCreate, event.Row{int32(9999)}, nil, event.Row{int32(9999), "last"})
+	wantChange(t, got[3001], event.OpCreate, event.Row{int32(20000)}, nil, event.Row{int32(20000), "after"})
+	if got[0].value.Transaction.ID != got[3000].value.Transaction.ID || got[3000].value.Transaction.TotalOrder != 3001 {
+		t.Errorf("streamed transaction: ids %q/%q, total order %d", got[0].value.Transaction.ID, got[3000].value.Transaction.ID, got[3000].value.Transaction.TotalOrder)
+	}
+}
+
+func TestDroppedSlotIsAnExplicitPermanentError(t *testing.T) {
+	h := newHarness(t, nil)
+	h.exec(`CREATE TABLE t (id int PRIMARY KEY)`, `INSERT INTO t VALUES (1)`)
+	h.start()
+	h.read(h.topic("t"), 1)
+	time.Sleep(200 * time.Millisecond) // let the snapshot's completion be acknowledged
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	h.exec(`SELECT pg_drop_replication_slot('` + h.slot + `')`)
+	h.start()
+	err := h.wait(30 * time.Second)
+	if !errors.Is(err, postgres.ErrSlotLost) || !errors.Is(err, connectors.ErrPermanent) {
+		t.Fatalf("err = %v, want ErrSlotLost and permanent", err)
+	}
+	if !strings.Contains(err.Error(), "no longer exists") || !strings.Contains(err.Error(), "snapshot.mode=when_needed") {
+		t.Errorf("error does not say what happened and the way out: %v", err)
+	}
+}
+
+func TestIdleTableHeartbeatAdvancesSlot(t *testing.T) {
+	h := newHarness(t, map[string]string{"table.include.list": "public.quiet", "heartbeat.interval.ms": "100", "publication.autocreate.mode": "filtered"})
+	h.exec(`CREATE TABLE quiet (id int PRIMARY KEY)`, `CREATE TABLE busy (id int PRIMARY KEY)`, `INSERT INTO quiet VALUES (1)`)
+	h.start()
+	h.read(h.topic("quiet"), 1)
+	first := h.slotLSN()
+	h.exec(`INSERT INTO busy SELECT generate_series(1, 5000)`)
+	var walEnd string
+	h.db.QueryRow(context.Background(), "SELECT pg_current_wal_lsn()::text").Scan(&walEnd)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		var passed bool
+		h.db.QueryRow(context.Background(), "SELECT confirmed_flush_lsn >= $1::pg_lsn FROM pg_replication_slots WHERE slot_name = $2", walEnd, h.slot).Scan(&passed)
+		if passed {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("slot stayed at %s (started at %s) while WAL moved to %s", h.slotLSN(), first, walEnd)
+}

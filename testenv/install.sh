@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Installs what testenv/up.sh needs to run PostgreSQL, MariaDB, Kafka and
+# Elasticsearch on this machine (Debian 12, as root), and does nothing slow
+# when all of it is already there:
+#   - Debian packages: PostgreSQL, MariaDB server and client, a JRE, Maven,
+#     unzip, curl (apt-get update runs only when something is missing);
+#   - Kafka's broker jars, resolved by Maven from testenv/kafka/pom.xml into
+#     ~/.m2, with the classpath recorded in $SLUICE_TESTENV_CACHE/kafka.classpath;
+#   - Elasticsearch's integration-test zip (no bundled JDK), the newest of
+#     SLUICE_ES_VERSIONS that resolves, recorded in $SLUICE_TESTENV_CACHE/es.version;
+#   - the system user that runs Elasticsearch.
+# Prints the resolved versions on stdout.
+set -euo pipefail
+# shellcheck source=testenv/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# Newest first. 8.x before 7.17.x, which is only a fallback.
+ES_VERSIONS="${SLUICE_ES_VERSIONS:-8.19.21 8.19.4 8.19.2 8.19.0 8.18.0 8.17.4 8.15.0 7.17.29}"
+
+[[ "$(id -u)" == 0 ]] || die "run as root (it installs Debian packages and creates system users)"
+
+# --- Debian packages --------------------------------------------------------
+
+pkg_installed() {
+	[[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]
+}
+
+missing=()
+pg_bindir >/dev/null || missing+=(postgresql)
+pkg_installed mariadb-server || missing+=(mariadb-server)
+pkg_installed mariadb-client || missing+=(mariadb-client)
+command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null || missing+=(maven)
+command -v unzip >/dev/null || missing+=(unzip)
+command -v curl >/dev/null || missing+=(curl)
+
+if ((${#missing[@]})); then
+	log "installing Debian packages: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt_opts=(-qq -o DPkg::Lock::Timeout=600 -o Dpkg::Use-Pty=0)
+	apt-get "${apt_opts[@]}" update >&2
+	apt-get "${apt_opts[@]}" install -y --no-install-recommends "${missing[@]}" >&2
+else
+	log "Debian packages: all present"
+fi
+pg_bindir >/dev/null || die "PostgreSQL was installed but no /usr/lib/postgresql/*/bin/initdb was found"
+command -v go >/dev/null || log "warning: 'go' is not on PATH; up.sh uses it to check that Kafka answers metadata requests"
+
+ensure_user "$ES_USER"
+
+mkdir -p "$TESTENV_CACHE"
+# mvn_quiet ARGS...: quiet Maven; its output (errors only, with -q) goes to
+# stderr without the colour-reset codes Debian's Maven prints even in batch mode.
+mvn_quiet() {
+	local out rc=0
+	out="$(mvn -B -q -Dstyle.color=never -Dmaven.repo.local="$M2_REPO" "$@" 2>&1)" || rc=$?
+	out="$(printf '%s' "$out" | sed 's/\x1b\[[0-9;]*m//g')"
+	[[ -z "${out//[[:space:]]/}" ]] || printf '%s\n' "$out" >&2
+	return "$rc"
+}
+
+# --- Kafka --------------------------------------------------------------------
+
+kafka_pom="$TESTENV_SRC/kafka/pom.xml"
+kafka_cp="$TESTENV_CACHE/kafka.classpath"
+kafka_sum="$TESTENV_CACHE/kafka.pom.sha256"
+
+kafka_cp_ok() {
+	[[ -s "$kafka_cp" && -r "$kafka_sum" ]] || return 1
+	[[ "$(sha256sum <"$kafka_pom")" == "$(cat "$kafka_sum")" ]] || return 1
+	local jar
+	while IFS= read -r jar; do
+		[[ -f "$jar" ]] || return 1
+	done < <(tr ':' '\n' <"$kafka_cp")
+}
+
+if kafka_cp_ok; then
+	log "Kafka: classpath already resolved ($kafka_cp)"
+else
+	log "Kafka: resolving broker jars with Maven (testenv/kafka/pom.xml)"
+	tmp="$kafka_cp.tmp"
+	mvn_quiet -f "$kafka_pom" dependency:build-classpath -Dmdep.outputFile="$tmp" ||
+		die "Maven could not resolve testenv/kafka/pom.xml"
+	[[ -s "$tmp" ]] || die "Maven wrote an empty Kafka classpath"
+	mv "$tmp" "$kafka_cp"
+	sha256sum <"$kafka_pom" >"$kafka_sum"
+fi
+kafka_version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$kafka_pom")"
+
+# --- Elasticsearch ------------------------------------------------------------
+
+es_zip() { printf '%s/org/elasticsearch/distribution/integ-test-zip/elasticsearch/%s/elasticsearch-%s.zip\n' "$M2_REPO" "$1" "$1"; }
+
+es_version=""
+for v in $ES_VERSIONS; do
+	if [[ -s "$(es_zip "$v")" ]]; then
+		es_version=$v
+		break
+	fi
+	log "Elasticsearch: trying integ-test-zip $v"
+	if mvn_quiet dependency:get -Dtransitive=false \
+		-Dartifact="org.elasticsearch.distribution.integ-test-zip:elasticsearch:$v:zip" >/dev/null 2>&1 &&
+		[[ -s "$(es_zip "$v")" ]]; then
+		es_version=$v
+		break
+	fi
+	log "Elasticsearch: $v did not resolve"
+done
+[[ -n "$es_version" ]] || die "no Elasticsearch integ-test-zip resolved (tried: $ES_VERSIONS)"
+printf '%s\n' "$es_version" >"$TESTENV_CACHE/es.version"
+log "Elasticsearch: $es_version ($(es_zip "$es_version"))"
+
+printf 'kafka %s\nelasticsearch %s\n' "$kafka_version" "$es_version"
