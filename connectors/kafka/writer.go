@@ -29,8 +29,12 @@ type SchemaRegistrar interface {
 // Producer is the part of a franz-go client the Writer uses.
 type Producer interface {
 	Produce(ctx context.Context, r *kgo.Record, promise func(*kgo.Record, error))
+	BufferedProduceRecords() int64
 	Flush(ctx context.Context) error
 }
+
+// DefaultMaxBuffered is franz-go's default kgo.MaxBufferedRecords.
+const DefaultMaxBuffered = 10000
 
 // TopicFunc names the topic an event goes to.
 type TopicFunc func(e *event.Event) string
@@ -42,15 +46,17 @@ type Writer struct {
 	registry   SchemaRegistrar
 	topics     TopicEnsurer
 	schemaOpts schema.Options
-	topicOf    TopicFunc
-	tombstones bool
-	logger     *slog.Logger
+	topicOf     TopicFunc
+	tombstones  bool
+	maxBuffered int64
+	logger      *slog.Logger
 
 	tables map[*event.Table]*tableWriter // by table version
 
 	mu      sync.Mutex
 	pending []*pendingBatch // batches not yet acknowledged, in order
 	failed  error           // the first produce failure; sticky
+	space   chan struct{}   // signalled whenever a record leaves the buffer
 }
 
 var _ connectors.Emitter = (*Writer)(nil)
@@ -71,6 +77,10 @@ func WithTombstones(on bool) Option { return func(w *Writer) { w.tombstones = on
 // <prefix>.<schema>.<table>, or <prefix>.<database>.<table> without a schema).
 func WithTopicFunc(f TopicFunc) Option { return func(w *Writer) { w.topicOf = f } }
 
+// WithMaxBuffered tells the Writer the client's kgo.MaxBufferedRecords;
+// Emit waits for space below it (default DefaultMaxBuffered).
+func WithMaxBuffered(n int64) Option { return func(w *Writer) { w.maxBuffered = n } }
+
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(w *Writer) { w.logger = l } }
 
@@ -78,8 +88,8 @@ func WithLogger(l *slog.Logger) Option { return func(w *Writer) { w.logger = l }
 // r and creating topics with t. so names the Avro records.
 func NewWriter(p Producer, r SchemaRegistrar, t TopicEnsurer, so schema.Options, opts ...Option) *Writer {
 	w := &Writer{
-		producer: p, registry: r, topics: t, schemaOpts: so, tombstones: true, logger: slog.Default(),
-		tables: map[*event.Table]*tableWriter{},
+		producer: p, registry: r, topics: t, schemaOpts: so, tombstones: true, logger: slog.Default(), maxBuffered: DefaultMaxBuffered,
+		tables: map[*event.Table]*tableWriter{}, space: make(chan struct{}, 1),
 	}
 	w.topicOf = func(e *event.Event) string { return so.Prefix + "." + e.Table.ID.String() }
 	for _, o := range opts {
@@ -120,10 +130,9 @@ func (w *Writer) Emit(ctx context.Context, b connectors.Batch) error {
 			return err
 		}
 		for _, r := range recs {
-			w.mu.Lock()
-			pb.outstanding++
-			w.mu.Unlock()
-			w.producer.Produce(ctx, r, func(r *kgo.Record, err error) { w.done(pb, r, err) })
+			if err := w.produce(ctx, pb, r); err != nil {
+				return err
+			}
 		}
 	}
 	w.mu.Lock()
@@ -133,9 +142,35 @@ func (w *Writer) Emit(ctx context.Context, b connectors.Batch) error {
 	return w.err()
 }
 
+// produce hands one record to the producer once its buffer has room. The
+// record is produced with a context that the source's stopping does not
+// cancel: what is already buffered is still delivered, and Flush drains it.
+// Only the wait for room ends with ctx.
+func (w *Writer) produce(ctx context.Context, pb *pendingBatch, r *kgo.Record) error {
+	for w.producer.BufferedProduceRecords() >= w.maxBuffered {
+		select {
+		case <-w.space:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if err := w.err(); err != nil {
+			return err
+		}
+	}
+	w.mu.Lock()
+	pb.outstanding++
+	w.mu.Unlock()
+	w.producer.Produce(context.WithoutCancel(ctx), r, func(r *kgo.Record, err error) { w.done(pb, r, err) })
+	return nil
+}
+
 // done is the produce promise: it counts the record and releases finished
 // batches in order.
 func (w *Writer) done(pb *pendingBatch, r *kgo.Record, err error) {
+	select {
+	case w.space <- struct{}{}:
+	default:
+	}
 	if err != nil {
 		w.fail(fmt.Errorf("produce to topic %q: %w", r.Topic, err))
 		return

@@ -38,7 +38,11 @@ type harness struct {
 	offsets *memOffsets
 	extra   map[string]string
 
-	run *running
+	// wrap, when set, wraps the pipeline the source emits to.
+	wrap   func(connectors.Emitter, context.CancelFunc) connectors.Emitter
+	run    *running
+	codecs map[uint32]*schema.Codec
+	envs   map[uint32]*schema.EnvelopeCodec
 }
 
 type running struct {
@@ -52,7 +56,8 @@ func newHarness(t *testing.T, extra map[string]string) *harness {
 	rawURL := testenv.PostgresURL(t)
 	brokers := testenv.KafkaBrokers(t)
 	ctx := context.Background()
-	h := &harness{t: t, brokers: brokers, offsets: &memOffsets{m: map[string][]byte{}}, extra: extra}
+	h := &harness{t: t, brokers: brokers, offsets: &memOffsets{m: map[string][]byte{}}, extra: extra,
+		codecs: map[uint32]*schema.Codec{}, envs: map[uint32]*schema.EnvelopeCodec{}}
 	h.dbName = testenv.Name(t, "pgsrc")
 	h.prefix, h.slot = h.dbName, h.dbName
 	var err error
@@ -152,7 +157,11 @@ func (h *harness) start() {
 	src := postgres.New(cfg, connectors.Env{Name: "test", Version: "test", Offsets: h.offsets, StateDir: h.t.TempDir()})
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{cancel: cancel, done: make(chan error, 1), client: client}
-	go func() { r.done <- src.Run(ctx, w) }()
+	var out connectors.Emitter = w
+	if h.wrap != nil {
+		out = h.wrap(w, cancel)
+	}
+	go func() { r.done <- src.Run(ctx, out) }()
 	h.run = r
 }
 
@@ -260,6 +269,28 @@ func (h *harness) read(topic string, n int) []record {
 	return out
 }
 
+// readAll consumes a single-partition topic from the start to its current end.
+func (h *harness) readAll(topic string) []record {
+	h.t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(h.brokers...))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ends, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), topic)
+	cl.Close()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	end, ok := ends.Lookup(topic, 0)
+	if !ok || end.Err != nil {
+		h.t.Fatalf("end offset of %s: %v", topic, end.Err)
+	}
+	if end.Offset == 0 {
+		return nil
+	}
+	return h.read(topic, int(end.Offset))
+}
+
 func (h *harness) decode(r *kgo.Record) record {
 	h.t.Helper()
 	rec := record{offset: r.Offset}
@@ -280,9 +311,13 @@ func (h *harness) decode(r *kgo.Record) record {
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		env, err := schema.NewEnvelopeCodec(h.codec(id).Schema(), nil)
-		if err != nil {
-			h.t.Fatal(err)
+		env := h.envs[id]
+		if env == nil {
+			var err error
+			if env, err = schema.NewEnvelopeCodec(h.codec(id).Schema(), nil); err != nil {
+				h.t.Fatal(err)
+			}
+			h.envs[id] = env
 		}
 		rec.value = &event.Event{}
 		if err := env.Decode(body, rec.value); err != nil {
@@ -294,6 +329,9 @@ func (h *harness) decode(r *kgo.Record) record {
 
 func (h *harness) codec(id uint32) *schema.Codec {
 	h.t.Helper()
+	if c := h.codecs[id]; c != nil {
+		return c
+	}
 	s, err := h.reg.Schema(context.Background(), int(id))
 	if err != nil {
 		h.t.Fatal(err)
@@ -306,6 +344,7 @@ func (h *harness) codec(id uint32) *schema.Codec {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	h.codecs[id] = c
 	return c
 }
 

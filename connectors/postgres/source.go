@@ -162,8 +162,8 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) error {
 		return st.run(gctx)
 	})
 	err = g.Wait()
-	if ctx.Err() != nil && streaming.Load() {
-		s.drain(out, st)
+	if ctx.Err() != nil {
+		s.drain(out, st, streaming.Load())
 	}
 	if s.cfg.SlotDropOnStop && errors.Is(err, context.Canceled) {
 		repl.Close(context.WithoutCancel(ctx))
@@ -178,14 +178,18 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) error {
 // batches before it reports its final position.
 const drainTimeout = 10 * time.Second
 
-// drain waits for the batches in flight to be acknowledged and reports the
-// final confirmed position, so a restart replays as little as possible.
-// Whatever is not acknowledged in time is simply replayed after restart.
-func (s *Source) drain(out connectors.Emitter, st *stream) {
+// drain waits for the batches in flight to be acknowledged (saving snapshot
+// progress) and, when streaming, reports the final confirmed position, so a
+// restart replays as little as possible. Whatever is not acknowledged in
+// time is simply replayed after restart.
+func (s *Source) drain(out connectors.Emitter, st *stream, streaming bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
 	if err := out.Flush(ctx); err != nil {
 		s.logger.Warn("stopping with batches not acknowledged; they will be replayed after restart", "error", err)
+	}
+	if !streaming {
+		return
 	}
 	if err := st.sendStatus(ctx, false); err != nil {
 		s.logger.Warn("final status update failed; the slot keeps its previous position", "error", err)
