@@ -3,6 +3,8 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"os"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -35,6 +37,7 @@ type harness struct {
 	pgURL   *url.URL
 	brokers []string
 	reg     *registry.Client
+	regURL  string
 	offsets *memOffsets
 	extra   map[string]string
 
@@ -89,6 +92,7 @@ func newHarness(t *testing.T, extra map[string]string) *harness {
 	}
 	srv := httptest.NewServer(reg)
 	t.Cleanup(srv.Close)
+	h.regURL = srv.URL
 	if h.reg, err = registry.New(srv.URL); err != nil {
 		t.Fatal(err)
 	}
@@ -152,9 +156,11 @@ func (h *harness) start() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	w := kafka.NewWriter(client, h.reg, kafka.NewTopics(kadm.NewClient(client), 1, -1, nil),
-		schema.Options{Prefix: cfg.TopicPrefix, Connector: "postgresql"}, kafka.WithTombstones(cfg.Tombstones))
-	src := postgres.New(cfg, connectors.Env{Name: "test", Version: "test", Offsets: h.offsets, StateDir: h.t.TempDir()})
+	var w *kafka.Writer
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	w = kafka.NewWriter(client, h.reg, kafka.NewTopics(kadm.NewClient(client), 1, -1, nil),
+		schema.Options{Prefix: cfg.TopicPrefix, Connector: "postgresql"}, kafka.WithTombstones(cfg.Tombstones), kafka.WithLogger(logger))
+	src := postgres.New(cfg, connectors.Env{Name: "test", Version: "test", Logger: logger, Offsets: h.offsets, StateDir: h.t.TempDir()})
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{cancel: cancel, done: make(chan error, 1), client: client}
 	var out connectors.Emitter = w

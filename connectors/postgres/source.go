@@ -125,7 +125,7 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) error {
 		s.logger.Info("snapshot resumes without the original exported snapshot; streaming from the slot then brings every row to its latest state")
 	}
 
-	chunks := make(chan chunk, 64)
+	chunks := make(chan chunk, 8)
 	st := &stream{src: s, out: chunks, logger: s.logger, relations: newRelations(),
 		streams: map[uint32]*spill{}, streamRel: map[uint32]*relations{}}
 	st.confirmed.Store(uint64(start))

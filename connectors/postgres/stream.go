@@ -15,9 +15,13 @@ import (
 	"github.com/sluice-cdc/sluice/schema/event"
 )
 
-// statusInterval is how often the stream reports its confirmed position to
-// Postgres when the server does not ask sooner.
-const statusInterval = 10 * time.Second
+// The stream reports its confirmed position to Postgres at least every
+// statusInterval, and within statusDelay of the position moving, so that a
+// crash replays little.
+const (
+	statusInterval = 10 * time.Second
+	statusDelay    = 200 * time.Millisecond
+)
 
 // chunk is a run of events handed from the replication loop to the batcher.
 // end, when non-zero, is a position every event up to which is in this or
@@ -77,15 +81,17 @@ const chunkSize = 1024
 // run reads until ctx ends or the connection fails. The replication must
 // have been started on conn.
 func (s *stream) run(ctx context.Context) error {
-	nextStatus := time.Now().Add(statusInterval)
+	var sent uint64
+	lastSent := time.Now()
 	for {
-		if time.Now().After(nextStatus) {
+		now := time.Now()
+		if cur := s.confirmed.Load(); (cur > sent && now.Sub(lastSent) >= statusDelay) || now.Sub(lastSent) >= statusInterval {
 			if err := s.sendStatus(ctx, false); err != nil {
 				return err
 			}
-			nextStatus = time.Now().Add(statusInterval)
+			sent, lastSent = cur, now
 		}
-		rctx, cancel := context.WithDeadline(ctx, nextStatus)
+		rctx, cancel := context.WithTimeout(ctx, statusDelay)
 		raw, err := s.conn.ReceiveMessage(rctx)
 		cancel()
 		if err != nil {

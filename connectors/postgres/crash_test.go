@@ -1,0 +1,247 @@
+package postgres_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluice-cdc/sluice/schema/event"
+)
+
+var (
+	childOnce sync.Once
+	childBin  string
+	childErr  error
+)
+
+// childBinary builds testdata/child, a process running one source into Kafka.
+func childBinary(t *testing.T) string {
+	t.Helper()
+	childOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "sluice-pgchild")
+		if err != nil {
+			childErr = err
+			return
+		}
+		childBin = filepath.Join(dir, "child")
+		out, err := exec.Command("go", "build", "-o", childBin, "./testdata/child").CombinedOutput()
+		if err != nil {
+			childErr = fmt.Errorf("build child: %v\n%s", err, out)
+		}
+	})
+	if childErr != nil {
+		t.Fatal(childErr)
+	}
+	return childBin
+}
+
+// child is the source running as its own process.
+type child struct {
+	cmd    *exec.Cmd
+	stderr *lockedBuffer
+	done   chan error
+}
+
+// lockedBuffer collects a child's stderr while the test may read it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startChild runs the source in a child process sharing the harness's
+// database, registry and state directory.
+func (h *harness) startChild(state string) *child {
+	h.t.Helper()
+	cfg, err := json.Marshal(h.config())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	cfgFile := filepath.Join(state, "config.json")
+	if err := os.WriteFile(cfgFile, cfg, 0o600); err != nil {
+		h.t.Fatal(err)
+	}
+	c := &child{stderr: &lockedBuffer{}, done: make(chan error, 1)}
+	c.cmd = exec.Command(childBinary(h.t), "-config", cfgFile, "-brokers", h.brokers[0], "-registry", h.regURL, "-state", state)
+	c.cmd.Stderr = c.stderr
+	if err := c.cmd.Start(); err != nil {
+		h.t.Fatal(err)
+	}
+	go func() { c.done <- c.cmd.Wait() }()
+	h.t.Cleanup(func() { c.cmd.Process.Kill(); <-c.done })
+	return c
+}
+
+// kill ends the child with SIGKILL: no drain, no final status.
+func (c *child) kill(t *testing.T) {
+	t.Helper()
+	c.cmd.Process.Signal(syscall.SIGKILL)
+	<-c.done
+	c.done <- nil // for the cleanup
+}
+
+// peakRSS reads the child's peak resident set size (VmHWM) in bytes.
+func (c *child) peakRSS(t *testing.T) int64 {
+	t.Helper()
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kb * 1024
+		}
+	}
+	t.Fatal("no VmHWM in /proc status")
+	return 0
+}
+
+// TestKillNineLosesNothing kills the source with SIGKILL at random moments
+// of a write workload, again and again; after the last restart every
+// committed change is in Kafka.
+func TestKillNineLosesNothing(t *testing.T) {
+	h := newHarness(t, nil)
+	h.exec(`CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL)`, `CREATE TABLE marker (id int PRIMARY KEY)`)
+	state := t.TempDir()
+	c := h.startChild(state)
+	h.waitStreaming()
+
+	writer := h.connect(t)
+	ctx, stopWriter := context.WithCancel(context.Background())
+	var committed atomic.Int64 // ids 1..committed are committed
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for id := int64(1); ctx.Err() == nil; id += 3 {
+			// Transactions of one and of several changes.
+			_, err := writer.Exec(context.Background(), `INSERT INTO t VALUES ($1, 0)`, id)
+			if err == nil {
+				err = pgx.BeginFunc(context.Background(), writer, func(tx pgx.Tx) error {
+					if _, err := tx.Exec(context.Background(), `INSERT INTO t VALUES ($1, 0), ($2, 0)`, id+1, id+2); err != nil {
+						return err
+					}
+					_, err := tx.Exec(context.Background(), `UPDATE t SET v = v + 1 WHERE id = $1`, id)
+					return err
+				})
+			}
+			if err != nil {
+				t.Errorf("writer: %v", err)
+				return
+			}
+			committed.Store(id + 2)
+		}
+	}()
+	for kill := range 5 {
+		time.Sleep(time.Duration(300+rand.IntN(1200)) * time.Millisecond)
+		c.kill(t)
+		t.Logf("kill %d after id %d", kill+1, committed.Load())
+		c = h.startChild(state)
+	}
+	time.Sleep(500 * time.Millisecond)
+	stopWriter()
+	wg.Wait()
+	h.exec(`INSERT INTO marker VALUES (1)`)
+	h.read(h.topic("marker"), 1)
+
+	seen := map[int32]bool{}
+	updated := map[int32]bool{}
+	records := h.readAll(h.topic("t"))
+	for _, r := range records {
+		if r.value != nil && r.value.After != nil {
+			seen[r.value.After[0].(int32)] = true
+			if r.value.Op == event.OpUpdate {
+				updated[r.value.After[0].(int32)] = true
+			}
+		}
+	}
+	last := int32(committed.Load())
+	var missing []int32
+	for id := int32(1); id <= last; id++ {
+		if !seen[id] || (id%3 == 1 && !updated[id]) {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		t.Fatalf("%d of %d committed changes missing from Kafka, first %v", len(missing), last, missing[:min(10, len(missing))])
+	}
+	t.Logf("%d committed rows, %d records (%d duplicates from replays)", last, len(records), len(records)-int(last)-int(last)/3)
+	if out := c.stderr.String(); out != "" {
+		t.Logf("child stderr: %s", out)
+	}
+}
+
+// TestLargeTransactionMemoryIsBounded commits one transaction of a million
+// rows; Postgres streams it before commit, sluice spills it to disk, and
+// the process's peak memory stays under 256 MB.
+func TestLargeTransactionMemoryIsBounded(t *testing.T) {
+	const rows = 1_000_000
+	h := newHarness(t, nil)
+	h.exec(`CREATE TABLE t (id int PRIMARY KEY, pad text)`)
+	c := h.startChild(t.TempDir())
+	h.waitStreaming()
+	h.exec(fmt.Sprintf(`INSERT INTO t SELECT g, repeat('x', 100) FROM generate_series(1, %d) g`, rows))
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(h.brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		ends, err := adm.ListEndOffsets(context.Background(), h.topic("t"))
+		if err == nil {
+			if o, ok := ends.Lookup(h.topic("t"), 0); ok && o.Offset >= rows {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not all %d rows reached Kafka in time; child: %s", rows, c.stderr.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	peak := c.peakRSS(t)
+	t.Logf("peak RSS %.1f MB for a %d-row transaction", float64(peak)/(1<<20), rows)
+	if peak > 256<<20 {
+		t.Errorf("peak RSS %d MB, want under 256 MB", peak>>20)
+	}
+	first := h.read(h.topic("t"), 1)[0]
+	if first.value.Op != event.OpCreate || first.key[0] != int32(1) {
+		t.Errorf("first record: %s key %v", first.value.Op, first.key)
+	}
+}
