@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/sluice-cdc/sluice/connectors/metrics"
 	"github.com/sluice-cdc/sluice/schema/event"
 )
 
@@ -54,6 +55,8 @@ type Env struct {
 	// StateDir is a directory private to this connector instance, for
 	// spill files and the like; it survives restarts.
 	StateDir string
+	// Metrics is where the connector records its metrics; nil keeps them private.
+	Metrics *metrics.Registry
 }
 
 // OffsetStore keeps a connector's offsets (Kafka Connect's source offsets):

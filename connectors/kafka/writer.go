@@ -42,10 +42,10 @@ type TopicFunc func(e *event.Event) string
 // Writer writes a source's events to Kafka. It implements
 // connectors.Emitter; Emit is called from one goroutine.
 type Writer struct {
-	producer   Producer
-	registry   SchemaRegistrar
-	topics     TopicEnsurer
-	schemaOpts schema.Options
+	producer    Producer
+	registry    SchemaRegistrar
+	topics      TopicEnsurer
+	schemaOpts  schema.Options
 	topicOf     TopicFunc
 	tombstones  bool
 	maxBuffered int64

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pglogrepl"
 
 	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/schema/event"
 )
 
 // maxBatch bounds the events merged into one batch.
@@ -52,14 +53,22 @@ func (s *Source) batch(ctx context.Context, in <-chan chunk, out connectors.Emit
 				break merge
 			}
 		}
-		if err := out.Emit(ctx, connectors.Batch{Events: events, Ack: a.ackFunc(ctx, end, progress, done)}); err != nil {
+		if err := out.Emit(ctx, connectors.Batch{Events: events, Ack: a.ackFunc(ctx, events, end, progress, done)}); err != nil {
 			return err
 		}
 	}
 }
 
-func (a *acker) ackFunc(ctx context.Context, end pglogrepl.LSN, progress *snapshotProgress, done bool) func() {
+func (a *acker) ackFunc(ctx context.Context, events []*event.Event, end pglogrepl.LSN, progress *snapshotProgress, done bool) func() {
 	return func() {
+		m := a.src.metrics
+		m.events.Add(uint64(len(events)))
+		now := time.Now().UnixMilli()
+		for _, e := range events {
+			if e.Op != event.OpRead {
+				m.latency.Observe(float64(now-e.Source.TsMs) / 1000)
+			}
+		}
 		if end > 0 {
 			a.stream.confirm(end)
 		}

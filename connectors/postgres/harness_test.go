@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"os"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/kafka"
+	"github.com/sluice-cdc/sluice/connectors/metrics"
 	"github.com/sluice-cdc/sluice/connectors/postgres"
 	"github.com/sluice-cdc/sluice/schema"
 	"github.com/sluice-cdc/sluice/schema/event"
@@ -39,6 +40,7 @@ type harness struct {
 	reg     *registry.Client
 	regURL  string
 	offsets *memOffsets
+	metrics *metrics.Registry
 	extra   map[string]string
 
 	// wrap, when set, wraps the pipeline the source emits to.
@@ -59,7 +61,7 @@ func newHarness(t *testing.T, extra map[string]string) *harness {
 	rawURL := testenv.PostgresURL(t)
 	brokers := testenv.KafkaBrokers(t)
 	ctx := context.Background()
-	h := &harness{t: t, brokers: brokers, offsets: &memOffsets{m: map[string][]byte{}}, extra: extra,
+	h := &harness{t: t, brokers: brokers, offsets: &memOffsets{m: map[string][]byte{}}, extra: extra, metrics: metrics.NewRegistry(),
 		codecs: map[uint32]*schema.Codec{}, envs: map[uint32]*schema.EnvelopeCodec{}}
 	h.dbName = testenv.Name(t, "pgsrc")
 	h.prefix, h.slot = h.dbName, h.dbName
@@ -160,7 +162,7 @@ func (h *harness) start() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	w = kafka.NewWriter(client, h.reg, kafka.NewTopics(kadm.NewClient(client), 1, -1, nil),
 		schema.Options{Prefix: cfg.TopicPrefix, Connector: "postgresql"}, kafka.WithTombstones(cfg.Tombstones), kafka.WithLogger(logger))
-	src := postgres.New(cfg, connectors.Env{Name: "test", Version: "test", Logger: logger, Offsets: h.offsets, StateDir: h.t.TempDir()})
+	src := postgres.New(cfg, connectors.Env{Name: "test", Version: "test", Logger: logger, Offsets: h.offsets, StateDir: h.t.TempDir(), Metrics: h.metrics})
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{cancel: cancel, done: make(chan error, 1), client: client}
 	var out connectors.Emitter = w

@@ -21,6 +21,7 @@ import (
 
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/conf"
+	"github.com/sluice-cdc/sluice/connectors/metrics"
 	"github.com/sluice-cdc/sluice/schema/logical"
 )
 
@@ -32,6 +33,26 @@ type Source struct {
 	types    *Mapper
 	catalog  *pgx.Conn // catalog look-ups while streaming; owned by Run's goroutine
 	spillDir string
+	metrics  sourceMetrics
+}
+
+// sourceMetrics are the source's series, labelled with the connector name.
+type sourceMetrics struct {
+	events  *metrics.Counter   // events made durable in Kafka
+	lag     *metrics.Gauge     // WAL received but not yet confirmed, in bytes
+	latency *metrics.Histogram // commit in Postgres to acknowledgement by Kafka
+}
+
+func newSourceMetrics(r *metrics.Registry, name string) sourceMetrics {
+	if r == nil {
+		r = metrics.NewRegistry()
+	}
+	l := []string{"connector"}
+	return sourceMetrics{
+		events:  r.Counter("sluice_source_events_total", "Change events made durable in Kafka.", l, name),
+		lag:     r.Gauge("sluice_postgres_slot_lag_bytes", "WAL received from the slot but not yet confirmed, in bytes.", l, name),
+		latency: r.Histogram("sluice_source_commit_to_ack_seconds", "Time from a change's commit in the database to Kafka acknowledging it (millisecond resolution).", metrics.LatencyBuckets, l, name),
+	}
 }
 
 var _ connectors.Source = (*Source)(nil)
@@ -59,7 +80,7 @@ func New(cfg *Config, env connectors.Env) *Source {
 		logger = slog.Default()
 	}
 	logger = logger.With("connector", env.Name, "slot", cfg.Slot)
-	return &Source{cfg: cfg, env: env, logger: logger, spillDir: filepath.Join(env.StateDir, "spill")}
+	return &Source{cfg: cfg, env: env, logger: logger, spillDir: filepath.Join(env.StateDir, "spill"), metrics: newSourceMetrics(env.Metrics, env.Name)}
 }
 
 // Run captures changes until ctx ends or a failure. See connectors.Source.

@@ -94,6 +94,21 @@ func TestSnapshotThenStream(t *testing.T) {
 	if u.Source.LSN <= c.Source.LSN {
 		t.Errorf("update LSN %d not after create LSN %d", u.Source.LSN, c.Source.LSN)
 	}
+
+	// Six events are durable; the three streamed ones have a commit latency.
+	events := h.metrics.Counter("sluice_source_events_total", "", []string{"connector"}, "test")
+	latency := h.metrics.Histogram("sluice_source_commit_to_ack_seconds", "", nil, []string{"connector"}, "test")
+	for deadline := time.Now().Add(5 * time.Second); events.Value() < 6 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if events.Value() != 6 || latency.Count() != 3 {
+		t.Errorf("metrics: %d events, %d latencies; want 6 and 3", events.Value(), latency.Count())
+	}
+	var text strings.Builder
+	h.metrics.WritePrometheus(&text)
+	if !strings.Contains(text.String(), `sluice_postgres_slot_lag_bytes{connector="test"}`) {
+		t.Errorf("no slot lag in the metrics:\n%s", text.String())
+	}
 }
 
 func TestRestartResumesWithoutLoss(t *testing.T) {

@@ -85,6 +85,11 @@ func (s *stream) run(ctx context.Context) error {
 	lastSent := time.Now()
 	for {
 		now := time.Now()
+		if c := s.confirmed.Load(); uint64(s.received) > c {
+			s.src.metrics.lag.Set(float64(uint64(s.received) - c))
+		} else {
+			s.src.metrics.lag.Set(0)
+		}
 		if cur := s.confirmed.Load(); (cur > sent && now.Sub(lastSent) >= statusDelay) || now.Sub(lastSent) >= statusInterval {
 			if err := s.sendStatus(ctx, false); err != nil {
 				return err
