@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sluice-cdc/sluice/connectors/conf"
+	"github.com/sluice-cdc/sluice/connectors/kafka"
 )
 
 // Spec declares every configuration key of the Postgres source, with
@@ -56,6 +57,7 @@ var Spec = &conf.Spec{
 		{Name: "topic.creation.default.replication.factor", Type: conf.Int, Default: "-1", Min: -1, Max: 32767, Group: "Topics", Doc: "Replication factor of topics sluice creates; -1 takes the broker's default."},
 		{Name: "producer.override.compression.type", Type: conf.String, Default: "zstd", Allowed: []string{"none", "gzip", "snappy", "lz4", "zstd"}, Group: "Producer", Doc: "Compression of produced batches."},
 		{Name: "producer.override.linger.ms", Type: conf.Int, Default: "5", Min: 0, Max: 60000, Group: "Producer", Doc: "How long a produce batch may wait to fill."},
+		{Name: "producer.override.max.request.size", Type: conf.Int, Default: "16777216", Min: 1024, Max: 1 << 30, Group: "Producer", Doc: "Largest record batch, and so largest record, in bytes; topics sluice creates get max.message.bytes to match. Larger than Kafka's 1 MiB default so that one wide row does not stop the connector."},
 	},
 }
 
@@ -151,10 +153,7 @@ type Config struct {
 
 	DecimalMode, TimePrecisionMode, BinaryMode, IntervalMode string
 
-	Partitions        int32
-	ReplicationFactor int16
-	Compression       string
-	Linger            time.Duration
+	Producer kafka.ProducerConfig
 }
 
 // ParseConfig builds a Config from a parsed configuration.
@@ -188,8 +187,11 @@ func ParseConfig(c *conf.Config) (*Config, error) {
 		Tombstones:        c.Bool("tombstones.on.delete"), Placeholder: c.String("unavailable.value.placeholder"),
 		DecimalMode: c.Enum("decimal.handling.mode"), TimePrecisionMode: c.Enum("time.precision.mode"),
 		BinaryMode: c.Enum("binary.handling.mode"), IntervalMode: c.Enum("interval.handling.mode"),
-		Partitions: int32(c.Int("topic.creation.default.partitions")), ReplicationFactor: int16(c.Int("topic.creation.default.replication.factor")),
-		Compression: c.Enum("producer.override.compression.type"), Linger: time.Duration(c.Int("producer.override.linger.ms")) * time.Millisecond,
+		Producer: kafka.ProducerConfig{
+			Compression: c.Enum("producer.override.compression.type"), Linger: time.Duration(c.Int("producer.override.linger.ms")) * time.Millisecond,
+			MaxRequestSize: int32(c.Int("producer.override.max.request.size")),
+			Partitions:     int32(c.Int("topic.creation.default.partitions")), ReplicationFactor: int16(c.Int("topic.creation.default.replication.factor")),
+		},
 	}, nil
 }
 

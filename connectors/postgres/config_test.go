@@ -50,7 +50,7 @@ func TestSeedConfigWithoutTransformsParses(t *testing.T) {
 	if !cfg.Filter.Table("public", "orders") || !cfg.Filter.Table("public", "order_items") || cfg.Filter.Table("public", "orders_archive") {
 		t.Error("table.include.list must match whole names only")
 	}
-	if cfg.SnapshotMode != "initial" || cfg.DecimalMode != "precise" || !cfg.Tombstones || cfg.Compression != "zstd" {
+	if cfg.SnapshotMode != "initial" || cfg.DecimalMode != "precise" || !cfg.Tombstones || cfg.Producer.Compression != "zstd" || cfg.Producer.MaxRequestSize != 16<<20 {
 		t.Errorf("defaults wrong: %+v", cfg)
 	}
 	if got := cfg.Redacted(); strings.Contains(got, "password") || got != "debezium@postgres:5432/orders_db" {

@@ -153,14 +153,13 @@ func (h *harness) start() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	client, err := kgo.NewClient(kgo.SeedBrokers(h.brokers...), kgo.ProducerLinger(time.Millisecond),
-		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerBatchCompression(kgo.ZstdCompression()))
+	client, err := kgo.NewClient(append(cfg.Producer.ClientOpts(), kgo.SeedBrokers(h.brokers...))...)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	var w *kafka.Writer
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	w = kafka.NewWriter(client, h.reg, kafka.NewTopics(kadm.NewClient(client), 1, -1, nil),
+	w = kafka.NewWriter(client, h.reg, cfg.Producer.Topics(client),
 		schema.Options{Prefix: cfg.TopicPrefix, Connector: "postgresql"}, kafka.WithTombstones(cfg.Tombstones), kafka.WithLogger(logger))
 	src := postgres.New(cfg, connectors.Env{Name: "test", Version: "test", Logger: logger, Offsets: h.offsets, StateDir: h.t.TempDir(), Metrics: h.metrics})
 	ctx, cancel := context.WithCancel(context.Background())

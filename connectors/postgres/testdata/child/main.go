@@ -19,7 +19,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/connectors"
@@ -62,13 +61,12 @@ func run(configFile, brokers, registryURL, state string) error {
 	if err != nil {
 		return err
 	}
-	client, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.ProducerLinger(time.Millisecond),
-		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerBatchCompression(kgo.ZstdCompression()))
+	client, err := kgo.NewClient(append(cfg.Producer.ClientOpts(), kgo.SeedBrokers(brokers))...)
 	if err != nil {
 		return err
 	}
 	defer client.Close()
-	w := kafka.NewWriter(client, reg, kafka.NewTopics(kadm.NewClient(client), 1, -1, nil),
+	w := kafka.NewWriter(client, reg, cfg.Producer.Topics(client),
 		schema.Options{Prefix: cfg.TopicPrefix, Connector: "postgresql"}, kafka.WithTombstones(cfg.Tombstones))
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	src := postgres.New(cfg, connectors.Env{Name: "child", Version: "test", Logger: logger,
@@ -87,7 +85,7 @@ func run(configFile, brokers, registryURL, state string) error {
 		}
 		logger.Warn("source failed; retrying", "error", err)
 		time.Sleep(200 * time.Millisecond)
-		w = kafka.NewWriter(client, reg, kafka.NewTopics(kadm.NewClient(client), 1, -1, nil),
+		w = kafka.NewWriter(client, reg, cfg.Producer.Topics(client),
 			schema.Options{Prefix: cfg.TopicPrefix, Connector: "postgresql"}, kafka.WithTombstones(cfg.Tombstones))
 	}
 }
