@@ -1,0 +1,150 @@
+package kafka_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/connectors/kafka"
+	"github.com/sluice-cdc/sluice/schema"
+	"github.com/sluice-cdc/sluice/schema/event"
+	"github.com/sluice-cdc/sluice/schema/registry"
+	"github.com/sluice-cdc/sluice/schema/registry/embedded"
+)
+
+var table = &event.Table{
+	ID: event.TableID{Database: "db", Schema: "public", Table: "t"},
+	Columns: []event.Column{
+		{Name: "id", Schema: &event.Schema{Type: event.Int32}},
+		{Name: "v", Schema: &event.Schema{Type: event.String, Optional: true}},
+	},
+	Key: []int{0},
+}
+
+func change(op event.Op, id int32, v string) *event.Event {
+	e := &event.Event{Op: op, Table: table, Source: event.Source{Connector: "postgresql", Name: "p", Snapshot: event.SnapshotFalse}}
+	row := event.Row{id, v}
+	if op == event.OpDelete {
+		e.Before = row
+	} else {
+		e.After = row
+	}
+	return e
+}
+
+// setup starts an in-process Kafka and registry and returns a client for
+// them, produced to with the given producer configuration.
+func setup(t *testing.T, pc kafka.ProducerConfig) (*kgo.Client, *registry.Client) {
+	t.Helper()
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cluster.Close)
+	reg, err := embedded.New(context.Background(), cluster.ListenAddrs(), embedded.WithReplicationFactor(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(reg.Close)
+	if err := reg.WaitReady(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(reg)
+	t.Cleanup(srv.Close)
+	rc, err := registry.New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(append(pc.ClientOpts(), kgo.SeedBrokers(cluster.ListenAddrs()...))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl, rc
+}
+
+func TestWriterAcknowledgesBatchesInOrderAfterKafka(t *testing.T) {
+	pc := kafka.ProducerConfig{Compression: "zstd", Partitions: 1, ReplicationFactor: -1}
+	cl, rc := setup(t, pc)
+	w := kafka.NewWriter(cl, rc, pc.Topics(cl), schema.Options{Prefix: "p", Connector: "postgresql"})
+	var acked []int
+	ctx := context.Background()
+	batches := [][]*event.Event{
+		{change(event.OpCreate, 1, "a"), change(event.OpCreate, 2, "b")},
+		{change(event.OpUpdate, 1, "aa")},
+		{change(event.OpDelete, 2, "b")},
+	}
+	for i, evs := range batches {
+		if err := w.Emit(ctx, connectors.Batch{Events: evs, Ack: func() { acked = append(acked, i) }}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(acked) != 3 || acked[0] != 0 || acked[1] != 1 || acked[2] != 2 || w.Pending() != 0 {
+		t.Fatalf("acks %v pending %d, want [0 1 2] and none pending", acked, w.Pending())
+	}
+
+	consumer, err := kgo.NewClient(kgo.SeedBrokers(cl.OptValue(kgo.SeedBrokers).([]string)...), kgo.ConsumeTopics("p.public.t"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer consumer.Close()
+	var got []string
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for len(got) < 5 && rctx.Err() == nil {
+		consumer.PollFetches(rctx).EachRecord(func(r *kgo.Record) {
+			desc := "tombstone"
+			if r.Value != nil {
+				desc = "value"
+			}
+			id, _, err := schema.SplitFrame(r.Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, desc+"/key-schema-"+map[bool]string{true: "ok", false: "missing"}[id > 0])
+		})
+	}
+	want := "value/key-schema-ok value/key-schema-ok value/key-schema-ok value/key-schema-ok tombstone/key-schema-ok"
+	if strings.Join(got, " ") != want {
+		t.Errorf("records: %v\nwant %s", got, want)
+	}
+}
+
+func TestWriterStopsAcknowledgingAfterAFailure(t *testing.T) {
+	pc := kafka.ProducerConfig{Compression: "none", MaxRequestSize: 2048, Partitions: 1, ReplicationFactor: -1}
+	cl, rc := setup(t, pc)
+	w := kafka.NewWriter(cl, rc, pc.Topics(cl), schema.Options{Prefix: "p", Connector: "postgresql"})
+	ctx := context.Background()
+	var acked []int
+	emit := func(i int, v string) error {
+		return w.Emit(ctx, connectors.Batch{Events: []*event.Event{change(event.OpCreate, int32(i), v)}, Ack: func() { acked = append(acked, i) }})
+	}
+	if err := emit(1, "small"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	emit(2, strings.Repeat("x", 4096)) // larger than a record may be
+	emit(3, "small again")
+	err := w.Flush(ctx)
+	if err == nil || !strings.Contains(err.Error(), `produce to topic "p.public.t"`) || !strings.Contains(err.Error(), "MESSAGE_TOO_LARGE") {
+		t.Fatalf("Flush: %v, want the produce failure", err)
+	}
+	if err := emit(4, "after"); err == nil {
+		t.Error("Emit after a failure succeeded")
+	}
+	if len(acked) != 1 || acked[0] != 1 {
+		t.Errorf("acks %v: only the batch before the failure may be acknowledged", acked)
+	}
+}
