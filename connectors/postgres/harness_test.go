@@ -218,8 +218,9 @@ func (h *harness) checkRunning() {
 	}
 }
 
-// waitStreaming waits until the source holds its slot in streaming mode,
-// so that changes made from then on are streamed, not snapshotted.
+// waitStreaming waits until the source holds its slot, which it creates
+// before its snapshot: changes made from then on are streamed, not
+// snapshotted.
 func (h *harness) waitStreaming() {
 	h.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
