@@ -78,7 +78,3 @@ func (f *Filter) Table(schema, table string) bool {
 func (f *Filter) Column(schema, table, column string) bool {
 	return keep(schema+"."+table+"."+column, f.columnIn, f.columnEx)
 }
-
-// TablesOnly reports whether the filter lists tables explicitly, so that a
-// filtered publication can name them.
-func (f *Filter) TablesOnly() bool { return len(f.tableIn) > 0 }

@@ -22,7 +22,6 @@ type spill struct {
 	f       *os.File
 	w       *bufio.Writer
 	aborted map[uint32]bool // subtransactions rolled back
-	count   int
 }
 
 func openSpill(dir string, xid uint32) (*spill, error) {
@@ -44,7 +43,6 @@ func (s *spill) add(msg []byte) error {
 	if _, err := s.w.Write(msg); err != nil {
 		return fmt.Errorf("write spill file %s: %w", s.path, err)
 	}
-	s.count++
 	return nil
 }
 

@@ -51,9 +51,10 @@ type stream struct {
 	confirmed atomic.Uint64
 	// received is the highest WAL position read from the server.
 	received pglogrepl.LSN
-	// idle is true when everything received has been handed on in complete
-	// transactions, so the server's WAL end may be confirmed once acked.
-	pendingEnd pglogrepl.LSN
+	// handedOn is the highest end position handed to the batcher: the end of
+	// the last complete transaction, or a server position with nothing
+	// captured before it.
+	handedOn pglogrepl.LSN
 
 	relations *relations            // tables described outside streamed transactions
 	streams   map[uint32]*spill     // in-progress streamed transactions by xid
@@ -61,10 +62,8 @@ type stream struct {
 	inStream  bool
 	streamXid uint32
 
-	// the transaction being read (not streamed)
-	tx      *txState
-	batch   []*event.Event
-	spilled int
+	tx    *txState       // the transaction being read, when not streamed
+	batch []*event.Event // its events not yet handed on
 }
 
 // txState is what the events of one transaction share.
@@ -137,8 +136,8 @@ func (s *stream) handleCopyData(ctx context.Context, data []byte) error {
 		// With no transaction open, everything before the server's WAL end
 		// has been received: once the chunks before it are durable, the slot
 		// may move there, so idle captured tables do not hold WAL back.
-		if s.tx == nil && len(s.streams) == 0 && ka.ServerWALEnd > s.pendingEnd {
-			s.pendingEnd = ka.ServerWALEnd
+		if s.tx == nil && len(s.streams) == 0 && ka.ServerWALEnd > s.handedOn {
+			s.handedOn = ka.ServerWALEnd
 			if err := s.send(ctx, chunk{end: ka.ServerWALEnd}); err != nil {
 				return err
 			}
@@ -219,8 +218,8 @@ func (s *stream) handleMessage(ctx context.Context, data []byte) error {
 	case *pglogrepl.LogicalDecodingMessageV2:
 		// Heartbeat messages are non-transactional: nothing to capture, but
 		// the position may be confirmed once what precedes it is durable.
-		if s.tx == nil && len(s.streams) == 0 && m.LSN > s.pendingEnd {
-			s.pendingEnd = m.LSN
+		if s.tx == nil && len(s.streams) == 0 && m.LSN > s.handedOn {
+			s.handedOn = m.LSN
 			return s.send(ctx, chunk{end: m.LSN})
 		}
 	default:
@@ -302,8 +301,8 @@ func (s *stream) handleChange(ctx context.Context, msg pglogrepl.Message, rels *
 
 // flush hands on the rest of a committed transaction with its end position.
 func (s *stream) flush(ctx context.Context, end pglogrepl.LSN) error {
-	if end > s.pendingEnd {
-		s.pendingEnd = end
+	if end > s.handedOn {
+		s.handedOn = end
 	}
 	return s.send(ctx, chunk{events: s.takeBatch(), end: end})
 }
