@@ -114,6 +114,10 @@ func (s *Source) checkPublication(ctx context.Context, conn *pgx.Conn) error {
 	return nil
 }
 
+// publicationOptions publish a partitioned table's changes as changes of
+// the table itself, as its snapshot reads it, not of its partitions.
+const publicationOptions = " WITH (publish_via_partition_root = true)"
+
 // ensurePublication creates the publication when missing, and in filtered
 // mode keeps its table list equal to the captured tables.
 func (s *Source) ensurePublication(ctx context.Context, conn *pgx.Conn, tables []capturedTable) error {
@@ -128,7 +132,7 @@ func (s *Source) ensurePublication(ctx context.Context, conn *pgx.Conn, tables [
 	var sql string
 	switch {
 	case s.cfg.PublicationCreate == "all_tables" && !exists:
-		sql = "CREATE PUBLICATION " + pub + " FOR ALL TABLES"
+		sql = "CREATE PUBLICATION " + pub + " FOR ALL TABLES" + publicationOptions
 	case s.cfg.PublicationCreate == "filtered":
 		if len(tables) == 0 {
 			return connectors.Permanent(fmt.Errorf("no table matches the filters, so publication %q would be empty: check table.include.list and schema.include.list", s.cfg.Publication))
@@ -137,11 +141,10 @@ func (s *Source) ensurePublication(ctx context.Context, conn *pgx.Conn, tables [
 		for i, t := range tables {
 			names[i] = pgx.Identifier{t.Schema, t.Name}.Sanitize()
 		}
-		verb := "CREATE PUBLICATION " + pub + " FOR TABLE "
+		sql = "CREATE PUBLICATION " + pub + " FOR TABLE " + strings.Join(names, ", ") + publicationOptions
 		if exists {
-			verb = "ALTER PUBLICATION " + pub + " SET TABLE "
+			sql = "ALTER PUBLICATION " + pub + " SET TABLE " + strings.Join(names, ", ")
 		}
-		sql = verb + strings.Join(names, ", ")
 	default:
 		return nil
 	}

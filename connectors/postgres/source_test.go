@@ -277,3 +277,17 @@ func TestIdleTableHeartbeatAdvancesSlot(t *testing.T) {
 	}
 	t.Fatalf("slot stayed at %s (started at %s) while WAL moved to %s", h.slotLSN(), first, walEnd)
 }
+
+func TestPartitionedTableIsOneTopic(t *testing.T) {
+	h := newHarness(t, nil)
+	h.exec(`CREATE TABLE m (id int, at date, PRIMARY KEY (id, at)) PARTITION BY RANGE (at)`,
+		`CREATE TABLE m_2023 PARTITION OF m FOR VALUES FROM ('2023-01-01') TO ('2024-01-01')`,
+		`CREATE TABLE m_2024 PARTITION OF m FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')`,
+		`INSERT INTO m VALUES (1, '2023-05-01')`)
+	h.start()
+	h.waitStreaming()
+	h.exec(`INSERT INTO m VALUES (2, '2024-05-01')`)
+	got := h.read(h.topic("m"), 2)
+	wantChange(t, got[0], event.OpRead, event.Row{int32(1), int32(19478)}, nil, event.Row{int32(1), int32(19478)})
+	wantChange(t, got[1], event.OpCreate, event.Row{int32(2), int32(19844)}, nil, event.Row{int32(2), int32(19844)})
+}
