@@ -26,7 +26,10 @@ type Class struct {
 	Name    string
 	Aliases []string
 	Kind    Kind
-	Spec    *conf.Spec
+	// Connector is what a source writes in events' source.connector, which
+	// also picks their Avro source schema ("postgresql", "mysql"). Sources only.
+	Connector string
+	Spec      *conf.Spec
 	// NewSource builds a source from a parsed configuration (KindSource only).
 	NewSource func(cfg *conf.Config, env Env) (Source, error)
 }

@@ -13,10 +13,10 @@ import (
 )
 
 // Spec declares every configuration key of the Postgres source, with
-// Debezium's names and defaults.
+// Debezium's names and defaults, and the producer keys every source takes.
 var Spec = &conf.Spec{
 	Prefixes: []string{"transforms", "predicates"},
-	Keys: []conf.Key{
+	Keys: append([]conf.Key{
 		{Name: "connector.class", Type: conf.Class, Required: true, Doc: "postgres, or io.debezium.connector.postgresql.PostgresConnector"},
 		{Name: "tasks.max", Type: conf.Int, Default: "1", Min: 1, Max: 1, Doc: "A Postgres source always runs one task: one slot is read by one connection."},
 		{Name: "database.hostname", Type: conf.String, Required: true, Group: "Connection", Doc: "Host name or address of the Postgres server."},
@@ -53,12 +53,7 @@ var Spec = &conf.Spec{
 		{Name: "time.precision.mode", Type: conf.String, Default: "adaptive", Allowed: []string{"adaptive", "adaptive_time_microseconds", "connect"}, Group: "Events", Doc: "Which semantic types time values use."},
 		{Name: "binary.handling.mode", Type: conf.String, Default: "bytes", Allowed: []string{"bytes", "base64", "base64-url-safe", "hex"}, Group: "Events", Doc: "How BYTEA is written."},
 		{Name: "interval.handling.mode", Type: conf.String, Default: "numeric", Allowed: []string{"numeric", "string"}, Group: "Events", Doc: "How INTERVAL is written: microseconds, or ISO-8601 text."},
-		{Name: "topic.creation.default.partitions", Type: conf.Int, Default: "1", Min: 1, Max: 100000, Group: "Topics", Doc: "Partitions of topics sluice creates."},
-		{Name: "topic.creation.default.replication.factor", Type: conf.Int, Default: "-1", Min: -1, Max: 32767, Group: "Topics", Doc: "Replication factor of topics sluice creates; -1 takes the broker's default."},
-		{Name: "producer.override.compression.type", Type: conf.String, Default: "zstd", Allowed: []string{"none", "gzip", "snappy", "lz4", "zstd"}, Group: "Producer", Doc: "Compression of produced batches."},
-		{Name: "producer.override.linger.ms", Type: conf.Int, Default: "5", Min: 0, Max: 60000, Group: "Producer", Doc: "How long a produce batch may wait to fill."},
-		{Name: "producer.override.max.request.size", Type: conf.Int, Default: "16777216", Min: 1024, Max: 1 << 30, Group: "Producer", Doc: "Largest record batch, and so largest record, in bytes; topics sluice creates get max.message.bytes to match. Larger than Kafka's 1 MiB default so that one wide row does not stop the connector."},
-	},
+	}, kafka.ProducerKeys...),
 }
 
 var slotNameRE = regexp.MustCompile(`^[a-z0-9_]{1,63}$`)
@@ -187,11 +182,7 @@ func ParseConfig(c *conf.Config) (*Config, error) {
 		Tombstones:        c.Bool("tombstones.on.delete"), Placeholder: c.String("unavailable.value.placeholder"),
 		DecimalMode: c.Enum("decimal.handling.mode"), TimePrecisionMode: c.Enum("time.precision.mode"),
 		BinaryMode: c.Enum("binary.handling.mode"), IntervalMode: c.Enum("interval.handling.mode"),
-		Producer: kafka.ProducerConfig{
-			Compression: c.Enum("producer.override.compression.type"), Linger: time.Duration(c.Int("producer.override.linger.ms")) * time.Millisecond,
-			MaxRequestSize: int32(c.Int("producer.override.max.request.size")),
-			Partitions:     int32(c.Int("topic.creation.default.partitions")), ReplicationFactor: int16(c.Int("topic.creation.default.replication.factor")),
-		},
+		Producer: kafka.ProducerConfigFrom(c),
 	}, nil
 }
 

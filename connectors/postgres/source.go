@@ -59,10 +59,11 @@ var _ connectors.Source = (*Source)(nil)
 
 func init() {
 	connectors.Register(connectors.Class{
-		Name:    "postgres",
-		Aliases: []string{"io.debezium.connector.postgresql.PostgresConnector", "postgresql"},
-		Kind:    connectors.KindSource,
-		Spec:    Spec,
+		Name:      "postgres",
+		Aliases:   []string{"io.debezium.connector.postgresql.PostgresConnector", "postgresql"},
+		Kind:      connectors.KindSource,
+		Connector: "postgresql",
+		Spec:      Spec,
 		NewSource: func(c *conf.Config, env connectors.Env) (connectors.Source, error) {
 			cfg, err := ParseConfig(c)
 			if err != nil {
