@@ -6,6 +6,19 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sluice-cdc/sluice/daemon"
+	"github.com/sluice-cdc/sluice/daemon/api"
+	"github.com/sluice-cdc/sluice/daemon/config"
+	"github.com/sluice-cdc/sluice/daemon/store"
 )
 
 // daemonFlags are the flags run and validate share.
@@ -19,10 +32,14 @@ func parseDaemonFlags(name, summary string, args []string, stderr io.Writer) (da
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.config, "config", "", "daemon config file (JSON); settings may also come from SLUICE_* environment variables")
-	fs.StringVar(&f.connectorsDir, "connectors-dir", "", "directory of connector files (*.json, each {\"name\", \"config\"})")
+	fs.StringVar(&f.connectorsDir, "connectors-dir", "", "directory of connector files (*.json, each {\"name\", \"config\"}); overrides connectors.dir")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: sluice %s [flags]\n\n%s\n\nFlags:\n", name, summary)
 		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "\nSettings (config file key, environment variable that overrides it, default):\n")
+		for _, s := range config.Settings() {
+			fmt.Fprintf(stderr, "  %-40s %-45s %s\n", s.Path, s.Env, s.Default)
+		}
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -36,18 +53,240 @@ func parseDaemonFlags(name, summary string, args []string, stderr io.Writer) (da
 	return f, nil
 }
 
-func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	_, err := parseDaemonFlags("run", "Start the daemon: REST API, connectors and sinks. SIGTERM or SIGINT drains and stops it.", args, stderr)
+// loaded is a checked daemon configuration with its connector files.
+type loaded struct {
+	daemon *config.Daemon
+	files  []config.Connector
+}
+
+// load reads and checks the daemon config, then every connector file, and
+// returns every problem found in either.
+func load(f daemonFlags) (loaded, config.Problems) {
+	var ps config.Problems
+	d, err := config.Load(f.config, os.Environ())
+	resolver := &config.Resolver{LookupEnv: os.LookupEnv}
 	if err != nil {
-		return err
+		if !errors.As(err, &ps) {
+			ps = config.Problems{{File: f.config, Message: err.Error()}}
+		}
+	} else {
+		resolver = config.NewResolver(d)
 	}
-	return errors.New("run: this build has no daemon runtime yet; only 'validate' and 'version' work")
+	dir := f.connectorsDir
+	if dir == "" && d != nil {
+		dir = d.ConnectorsDir
+	}
+	var files []config.Connector
+	if dir != "" {
+		var fps config.Problems
+		files, fps = config.LoadDir(dir)
+		ps = append(ps, fps...)
+		for _, c := range files {
+			_, cps := config.Check(c, resolver)
+			ps = append(ps, cps...)
+		}
+	}
+	if d != nil && f.connectorsDir != "" {
+		d.ConnectorsDir = f.connectorsDir
+	}
+	return loaded{daemon: d, files: files}, ps
+}
+
+func printProblems(w io.Writer, ps config.Problems) error {
+	for _, p := range ps {
+		fmt.Fprintln(w, p.Error())
+	}
+	return usageError{fmt.Errorf("%d problem(s) in the configuration", len(ps))}
 }
 
 func validate(args []string, stdout, stderr io.Writer) error {
-	_, err := parseDaemonFlags("validate", "Check the daemon config and connector files without starting anything.", args, stderr)
+	f, err := parseDaemonFlags("validate", "Check the daemon config and connector files without starting anything.", args, stderr)
 	if err != nil {
 		return err
 	}
-	return errors.New("validate: this build has no configuration checks yet")
+	l, ps := load(f)
+	if len(ps) > 0 {
+		return printProblems(stdout, ps)
+	}
+	for _, w := range l.daemon.Warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
+	names := make([]string, len(l.files))
+	for i, c := range l.files {
+		names[i] = c.Name
+	}
+	src := f.config
+	if src == "" {
+		src = "defaults and environment"
+	}
+	fmt.Fprintf(stdout, "ok: daemon config (%s) and %d connector(s)", src, len(l.files))
+	if len(names) > 0 {
+		fmt.Fprintf(stdout, ": %s", strings.Join(names, ", "))
+	}
+	fmt.Fprintln(stdout)
+	return nil
+}
+
+func newLogger(d *config.Daemon, w io.Writer) *slog.Logger {
+	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[d.Log.Level]
+	opts := &slog.HandlerOptions{Level: level}
+	if d.Log.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseDaemonFlags("run", "Start the daemon: REST API, connectors and sinks. SIGTERM or SIGINT drains and stops it; a second one exits at once. SIGHUP reloads the connector files.", args, stderr)
+	if err != nil {
+		return err
+	}
+	// Signals are counted here: the first starts a graceful shutdown, a
+	// second ends the process at once.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	l, ps := load(f)
+	if len(ps) > 0 {
+		return printProblems(stderr, ps)
+	}
+	d := l.daemon
+	log := newLogger(d, stderr)
+	for _, w := range d.Warnings {
+		log.Warn(w)
+	}
+	if addr := d.EmbeddedKafka(); addr != "" {
+		log.Warn("no Kafka cluster configured: using the embedded single-node broker; this mode is for development and single-node sidecars", "listen", addr)
+	}
+
+	st, err := store.Open(filepath.Join(d.StateDir, "connectors"))
+	if err != nil {
+		return err
+	}
+	workers, release, err := newRuntime(ctx, d, log)
+	if err != nil {
+		return fmt.Errorf("start the connector runtime: %w", err)
+	}
+	ln, err := net.Listen("tcp", d.REST.Listen)
+	if err != nil {
+		release()
+		return fmt.Errorf("listen on rest.listen %s: %w", d.REST.Listen, err)
+	}
+	resolver := config.NewResolver(d)
+	sup, err := daemon.New(daemon.Options{
+		Store: st, Workers: workers, Resolver: resolver,
+		WorkDir: filepath.Join(d.StateDir, "work"), Version: version, WorkerID: workerID(ln.Addr()),
+		Logger: log, StopTimeout: d.ShutdownTimeout(),
+	})
+	if err != nil {
+		ln.Close()
+		release()
+		return err
+	}
+	srv, err := api.NewServer(api.New(sup, api.Options{Version: version, Auth: d.REST.Auth, Resolver: resolver, Logger: log}), d.REST, log)
+	if err != nil {
+		ln.Close()
+		release()
+		return err
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("REST API listening", "addr", ln.Addr().String(), "tls", d.REST.TLS != nil, "auth", d.REST.Auth != nil)
+
+	if err := sup.Start(ctx, l.files); err != nil {
+		shutdown(context.Background(), log, srv, sup, release, d.ShutdownTimeout())
+		var ps config.Problems
+		if errors.As(err, &ps) {
+			return printProblems(stderr, ps)
+		}
+		return err
+	}
+
+	var signals int
+	for {
+		select {
+		case <-hup:
+			reload(ctx, log, sup, d.ConnectorsDir)
+			continue
+		case err := <-served:
+			shutdown(context.Background(), log, srv, sup, release, d.ShutdownTimeout())
+			return fmt.Errorf("REST API stopped: %w", err)
+		case sig := <-sigs:
+			signals++
+			log.Info("signal received; shutting down", "signal", sig.String(), "timeout", d.ShutdownTimeout().String())
+		case <-ctx.Done():
+			log.Info("shutting down", "timeout", d.ShutdownTimeout().String())
+		}
+		break
+	}
+	done := make(chan error, 1)
+	go func() { done <- shutdown(context.Background(), log, srv, sup, release, d.ShutdownTimeout()) }()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case sig := <-sigs:
+			if signals++; signals >= 2 {
+				return fmt.Errorf("second signal (%s): exiting without waiting for connectors to stop", sig)
+			}
+		}
+	}
+}
+
+// shutdown stops the REST API, then every connector, within timeout, then
+// releases the runtime.
+func shutdown(ctx context.Context, log *slog.Logger, srv *api.Server, sup *daemon.Supervisor, release func() error, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	began := time.Now()
+	if err := srv.Shutdown(ctx); err != nil {
+		log.Warn("REST API did not close cleanly", "error", err.Error())
+	}
+	err := sup.Shutdown(ctx)
+	if rerr := release(); rerr != nil && err == nil {
+		err = fmt.Errorf("release the connector runtime: %w", rerr)
+	}
+	if err != nil {
+		return err
+	}
+	log.Info("stopped", "took", time.Since(began).String())
+	return nil
+}
+
+// reload re-reads the connector files and applies them; on any problem it
+// logs every one and changes nothing.
+func reload(ctx context.Context, log *slog.Logger, sup *daemon.Supervisor, dir string) {
+	if dir == "" {
+		log.Info("SIGHUP: no connectors directory configured; nothing to reload")
+		return
+	}
+	files, ps := config.LoadDir(dir)
+	if len(ps) == 0 {
+		err := sup.SyncFiles(ctx, files)
+		if err == nil {
+			log.Info("SIGHUP: connector files reloaded", "dir", dir, "connectors", len(files))
+			return
+		}
+		if !errors.As(err, &ps) {
+			log.Error("SIGHUP: reloading the connector files failed", "dir", dir, "error", err.Error())
+			return
+		}
+	}
+	for _, p := range ps {
+		log.Error("SIGHUP: invalid connector file; nothing reloaded", "problem", p.Error())
+	}
+}
+
+// workerID names this daemon in connector status: host:port of the REST
+// listener.
+func workerID(addr net.Addr) string {
+	host, _ := os.Hostname()
+	if tcp, ok := addr.(*net.TCPAddr); ok && host != "" {
+		return fmt.Sprintf("%s:%d", host, tcp.Port)
+	}
+	return addr.String()
 }

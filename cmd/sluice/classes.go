@@ -1,0 +1,6 @@
+package main
+
+// The connector classes this build carries register themselves here.
+import (
+	_ "github.com/sluice-cdc/sluice/connectors/postgres"
+)

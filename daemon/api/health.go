@@ -1,0 +1,79 @@
+package api
+
+import (
+	_ "embed"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/sluice-cdc/sluice/daemon"
+)
+
+// rootInfo is Kafka Connect's ServerInfo body.
+type rootInfo struct {
+	Version        string `json:"version"`
+	Commit         string `json:"commit"`
+	KafkaClusterID string `json:"kafka_cluster_id"`
+}
+
+// GET /
+func (a *API) root(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, rootInfo{Version: a.opts.Version, Commit: a.opts.Commit, KafkaClusterID: a.opts.KafkaClusterID})
+}
+
+// GET /healthz: the process serves requests.
+func (a *API) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// GET /readyz: the supervisor has started its connectors and is not
+// shutting down.
+func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
+	if !a.sup.Ready() {
+		writeError(w, http.StatusServiceUnavailable, "Not ready: the daemon is starting or shutting down")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// GET /metrics: Prometheus text exposition format 0.0.4.
+func (a *API) metrics(w http.ResponseWriter, r *http.Request) {
+	var b strings.Builder
+	counts := a.sup.Counts()
+	b.WriteString("# HELP sluice_connectors Connectors by runtime state.\n# TYPE sluice_connectors gauge\n")
+	for _, st := range daemon.States {
+		fmt.Fprintf(&b, "sluice_connectors{state=%q} %d\n", st, counts[st])
+	}
+	b.WriteString("# HELP sluice_connector_restarts_total Restarts of a connector after transient errors since the daemon started.\n# TYPE sluice_connector_restarts_total counter\n")
+	for _, st := range a.sup.Statuses() {
+		fmt.Fprintf(&b, "sluice_connector_restarts_total{connector=\"%s\"} %d\n", labelValue(st.Name), st.Restarts)
+	}
+	b.WriteString("# HELP sluice_http_requests_total REST API responses by status code.\n# TYPE sluice_http_requests_total counter\n")
+	a.codesMu.Lock()
+	codes := make([]int, 0, len(a.codes))
+	for c := range a.codes {
+		codes = append(codes, c)
+	}
+	sort.Ints(codes)
+	for _, c := range codes {
+		fmt.Fprintf(&b, "sluice_http_requests_total{code=\"%d\"} %d\n", c, a.codes[c])
+	}
+	a.codesMu.Unlock()
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// labelValue escapes a Prometheus label value.
+func labelValue(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
+}
+
+//go:embed openapi.json
+var openapiDoc []byte
+
+// GET /openapi.json
+func (a *API) openapi(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(openapiDoc)
+}

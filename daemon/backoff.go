@@ -1,0 +1,34 @@
+package daemon
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// Backoff spaces the restarts of a connector that keeps failing: the n-th
+// consecutive restart waits a random time between half and all of
+// Initial·2ⁿ, capped at Max. A run that lasted longer than Max resets n.
+type Backoff struct {
+	Initial time.Duration // default 1s
+	Max     time.Duration // default 1m
+}
+
+func (b Backoff) withDefaults() Backoff {
+	if b.Initial <= 0 {
+		b.Initial = time.Second
+	}
+	if b.Max < b.Initial {
+		b.Max = max(time.Minute, b.Initial)
+	}
+	return b
+}
+
+// delay is the wait before restart number attempt (from 0).
+func (b Backoff) delay(attempt int) time.Duration {
+	d := b.Initial
+	for i := 0; i < attempt && d < b.Max; i++ {
+		d *= 2
+	}
+	d = min(d, b.Max)
+	return d/2 + rand.N(d/2+1)
+}

@@ -1,0 +1,220 @@
+// Package config reads the daemon's configuration and connector
+// definitions, strictly: an unknown key, a value of the wrong type or a
+// missing required key is a Problem naming the key, and every problem is
+// reported at once, never only the first.
+//
+// # The daemon config file
+//
+// A JSON object; groups are nested objects whose own keys may be dotted:
+//
+//	{
+//	  "state.dir": "/var/lib/sluice",
+//	  "rest": {"listen": ":8083", "tls": {"cert.file": "...", "key.file": "..."},
+//	           "auth": {"user": "admin", "password": "...", "tokens": ["..."]}},
+//	  "sse": {"listen": ":8080"},
+//	  "registry": {"listen": ":8081"},
+//	  "kafka": {"bootstrap.servers": "kafka-1:9092,kafka-2:9092",
+//	            "sasl": {"mechanism": "SCRAM-SHA-512", "username": "...", "password": "..."},
+//	            "tls": {"enabled": true, "ca.file": "..."}},
+//	  "schema.registry": {"url": "http://schema-registry:8081", "user": "...", "password": "..."},
+//	  "log": {"level": "info", "format": "json"},
+//	  "shutdown.timeout.ms": 30000,
+//	  "connectors.dir": "/etc/sluice/connectors",
+//	  "config.providers": {"file": {"allowed.paths": ["/run/secrets"]}}
+//	}
+//
+// With no kafka.bootstrap.servers, sluice embeds a single-node broker
+// (kafka.embedded.listen, default 127.0.0.1:9092) and a schema registry;
+// "kafka": {"embedded": {...}} asks for the embedded broker explicitly.
+// "registry" is present only when the embedded registry should serve.
+//
+// # Environment
+//
+// Every setting can also come from an environment variable, which overrides
+// the file: SLUICE_ followed by the setting's dotted path in upper case with
+// '.' turned into '_'. For example state.dir is SLUICE_STATE_DIR, rest.listen
+// SLUICE_REST_LISTEN, kafka.bootstrap.servers SLUICE_KAFKA_BOOTSTRAP_SERVERS,
+// kafka.sasl.password SLUICE_KAFKA_SASL_PASSWORD, schema.registry.url
+// SLUICE_SCHEMA_REGISTRY_URL, log.level SLUICE_LOG_LEVEL. Lists (rest.auth.tokens,
+// config.providers.file.allowed.paths) are comma-separated. Setting a
+// variable inside an optional group (SLUICE_REGISTRY_LISTEN) makes the group
+// present. Settings lists every variable.
+//
+// # Connector files
+//
+// Each *.json file of the connectors directory holds one connector as Kafka
+// Connect's POST /connectors takes it: {"name", "config", "initial_state"?}.
+// Config values are strings; numbers and booleans are accepted and turned
+// into their text. ${env:NAME} and ${file:/path:key} references in values are
+// resolved when a connector starts and are never stored or shown resolved;
+// see Resolver.
+package config
+
+import (
+	"net"
+	"strconv"
+	"time"
+)
+
+// Daemon is the daemon's configuration. Field tags give each setting's key
+// (json), its default (default) and, through its path, its environment
+// variable.
+type Daemon struct {
+	// StateDir holds connector configs, offsets and connector scratch files.
+	StateDir string `json:"state.dir" default:"sluice-state"`
+	// ConnectorsDir is the directory of connector files; empty for none.
+	ConnectorsDir string `json:"connectors.dir"`
+	// ShutdownTimeoutMS bounds a graceful shutdown, in milliseconds.
+	ShutdownTimeoutMS int `json:"shutdown.timeout.ms" default:"30000"`
+
+	REST            REST            `json:"rest"`
+	SSE             SSE             `json:"sse"`
+	Registry        *Registry       `json:"registry"`
+	Kafka           Kafka           `json:"kafka"`
+	SchemaRegistry  SchemaRegistry  `json:"schema.registry"`
+	Log             Log             `json:"log"`
+	ConfigProviders ConfigProviders `json:"config.providers"`
+
+	// Warnings are notes about the configuration that do not stop it, such
+	// as SLUICE_* variables that name no setting.
+	Warnings []string `json:"-"`
+}
+
+// REST configures the management API listener.
+type REST struct {
+	Listen string     `json:"listen" default:":8083"`
+	TLS    *ServerTLS `json:"tls"`
+	Auth   *Auth      `json:"auth"`
+}
+
+// ServerTLS makes a listener serve HTTPS.
+type ServerTLS struct {
+	CertFile string `json:"cert.file"`
+	KeyFile  string `json:"key.file"`
+}
+
+// Auth protects the REST API: a request passes with HTTP basic credentials
+// equal to User and Password, or with "Authorization: Bearer T" for any T in
+// Tokens. Comparisons take constant time.
+type Auth struct {
+	User     string   `json:"user"`
+	Password string   `json:"password"`
+	Tokens   []string `json:"tokens"`
+}
+
+// SSE configures the Server-Sent-Events listener of SSE sinks.
+type SSE struct {
+	Listen string `json:"listen" default:":8080"`
+}
+
+// Registry, when present, makes the embedded schema registry serve.
+type Registry struct {
+	Listen string `json:"listen" default:":8081"`
+}
+
+// Kafka says which Kafka cluster sources write to and sinks read from.
+type Kafka struct {
+	// BootstrapServers is a comma-separated host:port list; empty selects
+	// the embedded broker.
+	BootstrapServers string     `json:"bootstrap.servers"`
+	SASL             *SASL      `json:"sasl"`
+	TLS              *ClientTLS `json:"tls"`
+	Embedded         *Embedded  `json:"embedded"`
+}
+
+// SASL authenticates to Kafka.
+type SASL struct {
+	// Mechanism is PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+	Mechanism string `json:"mechanism"`
+	Username  string `json:"username"`
+	Password  string `json:"password"`
+}
+
+// ClientTLS configures TLS towards a server.
+type ClientTLS struct {
+	// Enabled turns TLS on; the other fields take effect only with it.
+	Enabled bool `json:"enabled"`
+	// CAFile verifies the server; the system pool when empty.
+	CAFile string `json:"ca.file"`
+	// CertFile and KeyFile are a client certificate, for mutual TLS.
+	CertFile           string `json:"cert.file"`
+	KeyFile            string `json:"key.file"`
+	ServerName         string `json:"server.name"`
+	InsecureSkipVerify bool   `json:"insecure.skip.verify"`
+}
+
+// Embedded configures the embedded single-node broker.
+type Embedded struct {
+	Listen string `json:"listen" default:"127.0.0.1:9092"`
+}
+
+// SchemaRegistry is the external Confluent-compatible registry.
+type SchemaRegistry struct {
+	URL      string     `json:"url"`
+	User     string     `json:"user"`
+	Password string     `json:"password"`
+	TLS      *ClientTLS `json:"tls"`
+}
+
+// Log configures the daemon's log.
+type Log struct {
+	// Level is debug, info, warn or error.
+	Level string `json:"level" default:"info"`
+	// Format is json (one object a line) or text.
+	Format string `json:"format" default:"json"`
+}
+
+// ConfigProviders configures the ${...} references of connector configs.
+type ConfigProviders struct {
+	File FileProvider `json:"file"`
+}
+
+// FileProvider restricts ${file:/path:key} references to files under the
+// listed directories (or the listed files); with none, file references are
+// refused.
+type FileProvider struct {
+	AllowedPaths []string `json:"allowed.paths"`
+}
+
+// ShutdownTimeout is how long a graceful shutdown may take.
+func (d *Daemon) ShutdownTimeout() time.Duration {
+	return time.Duration(d.ShutdownTimeoutMS) * time.Millisecond
+}
+
+// EmbeddedKafka returns the listen address of the embedded broker, or ""
+// when an external cluster is configured.
+func (d *Daemon) EmbeddedKafka() string {
+	if d.Kafka.Embedded != nil {
+		return d.Kafka.Embedded.Listen
+	}
+	if d.Kafka.BootstrapServers == "" {
+		return defaultOf(Embedded{}, "Listen")
+	}
+	return ""
+}
+
+// EmbeddedRegistry returns the listen address of the embedded schema
+// registry, or "" when it does not serve: it serves when "registry" is
+// present, or when neither schema.registry.url nor an external Kafka is
+// configured.
+func (d *Daemon) EmbeddedRegistry() string {
+	if d.Registry != nil {
+		return d.Registry.Listen
+	}
+	if d.SchemaRegistry.URL == "" && d.Kafka.BootstrapServers == "" {
+		return defaultOf(Registry{}, "Listen")
+	}
+	return ""
+}
+
+// checkListen validates a host:port listen address.
+func checkListen(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "invalid listen address " + strconv.Quote(addr) + ": want host:port or :port"
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "invalid port in " + strconv.Quote(addr)
+	}
+	return ""
+}

@@ -1,0 +1,73 @@
+package daemon
+
+import (
+	"github.com/sluice-cdc/sluice/connectors"
+)
+
+// State is a connector's or task's runtime state, as Kafka Connect names it.
+type State string
+
+// The runtime states.
+const (
+	// Unassigned: not running yet, or waiting out a backoff before a restart
+	// (the trace then holds the error that caused it).
+	Unassigned State = "UNASSIGNED"
+	Running    State = "RUNNING"
+	Paused     State = "PAUSED"
+	Stopped    State = "STOPPED"
+	// Failed: stopped by a permanent error, shown in the trace; only a
+	// restart, resume or config change starts it again.
+	Failed State = "FAILED"
+	// Restarting appears only in the answer to a restart request.
+	Restarting State = "RESTARTING"
+)
+
+// States lists the states a connector can be in, for metrics.
+var States = []State{Unassigned, Running, Paused, Stopped, Failed}
+
+// Info is a connector's definition.
+type Info struct {
+	Name string
+	// Config is the configuration as written (references unresolved). It
+	// may hold secrets written literally: mask it before showing it.
+	Config map[string]string
+	// Class is nil when connector.class names no registered class.
+	Class *connectors.Class
+	// Tasks is how many tasks the connector has: 1, or 0 while STOPPED.
+	Tasks int
+	// File is the connector file that manages it; empty when it was
+	// created through the REST API.
+	File string
+}
+
+// Type is "source", "sink", or "unknown" when the class is unknown.
+func (i Info) Type() string { return typeOf(i.Class) }
+
+func typeOf(c *connectors.Class) string {
+	if c == nil {
+		return "unknown"
+	}
+	return string(c.Kind)
+}
+
+// Status is a connector's runtime status. A connector runs one task (id 0),
+// on the same worker; its state mirrors the connector's.
+type Status struct {
+	Name     string
+	State    State
+	Trace    string
+	WorkerID string
+	Type     string
+	Tasks    []TaskStatus
+	// Restarts counts the restarts after transient errors since the daemon
+	// started.
+	Restarts int64
+}
+
+// TaskStatus is the status of one task.
+type TaskStatus struct {
+	ID       int
+	State    State
+	Trace    string
+	WorkerID string
+}
