@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sluice-cdc/sluice/connectors/metrics"
 	"github.com/sluice-cdc/sluice/daemon"
 	"github.com/sluice-cdc/sluice/daemon/api"
 	"github.com/sluice-cdc/sluice/daemon/config"
@@ -159,15 +160,12 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for _, w := range d.Warnings {
 		log.Warn(w)
 	}
-	if addr := d.EmbeddedKafka(); addr != "" {
-		log.Warn("no Kafka cluster configured: using the embedded single-node broker; this mode is for development and single-node sidecars", "listen", addr)
-	}
-
 	st, err := store.Open(filepath.Join(d.StateDir, "connectors"))
 	if err != nil {
 		return err
 	}
-	workers, release, err := newRuntime(ctx, d, log)
+	reg := metrics.NewRegistry()
+	workers, release, err := newRuntime(ctx, d, log, reg)
 	if err != nil {
 		return fmt.Errorf("start the connector runtime: %w", err)
 	}
@@ -187,7 +185,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		release()
 		return err
 	}
-	srv, err := api.NewServer(api.New(sup, api.Options{Version: version, Auth: d.REST.Auth, Resolver: resolver, Logger: log}), d.REST, log)
+	srv, err := api.NewServer(api.New(sup, api.Options{Version: version, Auth: d.REST.Auth, Resolver: resolver, Logger: log, Metrics: reg}), d.REST, log)
 	if err != nil {
 		ln.Close()
 		release()

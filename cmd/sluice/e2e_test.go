@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"net/url"
 	"encoding/json"
 	"errors"
 	"io"
@@ -16,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sluice-cdc/sluice/testenv"
 )
 
 // binary builds sluice once, the way the release build and the Dockerfile
@@ -173,57 +176,73 @@ func writeJSON(t *testing.T, path, content string) {
 }
 
 func TestRunLikeAUser(t *testing.T) {
+	pgURL, err := url.Parse(testenv.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := newDatabase(t, pgURL)
+	db.exec(t, `CREATE TABLE orders (id int PRIMARY KEY, item text NOT NULL)`, `INSERT INTO orders VALUES (1, 'book')`)
+
 	dir := t.TempDir()
 	conns := filepath.Join(dir, "connectors")
 	os.Mkdir(conns, 0o700)
+	kafkaAddr, registryAddr := freeAddr(t), freeAddr(t)
 	cfgFile := filepath.Join(dir, "sluice.json")
-	writeJSON(t, cfgFile, `{"state.dir": "`+dir+`/state", "rest": {"listen": ":1"}, "log": {"format": "text"}, "shutdown.timeout.ms": 5000}`)
-	pg := func(name, prefix string) string {
-		return `{"name": "` + name + `", "config": {"connector.class": "io.debezium.connector.postgresql.PostgresConnector", "database.hostname": "db", "database.port": 5432,
+	writeJSON(t, cfgFile, `{"state.dir": "`+dir+`/state", "rest": {"listen": ":1"}, "log": {"format": "text"}, "shutdown.timeout.ms": 5000,
+		"kafka": {"embedded": {"listen": "`+kafkaAddr+`"}}, "registry": {"listen": "`+registryAddr+`"}}`)
+	pgPassword, _ := pgURL.User.Password()
+	writeJSON(t, filepath.Join(conns, "orders.json"), `{"name": "orders", "config": {"connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+		"database.hostname": "`+pgURL.Hostname()+`", "database.port": `+pgURL.Port()+`, "database.user": "`+pgURL.User.Username()+`",
+		"database.password": "${env:PG_PASSWORD}", "database.dbname": "`+db.name+`", "database.sslmode": "disable",
+		"slot.name": "`+db.name+`", "publication.name": "`+db.name+`", "topic.prefix": "cdc"}}`)
+	// Connectors that cannot reach their database: they must not disturb orders.
+	unreachable := func(name, prefix string) string {
+		return `{"name": "` + name + `", "config": {"connector.class": "postgres", "database.hostname": "127.0.0.1", "database.port": 1,
 			"database.user": "cdc", "database.password": "${env:PG_PASSWORD}", "database.dbname": "app", "topic.prefix": "` + prefix + `"}}`
 	}
-	writeJSON(t, filepath.Join(conns, "orders.json"), pg("orders", "cdc"))
-	env := []string{"SLUICE_REST_LISTEN=127.0.0.1:0", "SLUICE_LOG_FORMAT=json", "PG_PASSWORD=file-secret-value"}
+	writeJSON(t, filepath.Join(conns, "extra.json"), unreachable("extra", "extra"))
+	env := []string{"SLUICE_REST_LISTEN=127.0.0.1:0", "SLUICE_LOG_FORMAT=json", "PG_PASSWORD=" + pgPassword}
 	d := startDaemon(t, env, "--config", cfgFile, "--connectors-dir", conns)
 
 	d.expect("GET", "/", "", 200, `{"version": "e2e", "commit": "", "kafka_cluster_id": ""}`)
-	d.expect("GET", "/connectors", "", 200, `["orders"]`)
-	d.waitFor("orders FAILED", func() bool {
+	d.expect("GET", "/connectors", "", 200, `["extra","orders"]`)
+	d.waitFor("orders RUNNING", func() bool {
 		_, b := d.call("GET", "/connectors/orders/status", "")
-		return strings.Contains(b, "FAILED")
+		return strings.Contains(b, `"state":"RUNNING"`)
 	})
-	_, status := d.call("GET", "/connectors/orders/status", "")
-	var st struct {
-		Connector struct{ State, Trace string }
-	}
-	json.Unmarshal([]byte(status), &st)
-	if st.Connector.State != "FAILED" || st.Connector.Trace != "connector class postgres has no runtime in this build" {
-		t.Fatalf("status = %s", status)
-	}
-	d.expect("GET", "/connectors/orders/config", "", 200, `{"connector.class": "io.debezium.connector.postgresql.PostgresConnector", "database.hostname": "db", "database.port": "5432",
-		"database.user": "cdc", "database.password": "${env:PG_PASSWORD}", "database.dbname": "app", "topic.prefix": "cdc", "name": "orders"}`)
+	topic := newTopicReader(t, kafkaAddr, "http://"+registryAddr, "cdc.public.orders")
+	topic.expect(t, "r 1 book")
+	db.exec(t, `INSERT INTO orders VALUES (2, 'pen')`)
+	topic.expect(t, "r 1 book", "c 2 pen")
+
+	d.expect("GET", "/connectors/orders/config", "", 200, `{"connector.class": "io.debezium.connector.postgresql.PostgresConnector", "database.hostname": "`+pgURL.Hostname()+`",
+		"database.port": "`+pgURL.Port()+`", "database.user": "`+pgURL.User.Username()+`", "database.password": "${env:PG_PASSWORD}", "database.dbname": "`+db.name+`",
+		"database.sslmode": "disable", "slot.name": "`+db.name+`", "publication.name": "`+db.name+`", "topic.prefix": "cdc", "name": "orders"}`)
 	d.expect("PUT", "/connectors/orders/config", `{"connector.class": "postgres"}`, 409,
 		`{"error_code": 409, "message": "Connector orders is managed by file `+filepath.Join(conns, "orders.json")+`: edit or remove that file and reload the daemon (SIGHUP)"}`)
 
 	// A connector created through the API, with a literal password.
-	apiDef := `{"name": "api", "config": {"connector.class": "postgres", "database.hostname": "db", "database.user": "cdc", "database.password": "literal-secret-value", "database.dbname": "app", "topic.prefix": "api"}}`
-	d.expect("POST", "/connectors", apiDef, 201, `{"name": "api", "config": {"connector.class": "postgres", "database.hostname": "db", "database.user": "cdc",
+	apiDef := `{"name": "api", "config": {"connector.class": "postgres", "database.hostname": "127.0.0.1", "database.port": "1", "database.user": "cdc", "database.password": "literal-secret-value", "database.dbname": "app", "topic.prefix": "api"}}`
+	d.expect("POST", "/connectors", apiDef, 201, `{"name": "api", "config": {"connector.class": "postgres", "database.hostname": "127.0.0.1", "database.port": "1", "database.user": "cdc",
 		"database.password": "[hidden]", "database.dbname": "app", "topic.prefix": "api", "name": "api"}, "tasks": [{"connector": "api", "task": 0}], "type": "source"}`)
 	d.expect("POST", "/connectors", apiDef, 409, `{"error_code": 409, "message": "Connector api already exists"}`)
 	d.expect("PUT", "/connectors/api/pause", "", 202, "")
 	d.expect("GET", "/connectors/api/status", "", 200, "")
 	d.expect("GET", "/connector-plugins", "", 200, `[{"class": "io.debezium.connector.postgresql.PostgresConnector", "type": "source", "version": "e2e"}]`)
+	if _, m := d.call("GET", "/metrics", ""); !strings.Contains(m, `sluice_source_events_total{connector="orders"} 2`) {
+		t.Errorf("metrics do not count orders' two events:\n%s", m)
+	}
 
-	// SIGHUP: orders goes, inventory arrives.
-	os.Remove(filepath.Join(conns, "orders.json"))
-	writeJSON(t, filepath.Join(conns, "inventory.json"), pg("inventory", "inv"))
+	// SIGHUP: extra goes, inventory arrives.
+	os.Remove(filepath.Join(conns, "extra.json"))
+	writeJSON(t, filepath.Join(conns, "inventory.json"), unreachable("inventory", "inv"))
 	d.cmd.Process.Signal(syscall.SIGHUP)
-	d.waitFor("reload", func() bool { _, b := d.call("GET", "/connectors", ""); return b == `["api","inventory"]`+"\n" })
+	d.waitFor("reload", func() bool { _, b := d.call("GET", "/connectors", ""); return b == `["api","inventory","orders"]`+"\n" })
 
 	took := d.terminate(6 * time.Second)
 	t.Logf("SIGTERM to exit: %v", took)
 	logs := d.log()
-	for _, secret := range []string{"file-secret-value", "literal-secret-value"} {
+	for _, secret := range []string{pgPassword + `"`, "literal-secret-value"} {
 		if strings.Contains(logs, secret) {
 			t.Fatalf("a secret is in the logs:\n%s", logs)
 		}
@@ -232,17 +251,27 @@ func TestRunLikeAUser(t *testing.T) {
 		t.Fatalf("no shutdown log:\n%s", logs)
 	}
 
-	// A restarted daemon keeps its connectors and their target states.
+	// A change made while the daemon is down arrives after its restart,
+	// once: the position survived, and nothing is snapshotted again.
+	db.exec(t, `INSERT INTO orders VALUES (3, 'ink')`)
 	d = startDaemon(t, env, "--config", cfgFile, "--connectors-dir", conns)
-	d.expect("GET", "/connectors", "", 200, `["api","inventory"]`)
+	d.expect("GET", "/connectors", "", 200, `["api","inventory","orders"]`)
+	topic.expect(t, "r 1 book", "c 2 pen", "c 3 ink")
+	time.Sleep(time.Second)
+	topic.expect(t, "r 1 book", "c 2 pen", "c 3 ink")
 	host, _ := os.Hostname()
 	worker := host + d.base[strings.LastIndex(d.base, ":"):]
 	d.expect("GET", "/connectors/api/status", "", 200, `{"name": "api", "connector": {"state": "PAUSED", "worker_id": "`+worker+
 		`"}, "tasks": [{"id": 0, "state": "PAUSED", "worker_id": "`+worker+`"}], "type": "source"}`)
 	d.expect("DELETE", "/connectors/api", "", 204, "")
 	d.terminate(6 * time.Second)
-	if entries, _ := os.ReadDir(filepath.Join(dir, "state", "connectors")); len(entries) != 1 || entries[0].Name() != "inventory.json" {
-		t.Fatalf("state after delete: %v", entries)
+	entries, _ := os.ReadDir(filepath.Join(dir, "state", "connectors"))
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, ",") != "inventory.json,orders.json" {
+		t.Fatalf("state after delete: %v", names)
 	}
 }
 

@@ -10,6 +10,7 @@
 package api
 
 import (
+	"github.com/sluice-cdc/sluice/connectors/metrics"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -31,6 +32,8 @@ type Options struct {
 	// MaxBodyBytes bounds request bodies (default 1 MiB); larger ones get 413.
 	MaxBodyBytes int64
 	Logger       *slog.Logger
+	// Metrics, when set, are the connectors' metrics, exposed after the API's own.
+	Metrics *metrics.Registry
 }
 
 // API is the REST API's http.Handler. It is safe for concurrent use.

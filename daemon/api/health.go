@@ -60,6 +60,9 @@ func (a *API) metrics(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(&b, "sluice_http_requests_total{code=\"%d\"} %d\n", c, a.codes[c])
 	}
 	a.codesMu.Unlock()
+	if a.opts.Metrics != nil {
+		_ = a.opts.Metrics.WritePrometheus(&b)
+	}
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	_, _ = w.Write([]byte(b.String()))
 }

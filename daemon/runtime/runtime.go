@@ -1,0 +1,223 @@
+// Package runtime builds what runs connectors inside the daemon: the Kafka
+// cluster connection (or the embedded single-node broker), the Schema
+// Registry client (or the embedded registry), and the workers that run a
+// source connector into Kafka.
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/connectors/conf"
+	"github.com/sluice-cdc/sluice/connectors/kafka"
+	"github.com/sluice-cdc/sluice/connectors/metrics"
+	"github.com/sluice-cdc/sluice/daemon"
+	"github.com/sluice-cdc/sluice/daemon/config"
+	"github.com/sluice-cdc/sluice/schema"
+	"github.com/sluice-cdc/sluice/schema/registry"
+	"github.com/sluice-cdc/sluice/schema/registry/embedded"
+)
+
+// Runtime holds the daemon's connections to Kafka and the Schema Registry.
+// Its Workers method is the daemon's WorkerFactory; Close releases what New
+// started, once every worker has returned.
+type Runtime struct {
+	logger    *slog.Logger
+	brokers   []string
+	kafkaOpts []kgo.Opt // SASL and TLS
+	registry  *registry.Client
+	metrics   *metrics.Registry
+	closers   []func() error
+}
+
+// New connects the runtime as d says: an external Kafka cluster or the
+// embedded broker (persisted under state.dir, every write synced), and an
+// external registry or the embedded one (which then serves on
+// registry.listen and keeps its schemas in the _schemas topic).
+func New(ctx context.Context, d *config.Daemon, logger *slog.Logger, m *metrics.Registry) (r *Runtime, err error) {
+	r = &Runtime{logger: logger, metrics: m}
+	defer func() {
+		if err != nil {
+			r.Close()
+		}
+	}()
+	if addr := d.EmbeddedKafka(); addr != "" {
+		if r.brokers, err = r.startBroker(addr, filepath.Join(d.StateDir, "kafka")); err != nil {
+			return nil, err
+		}
+	} else {
+		r.brokers = conf.SplitList(d.Kafka.BootstrapServers)
+		if r.kafkaOpts, err = clientOpts(d.Kafka); err != nil {
+			return nil, err
+		}
+	}
+	url := d.SchemaRegistry.URL
+	if addr := d.EmbeddedRegistry(); addr != "" {
+		served, err := r.startRegistry(ctx, addr, d)
+		if err != nil {
+			return nil, err
+		}
+		if url == "" {
+			url = served
+		}
+	}
+	var opts []registry.Option
+	if d.SchemaRegistry.User != "" {
+		opts = append(opts, registry.WithBasicAuth(d.SchemaRegistry.User, d.SchemaRegistry.Password))
+	}
+	if t := d.SchemaRegistry.TLS; t != nil && t.Enabled {
+		opts = append(opts, registry.WithTLS(registry.TLSConfig{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, InsecureSkipVerify: t.InsecureSkipVerify}))
+	}
+	if r.registry, err = registry.New(url, opts...); err != nil {
+		return nil, fmt.Errorf("schema registry: %w", err)
+	}
+	return r, nil
+}
+
+// startBroker starts the embedded single-node broker on addr.
+func (r *Runtime) startBroker(addr, dir string) ([]string, error) {
+	host, portText, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("kafka.embedded.listen %q: %w", addr, err)
+	}
+	port, _ := strconv.Atoi(portText)
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(port), kfake.DataDir(dir), kfake.SyncWrites(),
+		kfake.AllowAutoTopicCreation(),
+		kfake.ListenFn(func(network, _ string) (net.Listener, error) { return net.Listen(network, net.JoinHostPort(host, portText)) }))
+	if err != nil {
+		return nil, fmt.Errorf("start the embedded Kafka broker on %s: %w", addr, err)
+	}
+	r.closers = append(r.closers, func() error { cluster.Close(); return nil })
+	r.logger.Warn("no Kafka cluster configured: serving an embedded single-node Kafka broker; this mode is for development and single-node sidecars",
+		"listen", cluster.ListenAddrs(), "data", dir)
+	return cluster.ListenAddrs(), nil
+}
+
+// startRegistry serves the embedded registry on addr and returns its URL.
+func (r *Runtime) startRegistry(ctx context.Context, addr string, d *config.Daemon) (string, error) {
+	opts := []embedded.Option{embedded.WithKafkaOptions(r.kafkaOpts...), embedded.WithLogger(r.logger)}
+	if d.EmbeddedKafka() != "" {
+		opts = append(opts, embedded.WithReplicationFactor(1))
+	}
+	if a := d.REST.Auth; a != nil {
+		if a.User != "" {
+			opts = append(opts, embedded.WithBasicAuth(a.User, a.Password))
+		}
+		for _, t := range a.Tokens {
+			opts = append(opts, embedded.WithBearerToken(t))
+		}
+	}
+	reg, err := embedded.New(ctx, r.brokers, opts...)
+	if err != nil {
+		return "", fmt.Errorf("start the embedded schema registry: %w", err)
+	}
+	r.closers = append(r.closers, func() error { reg.Close(); return nil })
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("listen on registry.listen %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: reg, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	go srv.Serve(ln)
+	r.closers = append(r.closers, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(ctx)
+	})
+	if err := reg.WaitReady(ctx); err != nil {
+		return "", fmt.Errorf("embedded schema registry: %w", err)
+	}
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	url := "http://" + net.JoinHostPort(host, port)
+	r.logger.Info("embedded schema registry serving", "url", url)
+	return url, nil
+}
+
+// Workers builds the worker of one connector: for a source, the source
+// itself writing to Kafka through its own producing client.
+func (r *Runtime) Workers(_ context.Context, name string, class *connectors.Class, cfg *conf.Config, env connectors.Env) (daemon.Worker, error) {
+	if class.Kind != connectors.KindSource || class.NewSource == nil {
+		return nil, connectors.Permanent(fmt.Errorf("connector class %s cannot run in this build: only source connectors can", class.Name))
+	}
+	env.Metrics = r.metrics
+	if env.Logger == nil {
+		env.Logger = r.logger.With("connector", name)
+	}
+	src, err := class.NewSource(cfg, env)
+	if err != nil {
+		return nil, connectors.Permanent(err)
+	}
+	return &sourceWorker{rt: r, class: class, cfg: cfg, src: src, logger: env.Logger}, nil
+}
+
+// Close stops the embedded registry and broker, if any.
+func (r *Runtime) Close() error {
+	var errs []error
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		errs = append(errs, r.closers[i]())
+	}
+	r.closers = nil
+	return errors.Join(errs...)
+}
+
+// sourceWorker runs one source into Kafka.
+type sourceWorker struct {
+	rt     *Runtime
+	class  *connectors.Class
+	cfg    *conf.Config
+	src    connectors.Source
+	logger *slog.Logger
+}
+
+// Run produces with a client of its own, so that one connector's buffer
+// and failures never touch another's.
+func (w *sourceWorker) Run(ctx context.Context) error {
+	pc := kafka.ProducerConfigFrom(w.cfg)
+	opts := append(pc.ClientOpts(), kgo.SeedBrokers(w.rt.brokers...))
+	client, err := kgo.NewClient(append(opts, w.rt.kafkaOpts...)...)
+	if err != nil {
+		return fmt.Errorf("create Kafka client: %w", err)
+	}
+	defer client.Close()
+	writer := kafka.NewWriter(client, w.rt.registry, pc.Topics(client),
+		schema.Options{Prefix: w.cfg.String("topic.prefix"), Connector: w.class.Connector},
+		kafka.WithTombstones(w.cfg.Bool("tombstones.on.delete")), kafka.WithLogger(w.logger))
+	return w.src.Run(ctx, writer)
+}
+
+// clientOpts turns the daemon's Kafka security settings into client options.
+func clientOpts(k config.Kafka) ([]kgo.Opt, error) {
+	var opts []kgo.Opt
+	if k.TLS != nil && k.TLS.Enabled {
+		tc, err := tlsConfig(k.TLS)
+		if err != nil {
+			return nil, fmt.Errorf("kafka.tls: %w", err)
+		}
+		opts = append(opts, kgo.DialTLSConfig(tc))
+	}
+	if k.SASL != nil {
+		m, err := saslMechanism(k.SASL)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, kgo.SASL(m))
+	}
+	return opts, nil
+}
+
+// mechanismName normalises a SASL mechanism name.
+func mechanismName(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
