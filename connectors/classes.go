@@ -32,6 +32,8 @@ type Class struct {
 	Spec      *conf.Spec
 	// NewSource builds a source from a parsed configuration (KindSource only).
 	NewSource func(cfg *conf.Config, env Env) (Source, error)
+	// NewSink builds a sink from a parsed configuration (KindSink only).
+	NewSink func(cfg *conf.Config, env Env) (Sink, error)
 }
 
 var (

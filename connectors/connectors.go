@@ -8,9 +8,13 @@ package connectors
 import (
 	"context"
 	"log/slog"
+	"net/http"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/connectors/metrics"
 	"github.com/sluice-cdc/sluice/schema/event"
+	"github.com/sluice-cdc/sluice/schema/registry"
 )
 
 // Batch is a run of events in commit order, with the function that
@@ -43,6 +47,30 @@ type Source interface {
 	Run(ctx context.Context, out Emitter) error
 }
 
+// Sink consumes change records from Kafka and delivers them somewhere
+// (Elasticsearch, SSE subscribers). Run consumes until ctx ends (then it
+// returns ctx's error) or it fails; errors wrapping ErrPermanent are not
+// retried. A sink commits its consumer positions only for records whose
+// delivery is durable. Run is called from one goroutine at a time.
+type Sink interface {
+	Run(ctx context.Context, k Kafka) error
+}
+
+// Kafka is how a sink reaches the cluster the daemon uses.
+type Kafka struct {
+	Brokers []string
+	// Opts are the daemon's client options (SASL, TLS); a sink adds its own.
+	Opts []kgo.Opt
+	// Registry resolves the schema ids of the records' Confluent frames.
+	Registry *registry.Client
+}
+
+// Router serves HTTP endpoints of connectors on a daemon listener (the SSE
+// listener). Handle fails if the path is taken; remove releases it.
+type Router interface {
+	Handle(path string, h http.Handler) (remove func(), err error)
+}
+
 // Env is what the daemon gives every connector instance.
 type Env struct {
 	// Name is the connector's name.
@@ -57,6 +85,8 @@ type Env struct {
 	StateDir string
 	// Metrics is where the connector records its metrics; nil keeps them private.
 	Metrics *metrics.Registry
+	// SSE serves the HTTP endpoints of SSE sinks; nil outside the daemon.
+	SSE Router
 }
 
 // OffsetStore keeps a connector's offsets (Kafka Connect's source offsets):

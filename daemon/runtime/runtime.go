@@ -39,6 +39,7 @@ type Runtime struct {
 	kafkaOpts []kgo.Opt // SASL and TLS
 	registry  *registry.Client
 	metrics   *metrics.Registry
+	sse       *router
 	closers   []func() error
 }
 
@@ -47,7 +48,8 @@ type Runtime struct {
 // external registry or the embedded one (which then serves on
 // registry.listen and keeps its schemas in the _schemas topic).
 func New(ctx context.Context, d *config.Daemon, logger *slog.Logger, m *metrics.Registry) (r *Runtime, err error) {
-	r = &Runtime{logger: logger, metrics: m}
+	r = &Runtime{logger: logger, metrics: m, sse: newRouter(d.SSE.Listen, logger)}
+	r.closers = append(r.closers, r.sse.close)
 	defer func() {
 		if err != nil {
 			r.Close()
@@ -148,14 +150,22 @@ func (r *Runtime) startRegistry(ctx context.Context, addr string, d *config.Daem
 }
 
 // Workers builds the worker of one connector: for a source, the source
-// itself writing to Kafka through its own producing client.
+// itself writing to Kafka through its own producing client; for a sink, the
+// sink reading from Kafka.
 func (r *Runtime) Workers(_ context.Context, name string, class *connectors.Class, cfg *conf.Config, env connectors.Env) (daemon.Worker, error) {
-	if class.Kind != connectors.KindSource || class.NewSource == nil {
-		return nil, connectors.Permanent(fmt.Errorf("connector class %s cannot run in this build: only source connectors can", class.Name))
-	}
-	env.Metrics = r.metrics
+	env.Metrics, env.SSE = r.metrics, r.sse
 	if env.Logger == nil {
 		env.Logger = r.logger.With("connector", name)
+	}
+	if class.Kind == connectors.KindSink && class.NewSink != nil {
+		sink, err := class.NewSink(cfg, env)
+		if err != nil {
+			return nil, connectors.Permanent(err)
+		}
+		return &sinkWorker{rt: r, sink: sink}, nil
+	}
+	if class.Kind != connectors.KindSource || class.NewSource == nil {
+		return nil, connectors.Permanent(fmt.Errorf("connector class %s has no runtime in this build", class.Name))
 	}
 	src, err := class.NewSource(cfg, env)
 	if err != nil {
@@ -197,6 +207,16 @@ func (w *sourceWorker) Run(ctx context.Context) error {
 		schema.Options{Prefix: w.cfg.String("topic.prefix"), Connector: w.class.Connector},
 		kafka.WithTombstones(w.cfg.Bool("tombstones.on.delete")), kafka.WithLogger(w.logger))
 	return w.src.Run(ctx, writer)
+}
+
+// sinkWorker runs one sink from Kafka.
+type sinkWorker struct {
+	rt   *Runtime
+	sink connectors.Sink
+}
+
+func (w *sinkWorker) Run(ctx context.Context) error {
+	return w.sink.Run(ctx, connectors.Kafka{Brokers: w.rt.brokers, Opts: w.rt.kafkaOpts, Registry: w.rt.registry})
 }
 
 // clientOpts turns the daemon's Kafka security settings into client options.
