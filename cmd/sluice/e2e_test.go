@@ -2,11 +2,11 @@ package main
 
 import (
 	"bufio"
-	"net/url"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -206,6 +206,13 @@ func TestRunLikeAUser(t *testing.T) {
 
 	d.expect("GET", "/", "", 200, `{"version": "e2e", "commit": "", "kafka_cluster_id": ""}`)
 	d.expect("GET", "/connectors", "", 200, `["extra","orders"]`)
+	// The container image's health check.
+	if out, err := exec.Command(sluiceBinary(t), "health", "--url", d.base+"/healthz").CombinedOutput(); err != nil || string(out) != "healthy\n" {
+		t.Errorf("sluice health: %v %q", err, out)
+	}
+	if out, err := exec.Command(sluiceBinary(t), "health", "--url", "http://"+freeAddr(t)+"/healthz").CombinedOutput(); err == nil || err.(*exec.ExitError).ExitCode() != 1 {
+		t.Errorf("sluice health of nothing: %v %q, want exit 1", err, out)
+	}
 	d.waitFor("orders RUNNING", func() bool {
 		_, b := d.call("GET", "/connectors/orders/status", "")
 		return strings.Contains(b, `"state":"RUNNING"`)

@@ -7,6 +7,7 @@
 //	sluice run --config sluice.json [--connectors-dir DIR]
 //	sluice validate --config sluice.json [--connectors-dir DIR]
 //	sluice version
+//	sluice health [--url http://127.0.0.1:8083/healthz]
 //
 // Exit codes: 0 success, 1 runtime failure, 2 bad usage or invalid configuration.
 package main
@@ -50,6 +51,8 @@ Commands:
   validate   check the daemon config and connector files, start nothing,
              and print every problem with the key it concerns
   version    print the version
+  health     ask a running daemon's /healthz; exit 0 when healthy
+             (the container image's health check)
 
 Run 'sluice <command> --help' for the flags of a command.
 
@@ -81,6 +84,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runDaemon(ctx, rest, stdout, stderr)
 	case "validate":
 		err = validate(rest, stdout, stderr)
+	case "health":
+		err = health(ctx, rest, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "sluice: unknown command %q\n\n%s", cmd, usage)
 		return exitUsage
