@@ -332,3 +332,13 @@ func TestCommandExitCodes(t *testing.T) {
 		})
 	}
 }
+
+// TestExamplesValidate checks that the shipped example configs are valid.
+func TestExamplesValidate(t *testing.T) {
+	cmd := exec.Command(sluiceBinary(t), "validate", "--config", "../../examples/sluice.json", "--connectors-dir", "../../examples/connectors")
+	cmd.Env = append(os.Environ(), "PG_PASSWORD=example")
+	out, err := cmd.CombinedOutput()
+	if err != nil || string(out) != "ok: daemon config (../../examples/sluice.json) and 1 connector(s): postgresql-source-connector\n" {
+		t.Fatalf("validate examples: %v\n%s", err, out)
+	}
+}
