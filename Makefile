@@ -33,10 +33,12 @@ lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-# Services and their jars, Go modules, and fastavro for the cross-language Avro check.
+# Services and their jars, Go modules, fastavro for the cross-language Avro
+# check and schemathesis for the REST API fuzz test.
 deps:
 	$(call phase,deps,bash testenv/install.sh && $(GO) mod download && \
-		{ python3 -c 'import fastavro' 2>/dev/null || sh schema/testdata/install_python_deps.sh; })
+		{ python3 -c 'import fastavro' 2>/dev/null || sh schema/testdata/install_python_deps.sh; } && \
+		sh daemon/api/testdata/install_schemathesis.sh)
 
 # Prints `export NAME=value` lines: eval "$$(make -s testenv-up)".
 testenv-up:
