@@ -97,7 +97,9 @@ func (r *Runtime) startBroker(addr, dir string) ([]string, error) {
 	port, _ := strconv.Atoi(portText)
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(port), kfake.DataDir(dir), kfake.SyncWrites(),
 		kfake.AllowAutoTopicCreation(),
-		kfake.ListenFn(func(network, _ string) (net.Listener, error) { return net.Listen(network, net.JoinHostPort(host, portText)) }))
+		kfake.ListenFn(func(network, _ string) (net.Listener, error) {
+			return net.Listen(network, net.JoinHostPort(host, portText))
+		}))
 	if err != nil {
 		return nil, fmt.Errorf("start the embedded Kafka broker on %s: %w", addr, err)
 	}
