@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"time"
+
+	"github.com/jackc/pglogrepl"
+)
+
+// runDrain measures how fast sluice drains a backlog of o.rows inserted
+// rows already in the WAL, and how fast pg_recvlogical reads the same WAL.
+func runDrain(ctx context.Context, o options, run int) (result, error) {
+	var r result
+	e, err := newRunEnv(ctx, o, "drain")
+	if err != nil {
+		return r, err
+	}
+	defer e.close()
+
+	// sluice creates its slot and publication state on a first start; stop
+	// it once it streams, so the backlog accumulates in its slot.
+	c, err := startChild(ctx, o, e, "")
+	if err != nil {
+		return r, err
+	}
+	if _, err := e.waitSlotActive(ctx, c); err != nil {
+		c.kill()
+		return r, err
+	}
+	if _, _, err := c.stop(); err != nil {
+		return r, err
+	}
+	// The ceiling's slot starts at the same point.
+	if _, err := e.db.Exec(ctx, "SELECT pg_create_logical_replication_slot($1, 'pgoutput')", e.rawSlot); err != nil {
+		return r, fmt.Errorf("create slot %s: %w", e.rawSlot, err)
+	}
+	startLSN, err := currentLSN(ctx, e)
+	if err != nil {
+		return r, err
+	}
+
+	logf(o, "run %d: writing %d rows", run, o.rows)
+	t0 := time.Now()
+	if err := writeRows(ctx, e.db, 1, int64(o.rows)+1, o.copyBatch); err != nil {
+		return r, err
+	}
+	r.BacklogWriteSeconds = time.Since(t0).Seconds()
+	endLSN, err := currentLSN(ctx, e)
+	if err != nil {
+		return r, err
+	}
+	r.WALMB = float64(endLSN-startLSN) / (1 << 20)
+	r.Rows = float64(o.rows)
+
+	logf(o, "run %d: pg_recvlogical reads %.0f MiB of WAL", run, r.WALMB)
+	wall, walsender, err := ceiling(ctx, o, e, endLSN)
+	if err != nil {
+		return r, err
+	}
+	r.CeilingWallSeconds, r.CeilingWalsenderCPU = wall.Seconds(), walsender.Seconds()
+
+	logf(o, "run %d: sluice drains the backlog", run)
+	profile := o.cpuProfile
+	if profile != "" && run > 1 {
+		profile = fmt.Sprintf("%s.%d", profile, run)
+	}
+	if c, err = startChild(ctx, o, e, profile); err != nil {
+		return r, err
+	}
+	pid, err := e.waitSlotActive(ctx, c)
+	if err != nil {
+		c.kill()
+		return r, err
+	}
+	ws := sampleCPU(pid)
+	broker := findBroker(e.brokers[0])
+	brokerBase := cpuSince(broker, 0)
+	doneAt, err := e.waitRecords(ctx, o, c, int64(o.rows), 60*time.Second)
+	walsenderCPU := ws.finish()
+	r.BrokerCPU = cpuSince(broker, brokerBase).Seconds()
+	if err != nil {
+		c.kill()
+		return r, err
+	}
+	cpu, rss, err := c.stop()
+	if err != nil {
+		return r, err
+	}
+	n, err := e.records(ctx)
+	if err != nil {
+		return r, err
+	}
+	if n != int64(o.rows) {
+		return r, fmt.Errorf("topic %s holds %d records after the drain, want %d", e.topic, n, o.rows)
+	}
+	r.Records = float64(n)
+	r.WallSeconds = doneAt.Sub(c.readyAt).Seconds()
+	r.CPUSeconds = cpu.Seconds()
+	r.PeakRSSMB = float64(rss) / (1 << 20)
+	r.WalsenderCPU = walsenderCPU.Seconds()
+	r.derive()
+	return r, nil
+}
+
+// currentLSN returns the server's current WAL insert position.
+func currentLSN(ctx context.Context, e *runEnv) (pglogrepl.LSN, error) {
+	var s string
+	if err := e.db.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&s); err != nil {
+		return 0, fmt.Errorf("read the current WAL position: %w", err)
+	}
+	return pglogrepl.ParseLSN(s)
+}
+
+// ceiling reads the run's raw slot with pg_recvlogical up to endpos, with
+// the pgoutput options sluice uses, into /dev/null. It returns the wall time
+// from start to exit and the CPU time of the walsender that decoded for it.
+func ceiling(ctx context.Context, o options, e *runEnv, endpos pglogrepl.LSN) (time.Duration, time.Duration, error) {
+	u := *e.pgURL
+	pw, _ := u.User.Password()
+	u.User = url.User(u.User.Username())
+	cmd := exec.CommandContext(ctx, o.recvlogical, "--dbname", u.String(), "--slot", e.rawSlot, "--start",
+		"--endpos", endpos.String(), "--no-loop", "--file", "/dev/null",
+		"-o", "proto_version=2", "-o", "publication_names="+e.name, "-o", "messages=true", "-o", "streaming=true")
+	cmd.Env = append(os.Environ(), "PGPASSWORD="+pw)
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return 0, 0, fmt.Errorf("start pg_recvlogical: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	failed := func() error {
+		select {
+		case err := <-exited:
+			exited <- err
+			return fmt.Errorf("pg_recvlogical ended before reading: %v", err)
+		default:
+			return nil
+		}
+	}
+	var ws *cpuSampler
+	if pid, err := e.waitActive(ctx, e.rawSlot, failed); err == nil {
+		ws = sampleCPU(pid)
+	}
+	err := <-exited
+	wall := time.Since(start)
+	if err != nil {
+		return 0, 0, fmt.Errorf("pg_recvlogical: %w", err)
+	}
+	if ws == nil {
+		return wall, 0, nil // it finished before its walsender was seen
+	}
+	return wall, ws.finish(), nil
+}
+
+// logf prints progress on stderr with -v.
+func logf(o options, format string, args ...any) {
+	if o.verbose {
+		fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+format+"\n", args...)
+	}
+}

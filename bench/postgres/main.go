@@ -1,0 +1,145 @@
+// Command postgres benchmarks the Postgres source end to end: Postgres WAL →
+// pgoutput → sluice's source and Kafka writer → Kafka (Avro, acks=all).
+//
+// The driver (this process) creates a database of its own, writes the
+// workload and measures; the pipeline runs in a child process (the same
+// binary with -role sluice) so that its CPU time and peak RSS are measured
+// apart from the driver's. Two workloads:
+//
+//   - drain: a backlog of -rows rows is written while sluice is stopped, then
+//     sluice drains it; the same WAL is also read raw by pg_recvlogical with
+//     pgoutput, the ceiling of the run.
+//   - steady: a fixed rate of inserts, updates and deletes while sluice
+//     streams; the latency from commit (source.ts_ms) to the Kafka append
+//     (LogAppendTime) is measured.
+//
+// Each run prints one JSON line; with -runs > 1 a last line holds the median
+// of every figure. See bench/README.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// options are the driver's flags.
+type options struct {
+	workload string
+	runs     int
+	pgURL    string
+	brokers  string
+	verbose  bool
+
+	// drain
+	rows        int
+	copyBatch   int
+	recvlogical string
+
+	// steady
+	rate     int
+	duration time.Duration
+	txRows   int
+	prefill  int
+	warmup   time.Duration
+	// latencyFile, when set, receives every latency sample as CSV.
+	latencyFile string
+
+	// pipeline
+	cpuProfile string
+	producer   producerOptions
+}
+
+// producerOptions tune the child's Kafka producer; zero values keep the
+// connector's defaults (linger and compression) or franz-go's (the rest).
+type producerOptions struct {
+	linger             string // producer.override.linger.ms
+	compression        string // producer.override.compression.type
+	maxBufferedRecords int
+	batchMaxBytes      int
+	zstdLevel          int
+}
+
+func main() {
+	role := flag.String("role", "driver", "driver, or sluice for the pipeline child process (internal)")
+	var o options
+	flag.StringVar(&o.workload, "workload", "", "drain or steady")
+	flag.IntVar(&o.runs, "runs", 1, "independent runs; with more than one, the median of each figure is printed last")
+	flag.StringVar(&o.pgURL, "pg", os.Getenv("SLUICE_TEST_PG_URL"), "Postgres URL of a role with CREATEDB and REPLICATION (default $SLUICE_TEST_PG_URL)")
+	flag.StringVar(&o.brokers, "brokers", os.Getenv("SLUICE_TEST_KAFKA_BROKERS"), "Kafka seed brokers, comma separated (default $SLUICE_TEST_KAFKA_BROKERS)")
+	flag.BoolVar(&o.verbose, "v", false, "log progress, and the pipeline's info logs")
+	flag.IntVar(&o.rows, "rows", 5_000_000, "drain: rows in the backlog")
+	flag.IntVar(&o.copyBatch, "copy-batch", 10_000, "drain: rows per COPY transaction of the backlog")
+	flag.StringVar(&o.recvlogical, "recvlogical", "/usr/lib/postgresql/15/bin/pg_recvlogical", "drain: the pg_recvlogical binary")
+	flag.IntVar(&o.rate, "rate", 10_000, "steady: rows changed per second")
+	flag.DurationVar(&o.duration, "duration", 60*time.Second, "steady: how long the load runs")
+	flag.IntVar(&o.txRows, "tx-rows", 10, "steady: rows changed per transaction")
+	flag.IntVar(&o.prefill, "prefill", 200_000, "steady: rows in the table before the load (not captured)")
+	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "steady: changes committed this long after the load starts are left out of the latency figures")
+	flag.StringVar(&o.latencyFile, "latency-csv", "", "steady: write every sample (commit_ms,latency_ms) to this file (run N>1 gets a .N suffix)")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the pipeline child to this file (run N>1 gets a .N suffix)")
+	flag.StringVar(&o.producer.linger, "linger-ms", "", "producer.override.linger.ms of the connector (default: the connector's)")
+	flag.StringVar(&o.producer.compression, "compression", "", "producer.override.compression.type of the connector (default: the connector's)")
+	flag.IntVar(&o.producer.maxBufferedRecords, "max-buffered-records", 0, "franz-go MaxBufferedRecords of the pipeline's producer (0: franz-go's default)")
+	flag.IntVar(&o.producer.batchMaxBytes, "batch-max-bytes", 0, "franz-go ProducerBatchMaxBytes of the pipeline's producer (0: franz-go's default)")
+	flag.IntVar(&o.producer.zstdLevel, "zstd-level", 0, "zstd level of the pipeline's producer, 1 (fastest) to 4 (best), when compressing with zstd (0: franz-go's default)")
+	var c childOptions
+	flag.StringVar(&c.configFile, "config", "", "sluice role: the connector configuration, a JSON object of strings")
+	flag.StringVar(&c.registryURL, "registry", "", "sluice role: the Schema Registry URL")
+	flag.StringVar(&c.stateDir, "state", "", "sluice role: the connector's state directory (offsets, spill files)")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch *role {
+	case "sluice":
+		c.brokers, c.cpuProfile, c.producer, c.verbose = o.brokers, o.cpuProfile, o.producer, o.verbose
+		err = runChild(ctx, c)
+	case "driver":
+		err = drive(ctx, o)
+	default:
+		err = fmt.Errorf("unknown -role %q: want driver or sluice", *role)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench/postgres:", err)
+		os.Exit(1)
+	}
+}
+
+// drive runs the workload o.runs times, printing each result and then the
+// medians.
+func drive(ctx context.Context, o options) error {
+	if o.pgURL == "" || o.brokers == "" {
+		return fmt.Errorf("no Postgres URL or Kafka brokers: source /tmp/sluice-testenv/env.sh (or pass -pg and -brokers)")
+	}
+	var run func(context.Context, options, int) (result, error)
+	switch o.workload {
+	case "drain":
+		run = runDrain
+	case "steady":
+		run = runSteady
+	default:
+		return fmt.Errorf("unknown -workload %q: want drain or steady", o.workload)
+	}
+	var results []result
+	for i := 1; i <= o.runs; i++ {
+		r, err := run(ctx, o, i)
+		if err != nil {
+			return fmt.Errorf("%s run %d: %w", o.workload, i, err)
+		}
+		r.Workload, r.Run = o.workload, fmt.Sprint(i)
+		printJSON(r)
+		results = append(results, r)
+	}
+	if len(results) > 1 {
+		m := median(results)
+		m.Workload, m.Run = o.workload, fmt.Sprintf("median of %d", len(results))
+		printJSON(m)
+	}
+	return nil
+}

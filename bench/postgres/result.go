@@ -1,0 +1,96 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+)
+
+// result is one run's figures, printed as one JSON line. Figures that a
+// workload does not measure are left out.
+type result struct {
+	Workload string `json:"workload"`
+	Run      string `json:"run"`
+
+	// The sluice pipeline (the child process).
+	Rows          float64 `json:"rows"`            // rows changed in the measured window
+	Records       float64 `json:"records"`         // Kafka records written (tombstones included)
+	WallSeconds   float64 `json:"wall_s"`          // drain: sluice start to last record in Kafka; steady: load duration
+	RowsPerSecond float64 `json:"rows_per_s"`      // rows / wall
+	CPUSeconds    float64 `json:"cpu_s"`           // user+system CPU of the pipeline process
+	CPUPerMillion float64 `json:"cpu_s_per_1m"`    // CPU seconds per 1M rows
+	PeakRSSMB     float64 `json:"peak_rss_mb"`     // the pipeline process's VmHWM, MiB
+	WalsenderCPU  float64 `json:"walsender_cpu_s"` // CPU of the walsender decoding for sluice
+	BrokerCPU     float64 `json:"broker_cpu_s"`    // CPU of the local Kafka broker in the measured window
+
+	// drain: the backlog and the ceiling.
+	WALMB                float64 `json:"wal_mb,omitempty"`             // WAL written by the backlog, MiB
+	BacklogWriteSeconds  float64 `json:"backlog_write_s,omitempty"`    // time to write the backlog
+	CeilingWallSeconds   float64 `json:"ceiling_wall_s,omitempty"`     // pg_recvlogical from start to --endpos
+	CeilingRowsPerSecond float64 `json:"ceiling_rows_per_s,omitempty"` // rows / ceiling wall
+	CeilingWalsenderCPU  float64 `json:"ceiling_walsender_cpu_s,omitempty"`
+	PercentOfCeiling     float64 `json:"pct_of_ceiling,omitempty"` // sluice rows/s as % of pg_recvlogical's
+
+	// steady: commit → Kafka append latency, in milliseconds.
+	TargetRate     float64 `json:"target_rows_per_s,omitempty"`
+	LatencySamples float64 `json:"latency_samples,omitempty"`
+	LatencyP50     float64 `json:"latency_p50_ms,omitempty"`
+	LatencyP99     float64 `json:"latency_p99_ms,omitempty"`
+	LatencyMax     float64 `json:"latency_max_ms,omitempty"`
+}
+
+// derive fills the figures computed from others.
+func (r *result) derive() {
+	if r.WallSeconds > 0 {
+		r.RowsPerSecond = r.Rows / r.WallSeconds
+	}
+	if r.Rows > 0 {
+		r.CPUPerMillion = r.CPUSeconds / r.Rows * 1e6
+	}
+	if r.CeilingWallSeconds > 0 {
+		r.CeilingRowsPerSecond = r.Rows / r.CeilingWallSeconds
+		r.PercentOfCeiling = 100 * r.RowsPerSecond / r.CeilingRowsPerSecond
+	}
+}
+
+// median returns, for every figure, its median over rs (the mean of the two
+// middle values for an even count).
+func median(rs []result) result {
+	var out result
+	ov := reflect.ValueOf(&out).Elem()
+	for i := range ov.NumField() {
+		if ov.Field(i).Kind() != reflect.Float64 {
+			continue
+		}
+		vals := make([]float64, len(rs))
+		for j, r := range rs {
+			vals[j] = reflect.ValueOf(r).Field(i).Float()
+		}
+		slices.Sort(vals)
+		n := len(vals)
+		m := vals[n/2]
+		if n%2 == 0 {
+			m = (vals[n/2-1] + vals[n/2]) / 2
+		}
+		ov.Field(i).SetFloat(m)
+	}
+	return out
+}
+
+// printJSON prints r on one line, figures rounded to 3 significant decimals.
+func printJSON(r result) {
+	rv := reflect.ValueOf(&r).Elem()
+	for i := range rv.NumField() {
+		if f := rv.Field(i); f.Kind() == reflect.Float64 {
+			f.SetFloat(math.Round(f.Float()*1000) / 1000)
+		}
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		fmt.Println(`{"error":"encode result"}`)
+		return
+	}
+	fmt.Println(string(b))
+}
