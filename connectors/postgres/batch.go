@@ -62,13 +62,13 @@ func (s *Source) batch(ctx context.Context, in <-chan chunk, out connectors.Emit
 func (a *acker) ackFunc(ctx context.Context, events []*event.Event, end pglogrepl.LSN, progress *snapshotProgress, done bool) func() {
 	return func() {
 		m := a.src.metrics
-		m.events.Add(uint64(len(events)))
 		now := time.Now().UnixMilli()
 		for _, e := range events {
 			if e.Op != event.OpRead {
 				m.latency.Observe(float64(now-e.Source.TsMs) / 1000)
 			}
 		}
+		m.events.Add(uint64(len(events)))
 		if end > 0 {
 			a.stream.confirm(end)
 		}

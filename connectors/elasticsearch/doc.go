@@ -1,0 +1,49 @@
+// Package elasticsearch is the Elasticsearch sink: it consumes Debezium
+// change topics (Avro in Confluent's wire format) in a consumer group and
+// keeps one index per topic equal to the source table, with the keys and
+// defaults of Confluent's Elasticsearch sink connector.
+//
+// Documents and ids. The index is the topic name lower-cased. The document
+// id is the record key: a single-field key as it is, a composite key as the
+// JSON array of its values; ids over 512 bytes follow
+// behavior.on.malformed.documents. Envelopes apply "after" (op c, u, r) or
+// delete (op d); flattened records (after ExtractNewRecordState) are the row
+// itself, deleted when "__deleted" is true. Documents are the row's fields
+// in JSON: decimals as exact JSON numbers, bytes as base64, temporal values
+// as the numbers (or zoned strings) Debezium writes, NaN and infinities as
+// null.
+//
+// Ordering. Every index and delete carries an external version
+// (version_type external_gte) derived from the source position: for
+// Postgres events, source.lsn (the commit LSN; the consistent point for
+// snapshot reads) and transaction.total_order, packed by
+// event.Position.Version. A replayed or late older event is refused by
+// Elasticsearch (counted as a version conflict), never applied. Flattened
+// records are versioned by an int64 "__source_lsn" or "__lsn" field when
+// they have one. Records without a source position (other connectors,
+// flattened rows without an LSN, tombstones) are written without a version
+// and rely on Kafka's order within a partition. Deletes are remembered by
+// Elasticsearch for index.gc_deletes (60 s by default): an older event
+// replayed later than that can bring a deleted document back until the
+// replay reaches the delete again.
+//
+// Partial writes. Elasticsearch's update API cannot carry external
+// versions, so every write is a whole-document index: fields holding the
+// unavailable-value placeholder (unchanged TOASTed columns), and with
+// write.method=upsert the fields the record does not carry, are taken from
+// the newest of the stored document and the earlier writes of the batch.
+//
+// Tombstones. With behavior.on.null.values=delete a tombstone deletes its
+// key, except right after a versioned delete of the same key (Debezium's
+// delete-then-tombstone pair), where the delete already did it.
+//
+// TRUNCATE. A truncate event deletes every document of the index with the
+// event's version: documents written later survive, and the index keeps its
+// mappings.
+//
+// Delivery. Batches are written, dead-lettered and only then committed;
+// rebalances wait for the batch in hand (BlockRebalanceOnPoll). 429, 5xx and
+// timeouts are retried with exponential backoff and jitter while nothing
+// more is consumed; after max.retries the sink fails permanently with the
+// reason and the batch's offsets stay uncommitted.
+package elasticsearch

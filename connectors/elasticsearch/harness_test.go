@@ -1,0 +1,242 @@
+package elasticsearch
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/connectors/kafka"
+	"github.com/sluice-cdc/sluice/connectors/metrics"
+	"github.com/sluice-cdc/sluice/schema"
+	"github.com/sluice-cdc/sluice/schema/event"
+	"github.com/sluice-cdc/sluice/schema/registry"
+	"github.com/sluice-cdc/sluice/schema/registry/embedded"
+	"github.com/sluice-cdc/sluice/testenv"
+)
+
+// harness produces Debezium envelopes to a topic of the real Kafka (schemas
+// in an embedded registry kept in that Kafka) and runs sinks from it into
+// the real Elasticsearch.
+type harness struct {
+	t       *testing.T
+	brokers []string
+	esURL   string
+	cl      *kgo.Client
+	reg     *registry.Client
+	topic   string
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	h := &harness{t: t, brokers: testenv.KafkaBrokers(t), esURL: testenv.ElasticsearchURL(t), topic: testenv.Name(t, "es.public.t")}
+	ctx := context.Background()
+	emb, err := embedded.New(ctx, h.brokers, embedded.WithReplicationFactor(1), embedded.WithTopic(testenv.Name(t, "_schemas")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(emb.Close)
+	if err := emb.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emb)
+	t.Cleanup(srv.Close)
+	if h.reg, err = registry.New(srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	if h.cl, err = kgo.NewClient(kgo.SeedBrokers(h.brokers...)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.cl.Close)
+	t.Cleanup(func() { h.es("DELETE", "/"+h.topic, "") })
+	return h
+}
+
+// produce writes events to the topic with sluice's Kafka writer (deletes
+// followed by tombstones).
+func (h *harness) produce(evs ...*event.Event) {
+	h.t.Helper()
+	ctx := context.Background()
+	w := kafka.NewWriter(h.cl, h.reg, kafka.NewTopics(kadm.NewClient(h.cl), 1, -1, nil), schema.Options{Prefix: "es", Connector: "postgresql"},
+		kafka.WithTopicFunc(func(*event.Event) string { return h.topic }))
+	if err := w.Emit(ctx, connectors.Batch{Events: evs}); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := w.Flush(ctx); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// config is a sink configuration for the harness's topic, with overrides.
+func (h *harness) config(esURL string, over map[string]string) *Config {
+	h.t.Helper()
+	raw := map[string]string{
+		"connector.class": "elasticsearch", "connection.url": esURL, "topics": h.topic,
+		"behavior.on.null.values": "delete", "linger.ms": "20",
+	}
+	for k, v := range over {
+		raw[k] = v
+	}
+	c, err := Spec.Parse(raw)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	cfg, err := ParseConfig(c)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return cfg
+}
+
+// run runs a sink named name until its group has committed every record of
+// the topic, then stops it; it returns the sink's metrics.
+func (h *harness) run(name string, cfg *Config) *metrics.Registry {
+	h.t.Helper()
+	reg := metrics.NewRegistry()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- New(cfg, connectors.Env{Name: name, Metrics: reg}).Run(ctx, connectors.Kafka{Brokers: h.brokers, Registry: h.reg})
+	}()
+	adm := kadm.NewClient(h.cl)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case err := <-done:
+			cancel()
+			h.t.Fatalf("sink %s stopped: %v", name, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+		ends, err := adm.ListEndOffsets(ctx, h.topic)
+		committed, cerr := adm.FetchOffsets(ctx, GroupID(name))
+		if err == nil && cerr == nil {
+			caught := true
+			ends.Each(func(o kadm.ListedOffset) {
+				c, ok := committed.Lookup(o.Topic, o.Partition)
+				caught = caught && ok && c.At == o.Offset
+			})
+			if caught {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			h.t.Fatalf("sink %s did not commit the whole topic in time", name)
+		}
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		h.t.Fatalf("sink %s returned %v, want context.Canceled", name, err)
+	}
+	return reg
+}
+
+// es sends a request to Elasticsearch and returns the status and body.
+func (h *harness) es(method, path, body string) (int, []byte) {
+	req, _ := http.NewRequest(method, h.esURL+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
+}
+
+// docs returns every document of the index as "id v<version> <source>",
+// sorted, with the source's keys sorted.
+func (h *harness) docs() []string {
+	h.t.Helper()
+	h.es("POST", "/"+h.topic+"/_refresh", "")
+	status, body := h.es("POST", "/"+h.topic+"/_search", `{"size":10000,"version":true,"query":{"match_all":{}}}`)
+	if status != 200 {
+		h.t.Fatalf("search: %d %s", status, body)
+	}
+	var sr struct {
+		Hits struct {
+			Hits []struct {
+				ID      string          `json:"_id"`
+				Version int64           `json:"_version"`
+				Source  json.RawMessage `json:"_source"`
+			} `json:"hits"`
+		} `json:"hits"`
+	}
+	if err := json.Unmarshal(body, &sr); err != nil {
+		h.t.Fatal(err)
+	}
+	var out []string
+	for _, d := range sr.Hits.Hits {
+		dec := json.NewDecoder(bytes.NewReader(d.Source))
+		dec.UseNumber()
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			h.t.Fatal(err)
+		}
+		src, _ := json.Marshal(m)
+		out = append(out, fmt.Sprintf("%s v%d %s", d.ID, d.Version, src))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func counter(reg *metrics.Registry, name string) uint64 {
+	var b strings.Builder
+	reg.WritePrometheus(&b)
+	for _, line := range strings.Split(b.String(), "\n") {
+		if strings.HasPrefix(line, name+"{") {
+			var n uint64
+			fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &n)
+			return n
+		}
+	}
+	return 0
+}
+
+// The test table: id (key), v, big (a TOASTable text).
+var table = &event.Table{
+	ID: event.TableID{Database: "db", Schema: "public", Table: "t"},
+	Columns: []event.Column{
+		{Name: "id", Schema: &event.Schema{Type: event.Int32}},
+		{Name: "v", Schema: &event.Schema{Type: event.String, Optional: true}},
+		{Name: "big", Schema: &event.Schema{Type: event.String, Optional: true}},
+	},
+	Key: []int{0},
+}
+
+// change is an event of table committed at lsn, index-th in its transaction.
+func change(op event.Op, lsn uint64, index int64, id int32, v, big string) *event.Event {
+	e := &event.Event{Op: op, Table: table, Source: event.Source{Connector: "postgresql", Name: "es", DB: "db", Schema: "public", Table: "t",
+		Snapshot: event.SnapshotFalse, LSN: int64(lsn), TxID: int64(lsn)}}
+	if op == event.OpRead {
+		e.Source.Snapshot = event.SnapshotTrue
+	} else {
+		e.Transaction = &event.Transaction{ID: fmt.Sprint(lsn), TotalOrder: index + 1, DataCollectionOrder: index + 1}
+	}
+	row := event.Row{id, v, big}
+	switch op {
+	case event.OpDelete:
+		e.Before = row
+	case event.OpTruncate:
+	default:
+		e.After = row
+	}
+	return e
+}
+
+func version(lsn uint64, index uint32) int64 {
+	v, _ := event.Position{Commit: lsn, Index: index}.Version()
+	return v
+}

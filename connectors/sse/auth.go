@@ -1,0 +1,209 @@
+package sse
+
+import (
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/subtle"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sluice-cdc/sluice/connectors/conf"
+)
+
+// AuthConfig is how subscribers authenticate.
+type AuthConfig struct {
+	Static     bool // static tokens (auth.type token)
+	JWT        bool // JWTs (auth.type jwt)
+	Tokens     []StaticToken
+	QueryToken bool // also accept ?access_token=
+	Algorithms []string
+	HMACSecret []byte
+	RSAKey     *rsa.PublicKey
+	Issuer     string
+	Audience   string
+}
+
+// StaticToken is one configured token. Only a hash of its secret is kept.
+type StaticToken struct {
+	Name   string
+	hash   [sha256.Size]byte
+	Filter *Filter // nil: no fixed filter
+}
+
+// grant is what an authenticated request may do: whose connection it is
+// (for the per-token cap), the filter it cannot widen, and when it expires.
+type grant struct {
+	subject string
+	filter  *Filter
+	expires time.Time // zero: never
+}
+
+// anonymous is the subject of requests when auth.type is none.
+const anonymous = "anonymous"
+
+// authError is a refused request: 401 for missing or invalid credentials,
+// 403 for valid ones that do not allow the request.
+type authError struct {
+	status int
+	msg    string
+}
+
+func (e *authError) Error() string { return e.msg }
+
+func unauthorized(format string, args ...any) error {
+	return &authError{http.StatusUnauthorized, fmt.Sprintf(format, args...)}
+}
+
+func forbidden(format string, args ...any) error {
+	return &authError{http.StatusForbidden, fmt.Sprintf(format, args...)}
+}
+
+func parseAuth(c *conf.Config) (AuthConfig, conf.Problems) {
+	var a AuthConfig
+	var problems conf.Problems
+	for _, t := range c.List("auth.type") {
+		switch strings.ToLower(t) {
+		case "token":
+			a.Static = true
+		case "jwt":
+			a.JWT = true
+		}
+	}
+	a.QueryToken = c.Bool("auth.query.token.enabled")
+	a.Tokens, _ = parseTokens(c.String("auth.tokens"))
+	if a.Static && len(a.Tokens) == 0 {
+		problems = append(problems, conf.Problem{Key: "auth.tokens", Message: "missing required configuration: auth.type includes token"})
+	}
+	if !a.Static && c.Given("auth.tokens") {
+		problems = append(problems, conf.Problem{Key: "auth.tokens", Message: "set, but auth.type does not include token"})
+	}
+	for _, alg := range c.List("auth.jwt.algorithms") {
+		a.Algorithms = append(a.Algorithms, strings.ToUpper(alg))
+	}
+	a.HMACSecret = []byte(c.String("auth.jwt.hmac.secret"))
+	a.RSAKey, _ = parseRSAKey(c.String("auth.jwt.rsa.public.key"))
+	a.Issuer, a.Audience = c.String("auth.jwt.issuer"), c.String("auth.jwt.audience")
+	if a.JWT {
+		if slices.Contains(a.Algorithms, "HS256") && len(a.HMACSecret) < 32 {
+			problems = append(problems, conf.Problem{Key: "auth.jwt.hmac.secret", Message: "HS256 is accepted (auth.jwt.algorithms) and needs a secret of at least 32 bytes"})
+		}
+		if slices.Contains(a.Algorithms, "RS256") && a.RSAKey == nil {
+			problems = append(problems, conf.Problem{Key: "auth.jwt.rsa.public.key", Message: "missing required configuration: RS256 is accepted (auth.jwt.algorithms)"})
+		}
+	}
+	return a, problems
+}
+
+func checkAuthType(v string) error {
+	types := conf.SplitList(v)
+	for _, t := range types {
+		switch strings.ToLower(t) {
+		case "token", "jwt":
+		case "none":
+			if len(types) > 1 {
+				return fmt.Errorf("invalid value %q: none cannot be combined with other types", v)
+			}
+		default:
+			return fmt.Errorf("invalid value %q: must be none, or token and/or jwt", t)
+		}
+	}
+	return nil
+}
+
+func checkAlgorithms(v string) error {
+	for _, alg := range conf.SplitList(v) {
+		if a := strings.ToUpper(alg); a != "HS256" && a != "RS256" {
+			return fmt.Errorf("unsupported algorithm %q: HS256 and RS256 are supported", alg)
+		}
+	}
+	return nil
+}
+
+func checkTokens(v string) error {
+	_, err := parseTokens(v)
+	return err
+}
+
+// parseTokens parses auth.tokens. Errors name the entry by position and
+// token name, never by secret.
+func parseTokens(v string) ([]StaticToken, error) {
+	var out []StaticToken
+	names := map[string]bool{}
+	for i, entry := range strings.Split(v, ";") {
+		if strings.TrimSpace(entry) == "" {
+			continue
+		}
+		parts := strings.SplitN(strings.TrimSpace(entry), ":", 3)
+		if len(parts) < 2 || parts[0] == "" || parts[1] == "" {
+			return nil, fmt.Errorf("entry %d: want name:secret or name:secret:filter", i+1)
+		}
+		name, secret := parts[0], parts[1]
+		if names[name] {
+			return nil, fmt.Errorf("entry %d: token name %q given twice", i+1, name)
+		}
+		names[name] = true
+		if len(secret) < 16 {
+			return nil, fmt.Errorf("entry %d (token %q): the secret must be at least 16 characters", i+1, name)
+		}
+		t := StaticToken{Name: name, hash: sha256.Sum256([]byte(secret))}
+		if len(parts) == 3 && parts[2] != "" {
+			q, err := url.ParseQuery(parts[2])
+			if err != nil {
+				return nil, fmt.Errorf("entry %d (token %q): filter: %v", i+1, name, err)
+			}
+			if t.Filter, err = ParseFilter(q); err != nil {
+				return nil, fmt.Errorf("entry %d (token %q): filter: %v", i+1, name, err)
+			}
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// authenticate checks the request's credentials against the configuration
+// and the stream called stream (the connector name). It returns an
+// *authError when the request is refused.
+func (a *AuthConfig) authenticate(r *http.Request, stream string, now time.Time) (grant, error) {
+	if !a.Static && !a.JWT {
+		return grant{subject: anonymous}, nil
+	}
+	tok, err := a.bearer(r)
+	if err != nil {
+		return grant{}, err
+	}
+	if a.Static {
+		sum := sha256.Sum256([]byte(tok))
+		for i := range a.Tokens {
+			if subtle.ConstantTimeCompare(sum[:], a.Tokens[i].hash[:]) == 1 {
+				return grant{subject: "token:" + a.Tokens[i].Name, filter: a.Tokens[i].Filter}, nil
+			}
+		}
+	}
+	if a.JWT && strings.Count(tok, ".") == 2 {
+		return a.verifyJWT(tok, stream, now)
+	}
+	return grant{}, unauthorized("invalid token")
+}
+
+// bearer extracts the bearer token from the Authorization header, or from
+// the access_token query parameter when that is enabled.
+func (a *AuthConfig) bearer(r *http.Request) (string, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		if a.QueryToken {
+			if t := r.URL.Query().Get("access_token"); t != "" {
+				return t, nil
+			}
+		}
+		return "", unauthorized("missing bearer token")
+	}
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+		return "", unauthorized("the Authorization header must be: Bearer <token>")
+	}
+	return strings.TrimSpace(tok), nil
+}

@@ -1,0 +1,317 @@
+package sse
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// stream serves one SSE sink's endpoint. ServeHTTP is called concurrently,
+// once per subscriber, and returns when the subscriber is gone.
+type stream struct {
+	cfg       *Config
+	lay       *layout
+	hub       *hub
+	dec       *decoder
+	admin     *kadm.Client
+	kafkaOpts []kgo.Opt // with the seed brokers, for replay readers
+	met       *sinkMetrics
+	log       *slog.Logger
+	now       func() time.Time
+
+	connMu   sync.Mutex
+	conns    int
+	perToken map[string]int
+}
+
+// queryParams are the query parameters a request may carry.
+var queryParams = append([]string{"lastEventId", "from", "access_token"}, filterParams...)
+
+// heartbeatFrame is the comment that keeps idle connections alive.
+var heartbeatFrame = []byte(": heartbeat\n\n")
+
+func (st *stream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !st.cors(w, r) {
+		return
+	}
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET, OPTIONS")
+		http.Error(w, "method not allowed: use GET", http.StatusMethodNotAllowed)
+		return
+	}
+	g, err := st.cfg.Auth.authenticate(r, st.cfg.Name, st.now())
+	if err != nil {
+		var ae *authError
+		errors.As(err, &ae)
+		if ae.status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="sluice", error="invalid_token"`)
+		}
+		http.Error(w, ae.msg, ae.status)
+		return
+	}
+	q := r.URL.Query()
+	for name := range q {
+		if !slices.Contains(queryParams, name) || (name == "access_token" && !st.cfg.Auth.QueryToken) {
+			http.Error(w, "unknown query parameter "+strconv.Quote(name), http.StatusBadRequest)
+			return
+		}
+	}
+	asked, err := ParseFilter(q)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	filter, err := narrow(g.filter, asked)
+	if err != nil {
+		http.Error(w, err.Error(), err.(*authError).status)
+		return
+	}
+	id := r.Header.Get("Last-Event-ID")
+	idParam := "Last-Event-ID"
+	if id == "" {
+		id, idParam = q.Get("lastEventId"), "lastEventId"
+	}
+	if id != "" && !validIDChars(id) {
+		http.Error(w, "invalid "+idParam+": an event id is at most 4096 characters of A-Z, a-z, 0-9, - and _", http.StatusBadRequest)
+		return
+	}
+	earliest, fromTime, err := parseFrom(q.Get("from"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if !st.acquire(g.subject) {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int((st.cfg.Retry+time.Second-1)/time.Second))))
+		http.Error(w, "too many subscribers: try again later", http.StatusServiceUnavailable)
+		return
+	}
+	defer st.release(g.subject)
+	rc := http.NewResponseController(w)
+	sub, to, err := st.hub.subscribe(filter, st.cfg.BufferSize, func() { rc.SetWriteDeadline(time.Now()) })
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	reason := reasonClient
+	defer func() { st.hub.unsubscribe(sub, reason) }()
+
+	// Decide where the subscriber starts before answering, so that Kafka
+	// failures are still an HTTP error.
+	ctx := r.Context()
+	var from position
+	var reset string
+	switch {
+	case id != "":
+		var derr error
+		if from, derr = st.lay.decode(id); derr != nil {
+			reset = derr.Error()
+		} else if reset, err = st.resetReason(ctx, from, to); err != nil {
+			st.log.Warn("cannot check a resume position", "error", err)
+			http.Error(w, "cannot reach Kafka to resume: try again later", http.StatusServiceUnavailable)
+			return
+		}
+	case earliest || !fromTime.IsZero():
+		if from, err = st.startAt(ctx, earliest, fromTime, to); err != nil {
+			st.log.Warn("cannot find a start position", "error", err)
+			http.Error(w, "cannot reach Kafka to find the start: try again later", http.StatusServiceUnavailable)
+			return
+		}
+	}
+
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	c := &conn{w: w, rc: rc, timeout: st.cfg.WriteTimeout, met: st.met}
+	start := []byte("retry: " + strconv.FormatInt(st.cfg.Retry.Milliseconds(), 10) + "\n\n")
+	switch {
+	case reset != "":
+		st.met.resets.Add(1)
+		data := append(appendString([]byte(`{"reason":`), reset), '}')
+		if err := c.write(appendFrame(start, st.lay.encode(to), "reset", data)); err != nil {
+			reason = reasonWrite
+			return
+		}
+	case from != nil:
+		if err := c.write(start); err != nil {
+			reason = reasonWrite
+			return
+		}
+		if err := st.replay(ctx, from, to, filter, c); err != nil {
+			if ctx.Err() == nil {
+				reason = reasonReplay
+				st.log.Warn("replay failed; the subscriber will resume", "error", err)
+			}
+			return
+		}
+		if err := c.write(appendIDFrame(nil, st.lay.encode(to))); err != nil {
+			reason = reasonWrite
+			return
+		}
+	default:
+		if err := c.write(appendIDFrame(start, st.lay.encode(to))); err != nil {
+			reason = reasonWrite
+			return
+		}
+	}
+	if c.flush() != nil {
+		reason = reasonWrite
+		return
+	}
+	reason = st.pump(ctx, c, sub, g.expires)
+}
+
+// pump writes the subscriber's live frames, and heartbeats when idle, until
+// the client goes away, the hub drops it or its token expires. It returns
+// the reason it ended.
+func (st *stream) pump(ctx context.Context, c *conn, sub *subscriber, expires time.Time) string {
+	heartbeat := time.NewTicker(st.cfg.Heartbeat)
+	defer heartbeat.Stop()
+	var expired <-chan time.Time
+	if !expires.IsZero() {
+		t := time.NewTimer(expires.Sub(st.now()))
+		defer t.Stop()
+		expired = t.C
+	}
+	for {
+		select {
+		case f := <-sub.ch:
+			if c.send(f) != nil {
+				return reasonWrite
+			}
+		drain:
+			for range maxBatch {
+				select {
+				case f := <-sub.ch:
+					if c.send(f) != nil {
+						return reasonWrite
+					}
+				default:
+					break drain
+				}
+			}
+			if c.flush() != nil {
+				return reasonWrite
+			}
+		case <-heartbeat.C:
+			if c.write(heartbeatFrame) != nil || c.flush() != nil {
+				return reasonWrite
+			}
+		case <-sub.done: // dropped by the hub, which counted the reason
+			return reasonOverflow
+		case <-expired:
+			return reasonExpired
+		case <-ctx.Done():
+			return reasonClient
+		}
+	}
+}
+
+// maxBatch bounds the frames written between two flushes.
+const maxBatch = 64
+
+// conn writes frames to one subscriber's response.
+type conn struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+	met     *sinkMetrics
+}
+
+// write writes frames that carry no event (retry, ids, heartbeats, reset).
+func (c *conn) write(frame []byte) error {
+	c.rc.SetWriteDeadline(time.Now().Add(c.timeout))
+	_, err := c.w.Write(frame)
+	return err
+}
+
+// send writes the frame of one event.
+func (c *conn) send(frame []byte) error {
+	if err := c.write(frame); err != nil {
+		return err
+	}
+	c.met.sent.Add(1)
+	return nil
+}
+
+// flush sends what was written.
+func (c *conn) flush() error { return c.rc.Flush() }
+
+// cors applies the origin allow-list: a request from an origin not on it is
+// refused with 403; preflight requests are answered here. It reports
+// whether the request goes on.
+func (st *stream) cors(w http.ResponseWriter, r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		if r.Method == http.MethodOptions {
+			w.Header().Set("Allow", "GET, OPTIONS")
+			w.WriteHeader(http.StatusNoContent)
+			return false
+		}
+		return true
+	}
+	if !slices.Contains(st.cfg.CORSOrigins, origin) && !slices.Contains(st.cfg.CORSOrigins, "*") {
+		http.Error(w, "origin "+strconv.Quote(origin)+" is not allowed (cors.allowed.origins)", http.StatusForbidden)
+		return false
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Credentials", "true")
+	h.Add("Vary", "Origin")
+	if r.Method == http.MethodOptions {
+		h.Set("Access-Control-Allow-Methods", "GET")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Last-Event-ID, Cache-Control")
+		h.Set("Access-Control-Max-Age", "600")
+		w.WriteHeader(http.StatusNoContent)
+		return false
+	}
+	return true
+}
+
+// acquire takes a connection slot for subject, or reports that the total or
+// per-token cap is reached. Anonymous subscribers have only the total cap.
+func (st *stream) acquire(subject string) bool {
+	st.connMu.Lock()
+	defer st.connMu.Unlock()
+	if st.conns >= st.cfg.MaxConns || (subject != anonymous && st.perToken[subject] >= st.cfg.MaxPerToken) {
+		return false
+	}
+	st.conns++
+	st.perToken[subject]++
+	return true
+}
+
+func (st *stream) release(subject string) {
+	st.connMu.Lock()
+	defer st.connMu.Unlock()
+	st.conns--
+	if st.perToken[subject]--; st.perToken[subject] == 0 {
+		delete(st.perToken, subject)
+	}
+}
+
+// parseFrom parses the from parameter: empty, earliest, or an RFC 3339 time.
+func parseFrom(v string) (earliest bool, at time.Time, err error) {
+	switch v {
+	case "":
+		return false, time.Time{}, nil
+	case "earliest":
+		return true, time.Time{}, nil
+	}
+	at, err = time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return false, time.Time{}, &FilterError{"from", "want earliest or an RFC 3339 time such as 2024-05-01T12:00:00Z, got " + strconv.Quote(v)}
+	}
+	return false, at, nil
+}
+
+var _ http.Handler = (*stream)(nil)

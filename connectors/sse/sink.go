@@ -1,0 +1,156 @@
+package sse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/connectors/conf"
+)
+
+func init() {
+	connectors.Register(connectors.Class{
+		Name: "sse",
+		Kind: connectors.KindSink,
+		Spec: Spec,
+		NewSink: func(c *conf.Config, env connectors.Env) (connectors.Sink, error) {
+			cfg, err := ParseConfig(c, env.Name)
+			if err != nil {
+				return nil, err
+			}
+			return New(cfg, env), nil
+		},
+	})
+}
+
+// Sink serves one stream of change events to SSE subscribers.
+type Sink struct {
+	cfg *Config
+	env connectors.Env
+	log *slog.Logger
+	met *sinkMetrics
+}
+
+var _ connectors.Sink = (*Sink)(nil)
+
+// New returns a sink for cfg; env.SSE must be set when it runs.
+func New(cfg *Config, env connectors.Env) *Sink {
+	log := env.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("connector", cfg.Name)
+	return &Sink{cfg: cfg, env: env, log: log, met: newSinkMetrics(env.Metrics, cfg.Name)}
+}
+
+// topicWait is how often the sink looks again for topics that do not exist yet.
+const topicWait = time.Second
+
+// Run waits until the configured topics exist, starts reading them at their
+// live end, serves the stream on the SSE listener and fans records out until
+// ctx ends (then it returns ctx's error, after disconnecting every
+// subscriber) or reading fails. It commits nothing to Kafka.
+func (s *Sink) Run(ctx context.Context, k connectors.Kafka) error {
+	if s.env.SSE == nil {
+		return connectors.Permanent(fmt.Errorf("serve stream %q: the daemon has no SSE listener", s.cfg.Name))
+	}
+	opts := append(append([]kgo.Opt{}, k.Opts...), kgo.SeedBrokers(k.Brokers...))
+	admCl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return connectors.Permanent(fmt.Errorf("create Kafka client: %w", err))
+	}
+	defer admCl.Close()
+	admin := kadm.NewClient(admCl)
+	lay, err := s.resolve(ctx, admin)
+	if err != nil {
+		return err
+	}
+	ends, err := admin.ListEndOffsets(ctx, lay.topics...)
+	if err != nil {
+		return fmt.Errorf("list end offsets of %v: %w", lay.topics, err)
+	}
+	start := make(position, len(lay.topics))
+	consume := map[string]map[int32]kgo.Offset{}
+	for t, topic := range lay.topics {
+		start[t] = make([]int64, lay.parts[t])
+		consume[topic] = map[int32]kgo.Offset{}
+		for p := range start[t] {
+			o, ok := ends.Lookup(topic, int32(p))
+			if !ok || o.Err != nil {
+				return fmt.Errorf("list end offset of %s/%d: %v", topic, p, o.Err)
+			}
+			start[t][p] = o.Offset
+			consume[topic][int32(p)] = kgo.NewOffset().At(o.Offset)
+		}
+	}
+	live, err := kgo.NewClient(append(append([]kgo.Opt{}, opts...), kgo.ConsumePartitions(consume), kgo.ConsumeResetOffset(kgo.NoResetOffset()))...)
+	if err != nil {
+		return connectors.Permanent(fmt.Errorf("create Kafka reader: %w", err))
+	}
+	defer live.Close()
+	dec := newDecoder(k.Registry, s.cfg.Format)
+	h := newHub(lay, start, live, dec, s.cfg.EventName, s.log, s.met)
+	st := &stream{cfg: s.cfg, lay: lay, hub: h, dec: dec, admin: admin, kafkaOpts: opts, met: s.met, log: s.log,
+		now: time.Now, perToken: map[string]int{}}
+	remove, err := s.env.SSE.Handle(s.cfg.Path, st)
+	if err != nil {
+		return connectors.Permanent(fmt.Errorf("serve stream %q on %s (sse.path): %w", s.cfg.Name, s.cfg.Path, err))
+	}
+	defer remove()
+	s.log.Info("streaming", "path", s.cfg.Path, "topics", lay.topics)
+	return h.run(ctx)
+}
+
+// resolve finds the topics to read and their partition counts, waiting
+// until every listed topic (or at least one matching topics.regex) exists.
+func (s *Sink) resolve(ctx context.Context, admin *kadm.Client) (*layout, error) {
+	for logged := false; ; logged = true {
+		parts, missing, err := s.topics(ctx, admin)
+		if err != nil {
+			return nil, err
+		}
+		if len(missing) == 0 && len(parts) > 0 {
+			return newLayout(parts), nil
+		}
+		if !logged {
+			s.log.Info("waiting for the topics to exist", "missing", missing, "regex", s.cfg.TopicsRegex)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(topicWait):
+		}
+	}
+}
+
+func (s *Sink) topics(ctx context.Context, admin *kadm.Client) (map[string]int32, []string, error) {
+	details, err := admin.ListTopics(ctx, s.cfg.Topics...)
+	if err != nil && !errors.Is(err, kadm.ErrEmpty) {
+		return nil, nil, fmt.Errorf("list topics: %w", err)
+	}
+	parts := map[string]int32{}
+	for name, d := range details {
+		if d.Err != nil || d.IsInternal || len(d.Partitions) == 0 {
+			continue
+		}
+		if s.cfg.TopicsRegex != nil && !s.cfg.TopicsRegex.MatchString(name) {
+			continue
+		}
+		parts[name] = int32(len(d.Partitions))
+	}
+	var missing []string
+	for _, t := range s.cfg.Topics {
+		if _, ok := parts[t]; !ok {
+			missing = append(missing, t)
+		}
+	}
+	sort.Strings(missing)
+	return parts, missing, nil
+}
