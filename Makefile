@@ -10,7 +10,7 @@ export CGO_ENABLED ?= 0
 phase = @start=$$(date +%s); echo "==> $(1)" >&2; $(2); rc=$$?; \
 	echo "==> $(1): $$(( $$(date +%s) - start ))s (exit $$rc)" >&2; exit $$rc
 
-.PHONY: all build test unit lint deps testenv-up testenv-down clean
+.PHONY: all build test unit lint deps demo testenv-up testenv-down clean
 
 all: build
 
@@ -24,6 +24,10 @@ test: deps
 	$(call phase,testenv-up,bash testenv/up.sh > .testenv.env)
 	$(call phase,lint,$(MAKE) -s lint)
 	$(call phase,go test,source .testenv.env && SLUICE_TESTENV_REQUIRED=1 CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 30m ./...)
+
+# Postgres → sluice (embedded Kafka and registry) → a live SSE stream.
+demo:
+	@bash examples/demo/demo.sh
 
 # Unit tests only: no services; integration tests skip with a message.
 unit:

@@ -77,7 +77,9 @@ type Env struct {
 	Name string
 	// Version is sluice's version, written in each event's source block.
 	Version string
-	Logger  *slog.Logger
+	// Logger is the connector's logger; the daemon's already carries the
+	// connector's name as the "connector" attribute.
+	Logger *slog.Logger
 	// Offsets persists the connector's own progress markers.
 	Offsets OffsetStore
 	// StateDir is a directory private to this connector instance, for

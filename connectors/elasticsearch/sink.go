@@ -45,7 +45,7 @@ func New(cfg *Config, env connectors.Env) *Sink {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Sink{cfg: cfg, env: env, log: log.With("connector", env.Name), m: newSinkMetrics(env.Metrics, env.Name)}
+	return &Sink{cfg: cfg, env: env, log: log, m: newSinkMetrics(env.Metrics, env.Name)}
 }
 
 // GroupID is the consumer group of a sink connector, named as Kafka Connect

@@ -78,7 +78,16 @@ func newHarness(t *testing.T, extra map[string]string) *harness {
 	}
 	t.Cleanup(func() {
 		h.stop()
-		admin.Exec(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", h.slot)
+		// A slot stays active until its walsender notices the client left,
+		// and a database with a slot cannot be dropped: wait for it.
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			var left int
+			admin.QueryRow(ctx, "SELECT count(*) FROM pg_replication_slots WHERE database = $1", h.dbName).Scan(&left)
+			if left == 0 {
+				break
+			}
+			admin.Exec(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active", h.dbName)
+		}
 		admin.Exec(ctx, "DROP DATABASE "+h.dbName+" WITH (FORCE)")
 		admin.Close(ctx)
 	})

@@ -80,7 +80,7 @@ func New(cfg *Config, env connectors.Env) *Source {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	logger = logger.With("connector", env.Name, "slot", cfg.Slot)
+	logger = logger.With("slot", cfg.Slot)
 	return &Source{cfg: cfg, env: env, logger: logger, spillDir: filepath.Join(env.StateDir, "spill"), metrics: newSourceMetrics(env.Metrics, env.Name)}
 }
 

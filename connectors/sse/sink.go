@@ -46,7 +46,6 @@ func New(cfg *Config, env connectors.Env) *Sink {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	log = log.With("connector", cfg.Name)
 	return &Sink{cfg: cfg, env: env, log: log, met: newSinkMetrics(env.Metrics, cfg.Name)}
 }
 
