@@ -11,8 +11,10 @@ import (
 // producing: Kafka Connect's producer.override.* and topic.creation.default.*
 // keys that sluice allows.
 type ProducerConfig struct {
-	// Compression is none, gzip, snappy, lz4 or zstd.
+	// Compression is none, gzip, snappy, lz4 or zstd; ZstdLevel is zstd's
+	// level (Kafka's compression.zstd.level).
 	Compression string
+	ZstdLevel   int
 	Linger      time.Duration
 	// MaxRequestSize bounds one record batch, and so one record; topics
 	// sluice creates accept messages of this size.
@@ -23,6 +25,14 @@ type ProducerConfig struct {
 	ReplicationFactor int16
 }
 
+// The producer's buffer is bounded by bytes, which bound memory; the record
+// limit is only a backstop for very small records. The Writer waits for
+// room below MaxBufferedBytes itself.
+const (
+	MaxBufferedBytes   = 16 << 20
+	maxBufferedRecords = 1 << 20
+)
+
 // ClientOpts are the franz-go options for producing with this
 // configuration: acks from all in-sync replicas and the idempotent producer
 // (franz-go's defaults, stated here so they cannot drift), which keep order
@@ -30,13 +40,14 @@ type ProducerConfig struct {
 func (p ProducerConfig) ClientOpts() []kgo.Opt {
 	codec := map[string]kgo.CompressionCodec{
 		"none": kgo.NoCompression(), "gzip": kgo.GzipCompression(), "snappy": kgo.SnappyCompression(),
-		"lz4": kgo.Lz4Compression(), "zstd": kgo.ZstdCompression(),
+		"lz4": kgo.Lz4Compression(), "zstd": kgo.ZstdCompression().WithLevel(p.ZstdLevel),
 	}[p.Compression]
 	opts := []kgo.Opt{
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(p.Linger),
 		kgo.ProducerBatchCompression(codec),
-		kgo.MaxBufferedRecords(DefaultMaxBuffered),
+		kgo.MaxBufferedRecords(maxBufferedRecords),
+		kgo.MaxBufferedBytes(MaxBufferedBytes),
 	}
 	if p.MaxRequestSize > 0 {
 		opts = append(opts, kgo.ProducerBatchMaxBytes(p.MaxRequestSize))

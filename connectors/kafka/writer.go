@@ -29,12 +29,9 @@ type SchemaRegistrar interface {
 // Producer is the part of a franz-go client the Writer uses.
 type Producer interface {
 	Produce(ctx context.Context, r *kgo.Record, promise func(*kgo.Record, error))
-	BufferedProduceRecords() int64
+	BufferedProduceBytes() int64
 	Flush(ctx context.Context) error
 }
-
-// DefaultMaxBuffered is franz-go's default kgo.MaxBufferedRecords.
-const DefaultMaxBuffered = 10000
 
 // TopicFunc names the topic an event goes to.
 type TopicFunc func(e *event.Event) string
@@ -46,7 +43,7 @@ type Writer struct {
 	registry    SchemaRegistrar
 	topics      TopicEnsurer
 	schemaOpts  schema.Options
-	topicOf     TopicFunc
+	topicOf     TopicFunc // nil: the default, cached per table
 	tombstones  bool
 	maxBuffered int64
 	logger      *slog.Logger
@@ -74,12 +71,14 @@ type Option func(*Writer)
 func WithTombstones(on bool) Option { return func(w *Writer) { w.tombstones = on } }
 
 // WithTopicFunc overrides how topics are named (the default is
-// <prefix>.<schema>.<table>, or <prefix>.<database>.<table> without a schema).
+// <prefix>.<schema>.<table>, or <prefix>.<database>.<table> without a schema,
+// computed once per table version).
 func WithTopicFunc(f TopicFunc) Option { return func(w *Writer) { w.topicOf = f } }
 
-// WithMaxBuffered tells the Writer the client's kgo.MaxBufferedRecords;
-// Emit waits for space below it (default DefaultMaxBuffered).
-func WithMaxBuffered(n int64) Option { return func(w *Writer) { w.maxBuffered = n } }
+// WithMaxBuffered sets how many bytes of records may wait in the
+// producer's buffer; Emit waits for room below it. It must not exceed the
+// client's kgo.MaxBufferedBytes (default MaxBufferedBytes, which ClientOpts sets).
+func WithMaxBuffered(bytes int64) Option { return func(w *Writer) { w.maxBuffered = bytes } }
 
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(w *Writer) { w.logger = l } }
@@ -88,10 +87,9 @@ func WithLogger(l *slog.Logger) Option { return func(w *Writer) { w.logger = l }
 // r and creating topics with t. so names the Avro records.
 func NewWriter(p Producer, r SchemaRegistrar, t TopicEnsurer, so schema.Options, opts ...Option) *Writer {
 	w := &Writer{
-		producer: p, registry: r, topics: t, schemaOpts: so, tombstones: true, logger: slog.Default(), maxBuffered: DefaultMaxBuffered,
+		producer: p, registry: r, topics: t, schemaOpts: so, tombstones: true, logger: slog.Default(), maxBuffered: MaxBufferedBytes,
 		tables: map[*event.Table]*tableWriter{}, space: make(chan struct{}, 1),
 	}
-	w.topicOf = func(e *event.Event) string { return so.Prefix + "." + e.Table.ID.String() }
 	for _, o := range opts {
 		o(w)
 	}
@@ -100,6 +98,7 @@ func NewWriter(p Producer, r SchemaRegistrar, t TopicEnsurer, so schema.Options,
 
 // tableWriter holds what encoding one table version needs.
 type tableWriter struct {
+	topic   string // the default topic of the table
 	schemas *schema.TableSchemas
 	ids     map[string][2]uint32 // per topic: key and value schema ids
 }
@@ -147,7 +146,8 @@ func (w *Writer) Emit(ctx context.Context, b connectors.Batch) error {
 // cancel: what is already buffered is still delivered, and Flush drains it.
 // Only the wait for room ends with ctx.
 func (w *Writer) produce(ctx context.Context, pb *pendingBatch, r *kgo.Record) error {
-	for w.producer.BufferedProduceRecords() >= w.maxBuffered {
+	size := int64(len(r.Key) + len(r.Value))
+	for buffered := w.producer.BufferedProduceBytes(); buffered > 0 && buffered+size > w.maxBuffered; buffered = w.producer.BufferedProduceBytes() {
 		select {
 		case <-w.space:
 		case <-ctx.Done():
@@ -238,8 +238,15 @@ func (w *Writer) Pending() int {
 // records encodes one event as its Kafka records: the change, and a
 // tombstone after a delete when enabled.
 func (w *Writer) records(ctx context.Context, e *event.Event) ([]*kgo.Record, error) {
-	topic := w.topicOf(e)
-	tw, keyID, valueID, err := w.table(ctx, e.Table, topic)
+	tw, err := w.tableWriter(e.Table)
+	if err != nil {
+		return nil, err
+	}
+	topic := tw.topic
+	if w.topicOf != nil {
+		topic = w.topicOf(e)
+	}
+	keyID, valueID, err := w.schemaIDs(ctx, tw, e.Table, topic)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +257,7 @@ func (w *Writer) records(ctx context.Context, e *event.Event) ([]*kgo.Record, er
 			return nil, fmt.Errorf("encode key of %s at %s: %w", e.Table.ID, e.Position, err)
 		}
 	}
-	value := schema.AppendFrame(make([]byte, 0, 256), valueID, nil)
+	value := schema.AppendFrame(make([]byte, 0, 512), valueID, nil)
 	if value, err = tw.schemas.Envelope.Append(value, e); err != nil {
 		return nil, fmt.Errorf("encode %s event of %s at %s: %w", e.Op, e.Table.ID, e.Position, err)
 	}
@@ -261,39 +268,45 @@ func (w *Writer) records(ctx context.Context, e *event.Event) ([]*kgo.Record, er
 	return recs, nil
 }
 
-// table returns the codecs and schema ids of a table version on a topic,
-// deriving and registering them the first time.
-func (w *Writer) table(ctx context.Context, t *event.Table, topic string) (*tableWriter, uint32, uint32, error) {
-	tw := w.tables[t]
-	if tw == nil {
-		ts, err := schema.ForTable(t, w.schemaOpts)
-		if err != nil {
-			return nil, 0, 0, err
-		}
-		tw = &tableWriter{schemas: ts, ids: map[string][2]uint32{}}
-		w.tables[t] = tw
+// tableWriter returns the codecs of a table version, deriving them the
+// first time.
+func (w *Writer) tableWriter(t *event.Table) (*tableWriter, error) {
+	if tw := w.tables[t]; tw != nil {
+		return tw, nil
 	}
+	ts, err := schema.ForTable(t, w.schemaOpts)
+	if err != nil {
+		return nil, err
+	}
+	tw := &tableWriter{topic: w.schemaOpts.Prefix + "." + t.ID.String(), schemas: ts, ids: map[string][2]uint32{}}
+	w.tables[t] = tw
+	return tw, nil
+}
+
+// schemaIDs returns the key and value schema ids of a table version on a
+// topic, creating the topic and registering the schemas the first time.
+func (w *Writer) schemaIDs(ctx context.Context, tw *tableWriter, t *event.Table, topic string) (uint32, uint32, error) {
 	if ids, ok := tw.ids[topic]; ok {
-		return tw, ids[0], ids[1], nil
+		return ids[0], ids[1], nil
 	}
 	if err := w.topics.EnsureTopic(ctx, topic); err != nil {
-		return nil, 0, 0, err
+		return 0, 0, err
 	}
 	var ids [2]uint32
 	if k := tw.schemas.Key; k != nil {
 		reg, err := w.registry.Register(ctx, topic, true, k.AvroJSON())
 		if err != nil {
-			return nil, 0, 0, registrationError(fmt.Errorf("register key schema of %s for topic %q: %w", t.ID, topic, err))
+			return 0, 0, registrationError(fmt.Errorf("register key schema of %s for topic %q: %w", t.ID, topic, err))
 		}
 		ids[0] = uint32(reg.ID)
 	}
 	reg, err := w.registry.Register(ctx, topic, false, tw.schemas.Envelope.AvroJSON())
 	if err != nil {
-		return nil, 0, 0, registrationError(fmt.Errorf("register value schema of %s for topic %q: %w", t.ID, topic, err))
+		return 0, 0, registrationError(fmt.Errorf("register value schema of %s for topic %q: %w", t.ID, topic, err))
 	}
 	ids[1] = uint32(reg.ID)
 	tw.ids[topic] = ids
-	return tw, ids[0], ids[1], nil
+	return ids[0], ids[1], nil
 }
 
 // registrationError marks a schema the registry rejected (incompatible or

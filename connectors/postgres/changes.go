@@ -88,7 +88,7 @@ func (s *Source) change(tx *txState, relID uint32, rel *relation, op event.Op, b
 		},
 		TsMs: time.Now().UnixMilli(),
 		Transaction: &event.Transaction{
-			ID: fmt.Sprintf("%d:%d", tx.xid, uint64(tx.commit)), TotalOrder: int64(tx.index) + 1,
+			ID: tx.id, TotalOrder: int64(tx.index) + 1,
 			DataCollectionOrder: tx.perTable[relID],
 		},
 		Position: event.Position{Commit: uint64(tx.commit), Index: tx.index},

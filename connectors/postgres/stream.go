@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -69,11 +70,17 @@ type stream struct {
 
 // txState is what the events of one transaction share.
 type txState struct {
+	id         string // Debezium's transaction id, "xid:commit LSN"
 	xid        uint32
 	commit     pglogrepl.LSN // the commit record's LSN
 	commitTime time.Time
 	index      uint32           // events emitted so far
 	perTable   map[uint32]int64 // data_collection_order per relation
+}
+
+func newTx(xid uint32, commit pglogrepl.LSN, at time.Time) *txState {
+	return &txState{id: strconv.FormatUint(uint64(xid), 10) + ":" + strconv.FormatUint(uint64(commit), 10),
+		xid: xid, commit: commit, commitTime: at, perTable: map[uint32]int64{}}
 }
 
 const chunkSize = 1024
@@ -208,7 +215,7 @@ func (s *stream) handleMessage(ctx context.Context, data []byte) error {
 	}
 	switch m := msg.(type) {
 	case *pglogrepl.BeginMessage:
-		s.tx = &txState{xid: m.Xid, commit: m.FinalLSN, commitTime: m.CommitTime, perTable: map[uint32]int64{}}
+		s.tx = newTx(m.Xid, m.FinalLSN, m.CommitTime)
 	case *pglogrepl.CommitMessage:
 		if s.tx == nil {
 			return fmt.Errorf("slot %q: commit without begin at %s", s.src.cfg.Slot, m.CommitLSN)
@@ -261,7 +268,7 @@ func (s *stream) commitStream(ctx context.Context, m *pglogrepl.StreamCommitMess
 	if sp == nil {
 		return nil // an empty streamed transaction
 	}
-	tx := &txState{xid: m.Xid, commit: m.CommitLSN, commitTime: m.CommitTime, perTable: map[uint32]int64{}}
+	tx := newTx(m.Xid, m.CommitLSN, m.CommitTime)
 	err := sp.replay(func(data []byte) error {
 		msg, err := pglogrepl.ParseV2(data, true)
 		if err != nil {

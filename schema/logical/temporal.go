@@ -142,7 +142,11 @@ func ZonedTimestampValue(t time.Time, fractionDigits int) string {
 	var b strings.Builder
 	b.Grow(32)
 	writeYear(&b, t.Year())
-	fmt.Fprintf(&b, "-%02d-%02dT%02d:%02d:%02d", int(t.Month()), t.Day(), t.Hour(), t.Minute(), t.Second())
+	for i, v := range [5]int{int(t.Month()), t.Day(), t.Hour(), t.Minute(), t.Second()} {
+		b.WriteByte("--T::"[i])
+		b.WriteByte(byte('0' + v/10))
+		b.WriteByte(byte('0' + v%10))
+	}
 	writeFraction(&b, t.Nanosecond(), fractionDigits)
 	b.WriteByte('Z')
 	return b.String()
