@@ -11,6 +11,8 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
 
 say "starting a throwaway Postgres (testenv)"
 bash testenv/install.sh >&2
+# An Elasticsearch already started by testenv joins the demo.
+es_url=$( (. "${SLUICE_TESTENV_DIR:-/tmp/sluice-testenv}/env.sh" 2>/dev/null; echo "${SLUICE_TEST_ES_URL:-}") )
 eval "$(bash testenv/up.sh pg)"
 go build -trimpath -o bin/sluice ./cmd/sluice
 
@@ -47,7 +49,12 @@ trap cleanup EXIT
 until curl -sf "http://$rest/readyz" >/dev/null; do sleep 0.2; done
 
 say "registering the connectors through the REST API"
-for f in postgres sse; do
+connectors="postgres sse"
+if [ -n "$es_url" ] && curl -sf "$es_url" >/dev/null; then
+  export DEMO_ES_URL=$es_url
+  connectors="$connectors elasticsearch"
+fi
+for f in $connectors; do
   curl -sS -X POST "http://$rest/connectors" -H 'Content-Type: application/json' -d @"$here/$f.json"; echo
 done
 until curl -s "http://$rest/connectors/shop/status" | grep -q '"state":"RUNNING"'; do sleep 0.2; done
@@ -68,4 +75,10 @@ sleep 2
 
 say "status"
 curl -s "http://$rest/connectors?expand=status"; echo
+if [ -n "${DEMO_ES_URL:-}" ]; then
+  say "the Elasticsearch index shop.public.orders"
+  curl -s -X POST "$DEMO_ES_URL/shop.public.orders/_refresh" >/dev/null
+  curl -s "$DEMO_ES_URL/shop.public.orders/_search?sort=_id&filter_path=hits.hits._id,hits.hits._version,hits.hits._source"; echo
+  curl -s -X DELETE "$DEMO_ES_URL/shop.public.orders" >/dev/null
+fi
 say "done; stopping sluice (SIGTERM drains and confirms)"
