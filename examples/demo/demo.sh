@@ -26,6 +26,12 @@ psql -q "$pg" -c "DROP DATABASE IF EXISTS sluice_demo WITH (FORCE)" -c "CREATE D
 psql -q "$demo_url" -c "CREATE TABLE orders (id int PRIMARY KEY, item text NOT NULL, amount numeric(10,2))" \
   -c "INSERT INTO orders VALUES (1, 'teapot', 24.50), (2, 'kettle', 39.00)"
 
+connectors="postgres sse"
+if [ -n "$es_url" ] && curl -sf "$es_url/_cluster/health" >/dev/null; then
+  export DEMO_ES_URL=$es_url # read by the daemon, for elasticsearch.json
+  connectors="$connectors elasticsearch"
+fi
+
 work=$(mktemp -d)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rest=127.0.0.1:$(free_port) sse=127.0.0.1:$(free_port)
@@ -49,11 +55,6 @@ trap cleanup EXIT
 until curl -sf "http://$rest/readyz" >/dev/null; do sleep 0.2; done
 
 say "registering the connectors through the REST API"
-connectors="postgres sse"
-if [ -n "$es_url" ] && curl -sf "$es_url" >/dev/null; then
-  export DEMO_ES_URL=$es_url
-  connectors="$connectors elasticsearch"
-fi
 for f in $connectors; do
   curl -sS -X POST "http://$rest/connectors" -H 'Content-Type: application/json' -d @"$here/$f.json"; echo
 done
@@ -78,7 +79,7 @@ curl -s "http://$rest/connectors?expand=status"; echo
 if [ -n "${DEMO_ES_URL:-}" ]; then
   say "the Elasticsearch index shop.public.orders"
   curl -s -X POST "$DEMO_ES_URL/shop.public.orders/_refresh" >/dev/null
-  curl -s "$DEMO_ES_URL/shop.public.orders/_search?sort=_id&filter_path=hits.hits._id,hits.hits._version,hits.hits._source"; echo
+  curl -s "$DEMO_ES_URL/shop.public.orders/_search?sort=id&filter_path=hits.hits._id,hits.hits._source"; echo
   curl -s -X DELETE "$DEMO_ES_URL/shop.public.orders" >/dev/null
 fi
 say "done; stopping sluice (SIGTERM drains and confirms)"
