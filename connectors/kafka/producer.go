@@ -29,7 +29,7 @@ type ProducerConfig struct {
 // limit is only a backstop for very small records. The Writer waits for
 // room below MaxBufferedBytes itself.
 const (
-	MaxBufferedBytes   = 16 << 20
+	MaxBufferedBytes   = 4 << 20
 	maxBufferedRecords = 1 << 20
 )
 
