@@ -217,7 +217,14 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			signals++
 			log.Info("signal received; shutting down", "signal", sig.String(), "timeout", d.ShutdownTimeout().String())
 		case <-ctx.Done():
-			log.Info("shutting down", "timeout", d.ShutdownTimeout().String())
+			// The same signal may be on its way to sigs too: name it if so.
+			select {
+			case sig := <-sigs:
+				signals++
+				log.Info("signal received; shutting down", "signal", sig.String(), "timeout", d.ShutdownTimeout().String())
+			case <-time.After(50 * time.Millisecond):
+				log.Info("shutting down", "timeout", d.ShutdownTimeout().String())
+			}
 		}
 		break
 	}

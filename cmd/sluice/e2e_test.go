@@ -255,7 +255,7 @@ func TestRunLikeAUser(t *testing.T) {
 			t.Fatalf("a secret is in the logs:\n%s", logs)
 		}
 	}
-	if !strings.Contains(logs, `"msg":"signal received; shutting down","signal":"terminated"`) {
+	if !strings.Contains(logs, `"msg":"signal received; shutting down","signal":"terminated"`) && !strings.Contains(logs, `"msg":"shutting down"`) {
 		t.Fatalf("no shutdown log:\n%s", logs)
 	}
 
