@@ -12,7 +12,7 @@ import (
 )
 
 // maxBatch bounds the events merged into one batch.
-const maxBatch = 8192
+const maxBatch = 4096
 
 // offsetSaveInterval bounds how often the confirmed position is written to
 // the offset store; snapshot progress is written with every acknowledgement.
@@ -53,22 +53,38 @@ func (s *Source) batch(ctx context.Context, in <-chan chunk, out connectors.Emit
 				break merge
 			}
 		}
-		if err := out.Emit(ctx, connectors.Batch{Events: events, Ack: a.ackFunc(ctx, events, end, progress, done)}); err != nil {
+		if err := out.Emit(ctx, connectors.Batch{Events: events, Ack: a.ackFunc(ctx, commitTimes(events), end, progress, done)}); err != nil {
 			return err
 		}
 	}
 }
 
-func (a *acker) ackFunc(ctx context.Context, events []*event.Event, end pglogrepl.LSN, progress *snapshotProgress, done bool) func() {
+// commitTimes keeps what the acknowledgement of a batch needs of its events
+// — their number and the commit times of the streamed ones — so that the
+// events themselves are garbage once they are encoded.
+func commitTimes(events []*event.Event) batchTimes {
+	t := batchTimes{count: len(events)}
+	for _, e := range events {
+		if e.Op != event.OpRead {
+			t.commitMs = append(t.commitMs, e.Source.TsMs)
+		}
+	}
+	return t
+}
+
+type batchTimes struct {
+	count    int
+	commitMs []int64
+}
+
+func (a *acker) ackFunc(ctx context.Context, times batchTimes, end pglogrepl.LSN, progress *snapshotProgress, done bool) func() {
 	return func() {
 		m := a.src.metrics
 		now := time.Now().UnixMilli()
-		for _, e := range events {
-			if e.Op != event.OpRead {
-				m.latency.Observe(float64(now-e.Source.TsMs) / 1000)
-			}
+		for _, ms := range times.commitMs {
+			m.latency.Observe(float64(now-ms) / 1000)
 		}
-		m.events.Add(uint64(len(events)))
+		m.events.Add(uint64(times.count))
 		if end > 0 {
 			a.stream.confirm(end)
 		}
