@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -63,5 +64,5 @@ func (p ProducerConfig) Topics(cl *kgo.Client) *Topics {
 		size := strconv.Itoa(int(p.MaxRequestSize))
 		configs = map[string]*string{"max.message.bytes": &size}
 	}
-	return NewTopics(kadmClient(cl), p.Partitions, p.ReplicationFactor, configs)
+	return NewTopics(kadm.NewClient(cl), p.Partitions, p.ReplicationFactor, configs)
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Topics creates missing topics with the configured partitions and
@@ -50,5 +49,3 @@ func (t *Topics) EnsureTopic(ctx context.Context, topic string) error {
 	t.mu.Unlock()
 	return nil
 }
-
-func kadmClient(cl *kgo.Client) *kadm.Client { return kadm.NewClient(cl) }
