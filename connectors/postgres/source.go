@@ -148,7 +148,7 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) error {
 	}
 
 	chunks := make(chan chunk, 8)
-	st := &stream{src: s, out: chunks, logger: s.logger, relations: newRelations(),
+	st := &stream{src: s, out: chunks, relations: newRelations(),
 		streams: map[uint32]*spill{}, streamRel: map[uint32]*relations{}}
 	st.confirmed.Store(uint64(start))
 	ack := &acker{src: s, stream: st, state: state}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"strconv"
 	"sync/atomic"
@@ -43,10 +42,9 @@ type chunk struct {
 // chunks of events in commit order. It is driven by one goroutine (run);
 // confirm and status are safe from others.
 type stream struct {
-	src    *Source
-	conn   *pgconn.PgConn
-	out    chan<- chunk
-	logger *slog.Logger
+	src  *Source
+	conn *pgconn.PgConn
+	out  chan<- chunk
 
 	// confirmed is the highest LSN whose changes are durable in Kafka: the
 	// slot's confirmed_flush_lsn moves to it. Never zero once running.

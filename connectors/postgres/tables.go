@@ -122,14 +122,3 @@ func (t *tableInfo) column(name string) (columnInfo, bool) {
 	}
 	return columnInfo{}, false
 }
-
-// tableOID resolves schema.table to its OID.
-func tableOID(ctx context.Context, q querier, schema, table string) (uint32, error) {
-	var oid uint32
-	err := q.QueryRow(ctx, `SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE n.nspname = $1 AND c.relname = $2`, schema, table).Scan(&oid)
-	if err != nil {
-		return 0, fmt.Errorf("find table %s.%s: %w", schema, table, err)
-	}
-	return oid, nil
-}
