@@ -26,7 +26,6 @@ type message struct {
 	rowSchema    *event.Schema // of row
 	row          []any         // after, or before for deletes; nil for truncates
 	data         []byte        // the JSON of the data: field
-	frame        []byte        // the whole SSE frame, id included
 	texts        map[string]string
 }
 

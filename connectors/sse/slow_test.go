@@ -30,11 +30,30 @@ func TestStalledSubscriberIsDroppedWhileOthersKeepReceiving(t *testing.T) {
 	stalled.(*net.TCPConn).SetReadBuffer(4 << 10)
 	fmt.Fprintf(stalled, "GET /streams/orders?op=u HTTP/1.1\r\nHost: x\r\n\r\n")
 
-	const subscribers, n = 200, 600
+	// Subscribers with many different filters: every event, creates and
+	// updates of the table, one key's updates (every fifth event), one
+	// customer (customer_id j is event j's alone) or one note.
+	const subscribers, n = 1000, 600
 	clients := make([]*client, subscribers)
+	wants := make([]int, subscribers)
 	for i := range clients {
-		filter := []string{"", "?op=u", "?where=note:n7", "?table=public.orders&op=c,u"}[i%4]
-		clients[i], _ = e.open("/streams/orders"+filter, nil)
+		var filter string
+		switch i % 5 {
+		case 0:
+			filter, wants[i] = "", n
+		case 1:
+			filter, wants[i] = "?table=public.orders&op=c,u", n
+		case 2:
+			filter, wants[i] = fmt.Sprintf("?where=customer_id:%d", i/5), 1
+		case 3:
+			filter, wants[i] = fmt.Sprintf("?op=u&where=id:%d", i/5%5), n/5
+		default:
+			filter, wants[i] = "?where=note:n7", 1
+		}
+		var resp *http.Response
+		if clients[i], resp = e.open("/streams/orders"+filter, nil); clients[i] == nil {
+			t.Fatalf("subscriber %d (%s): status %d %s", i, filter, resp.StatusCode, body(resp))
+		}
 	}
 	pad := strings.Repeat("x", 256)
 	var evs []*event.Event
@@ -45,6 +64,7 @@ func TestStalledSubscriberIsDroppedWhileOthersKeepReceiving(t *testing.T) {
 		}
 		evs = append(evs, ev)
 	}
+	began := time.Now()
 	for i := 0; i < n; i += 10 { // a steady flow, not one burst
 		e.produce(evs[i : i+10]...)
 		time.Sleep(20 * time.Millisecond)
@@ -52,10 +72,7 @@ func TestStalledSubscriberIsDroppedWhileOthersKeepReceiving(t *testing.T) {
 
 	var wg sync.WaitGroup
 	for i, c := range clients {
-		want := n
-		if i%4 == 2 {
-			want = 1
-		}
+		want := wants[i]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -78,7 +95,14 @@ func TestStalledSubscriberIsDroppedWhileOthersKeepReceiving(t *testing.T) {
 			}
 		}()
 	}
+	produced := time.Since(began)
 	wg.Wait()
+	total := 0
+	for _, w := range wants {
+		total += w
+	}
+	t.Logf("%d subscribers received their %d events %v after the first was produced; producing took %v",
+		subscribers, total, time.Since(began), produced)
 
 	// The stalled subscriber was dropped: the server closed its connection.
 	stalled.SetReadDeadline(time.Now().Add(10 * time.Second))
