@@ -35,7 +35,9 @@
 //
 // Tombstones. With behavior.on.null.values=delete a tombstone deletes its
 // key, except right after a versioned delete of the same key (Debezium's
-// delete-then-tombstone pair), where the delete already did it.
+// delete-then-tombstone pair), where the delete already did it. So that a
+// restarted consumer never reads such a tombstone without its delete, the
+// offset of a versioned delete is committed only with the record after it.
 //
 // TRUNCATE. A truncate event deletes every document of the index with the
 // event's version: documents written later survive, and the index keeps its
@@ -45,5 +47,7 @@
 // rebalances wait for the batch in hand (BlockRebalanceOnPoll). 429, 5xx and
 // timeouts are retried with exponential backoff and jitter while nothing
 // more is consumed; after max.retries the sink fails permanently with the
-// reason and the batch's offsets stay uncommitted.
+// reason and the batch's offsets stay uncommitted. A topic deleted and
+// recreated is consumed again by a new Kafka client, from the group's
+// committed offsets, or from its beginning when there are none.
 package elasticsearch

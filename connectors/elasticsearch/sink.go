@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/connectors"
@@ -59,13 +61,37 @@ func GroupID(connector string) string { return "connect-" + connector }
 // then commit the batch's offsets. Rebalances wait for the batch in hand to
 // be committed. Run returns ctx's error when ctx ends, leaving the
 // uncommitted batch to be replayed; replays are harmless because writes
-// carry the source position as external version.
+// carry the source position as external version. When a topic is deleted
+// and recreated, Run goes on with a new consumer (a Kafka client never
+// consumes a recreated topic), from the group's offsets for the new topic.
 func (s *Sink) Run(ctx context.Context, k connectors.Kafka) error {
 	esc, err := newClient(s.cfg)
 	if err != nil {
 		return connectors.Permanent(err)
 	}
 	w := &writer{es: esc, cfg: s.cfg, m: s.m, log: s.log}
+	for {
+		err := s.consume(ctx, k, w)
+		if !errors.Is(err, errTopicRecreated) {
+			return err
+		}
+		s.log.Warn("topic deleted or recreated; consuming with a new client", "error", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// errTopicRecreated ends a consumer that fetched from a topic that no longer
+// exists under the id it knew.
+var errTopicRecreated = errors.New("topic deleted or recreated")
+
+// consume runs one consumer group client until ctx ends, a failure, or a
+// topic is recreated (errTopicRecreated, after the batch in hand was
+// committed).
+func (s *Sink) consume(ctx context.Context, k connectors.Kafka, w *writer) error {
 	opts := append(slices.Clone(k.Opts),
 		kgo.SeedBrokers(k.Brokers...),
 		kgo.ConsumerGroup(GroupID(s.env.Name)),
@@ -131,8 +157,8 @@ func (b *batcher) poll(ctx context.Context) ([]*kgo.Record, error) {
 }
 
 // fetch polls once with pctx; errors end the sink only when ctx ends or
-// the client is closed (others, such as a leader moving, the client
-// retries by itself).
+// the client is closed, and the client when a topic was recreated (others,
+// such as a leader moving, the client retries by itself).
 func (b *batcher) fetch(ctx, pctx context.Context, n int) ([]*kgo.Record, error) {
 	fs := b.cl.PollRecords(pctx, n)
 	if err := ctx.Err(); err != nil {
@@ -144,6 +170,10 @@ func (b *batcher) fetch(ctx, pctx context.Context, n int) ([]*kgo.Record, error)
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		case errors.Is(err, kgo.ErrClientClosed):
 			fatal = err
+		case errors.Is(err, kerr.UnknownTopicID):
+			// The client holds the id of a deleted topic and never adopts
+			// the id of one recreated under the same name.
+			fatal = fmt.Errorf("consume %s/%d: %w: %w", topic, part, errTopicRecreated, err)
 		default:
 			b.s.log.Warn("consume failed; the client retries", "topic", topic, "partition", part, "error", err)
 		}
@@ -222,10 +252,12 @@ func (b *batcher) process(ctx context.Context, recs []*kgo.Record) error {
 	if b.dlq != nil {
 		b.s.m.dlq.Add(uint64(len(skipped)))
 	}
-	if err := b.cl.CommitRecords(ctx, lastPerPartition(recs)...); err != nil {
-		// The batch is written; its records are replayed after a restart or
-		// rebalance, which the external versions make harmless.
-		b.s.log.Warn("commit offsets failed", "error", err)
+	if pts := b.commitPoints(recs); len(pts) > 0 {
+		if err := b.cl.CommitRecords(ctx, pts...); err != nil {
+			// The batch is written; its records are replayed after a restart
+			// or rebalance, which the external versions make harmless.
+			b.s.log.Warn("commit offsets failed", "error", err)
+		}
 	}
 	return nil
 }
@@ -258,20 +290,39 @@ func cause(ctx context.Context, err error) error {
 	return err
 }
 
-// lastPerPartition returns the last record of each partition in recs.
-func lastPerPartition(recs []*kgo.Record) []*kgo.Record {
-	last := map[partition]*kgo.Record{}
+// commitPoints returns, for each partition in recs, the last record whose
+// offset can be committed: the partition's last record, except that a
+// versioned delete ending it is held back (with nothing to commit when it
+// is the partition's only record). A consumer starting from the committed
+// offset then reads the delete before the tombstone that follows it; a
+// tombstone read first would be an unversioned delete, removing a document
+// that a later event recreated, whose replay Elasticsearch then refuses as
+// stale. Held back, a delete not followed by a tombstone
+// (tombstones.on.delete=false) stays uncommitted until the next record.
+func (b *batcher) commitPoints(recs []*kgo.Record) []*kgo.Record {
+	type ends struct{ last, prev *kgo.Record }
+	byPart := map[partition]*ends{}
 	var order []partition
 	for _, r := range recs {
 		p := partition{r.Topic, r.Partition}
-		if _, ok := last[p]; !ok {
+		e := byPart[p]
+		if e == nil {
+			e = &ends{}
+			byPart[p] = e
 			order = append(order, p)
 		}
-		last[p] = r
+		e.prev, e.last = e.last, r
 	}
-	out := make([]*kgo.Record, len(order))
-	for i, p := range order {
-		out[i] = last[p]
+	var out []*kgo.Record
+	for _, p := range order {
+		e := byPart[p]
+		if d, ok := b.conv.lastDelete[p]; ok && d.offset == e.last.Offset {
+			if e.prev != nil {
+				out = append(out, e.prev)
+			}
+			continue
+		}
+		out = append(out, e.last)
 	}
 	return out
 }

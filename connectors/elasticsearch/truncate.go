@@ -19,13 +19,14 @@ import (
 // default). The index itself stays, with its mappings. Every earlier action
 // must have been applied, since the index is refreshed and scanned.
 func (w *writer) truncate(ctx context.Context, t *action) ([]*rejection, error) {
-	status, resp, err := w.refresh(ctx, t.index)
+	status, _, err := w.refresh(ctx, t.index)
 	if err != nil {
 		return nil, err
 	}
 	if status == 404 {
 		return nil, nil
 	}
+	var resp []byte
 	var rejected []*rejection
 	scrollID := ""
 	defer func() {

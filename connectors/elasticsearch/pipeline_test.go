@@ -1,0 +1,486 @@
+package elasticsearch
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/connectors/kafka"
+	"github.com/sluice-cdc/sluice/connectors/metrics"
+	"github.com/sluice-cdc/sluice/connectors/postgres"
+	"github.com/sluice-cdc/sluice/schema"
+	"github.com/sluice-cdc/sluice/schema/registry"
+	"github.com/sluice-cdc/sluice/schema/registry/embedded"
+	"github.com/sluice-cdc/sluice/testenv"
+)
+
+// pipeline runs the whole chain on the real services: table t in a
+// database of its own on the real Postgres, the Postgres source writing it
+// to the real Kafka (schemas in an embedded registry kept in that Kafka),
+// and sinks from t's topic into the real Elasticsearch.
+type pipeline struct {
+	t       *testing.T
+	pgURL   *url.URL
+	dbName  string
+	db      *pgx.Conn
+	brokers []string
+	esURL   string
+	reg     *registry.Client
+	cl      *kgo.Client
+	topic   string // also the index
+	source  *running
+	log     *slog.Logger
+}
+
+// running is a source or sink running in a goroutine.
+type running struct {
+	name    string
+	cancel  context.CancelFunc
+	done    chan error
+	client  *kgo.Client // the source's producer
+	metrics *metrics.Registry
+}
+
+// The table: id is the key, big is stored EXTERNAL (out of line, not
+// compressed) so that values over 2 kB are TOASTed.
+const pipelineTable = `CREATE TABLE t (id int PRIMARY KEY, v text NOT NULL, n int, big text);
+ALTER TABLE t ALTER COLUMN big SET STORAGE EXTERNAL`
+
+func newPipeline(t *testing.T) *pipeline {
+	t.Helper()
+	rawURL := testenv.PostgresURL(t)
+	p := &pipeline{t: t, brokers: testenv.KafkaBrokers(t), esURL: testenv.ElasticsearchURL(t), dbName: testenv.Name(t, "espipe"),
+		log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	p.topic = p.dbName + ".public.t"
+	ctx := context.Background()
+	var err error
+	if p.pgURL, err = url.Parse(rawURL); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(ctx, rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+p.dbName); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		p.stopSource()
+		// A database with a replication slot cannot be dropped, and a slot
+		// stays active until its walsender notices the client left.
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			admin.Exec(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active", p.dbName)
+			var left int
+			admin.QueryRow(ctx, "SELECT count(*) FROM pg_replication_slots WHERE database = $1", p.dbName).Scan(&left)
+			if left == 0 {
+				break
+			}
+		}
+		admin.Exec(ctx, "DROP DATABASE "+p.dbName+" WITH (FORCE)")
+		admin.Close(ctx)
+	})
+	p.db = p.connect()
+	p.exec(pipelineTable)
+
+	emb, err := embedded.New(ctx, p.brokers, embedded.WithReplicationFactor(1), embedded.WithTopic("_schemas_"+p.dbName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(emb.Close)
+	if err := emb.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emb)
+	t.Cleanup(srv.Close)
+	if p.reg, err = registry.New(srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	if p.cl, err = kgo.NewClient(kgo.SeedBrokers(p.brokers...)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.cl.Close)
+	t.Cleanup(func() {
+		kadm.NewClient(p.cl).DeleteTopics(context.Background(), p.topic)
+		req, _ := http.NewRequest("DELETE", p.esURL+"/"+p.topic, nil)
+		if res, err := http.DefaultClient.Do(req); err == nil {
+			res.Body.Close()
+		}
+	})
+	return p
+}
+
+// connect opens a connection to the test's database.
+func (p *pipeline) connect() *pgx.Conn {
+	p.t.Helper()
+	u := *p.pgURL
+	u.Path = "/" + p.dbName
+	conn, err := pgx.Connect(context.Background(), u.String())
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+func (p *pipeline) exec(sqls ...string) {
+	p.t.Helper()
+	for _, s := range sqls {
+		if _, err := p.db.Exec(context.Background(), s); err != nil {
+			p.t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// startSource runs a Postgres source with slot slot and fresh offsets (so
+// snapshot.mode=initial snapshots), and waits until it holds its slot:
+// changes made from then on are streamed.
+func (p *pipeline) startSource(slot string) {
+	p.t.Helper()
+	if p.source != nil {
+		p.t.Fatal("a source is already running")
+	}
+	pw, _ := p.pgURL.User.Password()
+	c, err := postgres.Spec.Parse(map[string]string{
+		"connector.class":   "io.debezium.connector.postgresql.PostgresConnector",
+		"database.hostname": p.pgURL.Hostname(), "database.port": p.pgURL.Port(),
+		"database.user": p.pgURL.User.Username(), "database.password": pw,
+		"database.dbname": p.dbName, "database.sslmode": "disable",
+		"topic.prefix": p.dbName, "slot.name": slot, "publication.name": p.dbName,
+		"snapshot.mode": "initial", "producer.override.linger.ms": "1",
+	})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	cfg, err := postgres.ParseConfig(c)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	client, err := kgo.NewClient(append(cfg.Producer.ClientOpts(), kgo.SeedBrokers(p.brokers...))...)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	w := kafka.NewWriter(client, p.reg, cfg.Producer.Topics(client), schema.Options{Prefix: cfg.TopicPrefix, Connector: "postgresql"},
+		kafka.WithTombstones(cfg.Tombstones), kafka.WithLogger(p.log))
+	src := postgres.New(cfg, connectors.Env{Name: "pg", Version: "test", Logger: p.log, Offsets: &memOffsets{m: map[string][]byte{}}, StateDir: p.t.TempDir()})
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{name: slot, cancel: cancel, done: make(chan error, 1), client: client}
+	p.source = r
+	go func() { r.done <- src.Run(ctx, w) }()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		p.checkSource()
+		var active bool
+		p.db.QueryRow(context.Background(), "SELECT active FROM pg_replication_slots WHERE slot_name = $1", slot).Scan(&active)
+		if active {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("source %s did not start streaming within 30s", slot)
+		}
+	}
+}
+
+// checkSource fails the test if the source stopped on its own.
+func (p *pipeline) checkSource() {
+	p.t.Helper()
+	if p.source == nil {
+		return
+	}
+	select {
+	case err := <-p.source.done:
+		p.source.client.Close()
+		p.source = nil
+		p.t.Fatalf("source stopped: %v", err)
+	default:
+	}
+}
+
+// stopSource stops the source, if one runs, and drops its slot.
+func (p *pipeline) stopSource() {
+	if p.source == nil {
+		return
+	}
+	r := p.source
+	p.source = nil
+	r.cancel()
+	err := <-r.done
+	r.client.Close()
+	if err != nil && !errors.Is(err, context.Canceled) {
+		p.t.Errorf("source returned %v", err)
+	}
+}
+
+// startSink runs a sink named name (consumer group connect-<name>) on the
+// topic, writing to esURL, with configuration overrides.
+func (p *pipeline) startSink(name, esURL string, over map[string]string) *running {
+	p.t.Helper()
+	raw := map[string]string{
+		"connector.class": "elasticsearch", "connection.url": esURL, "topics": p.topic,
+		"behavior.on.null.values": "delete", "linger.ms": "20",
+	}
+	for k, v := range over {
+		raw[k] = v
+	}
+	c, err := Spec.Parse(raw)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	cfg, err := ParseConfig(c)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{name: name, cancel: cancel, done: make(chan error, 1), metrics: metrics.NewRegistry()}
+	sink := New(cfg, connectors.Env{Name: name, Logger: p.log, Metrics: r.metrics})
+	go func() { r.done <- sink.Run(ctx, connectors.Kafka{Brokers: p.brokers, Registry: p.reg}) }()
+	p.t.Cleanup(func() { r.cancel(); <-r.done })
+	return r
+}
+
+// stopSink cancels a sink's context, wherever it is in its loop, and
+// waits for Run to return.
+func (p *pipeline) stopSink(r *running) {
+	p.t.Helper()
+	r.cancel()
+	if err := <-r.done; !errors.Is(err, context.Canceled) {
+		p.t.Fatalf("sink %s returned %v, want context.Canceled", r.name, err)
+	}
+	r.done <- context.Canceled // for the cleanup
+}
+
+// waitEqual waits until the index equals the table and sink's group has
+// committed the whole topic, failing with the differences after timeout.
+// It returns the number of rows.
+func (p *pipeline) waitEqual(sink *running, timeout time.Duration) int {
+	p.t.Helper()
+	adm := kadm.NewClient(p.cl)
+	ctx := context.Background()
+	var diff string
+	for deadline := time.Now().Add(timeout); ; time.Sleep(250 * time.Millisecond) {
+		p.checkSource()
+		select {
+		case err := <-sink.done:
+			p.t.Fatalf("sink %s stopped: %v", sink.name, err)
+		default:
+		}
+		rows := p.rows()
+		diff = compareDocs(rows, p.docs())
+		caught := false
+		if diff == "" {
+			ends, err := adm.ListEndOffsets(ctx, p.topic)
+			committed, cerr := adm.FetchOffsets(ctx, GroupID(sink.name))
+			caught = err == nil && cerr == nil
+			ends.Each(func(o kadm.ListedOffset) {
+				c, ok := committed.Lookup(o.Topic, o.Partition)
+				caught = caught && ok && c.At == o.Offset
+			})
+		}
+		if caught {
+			return len(rows)
+		}
+		if time.Now().After(deadline) {
+			if diff == "" {
+				diff = "equal, but the group has not committed the whole topic"
+			}
+			p.t.Fatalf("index %s after %s: %s\nactions on the topic for the first differing id:%s", p.topic, timeout, diff, p.history(rows))
+		}
+	}
+}
+
+// rows returns the table's rows as the JSON documents the sink must write,
+// by id.
+func (p *pipeline) rows() map[string]string {
+	p.t.Helper()
+	rs, err := p.db.Query(context.Background(), "SELECT id, v, n, big FROM t")
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	out := map[string]string{}
+	for rs.Next() {
+		var id int32
+		var v string
+		var n *int32
+		var big *string
+		if err := rs.Scan(&id, &v, &n, &big); err != nil {
+			p.t.Fatal(err)
+		}
+		doc, _ := json.Marshal(map[string]any{"id": id, "v": v, "n": n, "big": big})
+		out[fmt.Sprint(id)] = string(doc)
+	}
+	if err := rs.Err(); err != nil {
+		p.t.Fatal(err)
+	}
+	return out
+}
+
+// docs returns every document of the index after a refresh, its source
+// with sorted keys, by id; none when there is no index yet.
+func (p *pipeline) docs() map[string]string {
+	p.t.Helper()
+	out := map[string]string{}
+	if status, body := p.es("POST", "/"+p.topic+"/_refresh", ""); status == 404 {
+		return out
+	} else if status != 200 {
+		p.t.Fatalf("refresh: %d %s", status, body)
+	}
+	status, body := p.es("POST", "/"+p.topic+"/_search", `{"size":10000,"query":{"match_all":{}}}`)
+	if status != 200 {
+		p.t.Fatalf("search: %d %s", status, body)
+	}
+	var sr struct {
+		Hits struct {
+			Hits []struct {
+				ID     string          `json:"_id"`
+				Source json.RawMessage `json:"_source"`
+			} `json:"hits"`
+		} `json:"hits"`
+	}
+	if err := json.Unmarshal(body, &sr); err != nil {
+		p.t.Fatal(err)
+	}
+	for _, h := range sr.Hits.Hits {
+		dec := json.NewDecoder(bytes.NewReader(h.Source))
+		dec.UseNumber()
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			p.t.Fatal(err)
+		}
+		src, _ := json.Marshal(m)
+		out[h.ID] = string(src)
+	}
+	return out
+}
+
+func (p *pipeline) es(method, path, body string) (int, []byte) {
+	req, _ := http.NewRequest(method, p.esURL+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
+}
+
+// compareDocs describes how docs differs from rows (at most ten ids), or
+// returns "" when they are equal.
+func compareDocs(rows, docs map[string]string) string {
+	var ids []string
+	for id := range rows {
+		ids = append(ids, id)
+	}
+	for id := range docs {
+		if _, ok := rows[id]; !ok {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	var b strings.Builder
+	n := 0
+	for _, id := range ids {
+		row, inTable := rows[id]
+		doc, inIndex := docs[id]
+		if inTable && inIndex && row == doc {
+			continue
+		}
+		if n++; n > 10 {
+			continue
+		}
+		switch {
+		case !inIndex:
+			fmt.Fprintf(&b, "\n  %s missing from the index: row %s", id, short(row))
+		case !inTable:
+			fmt.Fprintf(&b, "\n  %s not in the table: document %s", id, short(doc))
+		default:
+			fmt.Fprintf(&b, "\n  %s differs:\n    row %s\n    doc %s", id, short(row), short(doc))
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d rows and %d documents differ:%s", n, len(rows), len(docs), b.String())
+}
+
+func short(s string) string {
+	if len(s) > 200 {
+		return s[:200] + fmt.Sprintf("...(%d bytes)", len(s))
+	}
+	return s
+}
+
+// memOffsets keeps a source's offsets in memory.
+type memOffsets struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func (o *memOffsets) Load(_ context.Context, key string) ([]byte, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.m[key], nil
+}
+
+func (o *memOffsets) Save(_ context.Context, key string, v []byte) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.m[key] = slices.Clone(v)
+	return nil
+}
+
+// history describes the actions the topic's records make for the first id
+// where the index and rows differ.
+func (p *pipeline) history(rows map[string]string) string {
+	docs := p.docs()
+	var id string
+	for _, m := range []map[string]string{rows, docs} {
+		for k := range m {
+			if rows[k] != docs[k] && (id == "" || k < id) {
+				id = k
+			}
+		}
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(p.brokers...), kgo.ConsumeTopics(p.topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		return err.Error()
+	}
+	defer cl.Close()
+	end := p.endOffset()
+	conv := newConverter(p.reg, &Config{OnNull: "delete", Placeholder: "__debezium_unavailable_value"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var b strings.Builder
+	fmt.Fprintf(&b, " id %s (%d records)", id, end)
+	for read := int64(0); read < end && ctx.Err() == nil; {
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
+			read++
+			a, rej, err := conv.convert(ctx, r)
+			switch {
+			case err != nil:
+				fmt.Fprintf(&b, "\n  offset %d: %v", r.Offset, err)
+			case rej != nil:
+				fmt.Fprintf(&b, "\n  offset %d: rejected: %s", r.Offset, rej.reason)
+			case a.id == id:
+				fmt.Fprintf(&b, "\n  offset %d: op %d version %d (versioned %t)", r.Offset, a.op, a.version, a.versioned)
+			}
+		})
+	}
+	return b.String()
+}
