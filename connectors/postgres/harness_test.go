@@ -227,16 +227,18 @@ func (h *harness) checkRunning() {
 	}
 }
 
-// waitStreaming waits until the source holds its slot, which it creates
-// before its snapshot: changes made from then on are streamed, not
-// snapshotted.
+// waitStreaming waits until the source holds its slot and the slot has
+// reached its consistent point (confirmed_flush_lsn is set then): changes
+// committed from then on are streamed, not snapshotted. Changes committed
+// while a new slot still waits for running transactions to end come before
+// that point and are in neither.
 func (h *harness) waitStreaming() {
 	h.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		h.checkRunning()
 		var active bool
-		h.db.QueryRow(context.Background(), "SELECT active FROM pg_replication_slots WHERE slot_name = $1", h.slot).Scan(&active)
+		h.db.QueryRow(context.Background(), "SELECT active AND confirmed_flush_lsn IS NOT NULL FROM pg_replication_slots WHERE slot_name = $1", h.slot).Scan(&active)
 		if active {
 			return
 		}

@@ -121,7 +121,7 @@ func newPipeline(t *testing.T) *pipeline {
 	// Changes made once the slot is active are streamed.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		var active bool
-		p.db.QueryRow(ctx, "SELECT active FROM pg_replication_slots WHERE slot_name = $1", dbName).Scan(&active)
+		p.db.QueryRow(ctx, "SELECT active AND confirmed_flush_lsn IS NOT NULL FROM pg_replication_slots WHERE slot_name = $1", dbName).Scan(&active)
 		if active {
 			break
 		}
