@@ -1,0 +1,71 @@
+// Command elasticsearch benchmarks the Elasticsearch sink: N upserts
+// pre-produced to a Kafka topic are indexed once by go-elasticsearch's
+// esutil.BulkIndexer directly (the ceiling) and once by sluice's sink
+// consuming the topic, which runs in a child process (the same binary with
+// -role sink) so that its peak RSS is its own. Each run prints one JSON
+// line; with -runs N a last line holds the medians.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+// options are the driver's flags.
+type options struct {
+	brokers    string
+	esURL      string
+	rows       int
+	partitions int
+	runs       int
+	workers    int
+	seed       uint64
+	verbose    bool
+}
+
+func main() {
+	var o options
+	var c childOptions
+	role := flag.String("role", "driver", "driver, or sink for the sink child process (internal)")
+	flag.StringVar(&o.brokers, "brokers", os.Getenv("SLUICE_TEST_KAFKA_BROKERS"), "Kafka bootstrap brokers, comma-separated (default $SLUICE_TEST_KAFKA_BROKERS)")
+	flag.StringVar(&o.esURL, "es", os.Getenv("SLUICE_TEST_ES_URL"), "Elasticsearch URL (default $SLUICE_TEST_ES_URL)")
+	flag.IntVar(&o.rows, "rows", 200000, "upserts pre-produced to the topic")
+	flag.IntVar(&o.partitions, "partitions", 4, "partitions of the topic")
+	flag.IntVar(&o.runs, "runs", 3, "runs; with more than one, a last line holds the medians")
+	flag.IntVar(&o.workers, "bulk-workers", 0, "BulkIndexer workers of the ceiling (0: the library default, one per CPU)")
+	flag.Uint64Var(&o.seed, "seed", 1, "seed of the generated rows")
+	flag.BoolVar(&o.verbose, "v", false, "log progress to stderr")
+	flag.StringVar(&c.configFile, "config", "", "sink role: the connector configuration, a JSON object of strings")
+	flag.StringVar(&c.registryURL, "registry", "", "sink role: the Schema Registry URL")
+	flag.StringVar(&c.name, "name", "", "sink role: the connector name")
+	flag.Parse()
+
+	level := slog.LevelWarn
+	if o.verbose {
+		level = slog.LevelInfo
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var err error
+	switch *role {
+	case "driver":
+		err = drive(ctx, o)
+	case "sink":
+		c.brokers = strings.Split(o.brokers, ",")
+		err = runSink(ctx, c)
+	default:
+		err = fmt.Errorf("unknown -role %q: want driver or sink", *role)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench/elasticsearch:", err)
+		os.Exit(1)
+	}
+}
