@@ -8,10 +8,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/sluice-cdc/sluice/bench/internal/procstat"
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/elasticsearch"
 	"github.com/sluice-cdc/sluice/connectors/metrics"
@@ -116,20 +115,11 @@ func startChild(ctx context.Context, o options, configFile, registryURL, name st
 
 // peakRSS returns the process's VmHWM in bytes.
 func (c *child) peakRSS() (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	_, hwm, err := procstat.Memory(c.cmd.Process.Pid)
 	if err != nil {
-		return 0, fmt.Errorf("read status of the sink process: %w", err)
+		return 0, fmt.Errorf("read the sink process's memory: %w", err)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("parse VmHWM %q: %w", line, err)
-			}
-			return kb * 1024, nil
-		}
-	}
-	return 0, errors.New("no VmHWM in the sink process's status")
+	return hwm, nil
 }
 
 // stop ends the process with SIGTERM (SIGKILL after 10 s) and waits for it.

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sluice-cdc/sluice/bench/internal/procstat"
 )
 
 // child is the pipeline process of a run.
@@ -129,35 +131,6 @@ func (c *child) kill() {
 	<-c.exited
 }
 
-// userHZ is the unit of the CPU times in /proc/<pid>/stat: USER_HZ, which
-// Linux fixes at 100 for every architecture's user-space ABI.
-const userHZ = 100
-
-// procCPU returns the user+system CPU time of process pid from
-// /proc/<pid>/stat (resolution 10 ms).
-func procCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command name (field 2) may hold spaces; fields after it are plain.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 13 {
-		return 0, fmt.Errorf("parse /proc/%d/stat: %d fields", pid, len(f))
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64) // field 14
-	stime, err2 := strconv.ParseInt(f[12], 10, 64) // field 15
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("parse /proc/%d/stat times", pid)
-	}
-	return time.Duration(utime+stime) * time.Second / userHZ, nil
-}
-
 // cpuSampler follows the CPU time of a process that may exit at any time
 // (a walsender ends with its connection): it keeps the last value read.
 type cpuSampler struct {
@@ -174,7 +147,7 @@ func sampleCPU(pid int) *cpuSampler {
 		t := time.NewTicker(50 * time.Millisecond)
 		defer t.Stop()
 		for {
-			if v, err := procCPU(pid); err == nil {
+			if v, err := procstat.CPU(pid); err == nil {
 				s.last = v
 			}
 			select {
@@ -192,7 +165,7 @@ func sampleCPU(pid int) *cpuSampler {
 func (s *cpuSampler) finish() time.Duration {
 	close(s.stop)
 	<-s.done
-	if v, err := procCPU(s.pid); err == nil {
+	if v, err := procstat.CPU(s.pid); err == nil {
 		s.last = v
 	}
 	return s.last
@@ -248,7 +221,7 @@ func cpuSince(pid int, base time.Duration) time.Duration {
 	if pid == 0 {
 		return 0
 	}
-	v, err := procCPU(pid)
+	v, err := procstat.CPU(pid)
 	if err != nil {
 		return 0
 	}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sluice-cdc/sluice/bench/internal/procstat"
 )
 
 // tsField precedes the produce time in every event's data.
@@ -65,7 +67,7 @@ func runDeliver(ctx context.Context, o options) (result, error) {
 			}
 		}()
 	}
-	cpu0, err := procCPU(e.pid())
+	cpu0, err := procstat.CPU(e.pid())
 	if err != nil {
 		closeAll(subs)
 		return r, err
@@ -80,7 +82,7 @@ func runDeliver(ctx context.Context, o options) (result, error) {
 		}
 		missing = want - received.Load()
 	}
-	cpu1, cpuErr := procCPU(e.pid())
+	cpu1, cpuErr := procstat.CPU(e.pid())
 	closeAll(subs)
 	wg.Wait()
 	if err != nil {

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"time"
+
+	"github.com/sluice-cdc/sluice/bench/internal/procstat"
 )
 
 const mb = 1 << 20
@@ -19,7 +21,7 @@ func runIdle(ctx context.Context, o options) (result, error) {
 	if err := sleep(ctx, o.settle); err != nil {
 		return r, err
 	}
-	base, _, err := procMem(e.pid())
+	base, _, err := procstat.Memory(e.pid())
 	if err != nil {
 		return r, err
 	}
@@ -35,7 +37,7 @@ func runIdle(ctx context.Context, o options) (result, error) {
 	if err := sleep(ctx, o.settle); err != nil {
 		return r, err
 	}
-	rss, hwm, err := procMem(e.pid())
+	rss, hwm, err := procstat.Memory(e.pid())
 	if err != nil {
 		return r, err
 	}

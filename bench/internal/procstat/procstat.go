@@ -1,4 +1,6 @@
-package main
+// Package procstat reads a process's CPU time and memory from /proc, for
+// benchmarks that measure a child process alone.
+package procstat
 
 import (
 	"fmt"
@@ -8,15 +10,18 @@ import (
 	"time"
 )
 
-// userHZ is the unit of the CPU times in /proc/<pid>/stat (fixed at 100 on Linux).
+// userHZ is the unit of the CPU times in /proc/<pid>/stat: USER_HZ, which
+// Linux fixes at 100 for every architecture's user-space ABI.
 const userHZ = 100
 
-// procCPU returns the user+system CPU time of process pid (resolution 10 ms).
-func procCPU(pid int) (time.Duration, error) {
+// CPU returns the user+system CPU time of process pid from /proc/<pid>/stat
+// (resolution 10 ms).
+func CPU(pid int) (time.Duration, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err
 	}
+	// The command name (field 2) may hold spaces; fields after it are plain.
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
@@ -34,12 +39,14 @@ func procCPU(pid int) (time.Duration, error) {
 	return time.Duration(utime+stime) * time.Second / userHZ, nil
 }
 
-// procMem returns VmRSS and VmHWM of process pid, in bytes.
-func procMem(pid int) (rss, hwm int64, err error) {
+// Memory returns the resident set size (VmRSS) and its peak (VmHWM) of
+// process pid, in bytes.
+func Memory(pid int) (rss, hwm int64, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, 0, err
 	}
+	var found int
 	for _, line := range strings.Split(string(b), "\n") {
 		name, value, ok := strings.Cut(line, ":")
 		if !ok || (name != "VmRSS" && name != "VmHWM") {
@@ -49,11 +56,15 @@ func procMem(pid int) (rss, hwm int64, err error) {
 		if err != nil {
 			return 0, 0, fmt.Errorf("parse %s of /proc/%d/status: %w", name, pid, err)
 		}
+		found++
 		if name == "VmRSS" {
 			rss = kb << 10
 		} else {
 			hwm = kb << 10
 		}
+	}
+	if found < 2 {
+		return 0, 0, fmt.Errorf("no VmRSS and VmHWM in /proc/%d/status", pid)
 	}
 	return rss, hwm, nil
 }
