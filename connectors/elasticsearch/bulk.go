@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -15,15 +14,12 @@ import (
 
 	es "github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/sluice-cdc/sluice/connectors"
 )
 
-// writer applies actions to Elasticsearch with bulk requests. Actions on
-// one document always travel in the same lane, in order; lanes run
-// concurrently (max.in.flight.requests), each sending its bulk requests one
-// after the other. Safe for use by one goroutine at a time.
+// writer sends requests to Elasticsearch: bulk requests, multi-gets and
+// truncates, with retries. Safe for concurrent use.
 type writer struct {
 	es  *es.Client
 	cfg *Config
@@ -39,54 +35,32 @@ type item struct {
 	body []byte
 }
 
-// write applies the actions (no truncates among them) and returns the
-// documents Elasticsearch rejected as malformed. Version conflicts are
-// counted, not returned. An error is permanent (retries exhausted, a
-// request Elasticsearch refuses) or ctx's.
-func (w *writer) write(ctx context.Context, acts []*action) ([]*rejection, error) {
-	if err := w.mergeStored(ctx, acts); err != nil {
-		return nil, err
+// writeAll sends index and delete actions (merged already, see
+// mergeStored) in order, in bulk requests of at most batch.size actions
+// and bulk.size.bytes one after the other, and returns the documents
+// Elasticsearch rejected as malformed. Version conflicts are counted, not
+// returned. An error is permanent (retries exhausted, a request
+// Elasticsearch refuses) or ctx's.
+func (w *writer) writeAll(ctx context.Context, acts []*action) ([]*rejection, error) {
+	items := make([]*item, len(acts))
+	for i, a := range acts {
+		items[i] = &item{a: a, body: encode(a)}
 	}
-	lanes := make([][]*item, w.cfg.InFlight)
-	for _, a := range acts {
-		if a.op != opIndex && a.op != opDelete {
-			continue
+	var rejected []*rejection
+	for len(items) > 0 {
+		n, size := 0, 0
+		for n < len(items) && n < w.cfg.BatchSize && (n == 0 || size+len(items[n].body) <= w.cfg.BulkBytes) {
+			size += len(items[n].body)
+			n++
 		}
-		h := fnv.New32a()
-		h.Write([]byte(a.index))
-		h.Write([]byte{0})
-		h.Write([]byte(a.id))
-		lane := int(h.Sum32() % uint32(len(lanes)))
-		lanes[lane] = append(lanes[lane], &item{a: a, body: encode(a)})
+		rej, err := w.send(ctx, items[:n])
+		if err != nil {
+			return nil, err
+		}
+		rejected = append(rejected, rej...)
+		items = items[n:]
 	}
-	var g errgroup.Group
-	rejected := make([][]*rejection, len(lanes))
-	for i, lane := range lanes {
-		g.Go(func() error {
-			for len(lane) > 0 {
-				n, size := 0, 0
-				for n < len(lane) && n < w.cfg.BatchSize && (n == 0 || size+len(lane[n].body) <= w.cfg.BulkBytes) {
-					size += len(lane[n].body)
-					n++
-				}
-				rej, err := w.send(ctx, lane[:n])
-				if err != nil {
-					return err
-				}
-				rejected[i] = append(rejected[i], rej...)
-				lane = lane[n:]
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	var out []*rejection
-	for _, r := range rejected {
-		out = append(out, r...)
-	}
-	return out, nil
+	return rejected, nil
 }
 
 // encode renders an action as its bulk request lines.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -14,7 +15,9 @@ import (
 // deadLetters sends skipped records, unchanged, to the dead-letter topic,
 // with Kafka Connect's __connect.errors.* headers saying where each came
 // from and why it was skipped.
+// Safe for concurrent use.
 type deadLetters struct {
+	mu        sync.Mutex // guards ensured
 	cl        *kgo.Client
 	topic     string
 	connector string
@@ -38,6 +41,8 @@ func (d *deadLetters) send(ctx context.Context, rejs []*rejection) error {
 	if d == nil || len(rejs) == 0 {
 		return nil
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if !d.ensured {
 		if err := d.topics.EnsureTopic(ctx, d.topic); err != nil {
 			return fmt.Errorf("create dead-letter topic %q: %w", d.topic, err)

@@ -55,15 +55,19 @@ func New(cfg *Config, env connectors.Env) *Sink {
 func GroupID(connector string) string { return "connect-" + connector }
 
 // Run consumes the topics in the consumer group connect-<name> and writes
-// them to Elasticsearch, batch after batch: poll up to max.buffered.records
-// records, write them (retrying while Elasticsearch is unavailable, without
-// reading more), send skipped records to the dead-letter topic, and only
-// then commit the batch's offsets. Rebalances wait for the batch in hand to
-// be committed. Run returns ctx's error when ctx ends, leaving the
-// uncommitted batch to be replayed; replays are harmless because writes
-// carry the source position as external version. When a topic is deleted
-// and recreated, Run goes on with a new consumer (a Kafka client never
-// consumes a recreated topic), from the group's offsets for the new topic.
+// them to Elasticsearch continuously: the consumer reads and converts
+// records while max.in.flight.requests lanes write bulk requests (see
+// lanes), with at most max.buffered.records records between being read and
+// being written, and consumption paused while that many are (when
+// Elasticsearch is slow or away). Offsets are committed every second and
+// on a rebalance, only up to records whose writes, and every earlier
+// record's of the partition, Elasticsearch acknowledged (see tracker). A
+// rebalance waits until the records in flight are written and committed.
+// Run returns ctx's error when ctx ends, leaving what was not acknowledged
+// to be replayed; replays are harmless because writes carry the source
+// position as external version. When a topic is deleted and recreated, Run
+// goes on with a new consumer (a Kafka client never consumes a recreated
+// topic), from the group's offsets for the new topic.
 func (s *Sink) Run(ctx context.Context, k connectors.Kafka) error {
 	esc, err := newClient(s.cfg)
 	if err != nil {
@@ -88,16 +92,24 @@ func (s *Sink) Run(ctx context.Context, k connectors.Kafka) error {
 // exists under the id it knew.
 var errTopicRecreated = errors.New("topic deleted or recreated")
 
+// commitInterval is how often acknowledged offsets are committed.
+const commitInterval = time.Second
+
 // consume runs one consumer group client until ctx ends, a failure, or a
-// topic is recreated (errTopicRecreated, after the batch in hand was
-// committed).
+// topic is recreated (errTopicRecreated, after the records in flight were
+// written and committed).
 func (s *Sink) consume(ctx context.Context, k connectors.Kafka, w *writer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	b := &batcher{s: s, w: w, ctx: ctx, track: newTracker(s.cfg.MaxBuffered), lag: map[partition]int64{}}
 	opts := append(slices.Clone(k.Opts),
 		kgo.SeedBrokers(k.Brokers...),
 		kgo.ConsumerGroup(GroupID(s.env.Name)),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.OnPartitionsRevoked(b.revoked),
+		kgo.OnPartitionsLost(b.lost),
 	)
 	if s.cfg.TopicsRegex != nil {
 		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(s.cfg.TopicsRegex.String()))
@@ -108,59 +120,64 @@ func (s *Sink) consume(ctx context.Context, k connectors.Kafka, w *writer) error
 	if err != nil {
 		return connectors.Permanent(fmt.Errorf("create Kafka consumer for group %q: %w", GroupID(s.env.Name), err))
 	}
-	// Closing leaves the group, which needs rebalances allowed even when a
-	// batch was polled and not finished.
-	defer cl.CloseAllowingRebalance()
-	b := &batcher{s: s, cl: cl, w: w, conv: newConverter(k.Registry, s.cfg), dlq: newDeadLetters(cl, s.cfg, s.env.Name), lag: map[partition]int64{}}
+	b.cl, b.conv, b.dlq = cl, newConverter(k.Registry, s.cfg), newDeadLetters(cl, s.cfg, s.env.Name)
+	b.lanes = startLanes(ctx, b)
+	committer := make(chan struct{})
+	go func() {
+		defer close(committer)
+		b.commitEvery(ctx, commitInterval)
+	}()
+	defer func() {
+		// Stop the lanes and the committer, commit what Elasticsearch
+		// acknowledged, then leave the group (whose revocation finds
+		// nothing left to wait for).
+		cancel()
+		<-b.lanes.done
+		<-committer
+		b.commit()
+		cl.CloseAllowingRebalance()
+	}()
+	timeout := fmt.Errorf("no room for more records: the %d records read and not yet written (max.buffered.records) were not written within flush.timeout.ms (%s)", s.cfg.MaxBuffered, s.cfg.FlushTime)
 	for {
-		recs, err := b.poll(ctx)
+		room, err := b.track.waitRoom(ctx, s.cfg.FlushTime, timeout)
 		if err != nil {
 			return err
 		}
-		if len(recs) > 0 {
-			if err := b.process(ctx, recs); err != nil {
-				return err
+		recs, err := b.fetch(ctx, room)
+		if errors.Is(err, errTopicRecreated) {
+			if werr := b.track.waitIdle(ctx, s.cfg.FlushTime, timeout); werr != nil {
+				return werr
 			}
+		}
+		if err != nil {
+			return err
+		}
+		if err := b.dispatch(ctx, recs); err != nil {
+			return err
 		}
 		cl.AllowRebalance()
 	}
 }
 
-// batcher runs the consume-write-commit loop of one Run.
+// batcher reads, converts and dispatches the records of one consume, and
+// commits their offsets.
 type batcher struct {
-	s    *Sink
-	cl   *kgo.Client
-	w    *writer
-	conv *converter
-	dlq  *deadLetters
-	lag  map[partition]int64
+	s     *Sink
+	ctx   context.Context // the consume's
+	cl    *kgo.Client
+	w     *writer
+	conv  *converter
+	dlq   *deadLetters
+	track *tracker
+	lanes *lanes
+	lag   map[partition]int64
 }
 
-// poll returns the next batch: what the client has, then more for up to
-// linger.ms while fewer than a full round of bulk requests are at hand.
-func (b *batcher) poll(ctx context.Context) ([]*kgo.Record, error) {
-	cfg := b.s.cfg
-	recs, err := b.fetch(ctx, ctx, cfg.MaxBuffered)
-	if err != nil || cfg.Linger == 0 {
-		return recs, err
-	}
-	lctx, cancel := context.WithTimeout(ctx, cfg.Linger)
-	defer cancel()
-	for len(recs) < cfg.MaxBuffered && len(recs) < cfg.BatchSize*cfg.InFlight && lctx.Err() == nil {
-		more, err := b.fetch(ctx, lctx, cfg.MaxBuffered-len(recs))
-		if err != nil {
-			return nil, err
-		}
-		recs = append(recs, more...)
-	}
-	return recs, nil
-}
-
-// fetch polls once with pctx; errors end the sink only when ctx ends or
+// fetch polls up to n records; errors end the sink only when ctx ends or
 // the client is closed, and the client when a topic was recreated (others,
 // such as a leader moving, the client retries by itself).
-func (b *batcher) fetch(ctx, pctx context.Context, n int) ([]*kgo.Record, error) {
-	fs := b.cl.PollRecords(pctx, n)
+func (b *batcher) fetch(ctx context.Context, n int) ([]*kgo.Record, error) {
+	fs := b.cl.PollRecords(ctx, n)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -194,70 +211,72 @@ func (b *batcher) fetch(ctx, pctx context.Context, n int) ([]*kgo.Record, error)
 	return fs.Records(), nil
 }
 
-// process writes a batch and commits its offsets once every record of it
-// is written, deliberately skipped, or in the dead-letter topic.
-func (b *batcher) process(ctx context.Context, recs []*kgo.Record) error {
-	cfg := b.s.cfg
-	ctx, cancel := context.WithTimeoutCause(ctx, cfg.FlushTime, fmt.Errorf("writing a batch of %d records took longer than flush.timeout.ms (%s)", len(recs), cfg.FlushTime))
-	defer cancel()
-	acts := make([]*action, 0, len(recs))
-	var skipped []*rejection
+// dispatch converts records and hands each to its lane; a truncate waits
+// for every earlier record to be written, since it scans the index. Records
+// that cannot be written are dealt with (see reject) before dispatch
+// returns.
+func (b *batcher) dispatch(ctx context.Context, recs []*kgo.Record) error {
+	var rejected []*rejection
+	var rejTracked []*tracked
+	flushRejected := func() error {
+		if err := b.reject(ctx, rejected); err != nil {
+			return err
+		}
+		b.track.done(rejTracked...)
+		rejected, rejTracked = nil, nil
+		return nil
+	}
 	for _, r := range recs {
 		a, rej, err := b.conv.convert(ctx, r)
 		if err != nil {
-			return cause(ctx, err)
+			return err
 		}
-		if rej != nil {
-			skipped = append(skipped, rej)
-			continue
-		}
-		if a.op != opSkip {
-			acts = append(acts, &a)
+		switch {
+		case rej != nil:
+			rejected = append(rejected, rej)
+			rejTracked = append(rejTracked, b.track.add(r, false))
+		case a.op == opIndex || a.op == opDelete:
+			b.lanes.dispatch(&pendingAction{a: &a, t: b.track.add(r, a.op == opDelete && a.versioned)})
+		case a.op == opTruncate:
+			if err := flushRejected(); err != nil {
+				return err
+			}
+			if err := b.track.waitIdle(ctx, b.s.cfg.FlushTime, fmt.Errorf("records before the truncate at %s/%d@%d were not written within flush.timeout.ms (%s)", r.Topic, r.Partition, r.Offset, b.s.cfg.FlushTime)); err != nil {
+				return err
+			}
+			t := b.track.add(r, false)
+			rej, err := b.w.truncate(ctx, &a)
+			if err != nil {
+				return cause(ctx, err)
+			}
+			if err := b.reject(ctx, rej); err != nil {
+				return err
+			}
+			b.s.log.Info("truncated index", "index", a.index, "topic", r.Topic, "partition", r.Partition, "offset", r.Offset)
+			b.track.done(t)
+		default:
+			b.track.done(b.track.add(r, false))
 		}
 	}
-	if err := b.check(skipped); err != nil {
+	return flushRejected()
+}
+
+// reject deals with records that cannot be written: it fails the sink for
+// those not tolerated, logs those configured to warn, and sends them to
+// the dead-letter topic when there is one.
+func (b *batcher) reject(ctx context.Context, rejs []*rejection) error {
+	if len(rejs) == 0 {
+		return nil
+	}
+	if err := b.check(rejs); err != nil {
 		return err
 	}
-	start := 0
-	var rejected []*rejection
-	for i, a := range acts {
-		if a.op != opTruncate {
-			continue
-		}
-		rej, err := b.w.write(ctx, acts[start:i])
-		if err != nil {
-			return cause(ctx, err)
-		}
-		rejected = append(rejected, rej...)
-		if rej, err = b.w.truncate(ctx, a); err != nil {
-			return cause(ctx, err)
-		}
-		rejected = append(rejected, rej...)
-		b.s.log.Info("truncated index", "index", a.index, "topic", a.rec.Topic, "partition", a.rec.Partition, "offset", a.rec.Offset)
-		start = i + 1
-	}
-	rej, err := b.w.write(ctx, acts[start:])
-	if err != nil {
-		return cause(ctx, err)
-	}
-	rejected = append(rejected, rej...)
-	if err := b.check(rejected); err != nil {
+	b.s.m.skipped.Add(uint64(len(rejs)))
+	if err := b.dlq.send(ctx, rejs); err != nil {
 		return err
-	}
-	skipped = append(skipped, rejected...)
-	b.s.m.skipped.Add(uint64(len(skipped)))
-	if err := b.dlq.send(ctx, skipped); err != nil {
-		return cause(ctx, err)
 	}
 	if b.dlq != nil {
-		b.s.m.dlq.Add(uint64(len(skipped)))
-	}
-	if pts := b.commitPoints(recs); len(pts) > 0 {
-		if err := b.cl.CommitRecords(ctx, pts...); err != nil {
-			// The batch is written; its records are replayed after a restart
-			// or rebalance, which the external versions make harmless.
-			b.s.log.Warn("commit offsets failed", "error", err)
-		}
+		b.s.m.dlq.Add(uint64(len(rejs)))
 	}
 	return nil
 }
@@ -279,8 +298,7 @@ func (b *batcher) check(rejs []*rejection) error {
 	return nil
 }
 
-// cause replaces a context error by the reason the context ended (the
-// flush timeout).
+// cause replaces a context error by the reason the context ended.
 func cause(ctx context.Context, err error) error {
 	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		if c := context.Cause(ctx); c != nil {
@@ -290,39 +308,55 @@ func cause(ctx context.Context, err error) error {
 	return err
 }
 
-// commitPoints returns, for each partition in recs, the last record whose
-// offset can be committed: the partition's last record, except that a
-// versioned delete ending it is held back (with nothing to commit when it
-// is the partition's only record). A consumer starting from the committed
-// offset then reads the delete before the tombstone that follows it; a
-// tombstone read first would be an unversioned delete, removing a document
-// that a later event recreated, whose replay Elasticsearch then refuses as
-// stale. Held back, a delete not followed by a tombstone
-// (tombstones.on.delete=false) stays uncommitted until the next record.
-func (b *batcher) commitPoints(recs []*kgo.Record) []*kgo.Record {
-	type ends struct{ last, prev *kgo.Record }
-	byPart := map[partition]*ends{}
-	var order []partition
-	for _, r := range recs {
-		p := partition{r.Topic, r.Partition}
-		e := byPart[p]
-		if e == nil {
-			e = &ends{}
-			byPart[p] = e
-			order = append(order, p)
+// commitEvery commits acknowledged offsets every interval until ctx ends.
+func (b *batcher) commitEvery(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			b.commit()
 		}
-		e.prev, e.last = e.last, r
 	}
-	var out []*kgo.Record
-	for _, p := range order {
-		e := byPart[p]
-		if d, ok := b.conv.lastDelete[p]; ok && d.offset == e.last.Offset {
-			if e.prev != nil {
-				out = append(out, e.prev)
-			}
-			continue
+}
+
+// commitTimeout bounds one commit.
+const commitTimeout = 10 * time.Second
+
+// commit commits, per partition, the offset after the last record that may
+// be committed. A failed commit is only logged: the records are written,
+// and replaying them after a restart or rebalance is harmless.
+func (b *batcher) commit() {
+	pts := b.track.commitPoints()
+	if len(pts) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(b.ctx), commitTimeout)
+	defer cancel()
+	if err := b.cl.CommitRecords(ctx, pts...); err != nil {
+		b.s.log.Warn("commit offsets failed", "error", err)
+		return
+	}
+	b.track.markCommitted(pts)
+}
+
+// revoked is called when partitions are taken away (a rebalance, or
+// leaving the group): it waits until the records in flight are written,
+// commits, and forgets the partitions.
+func (b *batcher) revoked(_ context.Context, _ *kgo.Client, parts map[string][]int32) {
+	if b.ctx.Err() == nil {
+		if err := b.track.waitIdle(b.ctx, b.s.cfg.FlushTime, fmt.Errorf("records in flight were not written within flush.timeout.ms (%s)", b.s.cfg.FlushTime)); err != nil {
+			b.s.log.Warn("partitions revoked before the records in flight were written; they will be replayed", "error", err)
 		}
-		out = append(out, e.last)
 	}
-	return out
+	b.commit()
+	b.track.forget(parts)
+}
+
+// lost is called when partitions were lost (the group session expired):
+// their offsets are no longer this member's to commit.
+func (b *batcher) lost(_ context.Context, _ *kgo.Client, parts map[string][]int32) {
+	b.track.forget(parts)
 }

@@ -71,7 +71,7 @@ func (w *writer) truncate(ctx context.Context, t *action) ([]*rejection, error) 
 		for i, h := range sr.Hits.Hits {
 			dels[i] = &action{rec: t.rec, op: opDelete, index: t.index, id: h.ID, version: t.version, versioned: t.versioned}
 		}
-		rej, err := w.write(ctx, dels)
+		rej, err := w.writeAll(ctx, dels)
 		if err != nil {
 			return nil, err
 		}
