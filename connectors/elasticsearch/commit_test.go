@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluice-cdc/sluice/connectors/metrics"
 )
 
 func TestTrackerCommitsOnlyAcknowledgedPrefixesAndHoldsBackVersionedDeletes(t *testing.T) {
@@ -34,7 +36,7 @@ func TestTrackerCommitsOnlyAcknowledgedPrefixesAndHoldsBackVersionedDeletes(t *t
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tr := newTracker(100)
+			tr := testTracker(100)
 			ts := make([]*tracked, len(tt.recs))
 			for i, r := range tt.recs {
 				ts[i] = tr.add(&kgo.Record{Topic: r.topic, Partition: r.part, Offset: r.off}, r.holdBack)
@@ -60,7 +62,12 @@ func TestTrackerCommitsOnlyAcknowledgedPrefixesAndHoldsBackVersionedDeletes(t *t
 }
 
 func TestTrackerBoundsRecordsInFlight(t *testing.T) {
-	tr := newTracker(2)
+	tr := testTracker(2)
+	defer func() {
+		if g := tr.gauge.Value(); g != 1 {
+			t.Errorf("records in flight gauge = %v, want 1", g)
+		}
+	}()
 	a := tr.add(&kgo.Record{Topic: "t", Offset: 0}, false)
 	if n, err := tr.waitRoom(context.Background(), time.Second, nil); n != 1 || err != nil {
 		t.Fatalf("waitRoom with 1 of 2 in flight = %d, %v; want 1, nil", n, err)
@@ -87,12 +94,16 @@ func TestTrackerBoundsRecordsInFlight(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := newTracker(1).waitRoom(ctx, 10*time.Second, full); err != nil {
+	if _, err := testTracker(1).waitRoom(ctx, 10*time.Second, full); err != nil {
 		t.Fatalf("waitRoom with room and ctx ended = %v, want nil (room wins)", err)
 	}
-	tr2 := newTracker(1)
+	tr2 := testTracker(1)
 	tr2.add(&kgo.Record{Topic: "t"}, false)
 	if _, err := tr2.waitRoom(ctx, 10*time.Second, full); !errors.Is(err, context.Canceled) {
 		t.Fatalf("waitRoom without room and ctx ended = %v, want context.Canceled", err)
 	}
+}
+
+func testTracker(max int) *tracker {
+	return newTracker(max, metrics.NewRegistry().Gauge("sluice_test_in_flight", "Records in flight.", nil))
 }

@@ -192,14 +192,19 @@ func (h *harness) docs() []string {
 	return out
 }
 
-func counter(reg *metrics.Registry, name string) uint64 {
+// counter returns the value of a counter of reg.
+func counter(reg *metrics.Registry, name string) uint64 { return uint64(gauge(reg, name)) }
+
+// gauge returns the value of a series of reg without labels but the
+// connector's.
+func gauge(reg *metrics.Registry, name string) float64 {
 	var b strings.Builder
 	reg.WritePrometheus(&b)
 	for _, line := range strings.Split(b.String(), "\n") {
 		if strings.HasPrefix(line, name+"{") {
-			var n uint64
-			fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &n)
-			return n
+			var v float64
+			fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &v)
+			return v
 		}
 	}
 	return 0

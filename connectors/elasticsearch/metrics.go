@@ -11,6 +11,7 @@ type sinkMetrics struct {
 	dlq         *metrics.Counter   // records sent to the dead-letter topic
 	skipped     *metrics.Counter   // records skipped (malformed or undecodable)
 	lag         *metrics.Gauge     // records in the consumed partitions not yet read
+	inFlight    *metrics.Gauge     // records read and not yet written
 }
 
 func newSinkMetrics(r *metrics.Registry, name string) *sinkMetrics {
@@ -25,6 +26,7 @@ func newSinkMetrics(r *metrics.Registry, name string) *sinkMetrics {
 		conflicts:   r.Counter("sluice_es_version_conflicts_total", "Writes Elasticsearch refused because it holds a newer version: replayed or late events.", l, name),
 		dlq:         r.Counter("sluice_es_dead_letter_records_total", "Records sent to the dead-letter topic.", l, name),
 		skipped:     r.Counter("sluice_es_skipped_records_total", "Records not written: malformed documents and undecodable records that were tolerated.", l, name),
+		inFlight:    r.Gauge("sluice_es_records_in_flight", "Records read from Kafka and not yet written to Elasticsearch (at most max.buffered.records).", l, name),
 		lag:         r.Gauge("sluice_es_consumer_lag_records", "Records in the assigned partitions after the last one read.", l, name),
 	}
 }

@@ -101,7 +101,7 @@ const commitInterval = time.Second
 func (s *Sink) consume(ctx context.Context, k connectors.Kafka, w *writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	b := &batcher{s: s, w: w, ctx: ctx, track: newTracker(s.cfg.MaxBuffered), lag: map[partition]int64{}}
+	b := &batcher{s: s, w: w, ctx: ctx, track: newTracker(s.cfg.MaxBuffered, s.m.inFlight), lag: map[partition]int64{}}
 	opts := append(slices.Clone(k.Opts),
 		kgo.SeedBrokers(k.Brokers...),
 		kgo.ConsumerGroup(GroupID(s.env.Name)),

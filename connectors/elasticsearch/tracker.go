@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluice-cdc/sluice/connectors/metrics"
 )
 
 // tracker follows the records between their dispatch and the end of their
@@ -14,7 +16,8 @@ import (
 // writes, and every earlier record's of its partition, are durable.
 // Safe for concurrent use.
 type tracker struct {
-	max int // records in flight at most (max.buffered.records)
+	max   int            // records in flight at most (max.buffered.records)
+	gauge *metrics.Gauge // set to the records in flight
 
 	mu          sync.Mutex
 	changed     *sync.Cond // signalled when a record is done, or on failure
@@ -45,8 +48,8 @@ type tracked struct {
 	holdBack bool
 }
 
-func newTracker(max int) *tracker {
-	t := &tracker{max: max, parts: map[partition]*partTrack{}}
+func newTracker(max int, gauge *metrics.Gauge) *tracker {
+	t := &tracker{max: max, gauge: gauge, parts: map[partition]*partTrack{}}
 	t.changed = sync.NewCond(&t.mu)
 	return t
 }
@@ -65,6 +68,7 @@ func (t *tracker) add(r *kgo.Record, holdBack bool) *tracked {
 	}
 	pt.pending = append(pt.pending, e)
 	t.outstanding++
+	t.gauge.Set(float64(t.outstanding))
 	return e
 }
 
@@ -90,6 +94,7 @@ func (t *tracker) done(es ...*tracked) {
 			pt.pending = append(pt.pending[:0], pt.pending[n:]...)
 		}
 	}
+	t.gauge.Set(float64(t.outstanding))
 	t.changed.Broadcast()
 }
 
