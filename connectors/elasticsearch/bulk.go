@@ -16,6 +16,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/schema/jsontext"
 )
 
 // writer sends requests to Elasticsearch: bulk requests, multi-gets and
@@ -71,9 +72,9 @@ func encode(a *action) []byte {
 	} else {
 		b = append(b, `{"index":{"_index":`...)
 	}
-	b = appendString(b, a.index)
+	b = jsontext.AppendString(b, a.index)
 	b = append(b, `,"_id":`...)
-	b = appendString(b, a.id)
+	b = jsontext.AppendString(b, a.id)
 	if a.versioned {
 		b = append(b, `,"version":`...)
 		b = strconv.AppendInt(b, a.version, 10)

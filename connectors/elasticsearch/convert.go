@@ -376,7 +376,7 @@ func keyText(s *event.Schema, v any) (string, error) {
 			b = append(b, ',')
 		}
 		var err error
-		if b, err = appendValue(b, f.Schema, vals[i]); err != nil {
+		if b, err = docStyle.AppendValue(b, f.Schema, vals[i]); err != nil {
 			return "", fmt.Errorf("key field %q: %w", f.Name, err)
 		}
 	}
@@ -394,6 +394,6 @@ func scalarText(s *event.Schema, v any) (string, error) {
 	case event.Decimal:
 		return x.String(), nil
 	}
-	b, err := appendValue(nil, s, v)
+	b, err := docStyle.AppendValue(nil, s, v)
 	return string(b), err
 }
