@@ -114,7 +114,8 @@ func (e *runEnv) startSink(ctx context.Context, o options) error {
 	if err != nil {
 		return fmt.Errorf("find own executable: %w", err)
 	}
-	e.child = exec.Command(exe, "-role", "sink", "-brokers", o.brokers, "-registry", e.regSrv.URL, "-topic", e.topic)
+	e.child = exec.Command(exe, "-role", "sink", "-brokers", o.brokers, "-registry", e.regSrv.URL, "-topic", e.topic,
+		"-heartbeat", o.heartbeat.String(), "-cpuprofile", o.cpuProfile)
 	e.child.Stderr = os.Stderr
 	out, err := e.child.StdoutPipe()
 	if err != nil {

@@ -40,6 +40,8 @@ type options struct {
 	rate        int
 	duration    time.Duration
 	warmup      time.Duration
+	heartbeat   time.Duration
+	cpuProfile  string
 	verbose     bool
 }
 
@@ -57,6 +59,8 @@ func main() {
 	flag.IntVar(&o.rate, "rate", 200, "deliver: events produced per second")
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "deliver: how long events are produced")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "deliver: events produced in the first 2 s are left out of the latency figures")
+	flag.DurationVar(&o.heartbeat, "heartbeat", 15*time.Second, "the sink's heartbeat.interval.ms")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write the sink process's CPU profile of each run to this file (the last run's remains)")
 	flag.BoolVar(&o.verbose, "v", false, "log progress")
 	flag.StringVar(&registryURL, "registry", "", "sink role: schema registry URL")
 	flag.StringVar(&topic, "topic", "", "sink role: topic to stream")
@@ -67,7 +71,7 @@ func main() {
 	var err error
 	switch role {
 	case "sink":
-		err = runSink(ctx, strings.Split(o.brokers, ","), registryURL, topic)
+		err = runSink(ctx, strings.Split(o.brokers, ","), registryURL, topic, o.heartbeat, o.cpuProfile)
 	case "driver":
 		err = drive(ctx, o)
 	default:

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"time"
@@ -23,10 +25,22 @@ const maxSubscribers = 1 << 24
 
 // runSink is the child process: it runs an SSE sink of topic on an HTTP
 // server on 127.0.0.1, prints "ready <address>" once the stream is served,
-// and runs until ctx ends.
-func runSink(ctx context.Context, brokers []string, registryURL, topic string) error {
+// and runs until ctx ends. With cpuProfile set it writes its CPU profile
+// there.
+func runSink(ctx context.Context, brokers []string, registryURL, topic string, heartbeat time.Duration, cpuProfile string) error {
 	if _, err := raiseNoFile(maxFiles); err != nil {
 		return err
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return fmt.Errorf("create the CPU profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("start the CPU profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	reg, err := registry.New(registryURL)
 	if err != nil {
@@ -38,7 +52,8 @@ func runSink(ctx context.Context, brokers []string, registryURL, topic string) e
 	}
 	c, err := class.Spec.Parse(map[string]string{
 		"connector.class": "sse", "topics": topic, "format": "flat",
-		"max.connections": strconv.Itoa(maxSubscribers),
+		"max.connections":       strconv.Itoa(maxSubscribers),
+		"heartbeat.interval.ms": strconv.FormatInt(heartbeat.Milliseconds(), 10),
 	})
 	if err != nil {
 		return fmt.Errorf("parse the sink configuration: %w", err)

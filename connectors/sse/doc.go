@@ -8,11 +8,29 @@
 // One reader per connector consumes every partition of the topics directly
 // (no consumer group), starting at the live end. Each record is decoded once
 // through the schema registry and rendered once into an SSE frame; the frame's
-// bytes are handed to every subscriber whose filter matches, through a
-// bounded per-subscriber buffer. A subscriber whose buffer overflows is
+// bytes are queued for every subscriber whose filter matches, at most
+// subscriber.buffer.size frames each. A subscriber whose queue overflows is
 // disconnected (it resumes with Last-Event-ID); it never slows the reader or
 // the other subscribers. The sink commits nothing to Kafka: positions live in
 // the event ids the subscribers hold.
+//
+// # Connections
+//
+// Once a request is accepted (authenticated, its parameters valid, its start
+// position found), its HTTP/1.x connection is taken over from net/http
+// (http.Hijacker) and the stream is written on it: the response carries
+// Connection: close and no Transfer-Encoding, the connection's close being
+// its end, and net/http's goroutines and buffers for the connection are
+// gone once the retry field and any replay are written. An idle subscriber
+// then holds its socket, its filter and a few hundred bytes, and no
+// goroutine. When frames are queued and no writer runs, one goroutine starts
+// that writes all of them with one writev, under write.timeout.ms, and ends
+// when the queue is empty; a failed or timed-out write disconnects the
+// subscriber. One ticker per stream sends heartbeats to the subscribers
+// written nothing for heartbeat.interval.ms, and on Linux one goroutine per
+// stream waits in epoll for clients closing their connections, which are
+// then dropped at once. A request that cannot be taken over (HTTP/2) keeps
+// its handler goroutine, which writes the same queue whenever woken.
 //
 // # Event ids and resume
 //

@@ -15,7 +15,9 @@ import (
 )
 
 // stream serves one SSE sink's endpoint. ServeHTTP is called concurrently,
-// once per subscriber, and returns when the subscriber is gone.
+// once per subscriber. Over HTTP/1.x it returns once the stream has begun,
+// having taken the connection over from net/http (see takeOver); over
+// HTTP/2 it returns when the subscriber is gone.
 type stream struct {
 	cfg       *Config
 	lay       *layout
@@ -93,15 +95,17 @@ func (st *stream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "too many subscribers: try again later", http.StatusServiceUnavailable)
 		return
 	}
-	defer st.release(g.subject)
-	rc := http.NewResponseController(w)
-	sub, to, err := st.hub.subscribe(filter, st.cfg.BufferSize, func() { rc.SetWriteDeadline(time.Now()) })
+	release := func() { st.release(g.subject) }
+	var life time.Duration
+	if !g.expires.IsZero() {
+		life = max(g.expires.Sub(st.now()), time.Nanosecond)
+	}
+	sub, to, err := st.hub.subscribe(filter, st.cfg.BufferSize, release, life)
 	if err != nil {
+		release()
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
-	reason := reasonClient
-	defer func() { st.hub.unsubscribe(sub, reason) }()
 
 	// Decide where the subscriber starts before answering, so that Kafka
 	// failures are still an HTTP error.
@@ -114,137 +118,94 @@ func (st *stream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if from, derr = st.lay.decode(id); derr != nil {
 			reset = derr.Error()
 		} else if reset, err = st.resetReason(ctx, from, to); err != nil {
+			st.hub.unsubscribe(sub, reasonClient)
 			st.log.Warn("cannot check a resume position", "error", err)
 			http.Error(w, "cannot reach Kafka to resume: try again later", http.StatusServiceUnavailable)
 			return
 		}
 	case earliest || !fromTime.IsZero():
 		if from, err = st.startAt(ctx, earliest, fromTime, to); err != nil {
+			st.hub.unsubscribe(sub, reasonClient)
 			st.log.Warn("cannot find a start position", "error", err)
 			http.Error(w, "cannot reach Kafka to find the start: try again later", http.StatusServiceUnavailable)
 			return
 		}
 	}
 
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	c := &conn{w: w, rc: rc, timeout: st.cfg.WriteTimeout, met: st.met}
+	out, wake := st.takeOver(w)
+	unwatch := func() {}
+	if c, ok := out.(*rawConn); ok {
+		unwatch = st.hub.watcher.watch(c.c, func() { st.hub.unsubscribe(sub, reasonClient) })
+	}
+	if !sub.attach(out, wake, unwatch) { // dropped meanwhile: expired, or the sink stopped
+		unwatch()
+		out.close()
+		return
+	}
+	if reason := st.begin(ctx, out, filter, from, to, reset); reason != "" {
+		st.hub.unsubscribe(sub, reason)
+		return
+	}
+	sub.flush() // what the hub queued meanwhile; then the hub's writers take over
+	if wake != nil {
+		st.serve(ctx, sub, out.(*respConn), wake)
+	}
+}
+
+// begin writes the start of the stream: the retry field, then either a
+// reset, or the replay from the client's position and the id of the live
+// position, or that id alone. The handler holds the writer role. begin
+// returns the reason to drop the subscriber when it fails, else "".
+func (st *stream) begin(ctx context.Context, out frameSink, filter *Filter, from, to position, reset string) string {
 	start := []byte("retry: " + strconv.FormatInt(st.cfg.Retry.Milliseconds(), 10) + "\n\n")
 	switch {
 	case reset != "":
 		st.met.resets.Add(1)
 		data := append(appendString([]byte(`{"reason":`), reset), '}')
-		if err := c.write(appendFrame(start, st.lay.encode(to), "reset", data)); err != nil {
-			reason = reasonWrite
-			return
+		if out.send(appendFrame(start, st.lay.encode(to), "reset", data)) != nil {
+			return reasonWrite
 		}
 	case from != nil:
-		if err := c.write(start); err != nil {
-			reason = reasonWrite
-			return
+		if out.send(start) != nil {
+			return reasonWrite
 		}
-		if err := st.replay(ctx, from, to, filter, c); err != nil {
-			if ctx.Err() == nil {
-				reason = reasonReplay
-				st.log.Warn("replay failed; the subscriber will resume", "error", err)
+		if err := st.replay(ctx, from, to, filter, out); err != nil {
+			if ctx.Err() != nil {
+				return reasonClient
 			}
-			return
+			st.log.Warn("replay failed; the subscriber will resume", "error", err)
+			return reasonReplay
 		}
-		if err := c.write(appendIDFrame(nil, st.lay.encode(to))); err != nil {
-			reason = reasonWrite
-			return
+		if out.send(appendIDFrame(nil, st.lay.encode(to))) != nil {
+			return reasonWrite
 		}
 	default:
-		if err := c.write(appendIDFrame(start, st.lay.encode(to))); err != nil {
-			reason = reasonWrite
+		if out.send(appendIDFrame(start, st.lay.encode(to))) != nil {
+			return reasonWrite
+		}
+	}
+	if out.flush() != nil {
+		return reasonWrite
+	}
+	return ""
+}
+
+// serve is the handler's loop for a response net/http keeps serving: it
+// writes what the hub queues, each time it is woken, until the hub drops
+// the subscriber or the client goes away.
+func (st *stream) serve(ctx context.Context, sub *subscriber, out *respConn, wake chan struct{}) {
+	for {
+		select {
+		case <-wake:
+			sub.flush()
+		case <-out.done: // dropped by the hub, which counted the reason
+			return
+		case <-ctx.Done():
+			st.hub.unsubscribe(sub, reasonClient)
 			return
 		}
 	}
-	if c.flush() != nil {
-		reason = reasonWrite
-		return
-	}
-	reason = st.pump(ctx, c, sub, g.expires)
 }
-
-// pump writes the subscriber's live frames, and heartbeats when idle, until
-// the client goes away, the hub drops it or its token expires. It returns
-// the reason it ended.
-func (st *stream) pump(ctx context.Context, c *conn, sub *subscriber, expires time.Time) string {
-	heartbeat := time.NewTicker(st.cfg.Heartbeat)
-	defer heartbeat.Stop()
-	var expired <-chan time.Time
-	if !expires.IsZero() {
-		t := time.NewTimer(expires.Sub(st.now()))
-		defer t.Stop()
-		expired = t.C
-	}
-	for {
-		select {
-		case f := <-sub.ch:
-			if c.send(f) != nil {
-				return reasonWrite
-			}
-		drain:
-			for range maxBatch {
-				select {
-				case f := <-sub.ch:
-					if c.send(f) != nil {
-						return reasonWrite
-					}
-				default:
-					break drain
-				}
-			}
-			if c.flush() != nil {
-				return reasonWrite
-			}
-		case <-heartbeat.C:
-			if c.write(heartbeatFrame) != nil || c.flush() != nil {
-				return reasonWrite
-			}
-		case <-sub.done: // dropped by the hub, which counted the reason
-			return reasonOverflow
-		case <-expired:
-			return reasonExpired
-		case <-ctx.Done():
-			return reasonClient
-		}
-	}
-}
-
-// maxBatch bounds the frames written between two flushes.
-const maxBatch = 64
-
-// conn writes frames to one subscriber's response.
-type conn struct {
-	w       http.ResponseWriter
-	rc      *http.ResponseController
-	timeout time.Duration
-	met     *sinkMetrics
-}
-
-// write writes frames that carry no event (retry, ids, heartbeats, reset).
-func (c *conn) write(frame []byte) error {
-	c.rc.SetWriteDeadline(time.Now().Add(c.timeout))
-	_, err := c.w.Write(frame)
-	return err
-}
-
-// send writes the frame of one event.
-func (c *conn) send(frame []byte) error {
-	if err := c.write(frame); err != nil {
-		return err
-	}
-	c.met.sent.Add(1)
-	return nil
-}
-
-// flush sends what was written.
-func (c *conn) flush() error { return c.rc.Flush() }
 
 // cors applies the origin allow-list: a request from an origin not on it is
 // refused with 403; preflight requests are answered here. It reports

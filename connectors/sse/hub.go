@@ -6,19 +6,23 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // hub is the stream's one live reader. It reads every partition of the
-// layout from the live end, decodes and renders each record once, and hands
-// the frame's bytes to every matching subscriber without ever blocking on
-// one: a subscriber whose buffer is full is dropped.
+// layout from the live end, decodes and renders each record once, and
+// queues the frame's bytes for every matching subscriber without ever
+// blocking on one: a subscriber whose queue is full is dropped. It also
+// sends the heartbeats of the whole stream from one ticker.
 type hub struct {
 	lay       *layout
 	dec       *decoder
 	cl        *kgo.Client
 	eventName string
+	heartbeat time.Duration
+	watcher   *closeWatcher
 	log       *slog.Logger
 	met       *sinkMetrics
 
@@ -26,31 +30,30 @@ type hub struct {
 	pos    position // next offset per partition, after every record handed out
 	subs   map[*subscriber]struct{}
 	closed bool
-}
 
-// subscriber is one connected client as the hub sees it.
-type subscriber struct {
-	filter *Filter
-	ch     chan []byte   // frames, in order
-	done   chan struct{} // closed when the hub drops the subscriber
-	// kick, when set, unblocks a write in progress; the hub calls it when
-	// it drops the subscriber, under its lock, so it must not block.
-	kick func()
+	// out holds the frames of one publish, and ready the subscribers it
+	// must start a writer for; they are used by run's goroutine only.
+	out   []outFrame
+	ready []*subscriber
 }
 
 // errClosed is returned by subscribe once the hub has stopped.
 var errClosed = errors.New("the stream is shutting down")
 
-func newHub(lay *layout, start position, cl *kgo.Client, dec *decoder, eventName string, log *slog.Logger, met *sinkMetrics) *hub {
-	return &hub{lay: lay, dec: dec, cl: cl, eventName: eventName, log: log, met: met, pos: start, subs: map[*subscriber]struct{}{}}
+func newHub(lay *layout, start position, cl *kgo.Client, dec *decoder, cfg *Config, watcher *closeWatcher, log *slog.Logger, met *sinkMetrics) *hub {
+	return &hub{lay: lay, dec: dec, cl: cl, eventName: cfg.EventName, heartbeat: cfg.Heartbeat, watcher: watcher,
+		log: log, met: met, pos: start, subs: map[*subscriber]struct{}{}}
 }
 
-// subscribe adds a subscriber with the given filter and buffer size. It
-// returns the hub's position at that instant: every frame the subscriber
-// receives is of a record at or after it, and every matching record from it
-// on is either received or the subscriber is dropped.
-func (h *hub) subscribe(f *Filter, buffer int, kick func()) (*subscriber, position, error) {
-	s := &subscriber{filter: f, ch: make(chan []byte, buffer), done: make(chan struct{}), kick: kick}
+// subscribe adds a subscriber with the given filter and buffer size; the
+// handler holds its writer role until it calls flush. release is called
+// once, when the subscriber is dropped; when life is positive the
+// subscriber is dropped (reason expired) after it. subscribe returns the
+// hub's position at that instant: every frame the subscriber receives is
+// of a record at or after it, and every matching record from it on is
+// either received or the subscriber is dropped.
+func (h *hub) subscribe(f *Filter, buffer int, release func(), life time.Duration) (*subscriber, position, error) {
+	s := &subscriber{hub: h, filter: f, limit: buffer, release: release, writing: true}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -58,6 +61,9 @@ func (h *hub) subscribe(f *Filter, buffer int, kick func()) (*subscriber, positi
 	}
 	h.subs[s] = struct{}{}
 	h.met.subscribers.Set(float64(len(h.subs)))
+	if life > 0 {
+		s.expiry = time.AfterFunc(life, func() { h.unsubscribe(s, reasonExpired) })
+	}
 	return s, h.pos.clone(), nil
 }
 
@@ -68,24 +74,33 @@ func (h *hub) unsubscribe(s *subscriber, reason string) {
 	h.drop(s, reason)
 }
 
-// drop removes s; h.mu is held.
+// drop removes s, counts why, ends its connection and releases its
+// connection slot; h.mu is held.
 func (h *hub) drop(s *subscriber, reason string) {
 	if _, ok := h.subs[s]; !ok {
 		return
 	}
 	delete(h.subs, s)
-	close(s.done)
-	if s.kick != nil && reason != reasonClient {
-		s.kick()
-	}
 	h.met.subscribers.Set(float64(len(h.subs)))
 	h.met.disconnected(reason)
+	if s.expiry != nil {
+		s.expiry.Stop()
+	}
+	s.end()
+	s.release()
 }
 
 // run reads until ctx ends or reading fails, then drops every subscriber.
-// It is called once, from one goroutine.
+// It sends heartbeats meanwhile. It is called once, from one goroutine.
 func (h *hub) run(ctx context.Context) error {
-	defer h.close()
+	beatCtx, stopBeats := context.WithCancel(ctx)
+	var beats sync.WaitGroup
+	beats.Go(func() { h.heartbeats(beatCtx) })
+	defer func() {
+		h.close()
+		stopBeats()
+		beats.Wait()
+	}()
 	type item struct {
 		r *kgo.Record
 		m *message
@@ -124,11 +139,12 @@ func (h *hub) run(ctx context.Context) error {
 	}
 }
 
-// publish advances the position over n records and fans out the frames of
-// those that carry a message.
+// publish advances the position over n records and queues the frames of
+// those that carry a message. Each subscriber gets all of its frames in
+// one step, and writers start once every frame is queued, so that a
+// subscriber gets them in one write.
 func (h *hub) publish(n int, get func(int) (*kgo.Record, *message)) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	for i := 0; i < n; i++ {
 		r, m := get(i)
 		t, ok := h.lay.index[r.Topic]
@@ -137,21 +153,34 @@ func (h *hub) publish(n int, get func(int) (*kgo.Record, *message)) {
 		}
 		h.pos[t][r.Partition] = r.Offset + 1
 		h.met.records.Add(1)
-		if m == nil {
-			continue
+		if m != nil {
+			h.out = append(h.out, outFrame{m, appendFrame(nil, h.lay.encode(h.pos), h.name(m), m.data)})
 		}
-		frame := appendFrame(nil, h.lay.encode(h.pos), h.name(m), m.data)
+	}
+	if len(h.out) > 0 {
 		for s := range h.subs {
-			if !s.filter.match(m) {
-				continue
-			}
-			select {
-			case s.ch <- frame:
-			default:
+			switch s.push(h.out) {
+			case pushStart:
+				h.ready = append(h.ready, s)
+			case pushOverflow:
 				h.drop(s, reasonOverflow)
 			}
 		}
 	}
+	h.mu.Unlock()
+	clear(h.out)
+	h.out = h.out[:0]
+	for _, s := range h.ready {
+		s.start()
+	}
+	clear(h.ready)
+	h.ready = h.ready[:0]
+}
+
+// outFrame is the frame of one message, in publish.
+type outFrame struct {
+	m     *message
+	frame []byte
 }
 
 func (h *hub) name(m *message) string {
@@ -159,6 +188,32 @@ func (h *hub) name(m *message) string {
 		return h.eventName
 	}
 	return m.op.String()
+}
+
+// heartbeats ticks every half heartbeat interval until ctx ends; a
+// subscriber that was written nothing for two ticks in a row gets a
+// heartbeat, so that no connection stays silent longer than the interval.
+func (h *hub) heartbeats(ctx context.Context) {
+	t := time.NewTicker(h.heartbeat / 2)
+	defer t.Stop()
+	var subs []*subscriber
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		h.mu.Lock()
+		for s := range h.subs {
+			subs = append(subs, s)
+		}
+		h.mu.Unlock()
+		for _, s := range subs {
+			s.tick()
+		}
+		clear(subs)
+		subs = subs[:0]
+	}
 }
 
 // close drops every subscriber and refuses new ones.

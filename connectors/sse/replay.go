@@ -14,12 +14,6 @@ import (
 // records it knows exist; the client resumes from its last id.
 var errReplayStalled = errors.New("replay stalled: Kafka returned no record within replay.idle.timeout.ms")
 
-// frameSink is where a replay writes frames: the subscriber's connection.
-type frameSink interface {
-	send(frame []byte) error
-	flush() error
-}
-
 // resetReason says why a resume from `from` up to the hub's position `to`
 // is impossible, or returns "" when it is possible.
 func (st *stream) resetReason(ctx context.Context, from, to position) (string, error) {
@@ -155,7 +149,9 @@ func (st *stream) replay(ctx context.Context, from, to position, f *Filter, out 
 			}
 			if err := out.send(appendFrame(nil, st.lay.encode(cur), st.hub.name(m), m.data)); err != nil {
 				failed = err
+				return
 			}
+			st.met.sent.Add(1)
 		})
 		if failed != nil {
 			return failed

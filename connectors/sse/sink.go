@@ -94,8 +94,13 @@ func (s *Sink) Run(ctx context.Context, k connectors.Kafka) error {
 		return connectors.Permanent(fmt.Errorf("create Kafka reader: %w", err))
 	}
 	defer live.Close()
+	watcher, err := newCloseWatcher()
+	if err != nil {
+		return fmt.Errorf("serve stream %q: %w", s.cfg.Name, err)
+	}
+	defer watcher.close()
 	dec := newDecoder(k.Registry, s.cfg.Format)
-	h := newHub(lay, start, live, dec, s.cfg.EventName, s.log, s.met)
+	h := newHub(lay, start, live, dec, s.cfg, watcher, s.log, s.met)
 	st := &stream{cfg: s.cfg, lay: lay, hub: h, dec: dec, admin: admin, kafkaOpts: opts, met: s.met, log: s.log,
 		now: time.Now, perToken: map[string]int{}}
 	remove, err := s.env.SSE.Handle(s.cfg.Path, st)
