@@ -1,6 +1,7 @@
 package sse
 
 import (
+	"github.com/sluice-cdc/sluice/schema/jsontext"
 	"strings"
 	"testing"
 )
@@ -59,7 +60,7 @@ func TestFramesSplitDataAndStripCRLFNULFromFields(t *testing.T) {
 	if got != want {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
-	if got := string(appendString(nil, "q\"\\\x01\u2028\xff")); got != `"q\"\\\u0001\u2028\ufffd"` {
+	if got := string(jsontext.AppendString(nil, "q\"\\\x01\u2028\xff")); got != `"q\"\\\u0001\u2028\ufffd"` {
 		t.Errorf("string: %s", got)
 	}
 	if strings.ContainsAny(string(appendFrame(nil, "", "", []byte("x"))), "\x00") {

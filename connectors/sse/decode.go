@@ -10,6 +10,7 @@ import (
 
 	"github.com/sluice-cdc/sluice/schema"
 	"github.com/sluice-cdc/sluice/schema/event"
+	"github.com/sluice-cdc/sluice/schema/jsontext"
 	"github.com/sluice-cdc/sluice/schema/registry"
 )
 
@@ -142,9 +143,9 @@ func (d *decoder) flatJSON(ctx context.Context, r *kgo.Record, vc *valueCodec, e
 		}
 	}
 	b = append(b, `"__op":`...)
-	b = appendString(b, m.op.String())
+	b = jsontext.AppendString(b, m.op.String())
 	b = append(b, `,"__table":`...)
-	b = appendString(b, m.table)
+	b = jsontext.AppendString(b, m.table)
 	b = append(b, `,"__ts_ms":`...)
 	if vc.tsMs >= 0 {
 		b = appendJSON(b, vc.env.Fields[vc.tsMs].Schema, at(env, vc.tsMs))

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluice-cdc/sluice/schema/jsontext"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -161,7 +162,7 @@ func (st *stream) begin(ctx context.Context, out frameSink, filter *Filter, from
 	switch {
 	case reset != "":
 		st.met.resets.Add(1)
-		data := append(appendString([]byte(`{"reason":`), reset), '}')
+		data := append(jsontext.AppendString([]byte(`{"reason":`), reset), '}')
 		if out.send(appendFrame(start, st.lay.encode(to), "reset", data)) != nil {
 			return reasonWrite
 		}
