@@ -36,12 +36,9 @@ import (
 // so that the source does not produce them again: a sink that committed
 // offsets before Elasticsearch acknowledged would lose them. Afterwards the
 // index must equal the table, document by document, and the held changes
-// must be in it.
-//
-// A consumer killed with SIGKILL stays in its group until its session
-// times out (45 s), and the group cannot give its partitions to the
-// restarted daemon before: after each kill the test removes the dead
-// member, as the coordinator would then.
+// must be in it. The sink is a static group member: restarted, it takes its
+// partitions back at once rather than after the dead member's session
+// timeout (45 s), which would outlast the catch-up allowed here.
 func TestElasticsearchSurvivesKill(t *testing.T) {
 	pgURL, err := url.Parse(testenv.PostgresURL(t))
 	if err != nil {
@@ -162,14 +159,10 @@ func TestElasticsearchSurvivesKill(t *testing.T) {
 		if !holder.settle(5 * time.Second) {
 			t.Fatalf("requests to Elasticsearch still in flight 5 s after kill %d", i+1)
 		}
-		evicted, err := evictMembers(ctx, kcl, group)
-		if err != nil {
-			t.Fatal(err)
-		}
 		down := time.Now()
 		d = start()
-		t.Logf("kill %d at %.1f s %s; %d dead group member(s) evicted; restarted, REST API ready in %v",
-			i+1, killedAt.Seconds(), what, evicted, time.Since(down).Round(time.Millisecond))
+		t.Logf("kill %d at %.1f s %s; restarted, REST API ready in %v",
+			i+1, killedAt.Seconds(), what, time.Since(down).Round(time.Millisecond))
 	}
 	// The workload goes on for workFor, and at least 2 s after the last
 	// restart.

@@ -54,7 +54,8 @@ func New(cfg *Config, env connectors.Env) *Sink {
 // names it, so that existing tooling (and existing committed offsets) apply.
 func GroupID(connector string) string { return "connect-" + connector }
 
-// Run consumes the topics in the consumer group connect-<name> and writes
+// Run consumes the topics in the consumer group connect-<name> (a static
+// member when the sink has a state directory, see instanceID) and writes
 // them to Elasticsearch continuously: the consumer reads and converts
 // records while max.in.flight.requests lanes write bulk requests (see
 // lanes), with at most max.buffered.records records between being read and
@@ -73,9 +74,13 @@ func (s *Sink) Run(ctx context.Context, k connectors.Kafka) error {
 	if err != nil {
 		return connectors.Permanent(err)
 	}
+	member, err := instanceID(s.env.StateDir, s.env.Name)
+	if err != nil {
+		return err
+	}
 	w := &writer{es: esc, cfg: s.cfg, m: s.m, log: s.log}
 	for {
-		err := s.consume(ctx, k, w)
+		err := s.consume(ctx, k, w, member)
 		if !errors.Is(err, errTopicRecreated) {
 			return err
 		}
@@ -98,7 +103,7 @@ const commitInterval = time.Second
 // consume runs one consumer group client until ctx ends, a failure, or a
 // topic is recreated (errTopicRecreated, after the records in flight were
 // written and committed).
-func (s *Sink) consume(ctx context.Context, k connectors.Kafka, w *writer) error {
+func (s *Sink) consume(ctx context.Context, k connectors.Kafka, w *writer, member string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	b := &batcher{s: s, w: w, ctx: ctx, track: newTracker(s.cfg.MaxBuffered, s.m.inFlight), lag: map[partition]int64{}}
@@ -111,6 +116,9 @@ func (s *Sink) consume(ctx context.Context, k connectors.Kafka, w *writer) error
 		kgo.OnPartitionsRevoked(b.revoked),
 		kgo.OnPartitionsLost(b.lost),
 	)
+	if member != "" {
+		opts = append(opts, kgo.InstanceID(member))
+	}
 	if s.cfg.TopicsRegex != nil {
 		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(s.cfg.TopicsRegex.String()))
 	} else {
