@@ -1,6 +1,7 @@
 package elasticsearch
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -8,7 +9,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluice-cdc/sluice/connectors"
 )
 
 // instanceFile holds the sink's group.instance.id in its state directory.
@@ -48,4 +57,29 @@ func instanceID(stateDir, connector string) (string, error) {
 		return "", fmt.Errorf("write the sink's group member id: %w", err)
 	}
 	return id, nil
+}
+
+// leaveGroup takes the sink's static member out of its group once the
+// sink has stopped (stopped, paused, deleted, or failed), as a dynamic
+// member leaves when it closes, so that the group does not hold its
+// partitions until its session times out. Only a crash leaves the member
+// in the group, for the restarted daemon to take back.
+func (s *Sink) leaveGroup(k connectors.Kafka, member string) {
+	if member == "" {
+		return
+	}
+	cl, err := kgo.NewClient(append(slices.Clone(k.Opts), kgo.SeedBrokers(k.Brokers...))...)
+	if err == nil {
+		defer cl.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		var res kadm.LeaveGroupResponses
+		res, err = kadm.NewClient(cl).LeaveGroup(ctx, kadm.LeaveGroup(GroupID(s.env.Name)).InstanceIDs(member).Reason("sink stopped"))
+		if err == nil {
+			err = res.Error()
+		}
+	}
+	if err != nil && !errors.Is(err, kerr.UnknownMemberID) {
+		s.log.Warn("leave consumer group failed; its partitions wait for the session timeout", "group", GroupID(s.env.Name), "member", member, "error", err)
+	}
 }

@@ -1,10 +1,19 @@
 package elasticsearch
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/schema/event"
+	"github.com/sluice-cdc/sluice/testenv"
 )
 
 func TestInstanceIDIsKeptInTheStateDirectory(t *testing.T) {
@@ -31,4 +40,56 @@ func TestInstanceIDIsKeptInTheStateDirectory(t *testing.T) {
 	if err != nil || string(b) != first+"\n" {
 		t.Fatalf("state file holds %q, %v; want %q", b, err, first+"\n")
 	}
+}
+
+// A sink with a state directory is a static member of its group; stopped,
+// it leaves the group as a dynamic member would, so no partition waits for
+// its session to time out. Restarted, it joins under the same id.
+func TestStoppedSinkLeavesItsGroup(t *testing.T) {
+	h := newHarness(t)
+	h.produce(change(event.OpCreate, 0x1000, 0, 1, "a", ""))
+	state := t.TempDir()
+	name := testenv.Name(t, "member")
+	adm := kadm.NewClient(h.cl)
+	for round := range 2 {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			done <- New(h.config(h.esURL, nil), connectors.Env{Name: name, StateDir: state}).Run(ctx, connectors.Kafka{Brokers: h.brokers, Registry: h.reg})
+		}()
+		var members []string
+		waitFor(t, 30*time.Second, "the sink to join its group and commit", func() bool {
+			members = groupMembers(t, adm, GroupID(name))
+			return len(members) == 1 && h.committedAll(GroupID(name))
+		})
+		id, _ := instanceID(state, name)
+		if members[0] != id {
+			t.Fatalf("round %d: group member %q, want the static id %q", round, members[0], id)
+		}
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("sink returned %v, want context.Canceled", err)
+		}
+		if left := groupMembers(t, adm, GroupID(name)); len(left) != 0 {
+			t.Fatalf("round %d: members %q after the sink stopped, want none", round, left)
+		}
+	}
+}
+
+// groupMembers returns the instance ids (or member ids) of a group's members.
+func groupMembers(t *testing.T, adm *kadm.Client, group string) []string {
+	t.Helper()
+	described, err := adm.DescribeGroups(context.Background(), group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, m := range described[group].Members {
+		if m.InstanceID != nil {
+			out = append(out, *m.InstanceID)
+		} else {
+			out = append(out, m.MemberID)
+		}
+	}
+	return out
 }

@@ -82,6 +82,7 @@ func (s *Sink) Run(ctx context.Context, k connectors.Kafka) error {
 	for {
 		err := s.consume(ctx, k, w, member)
 		if !errors.Is(err, errTopicRecreated) {
+			s.leaveGroup(k, member)
 			return err
 		}
 		s.log.Warn("topic deleted or recreated; consuming with a new client", "error", err)
