@@ -31,7 +31,9 @@
 // versions, so every write is a whole-document index: fields holding the
 // unavailable-value placeholder (unchanged TOASTed columns), and with
 // write.method=upsert the fields the record does not carry, are taken from
-// the newest of the stored document and the earlier writes of the batch.
+// the newest of the stored document and the earlier writes of the lane's
+// batch (a document's writes all take one lane, in order, so the stored
+// document already holds every earlier batch's).
 //
 // Tombstones. With behavior.on.null.values=delete a tombstone deletes its
 // key, except right after a versioned delete of the same key (Debezium's
@@ -43,11 +45,22 @@
 // event's version: documents written later survive, and the index keeps its
 // mappings.
 //
-// Delivery. Batches are written, dead-lettered and only then committed;
-// rebalances wait for the batch in hand (BlockRebalanceOnPoll). 429, 5xx and
-// timeouts are retried with exponential backoff and jitter while nothing
-// more is consumed; after max.retries the sink fails permanently with the
-// reason and the batch's offsets stay uncommitted. A topic deleted and
-// recreated is consumed again by a new Kafka client, from the group's
-// committed offsets, or from its beginning when there are none.
+// Delivery. The consumer reads and converts records while
+// max.in.flight.requests lanes send bulk requests back to back; at most
+// max.buffered.records records are between being read and being written,
+// and reading pauses while that many are. Offsets are committed every
+// second, per partition only up to the last record whose writes, and every
+// earlier record's, Elasticsearch acknowledged or the dead-letter topic
+// holds. A rebalance waits for the records in flight to be written and
+// commits before the partitions go. 429, 5xx and timeouts are retried with
+// exponential backoff and jitter; after max.retries the sink fails
+// permanently with the reason, with nothing unwritten committed. A topic
+// deleted and recreated is consumed again by a new Kafka client, from the
+// group's committed offsets, or from its beginning when there are none.
+//
+// Membership. With a state directory (always, in the daemon) the sink is a
+// static member of its group (group.instance.id kept in that directory): a
+// daemon restarted after a crash takes its partitions back at once rather
+// than after the dead member's session timeout. When the sink stops for
+// any other reason it leaves the group.
 package elasticsearch
