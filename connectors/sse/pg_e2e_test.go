@@ -143,8 +143,12 @@ func TestPostgresResumeAfterDisconnectAndSinkRestart(t *testing.T) {
 
 	replayed := regexp.MustCompile(`sluice_sse_replay_records_total\{connector="orders"\} (\d+)`).FindStringSubmatch(p.prometheus())
 	t.Logf("%d events; %s records (tombstones included) read back from Kafka for the resuming client", len(got), replayed[1])
-	if n, _ := strconv.Atoi(replayed[1]); n < (90-20)+(180-120) {
-		t.Errorf("%d records read back, want at least the %d changes missed before each resume", n, (90-20)+(180-120))
+	// The restarted sink's live reader starts at the end of the topic, so
+	// the 60 changes missed before the last resume can only come from a
+	// replay. Before the first resume the live reader may lag (on a busy
+	// machine) and hand over more of the missed changes itself.
+	if n, _ := strconv.Atoi(replayed[1]); n < 180-120 {
+		t.Errorf("%d records read back, want at least the %d changes missed while the sink was restarted", n, 180-120)
 	}
 
 	var gotLabels, wantLabels []string
