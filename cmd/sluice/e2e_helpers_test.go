@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/url"
 	"reflect"
 	"testing"
 	"time"
@@ -15,7 +14,7 @@ import (
 	"github.com/sluice-cdc/sluice/schema"
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/schema/registry"
-	"github.com/sluice-cdc/sluice/testenv"
+	"github.com/sluice-cdc/sluice/testenv/pgtest"
 )
 
 // database is a database of its own on the test Postgres.
@@ -24,46 +23,17 @@ type database struct {
 	conn *pgx.Conn
 }
 
-func newDatabase(t *testing.T, pgURL *url.URL) *database {
+// newDatabase creates the database, dropped when the test ends, and
+// connects to it.
+func newDatabase(t *testing.T) *database {
 	t.Helper()
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, pgURL.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := testenv.Name(t, "e2e")
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	u := *pgURL
-	u.Path = "/" + name
-	conn, err := pgx.Connect(ctx, u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close(ctx)
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			var left int
-			admin.QueryRow(ctx, "SELECT count(*) FROM pg_replication_slots WHERE database = $1", name).Scan(&left)
-			if left == 0 {
-				break
-			}
-			admin.Exec(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active", name)
-		}
-		admin.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)")
-		admin.Close(ctx)
-	})
-	return &database{name: name, conn: conn}
+	db := pgtest.NewDatabase(t, "e2e")
+	return &database{name: db.Name, conn: db.Connect(t)}
 }
 
 func (db *database) exec(t *testing.T, sqls ...string) {
 	t.Helper()
-	for _, s := range sqls {
-		if _, err := db.conn.Exec(context.Background(), s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
+	pgtest.Exec(t, db.conn, sqls...)
 }
 
 // freeAddr returns a loopback address with a port free right now.

@@ -180,7 +180,7 @@ func TestRunLikeAUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := newDatabase(t, pgURL)
+	db := newDatabase(t)
 	db.exec(t, `CREATE TABLE orders (id int PRIMARY KEY, item text NOT NULL)`, `INSERT INTO orders VALUES (1, 'book')`)
 
 	dir := t.TempDir()

@@ -21,8 +21,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/sluice-cdc/sluice/schema/registry/embedded"
 	"github.com/sluice-cdc/sluice/testenv"
+	"github.com/sluice-cdc/sluice/testenv/kafkatest"
+	"github.com/sluice-cdc/sluice/testenv/registrytest"
 )
 
 // TestElasticsearchSurvivesKill runs the daemon with a Postgres source and
@@ -51,7 +52,7 @@ func TestElasticsearchSurvivesKill(t *testing.T) {
 	t.Logf("workload seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 2))
 
-	db := newDatabase(t, pgURL)
+	db := newDatabase(t)
 	db.exec(t, itemsDDL)
 	ctrl, err := pgx.ConnectConfig(ctx, db.conn.Config().Copy()) // the workload has db.conn
 	if err != nil {
@@ -67,24 +68,13 @@ func TestElasticsearchSurvivesKill(t *testing.T) {
 	sinkName := db.name + "-es"
 	group := "connect-" + sinkName
 	index := esIndex{url: esURL, name: topic}
-	kcl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dropKafkaAndIndex(t, kcl, db.name, group, index) })
+	kcl := kafkatest.NewClient(t, brokers)
+	t.Cleanup(func() { dropGroupAndIndex(t, kcl, group, index) })
+	kafkatest.DeleteTopicsAtCleanup(t, brokers, func(name string) bool { return strings.HasPrefix(name, db.name) || name == "_schemas_"+db.name })
 
 	// The registry runs in the test, on a topic of its own: the daemon is
 	// configured as with an external Kafka and an external registry.
-	reg, err := embedded.New(ctx, brokers, embedded.WithReplicationFactor(1), embedded.WithTopic("_schemas_"+db.name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(reg.Close)
-	if err := reg.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
-	regSrv := httptest.NewServer(reg)
-	t.Cleanup(regSrv.Close)
+	reg := registrytest.Start(t, brokers, "_schemas_"+db.name)
 	holder, err := newBulkHolder(esURL)
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +87,7 @@ func TestElasticsearchSurvivesKill(t *testing.T) {
 	os.Mkdir(conns, 0o700)
 	cfgFile := filepath.Join(dir, "sluice.json")
 	writeJSON(t, cfgFile, `{"state.dir": "`+dir+`/state", "shutdown.timeout.ms": 5000,
-		"kafka": {"bootstrap.servers": "`+strings.Join(brokers, ",")+`"}, "schema.registry": {"url": "`+regSrv.URL+`"}}`)
+		"kafka": {"bootstrap.servers": "`+strings.Join(brokers, ",")+`"}, "schema.registry": {"url": "`+reg.URL+`"}}`)
 	pgPassword, _ := pgURL.User.Password()
 	writeJSON(t, filepath.Join(conns, "source.json"), `{"name": "source", "config": {"connector.class": "postgres",
 		"database.hostname": "`+pgURL.Hostname()+`", "database.port": "`+pgURL.Port()+`", "database.user": "`+pgURL.User.Username()+`",
@@ -376,25 +366,13 @@ func groupLag(t *testing.T, cl *kgo.Client, group string) int64 {
 	return l.Lag.Total()
 }
 
-// dropKafkaAndIndex deletes the topics named after prefix, the group and
-// the index.
-func dropKafkaAndIndex(t *testing.T, cl *kgo.Client, prefix, group string, index esIndex) {
+// dropGroupAndIndex deletes the group, with the members a daemon killed by
+// an earlier failure left in it, and the index.
+func dropGroupAndIndex(t *testing.T, cl *kgo.Client, group string, index esIndex) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	if topics, err := adm.ListTopics(ctx); err == nil {
-		var drop []string
-		for _, name := range topics.Names() {
-			if strings.HasPrefix(name, prefix) || name == "_schemas_"+prefix {
-				drop = append(drop, name)
-			}
-		}
-		if _, err := adm.DeleteTopics(ctx, drop...); err != nil {
-			t.Logf("delete topics %v: %v", drop, err)
-		}
-	}
-	if _, err := evictMembers(ctx, cl, group); err != nil { // a daemon killed by an earlier failure
+	if _, err := evictMembers(ctx, cl, group); err != nil {
 		t.Logf("%v", err)
 	}
 	if _, err := adm.DeleteGroup(ctx, group); err != nil {

@@ -32,7 +32,7 @@ func TestPipelineWorkloadTruncateAndReplays(t *testing.T) {
 	if err := w.run(ctx, p.db, 100); err != nil { // snapshotted
 		t.Fatal(err)
 	}
-	p.startSource(p.dbName + "_a")
+	p.startSource(p.pg.Name + "_a")
 	sink := p.startSink(testenv.Name(t, "first"), p.esURL, nil)
 	if err := w.run(ctx, p.db, 300); err != nil {
 		t.Fatal(err)
@@ -67,7 +67,7 @@ func TestPipelineWorkloadTruncateAndReplays(t *testing.T) {
 	// it while the replaying sink keeps consuming.
 	p.stopSource()
 	p.recreateTopic()
-	p.startSource(p.dbName + "_b")
+	p.startSource(p.pg.Name + "_b")
 	rows = len(p.rows())
 	for deadline := time.Now().Add(20 * time.Second); p.endOffset() < int64(rows); time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -92,11 +92,11 @@ func TestPipelineSinkStoppedAbruptly(t *testing.T) {
 	if err := w.run(ctx, p.db, 100); err != nil {
 		t.Fatal(err)
 	}
-	p.startSource(p.dbName + "_a")
+	p.startSource(p.pg.Name + "_a")
 	name := testenv.Name(t, "crash")
 	cfg := map[string]string{"batch.size": "50", "max.buffered.records": "100"}
 	sink := p.startSink(name, p.esURL, cfg)
-	conn := p.connect()
+	conn := p.pg.Connect(t)
 	adm := kadm.NewClient(p.cl)
 	for i := range 3 {
 		done := make(chan error, 1)
@@ -147,7 +147,7 @@ func TestPipelineSurvivesElasticsearchOutage(t *testing.T) {
 	if err := w.run(ctx, p.db, 100); err != nil {
 		t.Fatal(err)
 	}
-	p.startSource(p.dbName + "_a")
+	p.startSource(p.pg.Name + "_a")
 	sink := p.startSink(testenv.Name(t, "outage"), srv.URL, map[string]string{
 		"max.retries": "40", "retry.backoff.ms": "20", "batch.size": "50", "max.buffered.records": strconv.Itoa(maxBuffered)})
 	if err := w.run(ctx, p.db, 200); err != nil {

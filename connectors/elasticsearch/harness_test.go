@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
@@ -23,8 +22,9 @@ import (
 	"github.com/sluice-cdc/sluice/schema"
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/schema/registry"
-	"github.com/sluice-cdc/sluice/schema/registry/embedded"
 	"github.com/sluice-cdc/sluice/testenv"
+	"github.com/sluice-cdc/sluice/testenv/kafkatest"
+	"github.com/sluice-cdc/sluice/testenv/registrytest"
 )
 
 // harness produces Debezium envelopes to a topic of the real Kafka (schemas
@@ -42,24 +42,8 @@ type harness struct {
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	h := &harness{t: t, brokers: testenv.KafkaBrokers(t), esURL: testenv.ElasticsearchURL(t), topic: testenv.Name(t, "es.public.t")}
-	ctx := context.Background()
-	emb, err := embedded.New(ctx, h.brokers, embedded.WithReplicationFactor(1), embedded.WithTopic(testenv.Name(t, "_schemas")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(emb.Close)
-	if err := emb.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(emb)
-	t.Cleanup(srv.Close)
-	if h.reg, err = registry.New(srv.URL); err != nil {
-		t.Fatal(err)
-	}
-	if h.cl, err = kgo.NewClient(kgo.SeedBrokers(h.brokers...)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(h.cl.Close)
+	h.reg = registrytest.Start(t, h.brokers, testenv.Name(t, "_schemas")).Client
+	h.cl = kafkatest.NewClient(t, h.brokers)
 	t.Cleanup(func() { h.es("DELETE", "/"+h.topic, "") })
 	return h
 }
@@ -82,8 +66,15 @@ func (h *harness) produce(evs ...*event.Event) {
 // config is a sink configuration for the harness's topic, with overrides.
 func (h *harness) config(esURL string, over map[string]string) *Config {
 	h.t.Helper()
+	return sinkConfig(h.t, h.topic, esURL, over)
+}
+
+// sinkConfig is the configuration of a sink from topic to esURL that
+// deletes documents on tombstones and lingers 20 ms, with overrides.
+func sinkConfig(t testing.TB, topic, esURL string, over map[string]string) *Config {
+	t.Helper()
 	raw := map[string]string{
-		"connector.class": "elasticsearch", "connection.url": esURL, "topics": h.topic,
+		"connector.class": "elasticsearch", "connection.url": esURL, "topics": topic,
 		"behavior.on.null.values": "delete", "linger.ms": "20",
 	}
 	for k, v := range over {
@@ -91,11 +82,11 @@ func (h *harness) config(esURL string, over map[string]string) *Config {
 	}
 	c, err := Spec.Parse(raw)
 	if err != nil {
-		h.t.Fatal(err)
+		t.Fatal(err)
 	}
 	cfg, err := ParseConfig(c)
 	if err != nil {
-		h.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return cfg
 }
@@ -119,17 +110,8 @@ func (h *harness) run(name string, cfg *Config) *metrics.Registry {
 			h.t.Fatalf("sink %s stopped: %v", name, err)
 		case <-time.After(100 * time.Millisecond):
 		}
-		ends, err := adm.ListEndOffsets(ctx, h.topic)
-		committed, cerr := adm.FetchOffsets(ctx, GroupID(name))
-		if err == nil && cerr == nil {
-			caught := true
-			ends.Each(func(o kadm.ListedOffset) {
-				c, ok := committed.Lookup(o.Topic, o.Partition)
-				caught = caught && ok && c.At == o.Offset
-			})
-			if caught {
-				break
-			}
+		if committedAll(ctx, adm, h.topic, GroupID(name)) {
+			break
 		}
 		if time.Now().After(deadline) {
 			cancel()
@@ -145,15 +127,36 @@ func (h *harness) run(name string, cfg *Config) *metrics.Registry {
 
 // es sends a request to Elasticsearch and returns the status and body.
 func (h *harness) es(method, path, body string) (int, []byte) {
-	req, _ := http.NewRequest(method, h.esURL+path, strings.NewReader(body))
+	h.t.Helper()
+	return esRequest(h.t, h.esURL, method, path, body)
+}
+
+// esRequest sends a JSON request to the Elasticsearch at esURL and returns
+// the status and body.
+func esRequest(t testing.TB, esURL, method, path, body string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, esURL+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		h.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return res.StatusCode, b
+}
+
+// committedAll reports whether group has committed the end offset of every
+// partition of topic; false when either cannot be read.
+func committedAll(ctx context.Context, adm *kadm.Client, topic, group string) bool {
+	ends, err := adm.ListEndOffsets(ctx, topic)
+	committed, cerr := adm.FetchOffsets(ctx, group)
+	caught := err == nil && cerr == nil
+	ends.Each(func(o kadm.ListedOffset) {
+		c, ok := committed.Lookup(o.Topic, o.Partition)
+		caught = caught && ok && c.At == o.Offset
+	})
+	return caught
 }
 
 // docs returns every document of the index as "id v<version> <source>",

@@ -6,15 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,8 +24,11 @@ import (
 	"github.com/sluice-cdc/sluice/connectors/postgres"
 	"github.com/sluice-cdc/sluice/schema"
 	"github.com/sluice-cdc/sluice/schema/registry"
-	"github.com/sluice-cdc/sluice/schema/registry/embedded"
 	"github.com/sluice-cdc/sluice/testenv"
+	"github.com/sluice-cdc/sluice/testenv/kafkatest"
+	"github.com/sluice-cdc/sluice/testenv/offsetstest"
+	"github.com/sluice-cdc/sluice/testenv/pgtest"
+	"github.com/sluice-cdc/sluice/testenv/registrytest"
 )
 
 // pipeline runs the whole chain on the real services: table t in a
@@ -38,8 +37,7 @@ import (
 // and sinks from t's topic into the real Elasticsearch.
 type pipeline struct {
 	t       *testing.T
-	pgURL   *url.URL
-	dbName  string
+	pg      *pgtest.Database
 	db      *pgx.Conn
 	brokers []string
 	esURL   string
@@ -66,87 +64,27 @@ ALTER TABLE t ALTER COLUMN big SET STORAGE EXTERNAL`
 
 func newPipeline(t *testing.T) *pipeline {
 	t.Helper()
-	rawURL := testenv.PostgresURL(t)
-	p := &pipeline{t: t, brokers: testenv.KafkaBrokers(t), esURL: testenv.ElasticsearchURL(t), dbName: testenv.Name(t, "espipe"),
+	p := &pipeline{t: t, pg: pgtest.NewDatabase(t, "espipe"), brokers: testenv.KafkaBrokers(t), esURL: testenv.ElasticsearchURL(t),
 		log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
-	p.topic = p.dbName + ".public.t"
-	ctx := context.Background()
-	var err error
-	if p.pgURL, err = url.Parse(rawURL); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := pgx.Connect(ctx, rawURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+p.dbName); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		p.stopSource()
-		// A database with a replication slot cannot be dropped, and a slot
-		// stays active until its walsender notices the client left.
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			admin.Exec(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active", p.dbName)
-			var left int
-			admin.QueryRow(ctx, "SELECT count(*) FROM pg_replication_slots WHERE database = $1", p.dbName).Scan(&left)
-			if left == 0 {
-				break
-			}
-		}
-		admin.Exec(ctx, "DROP DATABASE "+p.dbName+" WITH (FORCE)")
-		admin.Close(ctx)
-	})
-	p.db = p.connect()
+	p.topic = p.pg.Name + ".public.t"
+	t.Cleanup(p.stopSource) // runs before the database is dropped
+	p.db = p.pg.Connect(t)
 	p.exec(pipelineTable)
-
-	emb, err := embedded.New(ctx, p.brokers, embedded.WithReplicationFactor(1), embedded.WithTopic("_schemas_"+p.dbName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(emb.Close)
-	if err := emb.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(emb)
-	t.Cleanup(srv.Close)
-	if p.reg, err = registry.New(srv.URL); err != nil {
-		t.Fatal(err)
-	}
-	if p.cl, err = kgo.NewClient(kgo.SeedBrokers(p.brokers...)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.cl.Close)
+	p.reg = registrytest.Start(t, p.brokers, "_schemas_"+p.pg.Name).Client
+	p.cl = kafkatest.NewClient(t, p.brokers)
 	t.Cleanup(func() {
-		kadm.NewClient(p.cl).DeleteTopics(context.Background(), p.topic)
 		req, _ := http.NewRequest("DELETE", p.esURL+"/"+p.topic, nil)
 		if res, err := http.DefaultClient.Do(req); err == nil {
 			res.Body.Close()
 		}
 	})
+	kafkatest.DeleteTopicsAtCleanup(t, p.brokers, func(topic string) bool { return topic == p.topic })
 	return p
-}
-
-// connect opens a connection to the test's database.
-func (p *pipeline) connect() *pgx.Conn {
-	p.t.Helper()
-	u := *p.pgURL
-	u.Path = "/" + p.dbName
-	conn, err := pgx.Connect(context.Background(), u.String())
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	p.t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
 }
 
 func (p *pipeline) exec(sqls ...string) {
 	p.t.Helper()
-	for _, s := range sqls {
-		if _, err := p.db.Exec(context.Background(), s); err != nil {
-			p.t.Fatalf("%s: %v", s, err)
-		}
-	}
+	pgtest.Exec(p.t, p.db, sqls...)
 }
 
 // startSource runs a Postgres source with slot slot and fresh offsets (so
@@ -157,13 +95,14 @@ func (p *pipeline) startSource(slot string) {
 	if p.source != nil {
 		p.t.Fatal("a source is already running")
 	}
-	pw, _ := p.pgURL.User.Password()
+	u := &p.pg.URL
+	pw, _ := u.User.Password()
 	c, err := postgres.Spec.Parse(map[string]string{
 		"connector.class":   "io.debezium.connector.postgresql.PostgresConnector",
-		"database.hostname": p.pgURL.Hostname(), "database.port": p.pgURL.Port(),
-		"database.user": p.pgURL.User.Username(), "database.password": pw,
-		"database.dbname": p.dbName, "database.sslmode": "disable",
-		"topic.prefix": p.dbName, "slot.name": slot, "publication.name": p.dbName,
+		"database.hostname": u.Hostname(), "database.port": u.Port(),
+		"database.user": u.User.Username(), "database.password": pw,
+		"database.dbname": p.pg.Name, "database.sslmode": "disable",
+		"topic.prefix": p.pg.Name, "slot.name": slot, "publication.name": p.pg.Name,
 		"snapshot.mode": "initial", "producer.override.linger.ms": "1",
 	})
 	if err != nil {
@@ -179,22 +118,12 @@ func (p *pipeline) startSource(slot string) {
 	}
 	w := kafka.NewWriter(client, p.reg, cfg.Producer.Topics(client), schema.Options{Prefix: cfg.TopicPrefix, Connector: "postgresql"},
 		kafka.WithTombstones(cfg.Tombstones), kafka.WithLogger(p.log))
-	src := postgres.New(cfg, connectors.Env{Name: "pg", Version: "test", Logger: p.log, Offsets: &memOffsets{m: map[string][]byte{}}, StateDir: p.t.TempDir()})
+	src := postgres.New(cfg, connectors.Env{Name: "pg", Version: "test", Logger: p.log, Offsets: &offsetstest.Memory{}, StateDir: p.t.TempDir()})
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{name: slot, cancel: cancel, done: make(chan error, 1), client: client}
 	p.source = r
 	go func() { r.done <- src.Run(ctx, w) }()
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		p.checkSource()
-		var active bool
-		p.db.QueryRow(context.Background(), "SELECT active AND confirmed_flush_lsn IS NOT NULL FROM pg_replication_slots WHERE slot_name = $1", slot).Scan(&active)
-		if active {
-			return
-		}
-		if time.Now().After(deadline) {
-			p.t.Fatalf("source %s did not start streaming within 30s", slot)
-		}
-	}
+	pgtest.WaitStreaming(p.t, p.db, slot, p.checkSource)
 }
 
 // checkSource fails the test if the source stopped on its own.
@@ -231,21 +160,7 @@ func (p *pipeline) stopSource() {
 // topic, writing to esURL, with configuration overrides.
 func (p *pipeline) startSink(name, esURL string, over map[string]string) *running {
 	p.t.Helper()
-	raw := map[string]string{
-		"connector.class": "elasticsearch", "connection.url": esURL, "topics": p.topic,
-		"behavior.on.null.values": "delete", "linger.ms": "20",
-	}
-	for k, v := range over {
-		raw[k] = v
-	}
-	c, err := Spec.Parse(raw)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	cfg, err := ParseConfig(c)
-	if err != nil {
-		p.t.Fatal(err)
-	}
+	cfg := sinkConfig(p.t, p.topic, esURL, over)
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{name: name, cancel: cancel, done: make(chan error, 1), metrics: metrics.NewRegistry()}
 	sink := New(cfg, connectors.Env{Name: name, Logger: p.log, Metrics: r.metrics})
@@ -282,17 +197,7 @@ func (p *pipeline) waitEqual(sink *running, timeout time.Duration) int {
 		}
 		rows := p.rows()
 		diff = compareDocs(rows, p.docs())
-		caught := false
-		if diff == "" {
-			ends, err := adm.ListEndOffsets(ctx, p.topic)
-			committed, cerr := adm.FetchOffsets(ctx, GroupID(sink.name))
-			caught = err == nil && cerr == nil
-			ends.Each(func(o kadm.ListedOffset) {
-				c, ok := committed.Lookup(o.Topic, o.Partition)
-				caught = caught && ok && c.At == o.Offset
-			})
-		}
-		if caught {
+		if diff == "" && committedAll(ctx, adm, p.topic, GroupID(sink.name)) {
 			return len(rows)
 		}
 		if time.Now().After(deadline) {
@@ -369,15 +274,8 @@ func (p *pipeline) docs() map[string]string {
 }
 
 func (p *pipeline) es(method, path, body string) (int, []byte) {
-	req, _ := http.NewRequest(method, p.esURL+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, b
+	p.t.Helper()
+	return esRequest(p.t, p.esURL, method, path, body)
 }
 
 // compareDocs describes how docs differs from rows (at most ten ids), or
@@ -424,25 +322,6 @@ func short(s string) string {
 		return s[:200] + fmt.Sprintf("...(%d bytes)", len(s))
 	}
 	return s
-}
-
-// memOffsets keeps a source's offsets in memory.
-type memOffsets struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (o *memOffsets) Load(_ context.Context, key string) ([]byte, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.m[key], nil
-}
-
-func (o *memOffsets) Save(_ context.Context, key string, v []byte) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.m[key] = slices.Clone(v)
-	return nil
 }
 
 // history describes the actions the topic's records make for the first id

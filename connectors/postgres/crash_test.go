@@ -140,7 +140,7 @@ func TestKillNineLosesNothing(t *testing.T) {
 	c := h.startChild(state)
 	h.waitStreaming()
 
-	writer := h.connect(t)
+	writer := h.pg.Connect(t)
 	ctx, stopWriter := context.WithCancel(context.Background())
 	var committed atomic.Int64 // ids 1..committed are committed
 	var wg sync.WaitGroup

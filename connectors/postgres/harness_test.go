@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,23 +20,24 @@ import (
 	"github.com/sluice-cdc/sluice/schema"
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/schema/registry"
-	"github.com/sluice-cdc/sluice/schema/registry/embedded"
 	"github.com/sluice-cdc/sluice/testenv"
+	"github.com/sluice-cdc/sluice/testenv/offsetstest"
+	"github.com/sluice-cdc/sluice/testenv/pgtest"
+	"github.com/sluice-cdc/sluice/testenv/registrytest"
 )
 
 // harness runs the Postgres source into the real Kafka, against a database
 // of its own on the real Postgres, with schemas in an embedded registry.
 type harness struct {
 	t       *testing.T
-	db      *pgx.Conn // the test's database
-	dbName  string
+	pg      *pgtest.Database
+	db      *pgx.Conn // a connection to pg
 	prefix  string
 	slot    string
-	pgURL   *url.URL
 	brokers []string
 	reg     *registry.Client
 	regURL  string
-	offsets *memOffsets
+	offsets *offsetstest.Memory
 	metrics *metrics.Registry
 	extra   map[string]string
 
@@ -58,88 +56,31 @@ type running struct {
 
 func newHarness(t *testing.T, extra map[string]string) *harness {
 	t.Helper()
-	rawURL := testenv.PostgresURL(t)
-	brokers := testenv.KafkaBrokers(t)
-	ctx := context.Background()
-	h := &harness{t: t, brokers: brokers, offsets: &memOffsets{m: map[string][]byte{}}, extra: extra, metrics: metrics.NewRegistry(),
-		codecs: map[uint32]*schema.Codec{}, envs: map[uint32]*schema.EnvelopeCodec{}}
-	h.dbName = testenv.Name(t, "pgsrc")
-	h.prefix, h.slot = h.dbName, h.dbName
-	var err error
-	if h.pgURL, err = url.Parse(rawURL); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := pgx.Connect(ctx, rawURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+h.dbName); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		h.stop()
-		// A slot stays active until its walsender notices the client left,
-		// and a database with a slot cannot be dropped: wait for it.
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			var left int
-			admin.QueryRow(ctx, "SELECT count(*) FROM pg_replication_slots WHERE database = $1", h.dbName).Scan(&left)
-			if left == 0 {
-				break
-			}
-			admin.Exec(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active", h.dbName)
-		}
-		admin.Exec(ctx, "DROP DATABASE "+h.dbName+" WITH (FORCE)")
-		admin.Close(ctx)
-	})
-	h.db = h.connect(t)
-
-	reg, err := embedded.New(ctx, brokers, embedded.WithTopic("_schemas_"+h.dbName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(reg.Close)
-	if err := reg.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(reg)
-	t.Cleanup(srv.Close)
-	h.regURL = srv.URL
-	if h.reg, err = registry.New(srv.URL); err != nil {
-		t.Fatal(err)
-	}
+	h := &harness{t: t, pg: pgtest.NewDatabase(t, "pgsrc"), brokers: testenv.KafkaBrokers(t), offsets: &offsetstest.Memory{}, extra: extra,
+		metrics: metrics.NewRegistry(), codecs: map[uint32]*schema.Codec{}, envs: map[uint32]*schema.EnvelopeCodec{}}
+	h.prefix, h.slot = h.pg.Name, h.pg.Name
+	t.Cleanup(func() { h.stop() }) // runs before the database is dropped
+	h.db = h.pg.Connect(t)
+	reg := registrytest.Start(t, h.brokers, "_schemas_"+h.pg.Name)
+	h.reg, h.regURL = reg.Client, reg.URL
 	return h
-}
-
-// connect opens a connection to the test's database.
-func (h *harness) connect(t *testing.T) *pgx.Conn {
-	u := *h.pgURL
-	u.Path = "/" + h.dbName
-	conn, err := pgx.Connect(context.Background(), u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
 }
 
 func (h *harness) exec(sqls ...string) {
 	h.t.Helper()
-	for _, s := range sqls {
-		if _, err := h.db.Exec(context.Background(), s); err != nil {
-			h.t.Fatalf("%s: %v", s, err)
-		}
-	}
+	pgtest.Exec(h.t, h.db, sqls...)
 }
 
 // config is the connector configuration as a user would write it.
 func (h *harness) config() map[string]string {
-	pw, _ := h.pgURL.User.Password()
+	u := &h.pg.URL
+	pw, _ := u.User.Password()
 	raw := map[string]string{
 		"connector.class":   "io.debezium.connector.postgresql.PostgresConnector",
-		"database.hostname": h.pgURL.Hostname(), "database.port": h.pgURL.Port(),
-		"database.user": h.pgURL.User.Username(), "database.password": pw,
-		"database.dbname": h.dbName, "database.sslmode": "disable",
-		"topic.prefix": h.prefix, "slot.name": h.slot, "publication.name": h.dbName,
+		"database.hostname": u.Hostname(), "database.port": u.Port(),
+		"database.user": u.User.Username(), "database.password": pw,
+		"database.dbname": h.pg.Name, "database.sslmode": "disable",
+		"topic.prefix": h.prefix, "slot.name": h.slot, "publication.name": h.pg.Name,
 		"producer.override.linger.ms": "1",
 	}
 	for k, v := range h.extra {
@@ -234,17 +175,7 @@ func (h *harness) checkRunning() {
 // that point and are in neither.
 func (h *harness) waitStreaming() {
 	h.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		h.checkRunning()
-		var active bool
-		h.db.QueryRow(context.Background(), "SELECT active AND confirmed_flush_lsn IS NOT NULL FROM pg_replication_slots WHERE slot_name = $1", h.slot).Scan(&active)
-		if active {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	h.t.Fatal("source did not start streaming within 30s")
+	pgtest.WaitStreaming(h.t, h.db, h.slot, h.checkRunning)
 }
 
 // record is a change read back from Kafka and decoded with the schema the
@@ -398,23 +329,4 @@ func describe(rs []record) string {
 		b.WriteString(" " + r.value.Op.String())
 	}
 	return b.String()
-}
-
-// memOffsets keeps offsets in memory across the restarts of one test.
-type memOffsets struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (o *memOffsets) Load(_ context.Context, key string) ([]byte, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.m[key], nil
-}
-
-func (o *memOffsets) Save(_ context.Context, key string, v []byte) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.m[key] = append([]byte(nil), v...)
-	return nil
 }

@@ -55,7 +55,7 @@ func TestPreflightRefusesWhatCannotWork(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			role := ""
 			h := newHarness(t, nil)
-			role = strings.ReplaceAll(h.dbName, "pgsrc", "role")
+			role = strings.ReplaceAll(h.pg.Name, "pgsrc", "role")
 			h.exec(`CREATE TABLE t (id int PRIMARY KEY)`)
 			for _, s := range tc.setup {
 				h.exec(strings.ReplaceAll(s, "ROLE_NAME", role))

@@ -31,7 +31,7 @@ func TestSnapshotUnderConcurrentWrites(t *testing.T) {
 		fmt.Sprintf(`INSERT INTO big SELECT g, 0, md5(g::text) FROM generate_series(1, %d) g`, rows),
 		`CREATE TABLE marker (id int PRIMARY KEY)`)
 
-	writer := h.connect(t)
+	writer := h.pg.Connect(t)
 	ctx, stopWriter := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var ops int

@@ -71,7 +71,7 @@ func TestSnapshotThenStream(t *testing.T) {
 	if got := []event.Snapshot{snap[0].value.Source.Snapshot, snap[2].value.Source.Snapshot}; got[0] != event.SnapshotTrue || got[1] != event.SnapshotLast {
 		t.Errorf("snapshot markers %v, want true … last", got)
 	}
-	if s := snap[0].value.Source; s.Connector != "postgresql" || s.Name != h.prefix || s.DB != h.dbName || s.Schema != "public" || s.Table != "orders" || s.LSN == 0 {
+	if s := snap[0].value.Source; s.Connector != "postgresql" || s.Name != h.prefix || s.DB != h.pg.Name || s.Schema != "public" || s.Table != "orders" || s.LSN == 0 {
 		t.Errorf("source block %+v", s)
 	}
 
@@ -211,7 +211,7 @@ func TestLargeTransactionsStreamAndAbort(t *testing.T) {
 	h := newHarness(t, nil)
 	// A small logical_decoding_work_mem makes Postgres stream these
 	// transactions before they commit.
-	h.exec(`ALTER DATABASE `+h.dbName+` SET logical_decoding_work_mem = '64kB'`,
+	h.exec(`ALTER DATABASE `+h.pg.Name+` SET logical_decoding_work_mem = '64kB'`,
 		`CREATE TABLE t (id int PRIMARY KEY, pad text)`)
 	h.start()
 	h.waitStreaming()

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/kafka"
@@ -22,8 +21,9 @@ import (
 	"github.com/sluice-cdc/sluice/schema"
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/schema/registry"
-	"github.com/sluice-cdc/sluice/schema/registry/embedded"
 	"github.com/sluice-cdc/sluice/testenv"
+	"github.com/sluice-cdc/sluice/testenv/kafkatest"
+	"github.com/sluice-cdc/sluice/testenv/registrytest"
 )
 
 var orders = &event.Table{
@@ -86,26 +86,9 @@ func newEnv(t *testing.T, real bool) *env {
 		e.brokers = cluster.ListenAddrs()
 	}
 	e.topic = e.prefix + ".public.orders"
-	ctx := context.Background()
-	reg, err := embedded.New(ctx, e.brokers, embedded.WithReplicationFactor(1), embedded.WithTopic("_schemas_"+e.prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(reg.Close)
-	if err := reg.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
-	rs := httptest.NewServer(reg)
-	t.Cleanup(rs.Close)
-	if e.reg, err = registry.New(rs.URL); err != nil {
-		t.Fatal(err)
-	}
+	e.reg = registrytest.Start(t, e.brokers, "_schemas_"+e.prefix).Client
 	pc := kafka.ProducerConfig{Compression: "none", Partitions: 2, ReplicationFactor: -1}
-	cl, err := kgo.NewClient(append(pc.ClientOpts(), kgo.SeedBrokers(e.brokers...))...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
+	cl := kafkatest.NewClient(t, e.brokers, pc.ClientOpts()...)
 	e.w = kafka.NewWriter(cl, e.reg, pc.Topics(cl), schema.Options{Prefix: e.prefix, Connector: "postgresql"})
 	// Small socket buffers, so that a client that stops reading blocks
 	// the server's writes quickly.

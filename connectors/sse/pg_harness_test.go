@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/url"
 	"os"
 	"regexp"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,7 +18,8 @@ import (
 	"github.com/sluice-cdc/sluice/connectors/kafka"
 	"github.com/sluice-cdc/sluice/connectors/postgres"
 	"github.com/sluice-cdc/sluice/schema"
-	"github.com/sluice-cdc/sluice/testenv"
+	"github.com/sluice-cdc/sluice/testenv/offsetstest"
+	"github.com/sluice-cdc/sluice/testenv/pgtest"
 )
 
 // pipeline is the whole path a change takes: a table in a database of its
@@ -42,51 +41,22 @@ type pipeline struct {
 // started afterwards begins after it.
 func newPipeline(t *testing.T) *pipeline {
 	t.Helper()
-	pgURL := testenv.PostgresURL(t)
+	pg := pgtest.NewDatabase(t, "ssepg")
 	e := newEnv(t, true)
-	dbName := testenv.Name(t, "ssepg")
-	p := &pipeline{env: e, slot: dbName, srcDone: make(chan struct{})}
+	p := &pipeline{env: e, slot: pg.Name, srcDone: make(chan struct{})}
 	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, pgURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+dbName); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		// The slot stays active until its walsender notices the source
-		// left, and a database with a slot cannot be dropped.
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			var left int
-			admin.QueryRow(ctx, "SELECT count(*) FROM pg_replication_slots WHERE database = $1", dbName).Scan(&left)
-			if left == 0 {
-				break
-			}
-			admin.Exec(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active", dbName)
-		}
-		admin.Exec(ctx, "DROP DATABASE "+dbName+" WITH (FORCE)")
-		admin.Close(ctx)
-	})
-	u, err := url.Parse(pgURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + dbName
-	if p.db, err = pgx.Connect(ctx, u.String()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.db.Close(context.Background()) })
+	p.db = pg.Connect(t)
 	p.exec("CREATE TABLE orders (id int PRIMARY KEY, customer_id bigint NOT NULL, amount numeric(10,2), note text)",
 		"ALTER TABLE orders REPLICA IDENTITY FULL")
 
+	u := &pg.URL
 	pw, _ := u.User.Password()
 	c, err := postgres.Spec.Parse(map[string]string{
 		"connector.class":   "postgres",
 		"database.hostname": u.Hostname(), "database.port": u.Port(),
 		"database.user": u.User.Username(), "database.password": pw,
-		"database.dbname": dbName, "database.sslmode": "disable",
-		"topic.prefix": e.prefix, "slot.name": dbName, "publication.name": dbName,
+		"database.dbname": pg.Name, "database.sslmode": "disable",
+		"topic.prefix": e.prefix, "slot.name": p.slot, "publication.name": pg.Name,
 		"snapshot.mode": "no_data", "producer.override.linger.ms": "1",
 		"topic.creation.default.partitions": "1",
 	})
@@ -104,7 +74,7 @@ func newPipeline(t *testing.T) *pipeline {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	w := kafka.NewWriter(cl, e.reg, cfg.Producer.Topics(cl), schema.Options{Prefix: cfg.TopicPrefix, Connector: "postgresql"},
 		kafka.WithTombstones(cfg.Tombstones), kafka.WithLogger(logger))
-	src := postgres.New(cfg, connectors.Env{Name: "pg", Version: "test", Logger: logger, Offsets: &memOffsets{m: map[string][]byte{}}, StateDir: t.TempDir()})
+	src := postgres.New(cfg, connectors.Env{Name: "pg", Version: "test", Logger: logger, Offsets: &offsetstest.Memory{}, StateDir: t.TempDir()})
 	runCtx, cancel := context.WithCancel(ctx)
 	go func() {
 		p.srcErr = src.Run(runCtx, w)
@@ -119,21 +89,13 @@ func newPipeline(t *testing.T) *pipeline {
 	})
 
 	// Changes made once the slot is active are streamed.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		var active bool
-		p.db.QueryRow(ctx, "SELECT active AND confirmed_flush_lsn IS NOT NULL FROM pg_replication_slots WHERE slot_name = $1", dbName).Scan(&active)
-		if active {
-			break
-		}
+	pgtest.WaitStreaming(t, p.db, p.slot, func() {
 		select {
 		case <-p.srcDone:
 			t.Fatalf("source stopped: %v", p.srcErr)
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("source did not start streaming within 30s")
-		}
-	}
+	})
 	p.exec("INSERT INTO orders VALUES (0, 0, 0, 'setup')", "DELETE FROM orders WHERE id = 0")
 	p.waitRecords(3) // create, delete, tombstone
 	return p
@@ -141,11 +103,7 @@ func newPipeline(t *testing.T) *pipeline {
 
 func (p *pipeline) exec(sqls ...string) {
 	p.t.Helper()
-	for _, s := range sqls {
-		if _, err := p.db.Exec(context.Background(), s); err != nil {
-			p.t.Fatalf("%s: %v", s, err)
-		}
-	}
+	pgtest.Exec(p.t, p.db, sqls...)
 }
 
 // waitRecords waits until the topic holds at least n records.
@@ -195,23 +153,4 @@ func normalizeTs(t *testing.T, data string, notBefore time.Time) string {
 		t.Errorf("__ts_ms %v is not between %v and now: %s", ts, notBefore, data)
 	}
 	return tsMsRE.ReplaceAllString(data, `"__ts_ms":0,`)
-}
-
-// memOffsets keeps the source's offsets in memory.
-type memOffsets struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (o *memOffsets) Load(_ context.Context, key string) ([]byte, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.m[key], nil
-}
-
-func (o *memOffsets) Save(_ context.Context, key string, v []byte) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.m[key] = append([]byte(nil), v...)
-	return nil
 }
