@@ -179,6 +179,6 @@ func noJavaStore(use string) func(string) error {
 		if strings.TrimSpace(v) == "" {
 			return nil
 		}
-		return fmt.Errorf("Java key and trust stores are not supported: convert %q to PEM and use %s", v, use)
+		return fmt.Errorf("key and trust stores in Java formats (JKS, PKCS12) are not supported: convert %q to PEM and use %s", v, use)
 	}
 }

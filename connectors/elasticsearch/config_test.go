@@ -79,7 +79,7 @@ func TestBadValuesNameTheKey(t *testing.T) {
 		{set: map[string]string{"connection.url": "http://u:secret@es:9200"}, wantKey: "connection.url", wantMsg: `invalid URL "http://u:xxxxx@es:9200": put credentials in connection.username and connection.password, not in the URL`},
 		{set: map[string]string{"errors.tolerance": "some"}, wantKey: "errors.tolerance", wantMsg: `invalid value "some": must be one of none, all`},
 		{set: map[string]string{"errors.deadletterqueue.topic.name": "bad topic"}, wantKey: "errors.deadletterqueue.topic.name", wantMsg: `invalid topic name "bad topic": use 1 to 249 letters, digits, '.', '_' and '-'`},
-		{set: map[string]string{"elastic.https.ssl.truststore.location": "/etc/ts.jks"}, wantKey: "elastic.https.ssl.truststore.location", wantMsg: `Java key and trust stores are not supported: convert "/etc/ts.jks" to PEM and use elastic.https.ssl.ca.file`},
+		{set: map[string]string{"elastic.https.ssl.truststore.location": "/etc/ts.jks"}, wantKey: "elastic.https.ssl.truststore.location", wantMsg: `key and trust stores in Java formats (JKS, PKCS12) are not supported: convert "/etc/ts.jks" to PEM and use elastic.https.ssl.ca.file`},
 		{set: map[string]string{"compact.map.entries": "true"}, wantKey: "compact.map.entries", wantMsg: "unknown configuration key"},
 		{set: map[string]string{"topics.regex": "cdc\\..*"}, wantKey: "topics.regex", wantMsg: "topics and topics.regex are exclusive: set only one"},
 		{drop: "topics", wantKey: "topics", wantMsg: "missing required configuration: set topics or topics.regex"},

@@ -42,7 +42,7 @@ func main() {
 // waitReady polls the cluster's metadata until it lists a broker and a
 // controller, or ctx ends.
 func waitReady(ctx context.Context, seeds []string) (kadm.Metadata, error) {
-	lastErr := errors.New("no attempt made")
+	var lastErr error
 	for {
 		md, err := metadata(ctx, seeds)
 		switch {
