@@ -179,3 +179,30 @@ func (e *esClient) sameSource(ctx context.Context, a, b, id string) error {
 	}
 	return nil
 }
+
+// waitSearchable waits, at most a minute, until a search of index finds
+// the document id. failed is called before each search and ends the wait
+// with its error.
+func (e *esClient) waitSearchable(ctx context.Context, index string, id int64, failed func() error) error {
+	query := fmt.Appendf(nil, `{"size":0,"track_total_hits":true,"query":{"ids":{"values":["%d"]}}}`, id)
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if err := failed(); err != nil {
+			return err
+		}
+		status, body, err := e.post(ctx, "/"+index+"/_search", query)
+		if err != nil {
+			return err
+		}
+		var r struct {
+			Hits struct {
+				Total struct {
+					Value int `json:"value"`
+				} `json:"total"`
+			} `json:"hits"`
+		}
+		if status == http.StatusOK && json.Unmarshal(body, &r) == nil && r.Hits.Total.Value == 1 {
+			return nil
+		}
+	}
+	return fmt.Errorf("document %d was not searchable in index %s within a minute", id, index)
+}

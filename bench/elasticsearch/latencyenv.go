@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -165,27 +164,7 @@ func (e *latencyEnv) firstChange(ctx context.Context) error {
 	if _, err := e.conn.Exec(ctx, "UPDATE items SET qty = qty + 1 WHERE id = $1", e.prefill); err != nil {
 		return fmt.Errorf("first change: %w", err)
 	}
-	query := fmt.Appendf(nil, `{"size":0,"track_total_hits":true,"query":{"ids":{"values":["%d"]}}}`, e.prefill)
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if err := e.failed(); err != nil {
-			return err
-		}
-		status, body, err := e.es.post(ctx, "/"+e.index+"/_search", query)
-		if err != nil {
-			return err
-		}
-		var r struct {
-			Hits struct {
-				Total struct {
-					Value int `json:"value"`
-				} `json:"total"`
-			} `json:"hits"`
-		}
-		if status == 200 && json.Unmarshal(body, &r) == nil && r.Hits.Total.Value == 1 {
-			return nil
-		}
-	}
-	return fmt.Errorf("the first change (row %d) was not searchable in index %s within a minute", e.prefill, e.index)
+	return e.es.waitSearchable(ctx, e.index, e.prefill, e.failed)
 }
 
 // close stops the daemons and removes what the run created; failures are

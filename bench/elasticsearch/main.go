@@ -6,7 +6,9 @@
 // its own. The latency workload (-workload latency): changes committed to
 // Postgres at a fixed rate flow through two sluice daemons (a Postgres
 // source and an Elasticsearch sink) over Kafka, and each change's time from
-// its commit until a search finds it is measured. Each run prints one JSON
+// its commit until a search finds it is measured; a first phase of each run,
+// the baseline, writes the same changes on the same schedule straight to
+// Elasticsearch with bulk requests. Each run prints one JSON
 // line; with -runs N a last line holds the medians.
 package main
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,22 +15,14 @@ const latencyDDL = `CREATE TABLE items (id bigint PRIMARY KEY, seq bigint NOT NU
 
 var latencyColumns = []string{"id", "seq", "account", "qty", "price", "active", "created_ms", "status", "sku", "region", "note"}
 
-// loader commits the latency workload's changes: half inserts of new rows,
-// half updates of prefilled rows, each row updated at most once, so every
-// change is the last one of its document and is seen by its seq. Changes
-// are numbered from 1 in commit order (one connection).
+// loader commits the latency workload's changes to Postgres, in commit
+// order (one connection).
 type loader struct {
-	conn    *pgx.Conn
-	seed    uint64
-	rng     *rand.Rand
-	prefill int64 // rows 1..prefill exist before the source starts
-
-	nextInsert, nextUpdate int64
-	seq                    int64
+	conn *pgx.Conn
+	*changes
 	// commits holds, by seq, the time its transaction's COMMIT returned, in
 	// nanoseconds since t0.
-	commits          []int64
-	inserts, updates int
+	commits []int64
 	// sampled receives every sampleEvery-th change, once committed; it
 	// must have room for all of them.
 	sampled chan<- sample
@@ -44,8 +35,7 @@ const sampleEvery = 100
 type sample struct{ seq, id int64 }
 
 func newLoader(conn *pgx.Conn, seed uint64, prefill int64, sampled chan<- sample) *loader {
-	return &loader{conn: conn, seed: seed, rng: rand.New(rand.NewPCG(seed, 3)), prefill: prefill,
-		nextInsert: prefill + 1, nextUpdate: 1, commits: []int64{0}, sampled: sampled}
+	return &loader{conn: conn, changes: newChanges(seed, prefill), commits: []int64{0}, sampled: sampled}
 }
 
 // rowArgs returns the values of row id with seq, in latencyColumns order.
@@ -73,29 +63,16 @@ func prefillRows(ctx context.Context, conn *pgx.Conn, seed uint64, n int64) erro
 	return nil
 }
 
-// run commits transactions of txRows changes on a fixed schedule, rate
-// changes a second, for d (a late transaction does not shift the ones
-// after it). check is called before each transaction and stops the load
-// when it fails.
+// run commits transactions of txRows changes on the workload's schedule,
+// rate changes a second, for d. check is called before each transaction
+// and stops the load when it fails.
 func (l *loader) run(ctx context.Context, t0 time.Time, rate, txRows int, d time.Duration, check func() error) error {
-	interval := time.Duration(float64(time.Second) * float64(txRows) / float64(rate))
-	end := t0.Add(d)
-	for next := t0; next.Before(end); next = next.Add(interval) {
-		if wait := time.Until(next); wait > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(wait):
-			}
-		}
+	return onSchedule(ctx, t0, groupInterval(rate, txRows), d, func(time.Time) error {
 		if err := check(); err != nil {
 			return err
 		}
-		if err := l.transaction(ctx, t0, txRows); err != nil {
-			return err
-		}
-	}
-	return nil
+		return l.transaction(ctx, t0, txRows)
+	})
 }
 
 // transaction commits n changes as one pipelined batch (one implicit
@@ -105,21 +82,15 @@ func (l *loader) transaction(ctx context.Context, t0 time.Time, n int) error {
 	first := l.seq + 1
 	var samples []sample
 	for range n {
-		l.seq++
-		id := l.nextInsert
-		if l.rng.IntN(2) == 0 && l.nextUpdate < l.prefill {
-			id = l.nextUpdate
+		ch := l.next()
+		if ch.update {
 			b.Queue("UPDATE items SET seq = $2, qty = $3, status = $4, note = note || '+' WHERE id = $1",
-				id, l.seq, int32(l.rng.IntN(1000)), statuses[l.rng.IntN(len(statuses))])
-			l.nextUpdate++
-			l.updates++
+				ch.id, ch.seq, ch.qty, ch.status)
 		} else {
-			b.Queue("INSERT INTO items VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", rowArgs(l.seed, id, l.seq)...)
-			l.nextInsert++
-			l.inserts++
+			b.Queue("INSERT INTO items VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", rowArgs(l.seed, ch.id, ch.seq)...)
 		}
-		if l.seq%sampleEvery == 0 {
-			samples = append(samples, sample{seq: l.seq, id: id})
+		if ch.seq%sampleEvery == 0 {
+			samples = append(samples, sample{seq: ch.seq, id: ch.id})
 		}
 	}
 	if err := l.conn.SendBatch(ctx, b).Close(); err != nil {

@@ -84,7 +84,8 @@ func (p *probe) poll(ctx context.Context) error {
 		}
 		after = seqs[len(seqs)-1]
 	}
-	// Seqs commit in order, so every seq below one found is committed.
+	// Seqs start in order, so every seq below one found has started;
+	// those not found yet are searched for by seq until they are.
 	for s := before + 1; s < top; s++ {
 		if p.seen[s] == 0 {
 			p.pending[s] = true
