@@ -13,11 +13,13 @@ import (
 	"github.com/sluice-cdc/sluice/bench/internal/procstat"
 )
 
-// tsField precedes the produce time in every event's data.
-var tsField = []byte(`"ts_ns":`)
+// idField starts the data line of every event: the row's id comes first
+// (format=flat renders the row's columns in table order).
+var idField = []byte(`data: {"id":`)
 
-// runDeliver produces o.rate events per second for o.duration to
-// o.subscribers subscribers and measures delivery and the sink's CPU.
+// runDeliver writes o.rate events per second for o.duration through the
+// feed of o.source to o.subscribers subscribers and measures delivery and
+// the sink's CPU.
 func runDeliver(ctx context.Context, o options) (result, error) {
 	var r result
 	e, err := newRunEnv(ctx, o)
@@ -30,82 +32,107 @@ func runDeliver(ctx context.Context, o options) (result, error) {
 		return r, err
 	}
 	logf(o, "%d subscribers connected", len(subs))
-	var received atomic.Int64
-	var lastReceipt atomic.Int64
-	lat := make([][]int32, len(subs)) // microseconds, after the warm-up
+	n := int(float64(o.rate) * o.duration.Seconds())
+	origins := make([]int64, n+1) // by id, ns since start; set by the feed
+	// receipts[i][id]: when subscriber i read event id, in µs since start
+	// (at least 1); 0 until then. Each subscriber's goroutine writes its
+	// own slice.
+	receipts := make([][]int32, len(subs))
+	var received, lastReceipt atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
-	warmEnd := start.Add(o.warmup).UnixNano()
 	for i, s := range subs {
+		receipts[i] = make([]int32, n+1)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			rec := receipts[i]
 			for {
 				line, err := s.body.ReadSlice('\n')
 				if err != nil {
 					return
 				}
-				j := bytes.Index(line, tsField)
-				if j < 0 {
+				rest, ok := bytes.CutPrefix(line, idField)
+				if !ok {
 					continue
 				}
-				now := time.Now().UnixNano()
-				rest := line[j+len(tsField):]
+				now := time.Since(start)
 				k := bytes.IndexAny(rest, ",}")
 				if k < 0 {
 					continue
 				}
-				ts, err := strconv.ParseInt(string(rest[:k]), 10, 64)
-				if err != nil {
+				id, err := strconv.Atoi(string(rest[:k]))
+				if err != nil || id < 1 || id > n {
 					continue
 				}
 				received.Add(1)
-				lastReceipt.Store(now)
-				if ts >= warmEnd {
-					lat[i] = append(lat[i], int32((now-ts)/1000))
-				}
+				lastReceipt.Store(int64(now))
+				rec[id] = int32(max(1, now.Microseconds()))
 			}
 		}()
+	}
+	src, hasSourceCPU := e.feed.(sourceCPU)
+	var srcCPU0, srcCPU1 time.Duration
+	if hasSourceCPU {
+		if srcCPU0, err = src.cpu(); err != nil {
+			closeAll(subs)
+			wg.Wait()
+			return r, err
+		}
 	}
 	cpu0, err := procstat.CPU(e.pid())
 	if err != nil {
 		closeAll(subs)
+		wg.Wait()
 		return r, err
 	}
-	produced, err := produceAt(ctx, e, o.rate, o.duration, start)
-	var missing int64
+	written, err := e.feed.load(ctx, start, o.rate, n, origins)
 	if err == nil {
-		want := int64(produced) * int64(len(subs))
+		want := int64(n) * int64(len(subs))
 		deadline := time.Now().Add(30 * time.Second)
 		for received.Load() < want && time.Now().Before(deadline) && ctx.Err() == nil {
 			time.Sleep(10 * time.Millisecond)
 		}
-		missing = want - received.Load()
 	}
 	cpu1, cpuErr := procstat.CPU(e.pid())
+	if hasSourceCPU && cpuErr == nil {
+		srcCPU1, cpuErr = src.cpu()
+	}
 	closeAll(subs)
 	wg.Wait()
 	if err != nil {
-		return r, err
+		return r, fmt.Errorf("write event %d of %d: %w", written+1, n, err)
 	}
 	if cpuErr != nil {
 		return r, cpuErr
 	}
-	wall := time.Duration(lastReceipt.Load() - start.UnixNano())
-	cpu := cpu1 - cpu0
-	var all []int32
-	for _, l := range lat {
-		all = append(all, l...)
+	// Latency of every delivery of an event whose origin is after the
+	// warm-up; missing: deliveries never made.
+	var missing int64
+	var all []int32 // microseconds
+	warm := o.warmup.Nanoseconds()
+	for _, rec := range receipts {
+		for id := 1; id <= n; id++ {
+			switch {
+			case rec[id] == 0:
+				missing++
+			case origins[id] >= warm:
+				all = append(all, rec[id]-int32(origins[id]/1000))
+			}
+		}
 	}
 	if len(all) == 0 {
 		return r, fmt.Errorf("no event received after the warm-up")
 	}
 	slices.Sort(all)
 	q := func(p float64) float64 { return float64(all[int(p*float64(len(all)-1))]) / 1000 }
+	wall := time.Duration(lastReceipt.Load())
+	cpu := cpu1 - cpu0
 	deliveries := float64(received.Load())
+	r.label("source", o.source)
 	r.set("subscribers", float64(len(subs)))
-	r.set("events", float64(produced))
-	r.set("events_per_s", float64(produced)/o.duration.Seconds())
+	r.set("events", float64(n))
+	r.set("events_per_s", float64(n)/o.duration.Seconds())
 	r.set("deliveries", deliveries)
 	r.set("missing", float64(missing))
 	r.set("wall_s", wall.Seconds())
@@ -113,34 +140,12 @@ func runDeliver(ctx context.Context, o options) (result, error) {
 	r.set("sink_cores", cpu.Seconds()/wall.Seconds())
 	r.set("deliveries_per_s", deliveries/wall.Seconds())
 	r.set("deliveries_per_core_s", deliveries/cpu.Seconds())
-	r.set("events_per_core_s", float64(produced)/cpu.Seconds())
+	r.set("events_per_core_s", float64(n)/cpu.Seconds())
 	r.set("latency_p50_ms", q(0.50))
 	r.set("latency_p99_ms", q(0.99))
 	r.set("latency_max_ms", q(1))
-	return r, nil
-}
-
-// produceAt produces rate events per second for d from start, in batches
-// every 10 ms, and returns how many it produced.
-func produceAt(ctx context.Context, e *runEnv, rate int, d time.Duration, start time.Time) (int, error) {
-	total := int(float64(rate) * d.Seconds())
-	sent := 0
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for sent < total {
-		select {
-		case <-ctx.Done():
-			return sent, ctx.Err()
-		case <-tick.C:
-		}
-		due := min(total, int(float64(rate)*time.Since(start).Seconds()))
-		if due <= sent {
-			continue
-		}
-		if err := e.produce(ctx, due-sent); err != nil {
-			return sent, err
-		}
-		sent = due
+	if hasSourceCPU {
+		r.set("source_cpu_s", (srcCPU1 - srcCPU0).Seconds())
 	}
-	return sent, nil
+	return r, nil
 }

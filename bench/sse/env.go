@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -14,16 +15,14 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/sluice-cdc/sluice/connectors"
-	"github.com/sluice-cdc/sluice/connectors/kafka"
-	"github.com/sluice-cdc/sluice/schema"
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/schema/registry"
 	"github.com/sluice-cdc/sluice/schema/registry/embedded"
 )
 
-// benchTable is the table whose changes are streamed. ts_ns holds the
-// produce time in nanoseconds since the epoch.
+// benchTable is the table whose changes are streamed: id numbers the
+// events (0 for the first, 1.. for the load), ts_ns holds the time the
+// row was made in nanoseconds since the epoch, note is text.
 var benchTable = &event.Table{
 	ID: event.TableID{Database: "bench", Schema: "public", Table: "ticks"},
 	Columns: []event.Column{
@@ -37,76 +36,66 @@ var benchTable = &event.Table{
 // note is the text column of every row: about 100 bytes.
 const note = "the quick brown fox jumps over the lazy dog while the sink fans every change out to its subscribers"
 
-// runEnv is one run's Kafka topic, registry and producer, and the sink
-// child reading the topic.
+// runEnv is one run's Kafka topic, registry, the feed writing the topic,
+// and the sink child reading it.
 type runEnv struct {
 	prefix, topic string
 	brokers       []string
 	cl            *kgo.Client
-	w             *kafka.Writer
 	regSrv        *httptest.Server
 	reg           *embedded.Registry
-	nextID        int64
+	rc            *registry.Client
+	feed          feed
 	child         *exec.Cmd
 	exited        chan error
 	addr          string
 }
 
-func newRunEnv(ctx context.Context, o options) (*runEnv, error) {
-	e := &runEnv{prefix: fmt.Sprintf("ssebench%d", time.Now().UnixNano()), brokers: strings.Split(o.brokers, ",")}
+// newRunEnv sets a run up: the registry, the feed of o.source, its first
+// event in the topic, and the sink process serving the stream after it.
+// On error what was set up is removed.
+func newRunEnv(ctx context.Context, o options) (e *runEnv, err error) {
+	e = &runEnv{prefix: fmt.Sprintf("ssebench%d", time.Now().UnixNano()), brokers: strings.Split(o.brokers, ",")}
 	e.topic = e.prefix + ".public.ticks"
-	var err error
-	if e.reg, err = embedded.New(ctx, e.brokers, embedded.WithReplicationFactor(1), embedded.WithTopic("_schemas_"+e.prefix)); err != nil {
-		return nil, fmt.Errorf("start the schema registry: %w", err)
+	defer func() {
+		if err != nil {
+			e.close()
+		}
+	}()
+	if e.reg, err = embedded.New(ctx, e.brokers, embedded.WithReplicationFactor(1), embedded.WithTopic(e.schemaTopic())); err != nil {
+		return e, fmt.Errorf("start the schema registry: %w", err)
 	}
 	if err := e.reg.WaitReady(ctx); err != nil {
-		e.reg.Close()
-		return nil, fmt.Errorf("wait for the schema registry: %w", err)
+		return e, fmt.Errorf("wait for the schema registry: %w", err)
 	}
 	e.regSrv = httptest.NewServer(e.reg)
-	rc, err := registry.New(e.regSrv.URL)
+	if e.rc, err = registry.New(e.regSrv.URL); err != nil {
+		return e, err
+	}
+	if e.cl, err = kgo.NewClient(kgo.SeedBrokers(e.brokers...)); err != nil {
+		return e, fmt.Errorf("create Kafka client: %w", err)
+	}
+	switch o.source {
+	case sourceKafka:
+		e.feed, err = newKafkaFeed(e)
+	case sourcePostgres:
+		e.feed, err = newPGFeed(ctx, o, e)
+	default:
+		err = fmt.Errorf("unknown -source %q", o.source)
+	}
 	if err != nil {
-		e.close()
-		return nil, err
+		return e, err
 	}
-	pc := kafka.ProducerConfig{Compression: "none", Partitions: 1, ReplicationFactor: -1}
-	if e.cl, err = kgo.NewClient(append(pc.ClientOpts(), kgo.SeedBrokers(e.brokers...))...); err != nil {
-		e.close()
-		return nil, fmt.Errorf("create Kafka client: %w", err)
+	// The first event creates the topic and registers the schemas before
+	// the sink starts (it begins at the live end, after it).
+	if err := e.feed.first(ctx); err != nil {
+		return e, err
 	}
-	e.w = kafka.NewWriter(e.cl, rc, pc.Topics(e.cl), schema.Options{Prefix: e.prefix, Connector: "postgresql"})
-	// One event creates the topic and registers the schemas before the
-	// sink starts (it begins at the live end, after it).
-	if err := e.produce(ctx, 1); err != nil {
-		e.close()
-		return nil, err
-	}
-	if err := e.startSink(ctx, o); err != nil {
-		e.close()
-		return nil, err
-	}
-	return e, nil
+	return e, e.startSink(ctx, o)
 }
 
-// produce writes n events stamped with the current time and waits for
-// their acknowledgement.
-func (e *runEnv) produce(ctx context.Context, n int) error {
-	evs := make([]*event.Event, n)
-	for i := range evs {
-		now := time.Now()
-		e.nextID++
-		evs[i] = &event.Event{Op: event.OpCreate, Table: benchTable, TsMs: now.UnixMilli(),
-			Source: event.Source{Connector: "postgresql", Name: e.prefix, Snapshot: event.SnapshotFalse, DB: "bench", Schema: "public", Table: "ticks", TsMs: now.UnixMilli()},
-			After:  event.Row{e.nextID, now.UnixNano(), note}}
-	}
-	if err := e.w.Emit(ctx, connectors.Batch{Events: evs}); err != nil {
-		return fmt.Errorf("produce to %s: %w", e.topic, err)
-	}
-	if err := e.w.Flush(ctx); err != nil {
-		return fmt.Errorf("produce to %s: %w", e.topic, err)
-	}
-	return nil
-}
+// schemaTopic is the topic of the run's registry.
+func (e *runEnv) schemaTopic() string { return "_schemas_" + e.prefix }
 
 // startSink starts the child process and waits until it serves the stream.
 func (e *runEnv) startSink(ctx context.Context, o options) error {
@@ -151,7 +140,8 @@ func (e *runEnv) startSink(ctx context.Context, o options) error {
 // pid is the sink process's id.
 func (e *runEnv) pid() int { return e.child.Process.Pid }
 
-// close stops the sink process and deletes the run's topics.
+// close stops the sink process and the feed and deletes the run's topics;
+// failures are logged.
 func (e *runEnv) close() {
 	if e.child != nil && e.child.Process != nil {
 		e.child.Process.Signal(syscall.SIGTERM)
@@ -162,6 +152,9 @@ func (e *runEnv) close() {
 			<-e.exited
 		}
 	}
+	if e.feed != nil {
+		e.feed.close()
+	}
 	if e.regSrv != nil {
 		e.regSrv.Close()
 	}
@@ -171,7 +164,9 @@ func (e *runEnv) close() {
 	if e.cl != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		kadm.NewClient(e.cl).DeleteTopics(ctx, e.topic, "_schemas_"+e.prefix)
+		if _, err := kadm.NewClient(e.cl).DeleteTopics(ctx, e.topic, e.schemaTopic()); err != nil {
+			slog.Warn("delete topics", "topics", []string{e.topic, e.schemaTopic()}, "error", err)
+		}
 		e.cl.Close()
 	}
 }

@@ -2,16 +2,21 @@
 // holds per idle subscriber, and how many events per second of CPU it
 // delivers to 1,000 subscribers and with what latency.
 //
-// The driver (this process) runs Kafka's producer side (sluice's Kafka writer
-// and a schema registry) and the subscribers; the sink runs in a child
-// process (the same binary with -role sink) so that its memory and CPU are
-// measured alone. Two workloads:
+// The driver (this process) runs the schema registry, the source of the
+// events and the subscribers; the sink runs in a child process (the same
+// binary with -role sink) so that its memory and CPU are measured alone.
+// Two workloads:
 //
 //   - idle: -subscribers connections are opened and left idle; the child's
 //     RSS is read before (the baseline) and after.
 //   - deliver: -subscribers connections (default 1,000) receive events
-//     produced at -rate per second for -duration; each event carries its
-//     produce time, and each subscriber measures produce→receipt latency.
+//     written at -rate per second for -duration, numbered by the row's id;
+//     each subscriber records when it read each event. With -source kafka
+//     (the default) the driver produces the records with sluice's Kafka
+//     writer and latency runs from when each record was made; with -source
+//     postgres the driver commits the rows to Postgres, a `sluice run`
+//     daemon with the Postgres source connector streams them to Kafka, and
+//     latency runs from each row's commit.
 //
 // Each run prints one JSON line; with -runs > 1 a last line holds the median
 // of every figure. See bench/README.md.
@@ -26,11 +31,17 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sluice-cdc/sluice/bench/internal/daemon"
 )
 
 // options are the driver's flags.
 type options struct {
 	workload    string
+	source      string
+	pgURL       string
+	sluice      string
+	txRows      int
 	runs        int
 	brokers     string
 	subscribers int
@@ -50,6 +61,10 @@ func main() {
 	var role, registryURL, topic string
 	flag.StringVar(&role, "role", "driver", "driver, or sink (the child process; internal)")
 	flag.StringVar(&o.workload, "workload", "idle", "idle or deliver")
+	flag.StringVar(&o.source, "source", sourceKafka, "deliver: where the events come from: kafka (produced by the driver) or postgres (committed to Postgres, streamed by a sluice daemon)")
+	flag.StringVar(&o.pgURL, "pg", os.Getenv("SLUICE_TEST_PG_URL"), "-source postgres: Postgres URL of a superuser with REPLICATION (default $SLUICE_TEST_PG_URL)")
+	flag.StringVar(&o.sluice, "sluice", "", "-source postgres: the sluice binary to run; empty builds ./cmd/sluice as the release does")
+	flag.IntVar(&o.txRows, "tx-rows", 0, "-source postgres: rows per transaction (default: rate/100, so a transaction every 10 ms)")
 	flag.IntVar(&o.runs, "runs", 1, "runs; with more than one a last line holds the medians")
 	flag.StringVar(&o.brokers, "brokers", os.Getenv("SLUICE_TEST_KAFKA_BROKERS"), "Kafka bootstrap brokers, comma-separated (default $SLUICE_TEST_KAFKA_BROKERS)")
 	flag.IntVar(&o.subscribers, "subscribers", 0, "subscribers (default: idle 10000, deliver 1000)")
@@ -91,6 +106,27 @@ func drive(ctx context.Context, o options) error {
 		o.subscribers = 10000
 		if o.workload == "deliver" {
 			o.subscribers = 1000
+		}
+	}
+	switch {
+	case o.source != sourceKafka && o.source != sourcePostgres:
+		return fmt.Errorf("unknown -source %q (kafka or postgres)", o.source)
+	case o.source == sourcePostgres && o.workload != "deliver":
+		return fmt.Errorf("-source postgres applies to -workload deliver only")
+	case o.workload == "deliver" && (o.rate <= 0 || o.duration <= 0 || o.warmup < 0 || o.txRows < 0):
+		return fmt.Errorf("-rate and -duration must be positive and -warmup and -tx-rows not negative")
+	case o.source == sourcePostgres && o.pgURL == "":
+		return fmt.Errorf("no Postgres URL: set -pg or SLUICE_TEST_PG_URL (source /tmp/sluice-testenv/env.sh)")
+	}
+	if o.source == sourcePostgres && o.sluice == "" {
+		dir, err := os.MkdirTemp("", "bench-sse-sluice-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		logf(o, "building the sluice binary")
+		if o.sluice, err = daemon.Build(ctx, dir); err != nil {
+			return err
 		}
 	}
 	if o.sourceIPs == 0 {

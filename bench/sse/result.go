@@ -8,23 +8,41 @@ import (
 	"strings"
 )
 
-// result is one run's figures, by name, in the order they were set.
+// result is one run's figures and labels, by name, in the order they were
+// set.
 type result struct {
 	names  []string
 	values map[string]float64
+	texts  map[string]string
 }
 
+// set sets figure name to v.
 func (r *result) set(name string, v float64) {
 	if r.values == nil {
 		r.values = map[string]float64{}
 	}
-	if _, ok := r.values[name]; !ok {
-		r.names = append(r.names, name)
-	}
+	r.add(name)
 	r.values[name] = v
 }
 
-// print writes the result as one JSON object, figures in order.
+// label sets name to the text s, such as where the events came from.
+func (r *result) label(name, s string) {
+	if r.texts == nil {
+		r.texts = map[string]string{}
+	}
+	r.add(name)
+	r.texts[name] = s
+}
+
+func (r *result) add(name string) {
+	_, isValue := r.values[name]
+	_, isText := r.texts[name]
+	if !isValue && !isText {
+		r.names = append(r.names, name)
+	}
+}
+
+// print writes the result as one JSON object, in the order set.
 func (r result) print() {
 	var b strings.Builder
 	b.WriteByte('{')
@@ -33,17 +51,27 @@ func (r result) print() {
 			b.WriteByte(',')
 		}
 		k, _ := json.Marshal(n)
-		fmt.Fprintf(&b, "%s:%.6g", k, r.values[n])
+		if s, ok := r.texts[n]; ok {
+			v, _ := json.Marshal(s)
+			fmt.Fprintf(&b, "%s:%s", k, v)
+		} else {
+			fmt.Fprintf(&b, "%s:%.6g", k, r.values[n])
+		}
 	}
 	b.WriteString("}\n")
 	os.Stdout.WriteString(b.String())
 }
 
-// median is the per-figure median of rs (the lower middle for an even count),
-// with "median" set to the number of runs.
+// median is the per-figure median of rs (the lower middle for an even
+// count), with the labels of the first run and "median_of_runs" set to the
+// number of runs.
 func median(rs []result) result {
 	var m result
 	for _, n := range rs[0].names {
+		if s, ok := rs[0].texts[n]; ok {
+			m.label(n, s)
+			continue
+		}
 		vs := make([]float64, len(rs))
 		for i, r := range rs {
 			vs[i] = r.values[n]
