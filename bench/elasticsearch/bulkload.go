@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/sluice-cdc/sluice/bench/internal/schedule"
 )
 
 // bulkSenders is how many bulk requests the bulk loader has in flight at
@@ -64,7 +66,7 @@ func (b *bulkLoader) run(ctx context.Context, t0 time.Time, rate, txRows int, d 
 	}
 	g.Go(func() error {
 		defer close(queue)
-		return onSchedule(gctx, t0, groupInterval(rate, txRows), d, func(due time.Time) error {
+		return schedule.Run(gctx, t0, schedule.Interval(rate, txRows), d, func(due time.Time) error {
 			if err := check(); err != nil {
 				return err
 			}

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"time"
 )
 
 // changes generates the latency workload's changes, numbered from 1: half
@@ -69,31 +67,4 @@ func (ch change) document(seed uint64) ([]byte, error) {
 		return nil, fmt.Errorf("render the document of change %d (row %d): %w", ch.seq, ch.id, err)
 	}
 	return b, nil
-}
-
-// groupInterval is the time between two groups of txRows changes at rate
-// changes a second.
-func groupInterval(rate, txRows int) time.Duration {
-	return time.Duration(float64(time.Second) * float64(txRows) / float64(rate))
-}
-
-// onSchedule calls group with its due time, t0 and then every interval
-// until d has passed: the groups are due on a fixed schedule, and a late
-// one does not shift the ones after it. It returns group's first error, or
-// ctx's.
-func onSchedule(ctx context.Context, t0 time.Time, interval, d time.Duration, group func(due time.Time) error) error {
-	end := t0.Add(d)
-	for next := t0; next.Before(end); next = next.Add(interval) {
-		if wait := time.Until(next); wait > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(wait):
-			}
-		}
-		if err := group(next); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"sync/atomic"
 	"time"
+
+	"github.com/sluice-cdc/sluice/bench/internal/daemon"
 )
 
 // latencyResult is one latency run's figures; times in milliseconds.
@@ -81,7 +83,7 @@ func driveLatency(ctx context.Context, o options) error {
 			return err
 		}
 		defer os.RemoveAll(dir)
-		if bin, err = buildSluice(ctx, dir); err != nil {
+		if bin, err = daemon.Build(ctx, dir); err != nil {
 			return err
 		}
 	}
@@ -221,11 +223,11 @@ func measure(ctx context.Context, poll time.Duration, p *probe, failed func() er
 // daemonFigures reads the sink's bulk requests from its metrics and both
 // daemons' peak RSS.
 func daemonFigures(ctx context.Context, e *latencyEnv, res *latencyResult) error {
-	bulks, err := e.sink.metric(ctx, "sluice_es_bulk_seconds_count")
+	bulks, err := e.sink.Metric(ctx, "sluice_es_bulk_seconds_count")
 	if err != nil {
 		return err
 	}
-	bulkS, err := e.sink.metric(ctx, "sluice_es_bulk_seconds_sum")
+	bulkS, err := e.sink.Metric(ctx, "sluice_es_bulk_seconds_sum")
 	if err != nil {
 		return err
 	}
@@ -233,12 +235,12 @@ func daemonFigures(ctx context.Context, e *latencyEnv, res *latencyResult) error
 	if bulks > 0 {
 		res.SinkBulkMeanMS = bulkS / bulks * 1000
 	}
-	rss, err := e.sink.peakRSS()
+	rss, err := e.sink.PeakRSS()
 	if err != nil {
 		return err
 	}
 	res.SinkPeakRSSMiB = float64(rss) / (1 << 20)
-	if rss, err = e.source.peakRSS(); err != nil {
+	if rss, err = e.source.PeakRSS(); err != nil {
 		return err
 	}
 	res.SourcePeakRSSMiB = float64(rss) / (1 << 20)

@@ -16,6 +16,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/sluice-cdc/sluice/bench/internal/daemon"
+	"github.com/sluice-cdc/sluice/bench/internal/pgdb"
 	"github.com/sluice-cdc/sluice/connectors/elasticsearch"
 	"github.com/sluice-cdc/sluice/schema/registry"
 	"github.com/sluice-cdc/sluice/schema/registry/embedded"
@@ -26,14 +28,14 @@ import (
 // streaming the table to Kafka and a sink daemon writing the topic to
 // Elasticsearch. close removes all of it.
 type latencyEnv struct {
-	db, slot      string // the database, and the slot and publication
+	slot          string // the slot and publication
 	topic, schema string // the change topic, the registry's topic
 	index, group  string
 	dir           string // the daemons' files
 
 	brokers []string
-	admin   *pgx.Conn // on the server's own database
-	conn    *pgx.Conn // on db: the load
+	pg      *pgdb.DB  // the run's database
+	conn    *pgx.Conn // on it: the load
 	kafka   *kgo.Client
 	adm     *kadm.Client
 	es      *esClient
@@ -41,7 +43,7 @@ type latencyEnv struct {
 	regSrv  *httptest.Server
 	reg     *registry.Client
 
-	source, sink *daemon
+	source, sink *daemon.Daemon
 	prefill      int64
 }
 
@@ -51,7 +53,7 @@ type latencyEnv struct {
 func newLatencyEnv(ctx context.Context, o options, bin string, prefill int64) (e *latencyEnv, err error) {
 	suffix := randomSuffix()
 	name := "benchlat_" + suffix
-	e = &latencyEnv{db: name, slot: name, topic: name + ".public.items", schema: "_schemas_" + name,
+	e = &latencyEnv{slot: name, topic: name + ".public.items", schema: "_schemas_" + name,
 		index: name + ".public.items", group: elasticsearch.GroupID("es-" + suffix), brokers: strings.Split(o.brokers, ","),
 		prefill: prefill}
 	defer func() {
@@ -69,12 +71,11 @@ func newLatencyEnv(ctx context.Context, o options, bin string, prefill int64) (e
 	if e.es, err = newES(o.esURL); err != nil {
 		return e, err
 	}
-	dbURL, err := e.createDatabase(ctx, o.pgURL)
-	if err != nil {
+	if e.pg, err = pgdb.Create(ctx, o.pgURL, name); err != nil {
 		return e, err
 	}
-	if e.conn, err = pgx.Connect(ctx, dbURL.String()); err != nil {
-		return e, fmt.Errorf("connect to database %s: %w", e.db, err)
+	if e.conn, err = pgx.Connect(ctx, e.pg.URL.String()); err != nil {
+		return e, fmt.Errorf("connect to database %s: %w", e.pg.Name, err)
 	}
 	// Before the slot exists: the prefill is not captured.
 	if err := prefillRows(ctx, e.conn, o.seed, prefill); err != nil {
@@ -86,27 +87,10 @@ func newLatencyEnv(ctx context.Context, o options, bin string, prefill int64) (e
 	if err := createAppendTimeTopic(ctx, e.adm, e.topic); err != nil {
 		return e, err
 	}
-	if err := e.startDaemons(ctx, o, bin, dbURL, name, suffix); err != nil {
+	if err := e.startDaemons(ctx, o, bin, e.pg.URL, name, suffix); err != nil {
 		return e, err
 	}
 	return e, e.firstChange(ctx)
-}
-
-// createDatabase creates the run's database and returns its URL.
-func (e *latencyEnv) createDatabase(ctx context.Context, pgURL string) (*url.URL, error) {
-	var err error
-	if e.admin, err = pgx.Connect(ctx, pgURL); err != nil {
-		return nil, fmt.Errorf("connect to Postgres: %w", err)
-	}
-	if _, err := e.admin.Exec(ctx, "CREATE DATABASE "+e.db); err != nil {
-		return nil, fmt.Errorf("create database %s: %w", e.db, err)
-	}
-	u, err := url.Parse(pgURL)
-	if err != nil {
-		return nil, fmt.Errorf("parse -pg: %w", err)
-	}
-	u.Path = "/" + e.db
-	return u, nil
 }
 
 // startRegistry serves an embedded registry on a topic of the run's own,
@@ -129,20 +113,20 @@ func (e *latencyEnv) startRegistry(ctx context.Context) error {
 func (e *latencyEnv) startDaemons(ctx context.Context, o options, bin string, dbURL *url.URL, prefix, suffix string) error {
 	pw, _ := dbURL.User.Password()
 	var err error
-	e.source, err = startDaemon(bin, filepath.Join(e.dir, "source"), o.brokers, e.regSrv.URL, map[string]any{
+	e.source, err = daemon.Start(bin, filepath.Join(e.dir, "source"), o.brokers, e.regSrv.URL, map[string]any{
 		"name": "pg-" + suffix, "config": map[string]string{
 			"connector.class": "postgres", "database.hostname": dbURL.Hostname(), "database.port": dbURL.Port(),
-			"database.user": dbURL.User.Username(), "database.password": pw, "database.dbname": e.db,
+			"database.user": dbURL.User.Username(), "database.password": pw, "database.dbname": e.pg.Name,
 			"database.sslmode": "disable", "slot.name": e.slot, "publication.name": e.slot,
 			"topic.prefix": prefix, "table.include.list": "public.items", "snapshot.mode": "no_data",
 		}}, "streaming started")
 	if err != nil {
 		return err
 	}
-	if err := e.source.waitFor(ctx, "streaming started", time.Minute); err != nil {
+	if err := e.source.WaitFor(ctx, "streaming started", time.Minute); err != nil {
 		return err
 	}
-	e.sink, err = startDaemon(bin, filepath.Join(e.dir, "sink"), o.brokers, e.regSrv.URL, map[string]any{
+	e.sink, err = daemon.Start(bin, filepath.Join(e.dir, "sink"), o.brokers, e.regSrv.URL, map[string]any{
 		"name": "es-" + suffix, "config": map[string]string{
 			"connector.class": "elasticsearch", "connection.url": o.esURL, "topics": e.topic,
 			"behavior.on.null.values": "delete",
@@ -150,12 +134,12 @@ func (e *latencyEnv) startDaemons(ctx context.Context, o options, bin string, db
 	if err != nil {
 		return err
 	}
-	return e.sink.waitFor(ctx, "connector running", time.Minute)
+	return e.sink.WaitFor(ctx, "connector running", time.Minute)
 }
 
 // failed returns an error once a daemon exited or logged an error.
 func (e *latencyEnv) failed() error {
-	return errors.Join(e.source.failed(), e.sink.failed())
+	return errors.Join(e.source.Failed(), e.sink.Failed())
 }
 
 // firstChange updates the last prefilled row (the load never updates it)
@@ -170,10 +154,10 @@ func (e *latencyEnv) firstChange(ctx context.Context) error {
 // close stops the daemons and removes what the run created; failures are
 // logged.
 func (e *latencyEnv) close() {
-	for _, d := range []*daemon{e.sink, e.source} {
+	for _, d := range []*daemon.Daemon{e.sink, e.source} {
 		if d != nil {
-			if err := d.stop(); err != nil {
-				slog.Warn("stop daemon", "connector", d.name, "error", err)
+			if err := d.Stop(); err != nil {
+				slog.Warn("stop daemon", "connector", d.Name(), "error", err)
 			}
 		}
 	}
@@ -202,14 +186,10 @@ func (e *latencyEnv) close() {
 			slog.Warn("delete index", "index", e.index, "error", err)
 		}
 	}
-	if e.admin != nil {
-		if _, err := e.admin.Exec(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1", e.slot); err != nil {
-			slog.Warn("drop replication slot", "slot", e.slot, "error", err)
+	if e.pg != nil {
+		if err := e.pg.Drop(ctx, e.slot); err != nil {
+			slog.Warn("drop the run's database", "error", err)
 		}
-		if _, err := e.admin.Exec(ctx, "DROP DATABASE IF EXISTS "+e.db+" WITH (FORCE)"); err != nil {
-			slog.Warn("drop database", "database", e.db, "error", err)
-		}
-		e.admin.Close(ctx)
 	}
 	if e.dir != "" {
 		os.RemoveAll(e.dir)

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/sluice-cdc/sluice/bench/internal/schedule"
 )
 
 // latencyDDL is the latency workload's table: the throughput workload's
@@ -67,7 +69,7 @@ func prefillRows(ctx context.Context, conn *pgx.Conn, seed uint64, n int64) erro
 // rate changes a second, for d. check is called before each transaction
 // and stops the load when it fails.
 func (l *loader) run(ctx context.Context, t0 time.Time, rate, txRows int, d time.Duration, check func() error) error {
-	return onSchedule(ctx, t0, groupInterval(rate, txRows), d, func(time.Time) error {
+	return schedule.Run(ctx, t0, schedule.Interval(rate, txRows), d, func(time.Time) error {
 		if err := check(); err != nil {
 			return err
 		}
