@@ -72,16 +72,26 @@ type rawConn struct {
 	timeout  time.Duration   // write.timeout.ms
 	deadline time.Time       // the write deadline in force
 	pending  net.Buffers     // frames sent and not yet flushed
+	// pendingBytes is the length of pending's frames.
+	pendingBytes int
 }
+
+// maxPending is how many bytes of frames send gathers before it writes
+// them, so that a long replay is written as it is read, not held.
+const maxPending = 64 << 10
 
 func (c *rawConn) send(frame []byte) error {
 	c.pending = append(c.pending, frame)
+	c.pendingBytes += len(frame)
+	if c.pendingBytes >= maxPending {
+		return c.flush()
+	}
 	return nil
 }
 
 func (c *rawConn) flush() error {
 	err := c.write(c.pending)
-	c.pending = nil
+	c.pending, c.pendingBytes = nil, 0
 	return err
 }
 
