@@ -99,7 +99,11 @@ func (st *stream) replay(ctx context.Context, from, to position, f *Filter, out 
 	if remaining == 0 {
 		return nil
 	}
-	opts := append(append([]kgo.Opt{}, st.kafkaOpts...), kgo.ConsumePartitions(parts), kgo.ConsumeResetOffset(kgo.NoResetOffset()))
+	// A replay reads for one subscriber: its fetches are kept small
+	// (franz-go buffers up to 50 MB by default), so that many subscribers
+	// resuming at once hold little each.
+	opts := append(append([]kgo.Opt{}, st.kafkaOpts...), kgo.ConsumePartitions(parts), kgo.ConsumeResetOffset(kgo.NoResetOffset()),
+		kgo.FetchMaxBytes(replayFetchBytes), kgo.FetchMaxPartitionBytes(replayFetchBytes))
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return fmt.Errorf("create replay reader: %w", err)
@@ -162,3 +166,7 @@ func (st *stream) replay(ctx context.Context, from, to position, f *Filter, out 
 	}
 	return nil
 }
+
+// replayFetchBytes bounds one replay fetch; a larger record still comes
+// whole.
+const replayFetchBytes = 1 << 20
