@@ -57,7 +57,9 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 
 	var logs syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- runDaemon(context.Background(), []string{"--config", cfgFile, "--connectors-dir", conns}, io.Discard, &logs) }()
+	go func() {
+		done <- runDaemon(context.Background(), []string{"--config", cfgFile, "--connectors-dir", conns}, io.Discard, &logs)
+	}()
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if res, err := http.Get("http://" + rest + "/connectors/stuck/status"); err == nil {
 			b, _ := io.ReadAll(res.Body)
