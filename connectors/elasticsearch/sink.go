@@ -64,9 +64,10 @@ func GroupID(connector string) string { return "connect-" + connector }
 // on a rebalance, only up to records whose writes, and every earlier
 // record's of the partition, Elasticsearch acknowledged (see tracker). A
 // rebalance waits until the records in flight are written and committed.
-// Run returns ctx's error when ctx ends, leaving what was not acknowledged
-// to be replayed; replays are harmless because writes carry the source
-// position as external version. When a topic is deleted and recreated, Run
+// When ctx ends Run stops reading, lets the writes in flight finish (for
+// up to drainTimeout), commits and returns ctx's error; what was not
+// acknowledged is replayed after a restart, which is harmless because
+// writes carry the source position as external version. When a topic is deleted and recreated, Run
 // goes on with a new consumer (a Kafka client never consumes a recreated
 // topic), from the group's offsets for the new topic.
 func (s *Sink) Run(ctx context.Context, k connectors.Kafka) error {
@@ -101,6 +102,12 @@ var errTopicRecreated = errors.New("topic deleted or recreated")
 // commitInterval is how often acknowledged offsets are committed.
 const commitInterval = time.Second
 
+// drainTimeout bounds how long a stopping sink waits for its writes in
+// flight.
+const drainTimeout = 5 * time.Second
+
+var errDrainTimeout = fmt.Errorf("writes in flight did not finish within %s", drainTimeout)
+
 // consume runs one consumer group client until ctx ends, a failure, or a
 // topic is recreated (errTopicRecreated, after the records in flight were
 // written and committed).
@@ -130,18 +137,27 @@ func (s *Sink) consume(ctx context.Context, k connectors.Kafka, w *writer, membe
 		return connectors.Permanent(fmt.Errorf("create Kafka consumer for group %q: %w", GroupID(s.env.Name), err))
 	}
 	b.cl, b.conv, b.dlq = cl, newConverter(k.Registry, s.cfg), newDeadLetters(cl, s.cfg, s.env.Name)
-	b.lanes = startLanes(ctx, b)
+	// The lanes outlive ctx by up to drainTimeout, so that a stopped sink
+	// finishes the writes in flight and commits them.
+	lanesCtx, stopLanes := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopLanes()
+	b.lanes = startLanes(lanesCtx, b)
 	committer := make(chan struct{})
 	go func() {
 		defer close(committer)
 		b.commitEvery(ctx, commitInterval)
 	}()
 	defer func() {
-		// Stop the lanes and the committer, commit what Elasticsearch
-		// acknowledged, then leave the group (whose revocation finds
-		// nothing left to wait for).
-		cancel()
+		// Let the lanes write what they hold (unless one failed), stop
+		// them and the committer, commit what Elasticsearch acknowledged,
+		// then leave the group (whose revocation finds nothing left to
+		// wait for).
+		if err := b.track.waitIdle(lanesCtx, drainTimeout, errDrainTimeout); errors.Is(err, errDrainTimeout) {
+			s.log.Warn("stopping with writes still in flight; they will be replayed", "error", err)
+		}
+		stopLanes()
 		<-b.lanes.done
+		cancel()
 		<-committer
 		b.commit()
 		cl.CloseAllowingRebalance()
