@@ -52,7 +52,7 @@
 // second, per partition only up to the last record whose writes, and every
 // earlier record's, Elasticsearch acknowledged or the dead-letter topic
 // holds. A rebalance waits for the records in flight to be written and
-// commits before the partitions go. 429, 5xx and timeouts are retried with
+// commits before the partitions go; so does a stop, for up to 5 s. 429, 5xx and timeouts are retried with
 // exponential backoff and jitter; after max.retries the sink fails
 // permanently with the reason, with nothing unwritten committed. A topic
 // deleted and recreated is consumed again by a new Kafka client, from the
