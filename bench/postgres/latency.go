@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -10,9 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/sluice-cdc/sluice/schema"
+	"github.com/sluice-cdc/sluice/bench/internal/appended"
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/schema/registry"
 )
@@ -46,76 +43,17 @@ func (e *runEnv) latencies(ctx context.Context, from time.Time) (latencySet, err
 	if err != nil {
 		return out, err
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{e.topic: {0: kgo.NewOffset().AtStart()}}))
-	if err != nil {
-		return out, fmt.Errorf("create Kafka consumer: %w", err)
-	}
-	defer cl.Close()
-	codecs := map[uint32]*schema.EnvelopeCodec{}
 	fromMs := from.UnixMilli()
-	var ev event.Event
-	rctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	for out.records < end {
-		fs := cl.PollFetches(rctx)
-		if err := rctx.Err(); err != nil {
-			return out, fmt.Errorf("read %s: %d of %d records: %w", e.topic, out.records, end, err)
+	out.records, err = appended.Each(ctx, e.brokers, reg, e.topic, end, 5*time.Minute, func(ev *event.Event, _ *event.Schema, at time.Time) error {
+		if ev.Source.TsMs >= fromMs {
+			lat := at.UnixMilli() - ev.Source.TsMs
+			out.ms = append(out.ms, lat)
+			out.samples = append(out.samples, [2]int64{ev.Source.TsMs, lat})
 		}
-		var ferr error
-		fs.EachError(func(_ string, _ int32, err error) { ferr = errors.Join(ferr, err) })
-		if ferr != nil {
-			return out, fmt.Errorf("read %s: %w", e.topic, ferr)
-		}
-		for it := fs.RecordIter(); !it.Done(); {
-			r := it.Next()
-			out.records++
-			if r.Value == nil {
-				continue
-			}
-			if r.Attrs.TimestampType() != 1 {
-				return out, fmt.Errorf("record %s@%d has no append time (timestamp type %d)", e.topic, r.Offset, r.Attrs.TimestampType())
-			}
-			id, body, err := schema.SplitFrame(r.Value)
-			if err != nil {
-				return out, fmt.Errorf("record %s@%d: %w", e.topic, r.Offset, err)
-			}
-			codec := codecs[id]
-			if codec == nil {
-				if codec, err = envelopeCodec(ctx, reg, id); err != nil {
-					return out, err
-				}
-				codecs[id] = codec
-			}
-			if err := codec.Decode(body, &ev); err != nil {
-				return out, fmt.Errorf("decode record %s@%d: %w", e.topic, r.Offset, err)
-			}
-			if ev.Source.TsMs >= fromMs {
-				lat := r.Timestamp.UnixMilli() - ev.Source.TsMs
-				out.ms = append(out.ms, lat)
-				out.samples = append(out.samples, [2]int64{ev.Source.TsMs, lat})
-			}
-		}
-	}
+		return nil
+	})
 	slices.Sort(out.ms)
-	return out, nil
-}
-
-// envelopeCodec returns the decoder of the value schema with registry id.
-func envelopeCodec(ctx context.Context, reg *registry.Client, id uint32) (*schema.EnvelopeCodec, error) {
-	s, err := reg.Schema(ctx, int(id))
-	if err != nil {
-		return nil, fmt.Errorf("fetch schema %d: %w", id, err)
-	}
-	es, err := schema.FromAvro(s.Text)
-	if err != nil {
-		return nil, fmt.Errorf("read schema %d: %w", id, err)
-	}
-	c, err := schema.NewCodec(es)
-	if err != nil {
-		return nil, fmt.Errorf("compile schema %d: %w", id, err)
-	}
-	return schema.NewEnvelopeCodec(c.Schema(), nil)
+	return out, err
 }
 
 // writeCSV writes every sample as "commit_ms,latency_ms" lines to path.
