@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -87,21 +86,7 @@ func driveLatency(ctx context.Context, o options) error {
 			return err
 		}
 	}
-	var all []latencyResult
-	for i := 1; i <= o.runs; i++ {
-		r, err := runLatency(ctx, o, bin, i)
-		if err != nil {
-			return fmt.Errorf("run %d: %w", i, err)
-		}
-		all = append(all, r)
-		line, _ := json.Marshal(r)
-		fmt.Println(string(line))
-	}
-	if len(all) > 1 {
-		line, _ := json.Marshal(latencyMedians(all))
-		fmt.Println(string(line))
-	}
-	return nil
+	return printRuns(o.runs, func(i int) (latencyResult, error) { return runLatency(ctx, o, bin, i) }, latencyMedians)
 }
 
 // runLatency runs the direct phase, then the sluice phase, and returns

@@ -101,13 +101,7 @@ func quantile(v []float64, q float64) float64 {
 
 // latencyMedians returns the median of every figure of rs.
 func latencyMedians(rs []latencyResult) map[string]any {
-	pick := func(f func(latencyResult) float64) float64 {
-		v := make([]float64, len(rs))
-		for i, r := range rs {
-			v[i] = f(r)
-		}
-		return median(v)
-	}
+	pick := func(f func(latencyResult) float64) float64 { return medianOf(rs, f) }
 	return map[string]any{
 		"median_of_runs":            len(rs),
 		"workload":                  "latency",

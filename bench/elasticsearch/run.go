@@ -42,9 +42,15 @@ func drive(ctx context.Context, o options) error {
 	if o.brokers == "" || o.esURL == "" {
 		return fmt.Errorf("no Kafka brokers or Elasticsearch URL: pass -brokers and -es, or source /tmp/sluice-testenv/env.sh")
 	}
-	var all []result
-	for i := 1; i <= o.runs; i++ {
-		r, err := runOnce(ctx, o, i)
+	return printRuns(o.runs, func(i int) (result, error) { return runOnce(ctx, o, i) }, medians)
+}
+
+// printRuns makes runs runs with once, printing each result as a JSON line
+// as it comes, and with more than one run a last line with the medians.
+func printRuns[R any, M any](runs int, once func(run int) (R, error), medians func([]R) M) error {
+	var all []R
+	for i := 1; i <= runs; i++ {
+		r, err := once(i)
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i, err)
 		}
@@ -241,15 +247,18 @@ func randomSuffix() string {
 	return hex.EncodeToString(b)
 }
 
+// medianOf returns the median of f over rs.
+func medianOf[R any](rs []R, f func(R) float64) float64 {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = f(r)
+	}
+	return median(v)
+}
+
 // medians returns the median of every figure of rs.
 func medians(rs []result) map[string]any {
-	pick := func(f func(result) float64) float64 {
-		v := make([]float64, len(rs))
-		for i, r := range rs {
-			v[i] = f(r)
-		}
-		return median(v)
-	}
+	pick := func(f func(result) float64) float64 { return medianOf(rs, f) }
 	return map[string]any{
 		"median_of_runs":     len(rs),
 		"rows":               rs[0].Rows,
