@@ -9,7 +9,6 @@ import (
 	"os"
 	"runtime/pprof"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/sluice-cdc/sluice/connectors"
@@ -58,7 +57,7 @@ func runSink(ctx context.Context, brokers []string, registryURL, topic string, h
 	if err != nil {
 		return fmt.Errorf("parse the sink configuration: %w", err)
 	}
-	rt := &router{paths: map[string]http.Handler{}}
+	rt := connectors.NewRoutes()
 	sink, err := class.NewSink(c, connectors.Env{Name: "bench", SSE: rt})
 	if err != nil {
 		return fmt.Errorf("create the sink: %w", err)
@@ -75,7 +74,7 @@ func runSink(ctx context.Context, brokers []string, registryURL, topic string, h
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- sink.Run(ctx, connectors.Kafka{Brokers: brokers, Registry: reg}) }()
-	for !rt.has(streamPath) {
+	for !rt.Has(streamPath) {
 		select {
 		case err := <-done:
 			return fmt.Errorf("the sink stopped before serving: %w", err)
@@ -91,40 +90,3 @@ func runSink(ctx context.Context, brokers []string, registryURL, topic string, h
 
 // maxFiles is the open-file limit both processes raise themselves to.
 const maxFiles = 1 << 18
-
-// router is the daemon's SSE listener as the sink sees it.
-type router struct {
-	mu    sync.Mutex
-	paths map[string]http.Handler
-}
-
-func (r *router) Handle(path string, h http.Handler) (func(), error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := r.paths[path]; ok {
-		return nil, fmt.Errorf("path %s is taken", path)
-	}
-	r.paths[path] = h
-	return func() {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		delete(r.paths, path)
-	}, nil
-}
-
-func (r *router) has(path string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.paths[path] != nil
-}
-
-func (r *router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	r.mu.Lock()
-	h := r.paths[req.URL.Path]
-	r.mu.Unlock()
-	if h == nil {
-		http.NotFound(w, req)
-		return
-	}
-	h.ServeHTTP(w, req)
-}

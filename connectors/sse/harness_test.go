@@ -66,14 +66,14 @@ type env struct {
 	w       *kafka.Writer
 	prefix  string
 	topic   string
-	router  *router
+	router  *connectors.Routes // the daemon's SSE listener's table
 	srv     *httptest.Server
 	metrics *metrics.Registry
 }
 
 func newEnv(t *testing.T, real bool) *env {
 	t.Helper()
-	e := &env{t: t, router: &router{paths: map[string]http.Handler{}}, metrics: metrics.NewRegistry(), prefix: "p"}
+	e := &env{t: t, router: connectors.NewRoutes(), metrics: metrics.NewRegistry(), prefix: "p"}
 	if real {
 		e.brokers = testenv.KafkaBrokers(t)
 		e.prefix = testenv.Name(t, "sse")
@@ -157,7 +157,7 @@ func (e *env) start(name string, extra map[string]string) (stop func()) {
 		path = p
 	}
 	deadline := time.Now().Add(20 * time.Second)
-	for !e.router.has(path) {
+	for !e.router.Has(path) {
 		select {
 		case err := <-done:
 			e.t.Fatalf("sink stopped: %v", err)
@@ -179,43 +179,6 @@ func (e *env) start(name string, extra map[string]string) (stop func()) {
 	}
 	e.t.Cleanup(stop)
 	return stop
-}
-
-// router is the daemon's SSE listener, as far as sinks see it.
-type router struct {
-	mu    sync.Mutex
-	paths map[string]http.Handler
-}
-
-func (r *router) Handle(path string, h http.Handler) (func(), error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := r.paths[path]; ok {
-		return nil, errors.New("path taken")
-	}
-	r.paths[path] = h
-	return func() {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		delete(r.paths, path)
-	}, nil
-}
-
-func (r *router) has(path string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.paths[path] != nil
-}
-
-func (r *router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	r.mu.Lock()
-	h := r.paths[req.URL.Path]
-	r.mu.Unlock()
-	if h == nil {
-		http.NotFound(w, req)
-		return
-	}
-	h.ServeHTTP(w, req)
 }
 
 // frame is one SSE block as a client parses it, with its raw text.

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -19,62 +18,34 @@ import (
 type router struct {
 	listen string
 	logger *slog.Logger
+	routes *connectors.Routes
 
-	mu     sync.RWMutex
-	routes map[string]http.Handler
-	srv    *http.Server
+	mu  sync.Mutex
+	srv *http.Server
 }
 
 var _ connectors.Router = (*router)(nil)
 
 func newRouter(listen string, logger *slog.Logger) *router {
-	return &router{listen: listen, logger: logger, routes: map[string]http.Handler{}}
+	return &router{listen: listen, logger: logger, routes: connectors.NewRoutes()}
 }
 
-// Handle serves h at path and below it.
+// Handle serves h at path and below it, opening the listener first if
+// this is the first path.
 func (r *router) Handle(path string, h http.Handler) (func(), error) {
-	path = "/" + strings.Trim(path, "/")
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, taken := r.routes[path]; taken {
-		return nil, fmt.Errorf("path %s is already served by another connector", path)
-	}
 	if r.srv == nil {
 		ln, err := net.Listen("tcp", r.listen)
 		if err != nil {
 			return nil, fmt.Errorf("listen on sse.listen %s: %w", r.listen, err)
 		}
 		// No write timeout: event streams are long-lived responses.
-		r.srv = &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+		r.srv = &http.Server{Handler: r.routes, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 		go r.srv.Serve(ln)
 		r.logger.Info("SSE listening", "addr", ln.Addr().String())
 	}
-	r.routes[path] = h
-	return func() {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		delete(r.routes, path)
-	}, nil
-}
-
-// ServeHTTP routes a request to the handler of the longest matching path.
-func (r *router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	r.mu.RLock()
-	var best string
-	var h http.Handler
-	for p, handler := range r.routes {
-		if (req.URL.Path == p || strings.HasPrefix(req.URL.Path, p+"/")) && len(p) > len(best) {
-			best, h = p, handler
-		}
-	}
-	r.mu.RUnlock()
-	if h == nil {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusNotFound)
-		fmt.Fprintf(w, "{\"error_code\": 404, \"message\": \"no stream at %s\"}\n", strings.ReplaceAll(req.URL.Path, `"`, `\"`))
-		return
-	}
-	h.ServeHTTP(w, req)
+	return r.routes.Handle(path, h)
 }
 
 // close stops the listener, ending open streams.
