@@ -30,10 +30,22 @@ type Class struct {
 	// also picks their Avro source schema ("postgresql", "mysql"). Sources only.
 	Connector string
 	Spec      *conf.Spec
+	// Output reads what the pipeline into Kafka needs from a source's
+	// parsed configuration (KindSource only).
+	Output func(cfg *conf.Config) SourceOutput
 	// NewSource builds a source from a parsed configuration (KindSource only).
 	NewSource func(cfg *conf.Config, env Env) (Source, error)
 	// NewSink builds a sink from a parsed configuration (KindSink only).
 	NewSink func(cfg *conf.Config, env Env) (Sink, error)
+}
+
+// SourceOutput is what the pipeline from a source into Kafka takes from
+// the source's configuration.
+type SourceOutput struct {
+	// TopicPrefix starts every topic name and Avro schema name.
+	TopicPrefix string
+	// Tombstones follows each delete with a tombstone.
+	Tombstones bool
 }
 
 var (

@@ -89,6 +89,18 @@ type Env struct {
 	Metrics *metrics.Registry
 	// SSE serves the HTTP endpoints of SSE sinks; nil outside the daemon.
 	SSE Router
+	// Running is called by a source once its start position is fixed (its
+	// slot exists, its binlog position is stored): from then on no pause,
+	// stop or restart skips a change it has not delivered. The daemon shows
+	// a source as RUNNING only from then. Nil outside the daemon.
+	Running func()
+}
+
+// ReportRunning calls e.Running when it is set.
+func (e Env) ReportRunning() {
+	if e.Running != nil {
+		e.Running()
+	}
 }
 
 // OffsetStore keeps a connector's offsets (Kafka Connect's source offsets):

@@ -25,7 +25,6 @@ import (
 	"github.com/sluice-cdc/sluice/connectors/metrics"
 	"github.com/sluice-cdc/sluice/daemon"
 	"github.com/sluice-cdc/sluice/daemon/config"
-	"github.com/sluice-cdc/sluice/schema"
 	"github.com/sluice-cdc/sluice/schema/registry"
 	"github.com/sluice-cdc/sluice/schema/registry/embedded"
 )
@@ -166,7 +165,7 @@ func (r *Runtime) Workers(_ context.Context, name string, class *connectors.Clas
 		}
 		return &sinkWorker{rt: r, sink: sink}, nil
 	}
-	if class.Kind != connectors.KindSource || class.NewSource == nil {
+	if class.Kind != connectors.KindSource || class.NewSource == nil || class.Output == nil {
 		return nil, connectors.Permanent(fmt.Errorf("connector class %s has no runtime in this build", class.Name))
 	}
 	src, err := class.NewSource(cfg, env)
@@ -198,17 +197,13 @@ type sourceWorker struct {
 // Run produces with a client of its own, so that one connector's buffer
 // and failures never touch another's.
 func (w *sourceWorker) Run(ctx context.Context) error {
-	pc := kafka.ProducerConfigFrom(w.cfg)
-	opts := append(pc.ClientOpts(), kgo.SeedBrokers(w.rt.brokers...))
+	opts := append(kafka.SourceClientOpts(w.cfg), kgo.SeedBrokers(w.rt.brokers...))
 	client, err := kgo.NewClient(append(opts, w.rt.kafkaOpts...)...)
 	if err != nil {
 		return fmt.Errorf("create Kafka client: %w", err)
 	}
 	defer client.Close()
-	writer := kafka.NewWriter(client, w.rt.registry, pc.Topics(client),
-		schema.Options{Prefix: w.cfg.String("topic.prefix"), Connector: w.class.Connector},
-		kafka.WithTombstones(w.cfg.Bool("tombstones.on.delete")), kafka.WithLogger(w.logger))
-	return w.src.Run(ctx, writer)
+	return w.src.Run(ctx, kafka.NewSourceWriter(client, w.rt.registry, w.class, w.cfg, kafka.WithLogger(w.logger)))
 }
 
 // sinkWorker runs one sink from Kafka.

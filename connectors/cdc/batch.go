@@ -1,0 +1,209 @@
+package cdc
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/connectors/metrics"
+	"github.com/sluice-cdc/sluice/schema/event"
+)
+
+// Chunk is a run of events handed from a reader (snapshot or stream) to
+// the batcher.
+type Chunk[P any] struct {
+	Events []*event.Event
+	// End, when set, is a position every change up to which is in this or
+	// an earlier chunk: the end of a committed transaction, or a server
+	// position with nothing captured before it. Confirming it is safe once
+	// the chunk is durable. Ends come in increasing order.
+	End *P
+	// Snapshot, when set, is the snapshot progress to save once durable.
+	Snapshot *SnapshotProgress[P]
+	// SnapshotDone marks the chunk after the last snapshot row.
+	SnapshotDone bool
+}
+
+// Send hands c to out, or returns ctx's error once ctx ends.
+func Send[P any](ctx context.Context, out chan<- Chunk[P], c Chunk[P]) error {
+	select {
+	case out <- c:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// maxBatch bounds the events merged into one batch.
+const maxBatch = 4096
+
+// offsetSaveInterval bounds how often a moved streaming position is written
+// to the offset store; snapshot progress is written with every
+// acknowledgement, and Drain writes the last position when stopping.
+const offsetSaveInterval = time.Second
+
+// Metrics are the series every source reports, labelled with its connector.
+type Metrics struct {
+	events  *metrics.Counter   // events made durable in Kafka
+	latency *metrics.Histogram // commit in the database to acknowledgement by Kafka
+}
+
+// NewMetrics registers a source's series in r (a private registry when nil).
+func NewMetrics(r *metrics.Registry, connector string) Metrics {
+	if r == nil {
+		r = metrics.NewRegistry()
+	}
+	l := []string{"connector"}
+	return Metrics{
+		events:  r.Counter("sluice_source_events_total", "Change events made durable in Kafka.", l, connector),
+		latency: r.Histogram("sluice_source_commit_to_ack_seconds", "Time from a change's commit in the database to Kafka acknowledging it (millisecond resolution).", metrics.LatencyBuckets, l, connector),
+	}
+}
+
+// Acker applies acknowledgements: it hands each confirmed end position to
+// the source's confirm function (Postgres moves its slot) and keeps the
+// offset state, saving it after Kafka acknowledged what it records. Acks
+// arrive in order from the pipeline's goroutine; Save may be called from
+// another.
+type Acker[P any] struct {
+	store   *Store[P]
+	confirm func(P)
+	metrics Metrics
+	logger  *slog.Logger
+
+	mu        sync.Mutex
+	state     *State[P]
+	dirty     bool // the position moved since the last save
+	lastSaved time.Time
+}
+
+// NewAcker returns an Acker keeping state in store. confirm, when not
+// nil, is called with every acknowledged end position, in order.
+func NewAcker[P any](store *Store[P], state *State[P], confirm func(P), m Metrics, logger *slog.Logger) *Acker[P] {
+	return &Acker[P]{store: store, state: state, confirm: confirm, metrics: m, logger: logger}
+}
+
+// Position returns the last acknowledged position and whether there is one.
+func (a *Acker[P]) Position() (P, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.state.Position, a.state.Positioned
+}
+
+// Save writes the state now (a stopping source's last word).
+func (a *Acker[P]) Save(ctx context.Context) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.dirty, a.lastSaved = false, time.Now()
+	return a.store.Save(ctx, a.state)
+}
+
+func (a *Acker[P]) ack(ctx context.Context, times batchTimes, end *P, progress *SnapshotProgress[P], done bool) {
+	now := time.Now().UnixMilli()
+	for _, ms := range times.commitMs {
+		a.metrics.latency.Observe(float64(now-ms) / 1000)
+	}
+	a.metrics.events.Add(uint64(times.count))
+	if end != nil && a.confirm != nil {
+		a.confirm(*end)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	save := progress != nil || done
+	if progress != nil {
+		a.state.Snapshot = progress
+	}
+	if done {
+		a.state.Snapshot, a.state.SnapshotCompleted = nil, true
+	}
+	if end != nil {
+		a.state.Position, a.state.Positioned, a.dirty = *end, true, true
+	}
+	if !save && !(a.dirty && time.Since(a.lastSaved) >= offsetSaveInterval) {
+		return
+	}
+	a.dirty, a.lastSaved = false, time.Now()
+	if err := a.store.Save(context.WithoutCancel(ctx), a.state); err != nil {
+		a.logger.Error("saving offsets failed; they will be saved with the next acknowledgement", "error", err)
+	}
+}
+
+// Batch merges the chunks that are ready into batches of up to 4,096 events
+// and emits them, each with the Ack that confirms its end through a. It
+// returns when ctx ends or out fails.
+func Batch[P any](ctx context.Context, in <-chan Chunk[P], out connectors.Emitter, a *Acker[P]) error {
+	for {
+		var c Chunk[P]
+		select {
+		case c = <-in:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		events, end, progress, done := c.Events, c.End, c.Snapshot, c.SnapshotDone
+	merge:
+		for len(events) < maxBatch {
+			select {
+			case more := <-in:
+				events = append(events, more.Events...)
+				if more.End != nil {
+					end = more.End
+				}
+				if more.Snapshot != nil {
+					progress = more.Snapshot
+				}
+				done = done || more.SnapshotDone
+			default:
+				break merge
+			}
+		}
+		times := commitTimes(events)
+		ack := func() { a.ack(ctx, times, end, progress, done) }
+		if err := out.Emit(ctx, connectors.Batch{Events: events, Ack: ack}); err != nil {
+			return err
+		}
+	}
+}
+
+// commitTimes keeps what the acknowledgement of a batch needs of its events
+// — their number and the commit times of the streamed ones — so that the
+// events themselves are garbage once they are encoded.
+func commitTimes(events []*event.Event) batchTimes {
+	t := batchTimes{count: len(events)}
+	for _, e := range events {
+		if e.Op != event.OpRead {
+			t.commitMs = append(t.commitMs, e.Source.TsMs)
+		}
+	}
+	return t
+}
+
+type batchTimes struct {
+	count    int
+	commitMs []int64
+}
+
+// drainTimeout bounds how long a stopping source waits for its in-flight
+// batches before it reports its final position.
+const drainTimeout = 10 * time.Second
+
+// Drain is what a source does when ctx ended: it waits up to 10 s for the
+// batches in flight to be acknowledged, saves the state, and then calls
+// final (when not nil) to report the last position to the database.
+// Whatever is not acknowledged in time is replayed after a restart.
+func Drain[P any](out connectors.Emitter, a *Acker[P], logger *slog.Logger, final func(ctx context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	if err := out.Flush(ctx); err != nil {
+		logger.Warn("stopping with batches not acknowledged; they will be replayed after restart", "error", err)
+	}
+	if err := a.Save(ctx); err != nil {
+		logger.Warn("saving the final offsets failed; a restart replays from the last saved position", "error", err)
+	}
+	if final != nil {
+		if err := final(ctx); err != nil {
+			logger.Warn("reporting the final position failed; a restart replays from the previous one", "error", err)
+		}
+	}
+}

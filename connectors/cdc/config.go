@@ -1,0 +1,98 @@
+package cdc
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/connectors/conf"
+	"github.com/sluice-cdc/sluice/connectors/kafka"
+)
+
+// NewSpec declares a source class's keys: own (the database's), then the
+// Debezium keys every source shares — with level naming the container
+// filter keys ("schema" for schema.include.list, "database" for
+// database.include.list) — then the producer keys.
+func NewSpec(level string, own ...conf.Key) *conf.Spec {
+	keys := append([]conf.Key{}, own...)
+	keys = append(keys, sharedKeys(level)...)
+	return &conf.Spec{Prefixes: []string{"transforms", "predicates"}, Keys: append(keys, kafka.ProducerKeys...)}
+}
+
+func sharedKeys(level string) []conf.Key {
+	return []conf.Key{
+		{Name: "topic.prefix", Type: conf.String, Required: true, Check: checkTopicPrefix, Group: "Topics", Doc: "Prefix of every topic name (<prefix>.<" + level + ">.<table>) and of the Avro schema names."},
+		{Name: level + ".include.list", Type: conf.List, Check: conf.RegexList, Group: "Filters", Doc: "Regular expressions of the " + level + "s to capture; all when empty."},
+		{Name: level + ".exclude.list", Type: conf.List, Check: conf.RegexList, Group: "Filters", Doc: "Regular expressions of " + level + "s not to capture."},
+		{Name: "table.include.list", Type: conf.List, Check: conf.RegexList, Group: "Filters", Doc: "Regular expressions matched against " + level + ".table of the tables to capture."},
+		{Name: "table.exclude.list", Type: conf.List, Check: conf.RegexList, Group: "Filters", Doc: "Regular expressions of " + level + ".table not to capture."},
+		{Name: "column.include.list", Type: conf.List, Check: conf.RegexList, Group: "Filters", Doc: "Regular expressions matched against " + level + ".table.column of the columns to keep."},
+		{Name: "column.exclude.list", Type: conf.List, Check: conf.RegexList, Group: "Filters", Doc: "Regular expressions of " + level + ".table.column to drop from events."},
+		{Name: "message.key.columns", Type: conf.String, Check: checkKeyColumns, Group: "Events", Doc: "Key columns for tables without a suitable primary key: " + level + ".table:col1,col2;" + level + ".table2:col (the table part is a regular expression)."},
+		{Name: "snapshot.mode", Type: conf.String, Default: SnapshotInitial, Allowed: []string{SnapshotInitial, SnapshotInitialOnly, SnapshotNoData, "never", SnapshotWhenNeeded, SnapshotAlways}, Group: "Snapshot", Doc: "initial: snapshot once, then stream; initial_only: snapshot, then stop; no_data (never): stream only; when_needed: snapshot when no usable position exists; always: snapshot at every start."},
+		{Name: "snapshot.fetch.size", Type: conf.Int, Default: "10240", Min: 1, Max: 1 << 20, Group: "Snapshot", Doc: "Rows read per chunk while snapshotting."},
+		{Name: "heartbeat.interval.ms", Type: conf.Int, Default: "0", Min: 0, Max: 1 << 30, Group: "Replication", Doc: "How often, when no captured change flows, to move the confirmed position forward so the database's log does not pile up; 0 disables."},
+		{Name: "tombstones.on.delete", Type: conf.Boolean, Default: "true", Group: "Events", Doc: "Follow each delete event with a tombstone (the key with a null value) so log compaction can drop the key."},
+		{Name: "decimal.handling.mode", Type: conf.String, Default: "precise", Allowed: []string{"precise", "double", "string"}, Group: "Events", Doc: "How exact numbers are written: Decimal bytes, double, or string."},
+		{Name: "binary.handling.mode", Type: conf.String, Default: "bytes", Allowed: []string{"bytes", "base64", "base64-url-safe", "hex"}, Group: "Events", Doc: "How binary columns are written."},
+	}
+}
+
+var topicRE = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
+
+func checkTopicPrefix(v string) error {
+	if !topicRE.MatchString(v) || len(v) > 200 {
+		return fmt.Errorf("invalid topic prefix %q: use letters, digits, '.', '_' and '-' (at most 200)", v)
+	}
+	return nil
+}
+
+// Config is the parsed form of the keys every source shares.
+type Config struct {
+	TopicPrefix       string
+	Filter            *Filter
+	KeyColumns        KeyColumns
+	SnapshotMode      string // one of the Snapshot* constants
+	SnapshotFetchSize int
+	HeartbeatInterval time.Duration
+	Tombstones        bool
+	DecimalMode       string
+	BinaryMode        string
+	Producer          kafka.ProducerConfig
+}
+
+// ParseConfig reads the shared keys of a configuration parsed against a
+// NewSpec(level, …) spec; system is as for NewFilter.
+func ParseConfig(c *conf.Config, level string, system func(container string) bool) (Config, error) {
+	if c.Given("transforms") {
+		return Config{}, conf.Problems{{Key: "transforms", Message: "transforms are not yet supported by this build; remove the transforms keys"}}
+	}
+	filter, err := NewFilter(c, level, system)
+	if err != nil {
+		return Config{}, err
+	}
+	keys, _ := ParseKeyColumns(c.String("message.key.columns"))
+	mode := c.Enum("snapshot.mode")
+	if mode == "never" {
+		mode = SnapshotNoData
+	}
+	return Config{
+		TopicPrefix: c.String("topic.prefix"), Filter: filter, KeyColumns: keys,
+		SnapshotMode: mode, SnapshotFetchSize: int(c.Int("snapshot.fetch.size")),
+		HeartbeatInterval: time.Duration(c.Int("heartbeat.interval.ms")) * time.Millisecond,
+		Tombstones:        c.Bool("tombstones.on.delete"),
+		DecimalMode:       c.Enum("decimal.handling.mode"), BinaryMode: c.Enum("binary.handling.mode"),
+		Producer: kafka.ProducerConfigFrom(c),
+	}, nil
+}
+
+// Output is the connectors.Class.Output of every source built on this
+// package: the topic prefix and tombstones.on.delete.
+func Output(c *conf.Config) connectors.SourceOutput {
+	return connectors.SourceOutput{TopicPrefix: c.String("topic.prefix"), Tombstones: c.Bool("tombstones.on.delete")}
+}
+
+// OffsetKey is the partition key of a source's offsets: Debezium keys them
+// by server name, which is the topic prefix.
+func OffsetKey(topicPrefix string) string { return "server=" + topicPrefix }

@@ -1,0 +1,100 @@
+package cdc
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/sluice-cdc/sluice/schema/event"
+)
+
+// TableReader reads tables for a snapshot, inside a read of the database
+// consistent with the snapshot's start position. A database supplies it.
+type TableReader interface {
+	// ReadTable reads table in key order (in any order when it has no key),
+	// starting after the row whose key has the text form after (from the
+	// start when after is nil). It hands emit its rows as op=r events, in
+	// chunks, with the text form of the key of each chunk's last row (nil
+	// for a keyless table), and returns emit's error. A chunk's events are
+	// the reader's to build and the driver's once handed over.
+	ReadTable(ctx context.Context, table string, after []string, emit func(events []*event.Event, lastKey []string) error) error
+}
+
+// SnapshotPlan is a snapshot to take before streaming.
+type SnapshotPlan[P any] struct {
+	// Start is the streaming position the snapshot is consistent with:
+	// streaming starts there once the snapshot is read.
+	Start P
+	// Tables are the captured tables in the order they are read.
+	Tables []string
+	// Resume is the progress of an interrupted snapshot to continue.
+	Resume *SnapshotProgress[P]
+}
+
+// Snapshot reads every table of plan not yet done through r and hands the
+// rows on to out, each chunk carrying the progress to save once it is
+// durable, then a chunk marked SnapshotDone. The last row of the whole
+// snapshot is marked snapshot=last; to know which it is, the last chunk
+// with rows is held back until the next one is read, so memory holds two
+// chunks of the reader at most.
+func Snapshot[P any](ctx context.Context, plan SnapshotPlan[P], r TableReader, out chan<- Chunk[P], logger *slog.Logger) error {
+	progress := plan.Resume
+	if progress == nil {
+		progress = &SnapshotProgress[P]{Start: plan.Start}
+	}
+	todo := slices.DeleteFunc(slices.Clone(plan.Tables), func(t string) bool { return slices.Contains(progress.Done, t) })
+	logger.Info("snapshot started", "tables", len(plan.Tables), "to_read", len(todo), "resumed", plan.Resume != nil)
+	started := time.Now()
+	// held is the last chunk with events, not yet sent; progress that
+	// follows it travels with it.
+	var held *Chunk[P]
+	pass := func(c Chunk[P]) error {
+		switch {
+		case len(c.Events) == 0 && held != nil:
+			held.Snapshot = c.Snapshot
+			return nil
+		case len(c.Events) == 0:
+			return Send(ctx, out, c)
+		case held != nil:
+			if err := Send(ctx, out, *held); err != nil {
+				return err
+			}
+		}
+		held = &c
+		return nil
+	}
+	for _, t := range todo {
+		var after []string
+		if progress.Table == t {
+			after = progress.LastKey
+		}
+		progress.Table = t
+		err := r.ReadTable(ctx, t, after, func(events []*event.Event, lastKey []string) error {
+			if len(events) == 0 {
+				return nil
+			}
+			if lastKey != nil {
+				progress.LastKey = lastKey
+			}
+			return pass(Chunk[P]{Events: events, Snapshot: progress.clone()})
+		})
+		if err != nil {
+			return err
+		}
+		progress.Done = append(progress.Done, t)
+		progress.Table, progress.LastKey = "", nil
+		logger.Info("snapshot of table complete", "table", t)
+		if err := pass(Chunk[P]{Snapshot: progress.clone()}); err != nil {
+			return err
+		}
+	}
+	if held != nil {
+		held.Events[len(held.Events)-1].Source.Snapshot = event.SnapshotLast
+		if err := Send(ctx, out, *held); err != nil {
+			return err
+		}
+	}
+	logger.Info("snapshot read every table", "tables", len(plan.Tables), "seconds", time.Since(started).Seconds())
+	return Send(ctx, out, Chunk[P]{SnapshotDone: true})
+}
