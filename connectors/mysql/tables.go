@@ -51,8 +51,8 @@ type tables struct {
 }
 
 type tableEntry struct {
-	binlog []Column  // the columns of the table map the version was built from
-	keys   []string  // the primary key, read from the catalog; nil: not read yet
+	binlog []Column // the columns of the table map the version was built from
+	keys   []string // the primary key, read from the catalog; nil: not read yet
 	v      *version
 }
 
@@ -265,7 +265,7 @@ func catalogColumn(name, dataType, columnType string, nullable bool, octets, pre
 	return c, nil
 }
 
-// enumMembers reads the members of "enum('a','b''c')" or "set(...)".
+// enumMembers reads the members of "enum('a','b”c')" or "set(...)".
 func enumMembers(columnType string) []string {
 	open := strings.IndexByte(columnType, '(')
 	body := strings.TrimSuffix(columnType[open+1:], ")")

@@ -1,0 +1,380 @@
+package mysql_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/connectors/kafka"
+	_ "github.com/sluice-cdc/sluice/connectors/mysql"
+	"github.com/sluice-cdc/sluice/schema"
+	"github.com/sluice-cdc/sluice/schema/event"
+	"github.com/sluice-cdc/sluice/schema/registry"
+	"github.com/sluice-cdc/sluice/testenv"
+	"github.com/sluice-cdc/sluice/testenv/kafkatest"
+	"github.com/sluice-cdc/sluice/testenv/offsetstest"
+	"github.com/sluice-cdc/sluice/testenv/registrytest"
+)
+
+// harness runs the MySQL source into the real Kafka, capturing a database
+// of its own on the real MariaDB, with schemas in an embedded registry.
+type harness struct {
+	t                    *testing.T
+	user, pass, addr, db string
+	conn                 *client.Conn
+	brokers              []string
+	reg                  *registry.Client
+	offsets              *offsetstest.Memory
+	serverID             string
+	extra                map[string]string
+
+	run    *running
+	codecs map[uint32]*schema.Codec
+	envs   map[uint32]*schema.EnvelopeCodec
+}
+
+type running struct {
+	cancel  context.CancelFunc
+	done    chan error
+	client  *kgo.Client
+	running chan struct{} // closed once the source reported RUNNING
+}
+
+func newHarness(t *testing.T, extra map[string]string) *harness {
+	t.Helper()
+	h := &harness{t: t, brokers: testenv.KafkaBrokers(t), offsets: &offsetstest.Memory{}, extra: extra,
+		serverID: strconv.Itoa(100000 + rand.IntN(1<<20)),
+		codecs:   map[uint32]*schema.Codec{}, envs: map[uint32]*schema.EnvelopeCodec{}}
+	h.user, h.pass, h.addr, _ = splitDSN(t, testenv.MySQLDSN(t))
+	h.db = testenv.Name(t, "my")
+	kafkatest.DeleteTopicsAtCleanup(t, h.brokers, func(topic string) bool { return strings.Contains(topic, h.db) })
+	h.conn = h.connect()
+	h.exec("CREATE DATABASE " + h.db)
+	t.Cleanup(func() {
+		_ = h.stop()
+		_, _ = h.conn.Execute("DROP DATABASE IF EXISTS " + h.db)
+		h.conn.Close()
+	})
+	h.exec("USE " + h.db)
+	h.reg = registrytest.Start(t, h.brokers, "_schemas_"+h.db).Client
+	return h
+}
+
+func (h *harness) connect() *client.Conn {
+	h.t.Helper()
+	conn, err := client.Connect(h.addr, h.user, h.pass, "")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return conn
+}
+
+func splitDSN(t *testing.T, dsn string) (user, pass, addr, db string) {
+	cred, rest, ok1 := strings.Cut(dsn, "@tcp(")
+	addr, db, ok2 := strings.Cut(rest, ")/")
+	user, pass, _ = strings.Cut(cred, ":")
+	if !ok1 || !ok2 {
+		t.Fatalf("cannot parse MySQL DSN %q", dsn)
+	}
+	return user, pass, addr, db
+}
+
+func (h *harness) exec(sqls ...string) {
+	h.t.Helper()
+	for _, sql := range sqls {
+		if _, err := h.conn.Execute(sql); err != nil {
+			h.t.Fatalf("%s: %v", sql, err)
+		}
+	}
+}
+
+// config is the connector configuration as a user would write it.
+func (h *harness) config() map[string]string {
+	host, port, _ := strings.Cut(h.addr, ":")
+	raw := map[string]string{
+		"connector.class":   "io.debezium.connector.mysql.MySqlConnector",
+		"database.hostname": host, "database.port": port,
+		"database.user": h.user, "database.password": h.pass,
+		"database.server.id": h.serverID, "topic.prefix": h.db,
+		"database.include.list":       h.db,
+		"producer.override.linger.ms": "1",
+	}
+	for k, v := range h.extra {
+		raw[k] = v
+	}
+	return raw
+}
+
+func (h *harness) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// start runs the source until stop.
+func (h *harness) start() {
+	h.t.Helper()
+	if h.run != nil {
+		h.t.Fatal("already running")
+	}
+	class, ok := connectors.Lookup("io.debezium.connector.mysql.MySqlConnector")
+	if !ok {
+		h.t.Fatal("class not registered")
+	}
+	c, err := class.Spec.Parse(h.config())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	client, err := kgo.NewClient(append(kafka.SourceClientOpts(c), kgo.SeedBrokers(h.brokers...))...)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	logger := h.logger()
+	w := kafka.NewSourceWriter(client, h.reg, class, c, kafka.WithLogger(logger))
+	r := &running{done: make(chan error, 1), client: client, running: make(chan struct{})}
+	env := connectors.Env{Name: "test", Version: "test", Logger: logger, Offsets: h.offsets, StateDir: h.t.TempDir(),
+		Running: func() { close(r.running) }}
+	src, err := class.NewSource(c, env)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	go func() { r.done <- src.Run(ctx, w) }()
+	h.run = r
+}
+
+// waitRunning waits until the source reported RUNNING: its start position
+// is stored.
+func (h *harness) waitRunning() {
+	h.t.Helper()
+	select {
+	case <-h.run.running:
+	case err := <-h.run.done:
+		h.run.client.Close()
+		h.run = nil
+		h.t.Fatalf("source stopped before RUNNING: %v", err)
+	case <-time.After(30 * time.Second):
+		h.t.Fatal("source not RUNNING after 30 s")
+	}
+}
+
+// stop stops the source and returns what Run returned, other than the
+// cancellation itself.
+func (h *harness) stop() error {
+	if h.run == nil {
+		return nil
+	}
+	r := h.run
+	h.run = nil
+	r.cancel()
+	err := <-r.done
+	r.client.Close()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// wait returns the error that ended Run on its own, failing after timeout.
+func (h *harness) wait(timeout time.Duration) error {
+	h.t.Helper()
+	select {
+	case err := <-h.run.done:
+		h.run.client.Close()
+		h.run = nil
+		return err
+	case <-time.After(timeout):
+		h.t.Fatal("source still running")
+		return nil
+	}
+}
+
+func (h *harness) checkRunning() {
+	h.t.Helper()
+	if h.run == nil {
+		return
+	}
+	select {
+	case err := <-h.run.done:
+		h.run.client.Close()
+		h.run = nil
+		h.t.Fatalf("source stopped: %v", err)
+	default:
+	}
+}
+
+// record is a change read back from Kafka and decoded with the schema the
+// registry holds for its id.
+type record struct {
+	key   event.Row
+	value *event.Event
+}
+
+func (h *harness) topic(table string) string { return h.db + "." + h.db + "." + table }
+
+// read consumes a topic from the start until n records arrived, decoded.
+func (h *harness) read(topic string, n int) []record {
+	h.t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(h.brokers...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out []record
+	for len(out) < n {
+		h.checkRunning()
+		pctx, pcancel := context.WithTimeout(ctx, time.Second)
+		fs := cl.PollFetches(pctx)
+		pcancel()
+		if ctx.Err() != nil {
+			h.t.Fatalf("topic %s: got %d records, want %d", topic, len(out), n)
+		}
+		fs.EachRecord(func(r *kgo.Record) { out = append(out, h.decode(r)) })
+	}
+	return out
+}
+
+// readAll consumes a single-partition topic from the start to its current end.
+func (h *harness) readAll(topic string) []record {
+	h.t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(h.brokers...))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ends, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), topic)
+	cl.Close()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	end, ok := ends.Lookup(topic, 0)
+	if !ok || end.Err != nil {
+		return nil
+	}
+	if end.Offset == 0 {
+		return nil
+	}
+	return h.read(topic, int(end.Offset))
+}
+
+// settle waits until a topic stops growing for a second, and returns its records.
+func (h *harness) settle(topic string, atLeast int) []record {
+	h.t.Helper()
+	recs := h.read(topic, atLeast)
+	for {
+		time.Sleep(time.Second)
+		more := h.readAll(topic)
+		if len(more) == len(recs) {
+			return more
+		}
+		recs = more
+	}
+}
+
+func (h *harness) decode(r *kgo.Record) record {
+	h.t.Helper()
+	var rec record
+	if r.Key != nil {
+		id, body, err := schema.SplitFrame(r.Key)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		v, err := h.codec(id).Decode(body)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		rec.key = v.(event.Row)
+	}
+	if r.Value != nil {
+		id, body, err := schema.SplitFrame(r.Value)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		env := h.envs[id]
+		if env == nil {
+			if env, err = schema.NewEnvelopeCodec(h.codec(id).Schema(), nil); err != nil {
+				h.t.Fatal(err)
+			}
+			h.envs[id] = env
+		}
+		rec.value = &event.Event{}
+		if err := env.Decode(body, rec.value); err != nil {
+			h.t.Fatal(err)
+		}
+		// The decoded event names its columns through a table built from
+		// the value schema's after field.
+		if rec.value.Table == nil {
+			es := env.Schema()
+			after := es.Fields[es.FieldIndex("after")].Schema
+			t := &event.Table{}
+			for _, f := range after.Fields {
+				t.Columns = append(t.Columns, event.Column{Name: f.Name, Schema: f.Schema})
+			}
+			rec.value.Table = t
+		}
+	}
+	return rec
+}
+
+func (h *harness) codec(id uint32) *schema.Codec {
+	h.t.Helper()
+	if c := h.codecs[id]; c != nil {
+		return c
+	}
+	s, err := h.reg.Schema(context.Background(), int(id))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	es, err := schema.FromAvro(s.Text)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	c, err := schema.NewCodec(es)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.codecs[id] = c
+	return c
+}
+
+// values returns the records' events (tombstones left out).
+func values(rs []record) []*event.Event {
+	var out []*event.Event
+	for _, r := range rs {
+		if r.value != nil {
+			out = append(out, r.value)
+		}
+	}
+	return out
+}
+
+// field returns the named column's value of a row of an event's table.
+func field(e *event.Event, row event.Row, name string) any {
+	for i, c := range e.Table.Columns {
+		if c.Name == name {
+			return row[i]
+		}
+	}
+	return fmt.Sprintf("<no column %s>", name)
+}
+
+func ops(es []*event.Event) string {
+	var b strings.Builder
+	for _, e := range es {
+		b.WriteString(e.Op.String())
+	}
+	return b.String()
+}
