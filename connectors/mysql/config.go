@@ -15,7 +15,7 @@ import (
 // (cdc.NewSpec, at the "database" level) and the producer keys.
 var Spec = cdc.NewSpec("database",
 	conf.Key{Name: "connector.class", Type: conf.Class, Required: true, Doc: "mysql, mariadb, io.debezium.connector.mysql.MySqlConnector or io.debezium.connector.mariadb.MariaDbConnector"},
-	conf.Key{Name: "tasks.max", Type: conf.Int, Default: "1", Min: 1, Max: 1, Doc: "A MySQL source always runs one task: the binlog is read by one connection."},
+	conf.Key{Name: "tasks.max", Type: conf.Int, Default: "1", Check: checkTasks, Doc: "A MySQL source always runs one task: the binlog is read by one connection."},
 	conf.Key{Name: "database.hostname", Type: conf.String, Required: true, Group: "Connection", Doc: "Host name or address of the MySQL or MariaDB server."},
 	conf.Key{Name: "database.port", Type: conf.Int, Default: "3306", Min: 1, Max: 65535, Group: "Connection", Doc: "Port of the server."},
 	conf.Key{Name: "database.user", Type: conf.String, Required: true, Group: "Connection", Doc: "User to connect as; needs SELECT on the captured tables, REPLICATION SLAVE and REPLICATION CLIENT (MariaDB 10.5+: BINLOG MONITOR)."},
@@ -31,6 +31,13 @@ var Spec = cdc.NewSpec("database",
 	conf.Key{Name: "schema.history.internal.kafka.bootstrap.servers", Type: conf.String, Group: "Schema history", Doc: "Accepted and unused: the server logs every column's name and type with each row event (binlog_row_metadata=FULL), so no schema history topic is needed."},
 	conf.Key{Name: "schema.history.internal.kafka.topic", Type: conf.String, Group: "Schema history", Doc: "Accepted and unused, as schema.history.internal.kafka.bootstrap.servers."},
 )
+
+func checkTasks(v string) error {
+	if n, err := strconv.Atoi(v); err != nil || n != 1 {
+		return fmt.Errorf("invalid value %q: a MySQL source runs exactly 1 task", v)
+	}
+	return nil
+}
 
 // Config is the MySQL source's parsed configuration.
 type Config struct {

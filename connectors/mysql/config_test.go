@@ -1,0 +1,81 @@
+package mysql_test
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/connectors/mysql"
+)
+
+func seedConfig(t *testing.T) map[string]string {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/mysql-source-connector.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Config map[string]string `json:"config"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc.Config
+}
+
+func TestSeedConfigParses(t *testing.T) {
+	c, err := mysql.Spec.Parse(seedConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := c.Warnings(); len(w) != 0 {
+		t.Errorf("warnings = %v", w)
+	}
+	cfg, err := mysql.ParseConfig(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr() != "mysql-server:3306" || cfg.ServerID != 1 || cfg.TopicPrefix != "myapp" || cfg.Redacted() != "debezium@mysql-server:3306" {
+		t.Errorf("cfg = %+v", cfg)
+	}
+	if !cfg.Filter.Table("orders_db", "orders") || !cfg.Filter.Table("orders_db", "order_items") || cfg.Filter.Table("orders_db", "orders_archive") || cfg.Filter.Table("other", "orders") {
+		t.Error("filters must keep exactly orders_db.orders and orders_db.order_items")
+	}
+	if cfg.SnapshotMode != "initial" || cfg.LockingMode != "minimal" || !cfg.SchemaChanges || !cfg.Tombstones || cfg.TimeMode.String() != "adaptive_time_microseconds" || cfg.BigInt != mysql.BigIntUnsignedPrecise {
+		t.Errorf("defaults wrong: %+v", cfg)
+	}
+	for _, name := range []string{"mysql", "mariadb", "io.debezium.connector.mysql.MySqlConnector", "io.debezium.connector.mariadb.MariaDbConnector"} {
+		if c, ok := connectors.Lookup(name); !ok || c.Spec != mysql.Spec || c.Connector != "mysql" || c.Output == nil {
+			t.Errorf("class %s not registered as the MySQL source", name)
+		}
+	}
+}
+
+func TestConfigErrorsNameTheKey(t *testing.T) {
+	for _, key := range []string{"connector.class", "database.hostname", "database.user", "database.server.id", "topic.prefix"} {
+		raw := seedConfig(t)
+		delete(raw, key)
+		_, err := mysql.Spec.Parse(raw)
+		if want := key + ": missing required configuration"; err == nil || err.Error() != want {
+			t.Errorf("without %s: err = %v, want %q", key, err, want)
+		}
+	}
+	cases := map[string]struct{ key, value, want string }{
+		"unknown":       {"database.hostnme", "x", "database.hostnme: unknown configuration key"},
+		"tasks":         {"tasks.max", "2", "tasks.max: "},
+		"locking":       {"snapshot.locking.mode", "all", `snapshot.locking.mode: invalid value "all"`},
+		"bigint":        {"bigint.unsigned.handling.mode", "huge", `bigint.unsigned.handling.mode: invalid value "huge"`},
+		"server id":     {"database.server.id", "0", "database.server.id: "},
+		"snapshot mode": {"snapshot.mode", "sometimes", `snapshot.mode: invalid value "sometimes"`},
+	}
+	for name, tc := range cases {
+		raw := seedConfig(t)
+		raw[tc.key] = tc.value
+		_, err := mysql.Spec.Parse(raw)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want prefix %q", name, err, tc.want)
+		}
+	}
+}
