@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/sluice-cdc/sluice/connectors"
@@ -126,12 +127,20 @@ func (s *Supervisor) runOnce(ctx context.Context, name string, c *conn, r *run) 
 	if len(ps) > 0 {
 		return connectors.Permanent(fmt.Errorf("invalid configuration: %w", ps))
 	}
+	running := func() {
+		s.set(c, r, Running, "")
+		s.log.Info("connector running", "connector", name, "class", checked.Class.Name)
+	}
 	env := connectors.Env{
 		Name:     name,
 		Version:  s.opts.Version,
 		Logger:   s.log.With("connector", name),
 		Offsets:  s.opts.Store.Offsets(name),
 		StateDir: s.workDir(name),
+		// A source is RUNNING once it says its start position is fixed;
+		// until then it stays UNASSIGNED, as a Kafka Connect task that has
+		// not started.
+		Running: sync.OnceFunc(running),
 	}
 	if env.StateDir != "" {
 		if err := os.MkdirAll(env.StateDir, 0o700); err != nil {
@@ -147,7 +156,8 @@ func (s *Supervisor) runOnce(ctx context.Context, name string, c *conn, r *run) 
 	if err != nil {
 		return err
 	}
-	s.set(c, r, Running, "")
-	s.log.Info("connector running", "connector", name, "class", checked.Class.Name)
+	if checked.Class.Kind != connectors.KindSource {
+		env.Running()
+	}
 	return w.Run(ctx)
 }

@@ -25,9 +25,10 @@ const stuckFor = 5 * time.Second
 
 var registerStuck sync.Once
 
-type stuckSource struct{}
+type stuckSource struct{ env connectors.Env }
 
-func (stuckSource) Run(ctx context.Context, _ connectors.Emitter) error {
+func (s stuckSource) Run(ctx context.Context, _ connectors.Emitter) error {
+	s.env.ReportRunning()
 	<-ctx.Done()
 	time.Sleep(stuckFor)
 	return ctx.Err()
@@ -43,7 +44,10 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 				{Name: "connector.class", Type: conf.Class, Required: true},
 				{Name: "topic.prefix", Type: conf.String, Required: true},
 			}},
-			NewSource: func(*conf.Config, connectors.Env) (connectors.Source, error) { return stuckSource{}, nil },
+			Output: func(c *conf.Config) connectors.SourceOutput {
+				return connectors.SourceOutput{TopicPrefix: c.String("topic.prefix")}
+			},
+			NewSource: func(_ *conf.Config, env connectors.Env) (connectors.Source, error) { return stuckSource{env}, nil },
 		})
 	})
 	dir := t.TempDir()

@@ -98,7 +98,12 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 }
 
 func TestIncludeAndExcludeListsCannotCombine(t *testing.T) {
-	_, err := NewFilter(nil, nil, []string{"a.b"}, []string{"a.c"}, nil, nil)
+	c, err := Spec.Parse(map[string]string{"connector.class": "postgres", "database.hostname": "h", "database.user": "u", "database.dbname": "d", "topic.prefix": "p",
+		"table.include.list": "a.b", "table.exclude.list": "a.c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ParseConfig(c)
 	if err == nil || err.Error() != "table.exclude.list: cannot be combined with table.include.list; use one of them" {
 		t.Errorf("err = %v", err)
 	}

@@ -9,13 +9,14 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/connectors/cdc"
 )
 
 // ErrSlotLost is returned when the replication slot can no longer serve the
 // changes the connector still needs: it was invalidated (wal_status lost)
 // or dropped after streaming had begun. Changes in between are gone from the
-// WAL; the way out is a new snapshot.
-var ErrSlotLost = errors.New("replication slot lost")
+// WAL; the way out is a new snapshot. It is the core's ErrPositionLost.
+var ErrSlotLost = cdc.ErrPositionLost
 
 // slotInfo is the state of the replication slot before streaming starts.
 type slotInfo struct {

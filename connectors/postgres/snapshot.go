@@ -3,36 +3,35 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
+		"strings"
 	"time"
 
 	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/sluice-cdc/sluice/connectors/cdc"
 	"github.com/sluice-cdc/sluice/schema/event"
 )
 
-// snapshotPlan is a snapshot to take before streaming.
-type snapshotPlan struct {
-	// name is the snapshot exported when the slot was created, so that the
-	// rows read are exactly those committed before the slot's consistent
-	// point. Empty when resuming after a restart: a fresh snapshot is taken
-	// then, and streaming from the consistent point replays every change
-	// since, so each row still ends at its latest state.
-	name   string
-	lsn    pglogrepl.LSN
-	tables []capturedTable
-	resume *snapshotProgress
-}
-
 const snapshotCursor = "sluice_snapshot"
 
-// snapshot reads every captured table in key order, in chunks of
-// snapshot.fetch.size rows, and hands them on as op=r events. Memory holds
-// two chunks at most, whatever the table size. Progress travels with each
-// chunk and is saved once the chunk is durable.
-func (s *Source) snapshot(ctx context.Context, plan *snapshotPlan, out chan<- chunk) error {
+// tableReader reads captured tables for a snapshot inside one repeatable
+// read transaction: the snapshot exported when the slot was created, so
+// that the rows read are exactly those committed before the slot's
+// consistent point, or, when a snapshot resumes after a restart, a fresh
+// one (streaming from the consistent point then replays every change
+// since, so each row still ends at its latest state). It implements
+// cdc.TableReader.
+type tableReader struct {
+	src    *Source
+	tx     pgx.Tx
+	tables map[string]capturedTable
+	lsn    pglogrepl.LSN // the snapshot's position: every row read is at it
+}
+
+// snapshot takes plan's snapshot through the core's driver, using the
+// exported snapshot name when there is one.
+func (s *Source) snapshot(ctx context.Context, plan cdc.SnapshotPlan[position], exported string, tables []capturedTable, out chan<- chunk) error {
 	conn, err := s.connect(ctx, false)
 	if err != nil {
 		return err
@@ -43,30 +42,23 @@ func (s *Source) snapshot(ctx context.Context, plan *snapshotPlan, out chan<- ch
 		return fmt.Errorf("begin snapshot transaction: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if plan.name != "" {
-		if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLiteral(plan.name)); err != nil {
-			return fmt.Errorf("use exported snapshot %s: %w", plan.name, err)
+	if exported != "" {
+		if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLiteral(exported)); err != nil {
+			return fmt.Errorf("use exported snapshot %s: %w", exported, err)
 		}
 	}
-	progress := plan.resume
-	if progress == nil {
-		progress = &snapshotProgress{LSN: uint64(plan.lsn)}
+	r := &tableReader{src: s, tx: tx, tables: map[string]capturedTable{}, lsn: pglogrepl.LSN(plan.Start.LSN)}
+	for _, t := range tables {
+		r.tables[t.String()] = t
 	}
-	s.logger.Info("snapshot started", "tables", len(plan.tables), "lsn", plan.lsn.String(), "resumed", plan.resume != nil)
-	started := time.Now()
-	todo := slices.DeleteFunc(slices.Clone(plan.tables), func(t capturedTable) bool { return slices.Contains(progress.Done, t.String()) })
-	for i, t := range todo {
-		if err := s.snapshotTable(ctx, tx, plan, t, progress, i == len(todo)-1, out); err != nil {
-			return err
-		}
-	}
-	s.logger.Info("snapshot read every table", "tables", len(plan.tables), "seconds", time.Since(started).Seconds())
-	return nil
+	return cdc.Snapshot(ctx, plan, r, out, s.logger.With("lsn", r.lsn.String()))
 }
 
-// snapshotTable reads one table through a cursor.
-func (s *Source) snapshotTable(ctx context.Context, tx pgx.Tx, plan *snapshotPlan, t capturedTable, progress *snapshotProgress, lastTable bool, out chan<- chunk) error {
-	info, err := loadTable(ctx, tx, t.OID)
+// ReadTable reads one table through a cursor, in chunks of
+// snapshot.fetch.size rows. See cdc.TableReader.
+func (r *tableReader) ReadTable(ctx context.Context, name string, after []string, emit func([]*event.Event, []string) error) error {
+	t := r.tables[name]
+	info, err := loadTable(ctx, r.tx, t.OID)
 	if err != nil {
 		return err
 	}
@@ -74,75 +66,50 @@ func (s *Source) snapshotTable(ctx context.Context, tx pgx.Tx, plan *snapshotPla
 	for i, c := range info.Columns {
 		cols[i] = wireColumn{Name: c.Name, TypeOID: c.TypeOID, TypMod: c.TypMod}
 	}
-	rel, err := s.buildRelation(ctx, info, t.Schema, t.Name, cols)
+	rel, err := r.src.buildRelation(ctx, info, t.Schema, t.Name, cols)
 	if err != nil {
 		return err
 	}
-	query := snapshotQuery(info, rel, progress, t.String())
-	if _, err := tx.Exec(ctx, "DECLARE "+snapshotCursor+" NO SCROLL CURSOR FOR "+query); err != nil {
+	if _, err := r.tx.Exec(ctx, "DECLARE "+snapshotCursor+" NO SCROLL CURSOR FOR "+snapshotQuery(info, rel, after)); err != nil {
 		return fmt.Errorf("snapshot %s: open cursor: %w", t, err)
 	}
-	progress.Table = t.String()
-	fetch := fmt.Sprintf("FETCH FORWARD %d FROM %s", s.cfg.SnapshotFetchSize, snapshotCursor)
-	read := func() ([][][]byte, error) {
-		rr := tx.Conn().PgConn().ExecParams(ctx, fetch, nil, nil, nil, nil)
-		var rows [][][]byte
+	fetch := fmt.Sprintf("FETCH FORWARD %d FROM %s", r.src.cfg.SnapshotFetchSize, snapshotCursor)
+	now := time.Now()
+	for {
+		rr := r.tx.Conn().PgConn().ExecParams(ctx, fetch, nil, nil, nil, nil)
+		var events []*event.Event
+		var lastKey []string
 		for rr.NextRow() {
 			vals := rr.Values()
-			row := make([][]byte, len(vals))
-			for i, v := range vals {
-				if v != nil {
-					row[i] = append([]byte{}, v...)
-				}
-			}
-			rows = append(rows, row)
-		}
-		if _, err := rr.Close(); err != nil {
-			return nil, fmt.Errorf("snapshot %s: fetch: %w", t, err)
-		}
-		return rows, nil
-	}
-	cur, err := read()
-	if err != nil {
-		return err
-	}
-	now := time.Now()
-	for len(cur) > 0 {
-		next, err := read()
-		if err != nil {
-			return err
-		}
-		events := make([]*event.Event, len(cur))
-		for i, raw := range cur {
-			row, err := s.snapshotRow(rel, raw)
+			row, err := r.src.snapshotRow(rel, vals)
 			if err != nil {
+				rr.Close()
 				return err
 			}
-			events[i] = s.readEvent(rel.table, row, plan.lsn, now)
+			events = append(events, r.src.readEvent(rel.table, row, r.lsn, now))
+			if len(rel.table.Key) > 0 {
+				lastKey = keyText(rel, vals)
+			}
 		}
-		if len(next) == 0 && lastTable {
-			events[len(events)-1].Source.Snapshot = event.SnapshotLast
+		if _, err := rr.Close(); err != nil {
+			return fmt.Errorf("snapshot %s: fetch: %w", t, err)
 		}
-		if len(rel.table.Key) > 0 {
-			progress.LastKey = keyText(rel, cur[len(cur)-1])
+		if len(events) == 0 {
+			break
 		}
-		if err := sendChunk(ctx, out, chunk{events: events, snapshot: progress.clone()}); err != nil {
+		if err := emit(events, lastKey); err != nil {
 			return err
 		}
-		cur = next
 	}
-	if _, err := tx.Exec(ctx, "CLOSE "+snapshotCursor); err != nil {
+	if _, err := r.tx.Exec(ctx, "CLOSE "+snapshotCursor); err != nil {
 		return fmt.Errorf("snapshot %s: close cursor: %w", t, err)
 	}
-	progress.Done = append(progress.Done, t.String())
-	progress.Table, progress.LastKey = "", nil
-	s.logger.Info("snapshot of table complete", "table", t.String())
-	return sendChunk(ctx, out, chunk{snapshot: progress.clone()})
+	return nil
 }
 
-// snapshotQuery selects a table's columns in key order, after the last key
-// already made durable when resuming that table.
-func snapshotQuery(info *tableInfo, rel *relation, progress *snapshotProgress, table string) string {
+// snapshotQuery selects a table's columns in key order, after the key
+// whose text form is after (the last one made durable, when resuming).
+func snapshotQuery(info *tableInfo, rel *relation, after []string) string {
 	names := make([]string, len(rel.table.Columns))
 	for i, c := range rel.table.Columns {
 		names[i] = pgx.Identifier{c.Name}.Sanitize()
@@ -151,7 +118,7 @@ func snapshotQuery(info *tableInfo, rel *relation, progress *snapshotProgress, t
 	if len(rel.table.Key) == 0 {
 		return q
 	}
-	resume := progress.Table == table && len(progress.LastKey) == len(rel.table.Key)
+	resume := len(after) == len(rel.table.Key)
 	keys := make([]string, len(rel.table.Key))
 	last := make([]string, len(rel.table.Key))
 	for i, k := range rel.table.Key {
@@ -159,7 +126,7 @@ func snapshotQuery(info *tableInfo, rel *relation, progress *snapshotProgress, t
 		keys[i] = pgx.Identifier{col.Name}.Sanitize()
 		if resume {
 			ci, _ := info.column(col.Name)
-			last[i] = quoteLiteral(progress.LastKey[i]) + "::" + ci.TypeName
+			last[i] = quoteLiteral(after[i]) + "::" + ci.TypeName
 		}
 	}
 	if resume {
@@ -168,7 +135,8 @@ func snapshotQuery(info *tableInfo, rel *relation, progress *snapshotProgress, t
 	return q + " ORDER BY " + strings.Join(keys, ", ")
 }
 
-// snapshotRow decodes a row read in text format, in the table's column order.
+// snapshotRow decodes a row read in text format, in the table's column
+// order. raw may be the connection's buffer: decoding copies what it keeps.
 func (s *Source) snapshotRow(rel *relation, raw [][]byte) (event.Row, error) {
 	row := make(event.Row, len(raw))
 	for i, v := range raw {
@@ -207,15 +175,6 @@ func (s *Source) readEvent(t *event.Table, row event.Row, lsn pglogrepl.LSN, now
 		},
 		TsMs:     now.UnixMilli(),
 		Position: event.Position{Commit: uint64(lsn)},
-	}
-}
-
-func sendChunk(ctx context.Context, out chan<- chunk, c chunk) error {
-	select {
-	case out <- c:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 

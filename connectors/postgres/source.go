@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/connectors/cdc"
 	"github.com/sluice-cdc/sluice/connectors/conf"
 	"github.com/sluice-cdc/sluice/connectors/metrics"
 	"github.com/sluice-cdc/sluice/schema/logical"
@@ -33,26 +34,9 @@ type Source struct {
 	types    *Mapper
 	catalog  *pgx.Conn // catalog look-ups while streaming; owned by Run's goroutine
 	spillDir string
-	metrics  sourceMetrics
-}
-
-// sourceMetrics are the source's series, labelled with the connector name.
-type sourceMetrics struct {
-	events  *metrics.Counter   // events made durable in Kafka
-	lag     *metrics.Gauge     // WAL received but not yet confirmed, in bytes
-	latency *metrics.Histogram // commit in Postgres to acknowledgement by Kafka
-}
-
-func newSourceMetrics(r *metrics.Registry, name string) sourceMetrics {
-	if r == nil {
-		r = metrics.NewRegistry()
-	}
-	l := []string{"connector"}
-	return sourceMetrics{
-		events:  r.Counter("sluice_source_events_total", "Change events made durable in Kafka.", l, name),
-		lag:     r.Gauge("sluice_postgres_slot_lag_bytes", "WAL received from the slot but not yet confirmed, in bytes.", l, name),
-		latency: r.Histogram("sluice_source_commit_to_ack_seconds", "Time from a change's commit in the database to Kafka acknowledging it (millisecond resolution).", metrics.LatencyBuckets, l, name),
-	}
+	store    *cdc.Store[position]
+	metrics  cdc.Metrics
+	lag      *metrics.Gauge // WAL received but not yet confirmed, in bytes
 }
 
 var _ connectors.Source = (*Source)(nil)
@@ -64,6 +48,7 @@ func init() {
 		Kind:      connectors.KindSource,
 		Connector: "postgresql",
 		Spec:      Spec,
+		Output:    cdc.Output,
 		NewSource: func(c *conf.Config, env connectors.Env) (connectors.Source, error) {
 			cfg, err := ParseConfig(c)
 			if err != nil {
@@ -81,7 +66,13 @@ func New(cfg *Config, env connectors.Env) *Source {
 		logger = slog.Default()
 	}
 	logger = logger.With("slot", cfg.Slot)
-	return &Source{cfg: cfg, env: env, logger: logger, spillDir: filepath.Join(env.StateDir, "spill"), metrics: newSourceMetrics(env.Metrics, env.Name)}
+	reg := env.Metrics
+	if reg == nil {
+		reg = metrics.NewRegistry()
+	}
+	return &Source{cfg: cfg, env: env, logger: logger, spillDir: filepath.Join(env.StateDir, "spill"),
+		store: cdc.NewStore[position](env.Offsets, cdc.OffsetKey(cfg.TopicPrefix)), metrics: cdc.NewMetrics(reg, env.Name),
+		lag: reg.Gauge("sluice_postgres_slot_lag_bytes", "WAL received from the slot but not yet confirmed, in bytes.", []string{"connector"}, env.Name)}
 }
 
 // Run captures changes until ctx ends or a failure. See connectors.Source.
@@ -107,16 +98,21 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) error {
 	if err != nil {
 		return err
 	}
-	state, err := s.loadOffsets(ctx)
+	st, err := s.store.Load(ctx)
 	if err != nil {
 		return err
 	}
-	if !slot.exists && state.SnapshotCompleted && s.cfg.SnapshotMode != "when_needed" && s.cfg.SnapshotMode != "always" {
-		return connectors.Permanent(fmt.Errorf("%w: slot %q no longer exists although streaming had reached %s; changes since may be lost. "+
-			"To take a new snapshot, reset the connector's offsets or set snapshot.mode=when_needed", ErrSlotLost, s.cfg.Slot, pglogrepl.LSN(state.LSN)))
+	lost := ""
+	if !slot.exists && st.SnapshotCompleted {
+		lost = fmt.Sprintf("slot %q no longer exists although streaming had reached %s", s.cfg.Slot, pglogrepl.LSN(st.Position.LSN))
 	}
-	if state.SnapshotCompleted && s.cfg.SnapshotMode == "initial_only" {
+	plan, err := cdc.Decide(s.cfg.SnapshotMode, slot.exists, lost, st)
+	if err != nil {
+		return err
+	}
+	if plan.Idle {
 		s.logger.Info("snapshot already complete; snapshot.mode=initial_only, so nothing to do")
+		s.env.ReportRunning()
 		<-ctx.Done()
 		return ctx.Err()
 	}
@@ -127,9 +123,8 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) error {
 	}
 	defer repl.Close(context.WithoutCancel(ctx))
 
-	start := slot.confirmedFlush
-	var snap *snapshotPlan
-	if !slot.exists {
+	start, exported := slot.confirmedFlush, ""
+	if plan.Fresh {
 		created, err := pglogrepl.CreateReplicationSlot(ctx, repl, s.cfg.Slot, "pgoutput",
 			pglogrepl.CreateReplicationSlotOptions{Mode: pglogrepl.LogicalReplication, SnapshotAction: "EXPORT_SNAPSHOT"})
 		if err != nil {
@@ -139,32 +134,33 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) error {
 			return fmt.Errorf("parse the consistent point of slot %q: %w", s.cfg.Slot, err)
 		}
 		s.logger.Info("replication slot created", "consistent_point", created.ConsistentPoint)
-		state = &offsetState{}
-		if s.cfg.SnapshotMode != "no_data" {
-			snap = &snapshotPlan{name: created.SnapshotName, lsn: start, tables: tables}
-		}
-	} else if snap = s.resumeSnapshot(state, start, tables); snap != nil {
+		st, exported = &state{}, created.SnapshotName
+	} else if plan.Resume {
 		s.logger.Info("snapshot resumes without the original exported snapshot; streaming from the slot then brings every row to its latest state")
 	}
+	// The slot exists from here on and holds every change after start: the
+	// source is capturing, whatever happens to this run.
+	s.env.ReportRunning()
 
 	chunks := make(chan chunk, 8)
-	st := &stream{src: s, out: chunks, relations: newRelations(),
+	strm := &stream{src: s, out: chunks, relations: newRelations(),
 		streams: map[uint32]*spill{}, streamRel: map[uint32]*relations{}}
-	st.confirmed.Store(uint64(start))
-	ack := &acker{src: s, stream: st, state: state}
+	strm.confirmed.Store(uint64(start))
+	acker := cdc.NewAcker(s.store, st, strm.confirm, s.metrics, s.logger)
 
 	var streaming atomic.Bool
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return s.batch(gctx, chunks, out, ack) })
+	g.Go(func() error { return cdc.Batch(gctx, chunks, out, acker) })
 	g.Go(func() error {
-		if snap != nil {
-			if err := s.snapshot(gctx, snap, chunks); err != nil {
+		if plan.Snapshot {
+			sp := cdc.SnapshotPlan[position]{Start: *at(start), Tables: tableNames(tables)}
+			if plan.Resume {
+				sp.Start, sp.Resume = st.Snapshot.Start, st.Snapshot
+			}
+			if err := s.snapshot(gctx, sp, exported, tables, chunks); err != nil {
 				return err
 			}
-			if err := sendChunk(gctx, chunks, chunk{snapshotDone: true}); err != nil {
-				return err
-			}
-			if s.cfg.SnapshotMode == "initial_only" {
+			if s.cfg.SnapshotMode == cdc.SnapshotInitialOnly {
 				s.logger.Info("snapshot complete; snapshot.mode=initial_only, so streaming does not start")
 				<-gctx.Done()
 				return gctx.Err()
@@ -176,16 +172,25 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) error {
 		if err := s.startReplication(gctx, repl, start); err != nil {
 			return err
 		}
-		st.conn = repl
+		strm.conn = repl
 		streaming.Store(true)
 		if s.cfg.HeartbeatInterval > 0 {
 			g.Go(func() error { return s.heartbeat(gctx) })
 		}
-		return st.run(gctx)
+		return strm.run(gctx)
 	})
 	err = g.Wait()
 	if ctx.Err() != nil {
-		s.drain(out, st, streaming.Load())
+		cdc.Drain(out, acker, s.logger, func(ctx context.Context) error {
+			if !streaming.Load() {
+				return nil
+			}
+			if err := strm.sendStatus(ctx, false); err != nil {
+				return err
+			}
+			s.logger.Info("stopped", "confirmed_lsn", pglogrepl.LSN(strm.confirmed.Load()).String())
+			return nil
+		})
 	}
 	if s.cfg.SlotDropOnStop && errors.Is(err, context.Canceled) {
 		repl.Close(context.WithoutCancel(ctx))
@@ -196,45 +201,13 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) error {
 	return err
 }
 
-// drainTimeout bounds how long a stopping source waits for its in-flight
-// batches before it reports its final position.
-const drainTimeout = 10 * time.Second
-
-// drain waits for the batches in flight to be acknowledged (saving snapshot
-// progress) and, when streaming, reports the final confirmed position, so a
-// restart replays as little as possible. Whatever is not acknowledged in
-// time is simply replayed after restart.
-func (s *Source) drain(out connectors.Emitter, st *stream, streaming bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
-	defer cancel()
-	if err := out.Flush(ctx); err != nil {
-		s.logger.Warn("stopping with batches not acknowledged; they will be replayed after restart", "error", err)
+// tableNames returns the names the snapshot knows tables by.
+func tableNames(tables []capturedTable) []string {
+	out := make([]string, len(tables))
+	for i, t := range tables {
+		out[i] = t.String()
 	}
-	if !streaming {
-		return
-	}
-	if err := st.sendStatus(ctx, false); err != nil {
-		s.logger.Warn("final status update failed; the slot keeps its previous position", "error", err)
-		return
-	}
-	s.logger.Info("stopped", "confirmed_lsn", pglogrepl.LSN(st.confirmed.Load()).String())
-}
-
-// resumeSnapshot decides whether an existing slot still needs a snapshot:
-// always with snapshot.mode=always, and when a snapshot was under way or
-// never taken (and the mode asks for one).
-func (s *Source) resumeSnapshot(state *offsetState, lsn pglogrepl.LSN, tables []capturedTable) *snapshotPlan {
-	switch {
-	case s.cfg.SnapshotMode == "always":
-		return &snapshotPlan{lsn: lsn, tables: tables}
-	case s.cfg.SnapshotMode == "no_data":
-		return nil
-	case state.Snapshot != nil:
-		return &snapshotPlan{lsn: pglogrepl.LSN(state.Snapshot.LSN), tables: tables, resume: state.Snapshot}
-	case !state.SnapshotCompleted:
-		return &snapshotPlan{lsn: lsn, tables: tables}
-	}
-	return nil
+	return out
 }
 
 // connect opens a normal connection for catalog queries and snapshots.

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
 
+	"github.com/sluice-cdc/sluice/connectors/cdc"
 	"github.com/sluice-cdc/sluice/schema/event"
 )
 
@@ -23,20 +24,6 @@ const (
 	statusInterval = 10 * time.Second
 	statusDelay    = 200 * time.Millisecond
 )
-
-// chunk is a run of events handed from the replication loop to the batcher.
-// end, when non-zero, is a position every event up to which is in this or
-// an earlier chunk: the end of a committed transaction, or a server
-// position with nothing captured before it. Confirming it to the slot is
-// safe once the chunk is durable.
-type chunk struct {
-	events []*event.Event
-	end    pglogrepl.LSN
-	// snapshot, when set, is the snapshot progress to save once durable.
-	snapshot *snapshotProgress
-	// snapshotDone marks the chunk after the last snapshot row.
-	snapshotDone bool
-}
 
 // stream reads pgoutput from a replication connection and turns it into
 // chunks of events in commit order. It is driven by one goroutine (run);
@@ -105,9 +92,9 @@ func (s *stream) run(ctx context.Context) error {
 		now := time.Now()
 		if now.After(deadline) {
 			if c := s.confirmed.Load(); uint64(s.received) > c {
-				s.src.metrics.lag.Set(float64(uint64(s.received) - c))
+				s.src.lag.Set(float64(uint64(s.received) - c))
 			} else {
-				s.src.metrics.lag.Set(0)
+				s.src.lag.Set(0)
 			}
 			if cur := s.confirmed.Load(); (cur > sent && now.Sub(lastSent) >= statusDelay) || now.Sub(lastSent) >= statusInterval {
 				if err := s.sendStatus(ctx, false); err != nil {
@@ -167,7 +154,7 @@ func (s *stream) handleCopyData(ctx context.Context, data []byte) error {
 		// may move there, so idle captured tables do not hold WAL back.
 		if s.tx == nil && len(s.streams) == 0 && ka.ServerWALEnd > s.handedOn {
 			s.handedOn = ka.ServerWALEnd
-			if err := s.send(ctx, chunk{end: ka.ServerWALEnd}); err != nil {
+			if err := s.send(ctx, chunk{End: at(ka.ServerWALEnd)}); err != nil {
 				return err
 			}
 		}
@@ -249,7 +236,7 @@ func (s *stream) handleMessage(ctx context.Context, data []byte) error {
 		// the position may be confirmed once what precedes it is durable.
 		if s.tx == nil && len(s.streams) == 0 && m.LSN > s.handedOn {
 			s.handedOn = m.LSN
-			return s.send(ctx, chunk{end: m.LSN})
+			return s.send(ctx, chunk{End: at(m.LSN)})
 		}
 	default:
 		return s.handleChange(ctx, msg, s.relations, s.tx)
@@ -323,7 +310,7 @@ func (s *stream) handleChange(ctx context.Context, msg pglogrepl.Message, rels *
 	}
 	s.batch = append(s.batch, events...)
 	if len(s.batch) >= chunkSize {
-		return s.send(ctx, chunk{events: s.takeBatch()})
+		return s.send(ctx, chunk{Events: s.takeBatch()})
 	}
 	return nil
 }
@@ -333,7 +320,7 @@ func (s *stream) flush(ctx context.Context, end pglogrepl.LSN) error {
 	if end > s.handedOn {
 		s.handedOn = end
 	}
-	return s.send(ctx, chunk{events: s.takeBatch(), end: end})
+	return s.send(ctx, chunk{Events: s.takeBatch(), End: at(end)})
 }
 
 func (s *stream) takeBatch() []*event.Event {
@@ -342,14 +329,15 @@ func (s *stream) takeBatch() []*event.Event {
 	return b
 }
 
-func (s *stream) send(ctx context.Context, c chunk) error { return sendChunk(ctx, s.out, c) }
+func (s *stream) send(ctx context.Context, c chunk) error { return cdc.Send(ctx, s.out, c) }
 
-// confirm records that every change up to lsn is durable downstream. It is
-// called by the batcher, in order.
-func (s *stream) confirm(lsn pglogrepl.LSN) {
+// confirm records that every change up to p is durable downstream. It is
+// called by the batcher's acknowledgements, in order.
+func (s *stream) confirm(p position) {
+	lsn := p.LSN
 	for {
 		cur := s.confirmed.Load()
-		if uint64(lsn) <= cur || s.confirmed.CompareAndSwap(cur, uint64(lsn)) {
+		if lsn <= cur || s.confirmed.CompareAndSwap(cur, lsn) {
 			return
 		}
 	}

@@ -165,8 +165,11 @@ func (r *Runtime) Workers(_ context.Context, name string, class *connectors.Clas
 		}
 		return &sinkWorker{rt: r, sink: sink}, nil
 	}
-	if class.Kind != connectors.KindSource || class.NewSource == nil || class.Output == nil {
+	if class.Kind != connectors.KindSource || class.NewSource == nil {
 		return nil, connectors.Permanent(fmt.Errorf("connector class %s has no runtime in this build", class.Name))
+	}
+	if class.Output == nil {
+		return nil, connectors.Permanent(fmt.Errorf("source class %s declares no Output: its topic prefix and tombstones setting are unknown", class.Name))
 	}
 	src, err := class.NewSource(cfg, env)
 	if err != nil {

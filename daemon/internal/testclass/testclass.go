@@ -40,6 +40,9 @@ var Spec = &conf.Spec{
 func init() {
 	connectors.Register(connectors.Class{
 		Name: Name, Aliases: []string{Alias}, Kind: connectors.KindSource, Spec: Spec,
+		Output: func(cfg *conf.Config) connectors.SourceOutput {
+			return connectors.SourceOutput{TopicPrefix: cfg.String("topic.prefix"), Tombstones: true}
+		},
 		NewSource: func(cfg *conf.Config, env connectors.Env) (connectors.Source, error) {
 			return &Source{cfg: cfg, env: env}, nil
 		},
@@ -61,6 +64,7 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) error {
 			return err
 		}
 	}
+	s.env.ReportRunning()
 	msg := s.cfg.String("error.message")
 	switch s.cfg.Enum("behavior") {
 	case "fail":

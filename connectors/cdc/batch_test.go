@@ -1,0 +1,54 @@
+package cdc
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+
+	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/schema/event"
+)
+
+// heldEmitter keeps batches until the test acknowledges them.
+type heldEmitter struct{ batches chan connectors.Batch }
+
+func (h heldEmitter) Emit(ctx context.Context, b connectors.Batch) error {
+	h.batches <- b
+	return nil
+}
+func (h heldEmitter) Flush(context.Context) error { return nil }
+
+// A position is confirmed and stored only once its batch is acknowledged,
+// and Drain stores the last acknowledged position even within the save
+// interval, so a clean stop replays nothing.
+func TestPositionsAreConfirmedOnlyWhenAcknowledged(t *testing.T) {
+	m := memOffsets{}
+	store := NewStore[lsn](m, "server=p")
+	var confirmed []uint64
+	a := NewAcker(store, &State[lsn]{}, func(p lsn) { confirmed = append(confirmed, p.LSN) }, NewMetrics(nil, "t"), slog.New(slog.DiscardHandler))
+	in := make(chan Chunk[lsn])
+	out := heldEmitter{make(chan connectors.Batch, 10)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go Batch(ctx, in, out, a)
+
+	in <- Chunk[lsn]{Events: []*event.Event{{Op: event.OpCreate}}, End: &lsn{100}}
+	first := <-out.batches
+	in <- Chunk[lsn]{Events: []*event.Event{{Op: event.OpCreate}}, End: &lsn{200}}
+	second := <-out.batches
+	if len(confirmed) != 0 || m["server=p"] != nil {
+		t.Fatalf("before any ack: confirmed %v, stored %s", confirmed, m["server=p"])
+	}
+	first.Ack()
+	if len(confirmed) != 1 || confirmed[0] != 100 || string(m["server=p"]) != `{"lsn":100,"snapshot_completed":false}` {
+		t.Fatalf("after the first ack: confirmed %v, stored %s", confirmed, m["server=p"])
+	}
+	second.Ack() // within the save interval: confirmed, not yet stored
+	if p, ok := a.Position(); !ok || p.LSN != 200 || string(m["server=p"]) != `{"lsn":100,"snapshot_completed":false}` {
+		t.Fatalf("after the second ack: position %v, stored %s", p, m["server=p"])
+	}
+	Drain(out, a, slog.New(slog.DiscardHandler), nil)
+	if got := string(m["server=p"]); got != `{"lsn":200,"snapshot_completed":false}` {
+		t.Fatalf("after Drain: stored %s", got)
+	}
+}

@@ -1,0 +1,109 @@
+package cdc
+
+import (
+	"context"
+	"log/slog"
+	"reflect"
+	"strconv"
+	"testing"
+
+	"github.com/sluice-cdc/sluice/schema/event"
+)
+
+// fakeTables serves rows 1..n of each table in chunks of size, keyed by
+// their number, and records where each read started.
+type fakeTables struct {
+	rows   map[string]int
+	size   int
+	starts []string
+}
+
+func (f *fakeTables) ReadTable(ctx context.Context, table string, after []string, emit func([]*event.Event, []string) error) error {
+	from := 1
+	if after != nil {
+		n, _ := strconv.Atoi(after[0])
+		from = n + 1
+	}
+	f.starts = append(f.starts, table+"@"+strconv.Itoa(from))
+	for i := from; i <= f.rows[table]; i += f.size {
+		var events []*event.Event
+		last := min(i+f.size-1, f.rows[table])
+		for k := i; k <= last; k++ {
+			events = append(events, &event.Event{Op: event.OpRead, After: event.Row{int64(k)}, Source: event.Source{Table: table, Snapshot: event.SnapshotTrue}})
+		}
+		if err := emit(events, []string{strconv.Itoa(last)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func collect(t *testing.T, plan SnapshotPlan[lsn], r TableReader) []Chunk[lsn] {
+	t.Helper()
+	out := make(chan Chunk[lsn], 100)
+	if err := Snapshot(context.Background(), plan, r, out, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	close(out)
+	var chunks []Chunk[lsn]
+	for c := range out {
+		chunks = append(chunks, c)
+	}
+	return chunks
+}
+
+func TestSnapshotMarksTheLastRowAndCarriesProgress(t *testing.T) {
+	r := &fakeTables{rows: map[string]int{"s.a": 3, "s.b": 2, "s.empty": 0}, size: 2}
+	chunks := collect(t, SnapshotPlan[lsn]{Start: lsn{7}, Tables: []string{"s.a", "s.b", "s.empty"}}, r)
+	type seen struct {
+		rows     []int64
+		snapshot []event.Snapshot
+		done     []string
+		table    string
+		lastKey  []string
+		finished bool
+	}
+	var got []seen
+	for _, c := range chunks {
+		s := seen{finished: c.SnapshotDone}
+		for _, e := range c.Events {
+			s.rows = append(s.rows, e.After[0].(int64))
+			s.snapshot = append(s.snapshot, e.Source.Snapshot)
+		}
+		if c.Snapshot != nil {
+			if c.Snapshot.Start.LSN != 7 {
+				t.Fatalf("progress start = %d, want 7", c.Snapshot.Start.LSN)
+			}
+			s.done, s.table, s.lastKey = c.Snapshot.Done, c.Snapshot.Table, c.Snapshot.LastKey
+		}
+		got = append(got, s)
+	}
+	T, L := event.SnapshotTrue, event.SnapshotLast
+	want := []seen{
+		{rows: []int64{1, 2}, snapshot: []event.Snapshot{T, T}, table: "s.a", lastKey: []string{"2"}},
+		{rows: []int64{3}, snapshot: []event.Snapshot{T}, done: []string{"s.a"}},
+		{rows: []int64{1, 2}, snapshot: []event.Snapshot{T, L}, done: []string{"s.a", "s.b", "s.empty"}},
+		{finished: true},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("chunks\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+func TestSnapshotResumesAfterTheLastDurableKey(t *testing.T) {
+	r := &fakeTables{rows: map[string]int{"s.a": 3, "s.b": 5}, size: 10}
+	resume := &SnapshotProgress[lsn]{Start: lsn{5}, Done: []string{"s.a"}, Table: "s.b", LastKey: []string{"3"}}
+	chunks := collect(t, SnapshotPlan[lsn]{Start: lsn{5}, Tables: []string{"s.a", "s.b"}, Resume: resume}, r)
+	if !reflect.DeepEqual(r.starts, []string{"s.b@4"}) {
+		t.Fatalf("reads started at %v, want only s.b after key 3", r.starts)
+	}
+	var rows []int64
+	for _, c := range chunks {
+		for _, e := range c.Events {
+			rows = append(rows, e.After[0].(int64))
+		}
+	}
+	if !reflect.DeepEqual(rows, []int64{4, 5}) || !chunks[len(chunks)-1].SnapshotDone {
+		t.Fatalf("rows %v (done %v), want [4 5] then done", rows, chunks[len(chunks)-1].SnapshotDone)
+	}
+}
