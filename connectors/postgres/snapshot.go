@@ -3,7 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
-		"strings"
+	"strings"
 	"time"
 
 	"github.com/jackc/pglogrepl"
