@@ -1,0 +1,232 @@
+package sourcetest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/connectors/kafka"
+	"github.com/sluice-cdc/sluice/schema/registry"
+)
+
+// childEnv names the environment variable that makes a test binary calling
+// Main run a source as a child process instead of its tests: its value is
+// the path of the child's spec, a childSpec in JSON.
+const childEnv = "SLUICE_SOURCETEST_CHILD"
+
+// mainCalled records that the test binary's TestMain calls Main, without
+// which it cannot be its own child.
+var mainCalled bool
+
+// Main runs the tests of a driver's package; its TestMain must call it.
+// Started by the suite as a child process (see childEnv), the test binary
+// instead runs one source into Kafka until SIGTERM or SIGKILL: the child
+// then knows exactly the source classes the driver's package registers.
+func Main(m *testing.M) {
+	if spec := os.Getenv(childEnv); spec != "" {
+		if err := runChild(spec); err != nil {
+			fmt.Fprintln(os.Stderr, "child:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	mainCalled = true
+	os.Exit(m.Run())
+}
+
+// childSpec is what a child process runs.
+type childSpec struct {
+	Config   map[string]string // the connector configuration, connector.class included
+	Brokers  []string
+	Registry string // the schema registry's URL
+	State    string // the state directory; offsets.json holds the offsets
+}
+
+// runChild runs the source of the spec in the file at path, retrying
+// transient failures as the daemon's supervisor does, until SIGTERM. It
+// prints "running" on standard output when the source reports Running.
+func runChild(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var spec childSpec
+	if err := json.Unmarshal(b, &spec); err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	class, ok := connectors.Lookup(spec.Config["connector.class"])
+	if !ok || class.Kind != connectors.KindSource || class.Output == nil {
+		return fmt.Errorf("connector.class %q is no source class of this binary", spec.Config["connector.class"])
+	}
+	cfg, err := class.Spec.Parse(spec.Config)
+	if err != nil {
+		return err
+	}
+	reg, err := registry.New(spec.Registry)
+	if err != nil {
+		return err
+	}
+	client, err := kgo.NewClient(append(kafka.SourceClientOpts(cfg), kgo.SeedBrokers(spec.Brokers...))...)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var once sync.Once
+	env := connectors.Env{Name: "child", Version: "test", Logger: logger, StateDir: spec.State,
+		Offsets: &fileOffsets{path: filepath.Join(spec.State, "offsets.json")},
+		Running: func() { once.Do(func() { fmt.Println("running") }) }}
+	// Right after a SIGKILL the database may still hold the dead
+	// process's session (its slot, its binlog connection): retry.
+	for {
+		src, err := class.NewSource(cfg, env)
+		if err != nil {
+			return err
+		}
+		err = src.Run(ctx, kafka.NewSourceWriter(client, reg, class, cfg, kafka.WithLogger(logger)))
+		if ctx.Err() != nil {
+			return nil
+		}
+		if errors.Is(err, connectors.ErrPermanent) {
+			return err
+		}
+		logger.Warn("source failed; retrying", "error", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// fileOffsets keeps offsets in one JSON file, replaced atomically.
+type fileOffsets struct {
+	mu   sync.Mutex
+	path string
+}
+
+var _ connectors.OffsetStore = (*fileOffsets)(nil)
+
+func (f *fileOffsets) Load(_ context.Context, key string) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m, err := f.read()
+	return m[key], err
+}
+
+func (f *fileOffsets) Save(_ context.Context, key string, v []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m, err := f.read()
+	if err != nil {
+		return err
+	}
+	m[key] = v
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	tmp := f.path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, f.path)
+}
+
+func (f *fileOffsets) read() (map[string]json.RawMessage, error) {
+	m := map[string]json.RawMessage{}
+	b, err := os.ReadFile(f.path)
+	if os.IsNotExist(err) {
+		return m, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return m, json.Unmarshal(b, &m)
+}
+
+// child is a source running in a child process.
+type child struct {
+	cmd    *exec.Cmd
+	output *lockedBuffer
+	done   chan struct{}
+	err    error // Wait's, once done is closed
+}
+
+// lockedBuffer collects a child's output while the test may read it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startChild runs a source configured by raw in a child process: the test
+// binary itself, through Main. state is its state directory, kept across
+// restarts.
+func (s *Suite) startChild(t testing.TB, raw map[string]string, state string) *child {
+	t.Helper()
+	if !mainCalled {
+		t.Fatal("the driver's test package must run its tests through sourcetest.Main (func TestMain(m *testing.M) { sourcetest.Main(m) })")
+	}
+	b, err := json.Marshal(childSpec{Config: raw, Brokers: s.Brokers, Registry: s.RegistryURL, State: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := filepath.Join(state, "child.json")
+	if err := os.WriteFile(spec, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{output: &lockedBuffer{}, done: make(chan struct{})}
+	c.cmd = exec.Command(os.Args[0], "-test.run=^$")
+	c.cmd.Env = append(os.Environ(), childEnv+"="+spec)
+	c.cmd.Stdout, c.cmd.Stderr = c.output, c.output
+	if err := c.cmd.Start(); err != nil {
+		t.Fatalf("start the child: %v", err)
+	}
+	go func() { c.err = c.cmd.Wait(); close(c.done) }()
+	t.Cleanup(func() { c.kill() })
+	return c
+}
+
+// kill ends the child with SIGKILL: no drain, no last acknowledgement.
+func (c *child) kill() {
+	c.cmd.Process.Signal(syscall.SIGKILL)
+	<-c.done
+}
+
+// alive fails the test when the child has exited.
+func (c *child) alive(t testing.TB) {
+	t.Helper()
+	select {
+	case <-c.done:
+		t.Fatalf("the child exited (%v): %s", c.err, c.output.String())
+	default:
+	}
+}
