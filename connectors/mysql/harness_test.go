@@ -310,9 +310,6 @@ func (h *harness) decode(r *kgo.Record) record {
 			}
 			h.envs[id] = env
 		}
-		if os.Getenv("SLUICE_DEBUG_IDS") != "" {
-			h.t.Logf("value schema id %d: %v", id, h.codec(id).Schema().Fields[1].Schema)
-		}
 		rec.value = &event.Event{}
 		if err := env.Decode(body, rec.value); err != nil {
 			h.t.Fatal(err)

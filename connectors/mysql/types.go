@@ -1,15 +1,13 @@
-// Package mysql is the MySQL and MariaDB source connector: it snapshots
-// tables and streams their changes from the row-based binary log.
-//
-// The types*.go files map binlog column types to event schemas and the values
-// go-mysql decodes from row events to event values, as Debezium's MySQL
-// connector does. They need the server to log full row metadata
-// (binlog_row_metadata=FULL: column names, signedness, charsets, enum and set
-// values, nullability) and a replication.BinlogSyncerConfig with
+// The types*.go files map binlog column types to event schemas and the
+// values go-mysql decodes from row events to event values, as Debezium's
+// MySQL connector does. They need the server to log full row metadata
+// (binlog_row_metadata=FULL: column names, signedness, charsets, enum and
+// set values, nullability) and a replication.BinlogSyncerConfig with
 // UseDecimal=false (decimals arrive as exact strings) and ParseTime=true
 // (DATETIME and TIMESTAMP arrive as time.Time; when ParseTime is false,
 // TimestampStringLocation must be time.UTC). Both decimal forms and both
 // time forms are accepted all the same.
+
 package mysql
 
 import (
