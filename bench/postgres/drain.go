@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/jackc/pglogrepl"
+
+	"github.com/sluice-cdc/sluice/bench/internal/figures"
+	"github.com/sluice-cdc/sluice/bench/internal/procstat"
 )
 
 // runDrain measures how fast sluice drains a backlog of o.rows inserted
@@ -28,10 +31,10 @@ func runDrain(ctx context.Context, o options, run int) (result, error) {
 		return r, err
 	}
 	if _, err := e.waitSlotActive(ctx, c); err != nil {
-		c.kill()
+		c.Kill()
 		return r, err
 	}
-	if _, _, err := c.stop(); err != nil {
+	if _, _, err := c.Stop(); err != nil {
 		return r, err
 	}
 	// The ceiling's slot starts at the same point.
@@ -64,29 +67,25 @@ func runDrain(ctx context.Context, o options, run int) (result, error) {
 	r.CeilingWallSeconds, r.CeilingWalsenderCPU = wall.Seconds(), walsender.Seconds()
 
 	logf(o, "run %d: sluice drains the backlog", run)
-	profile := o.cpuProfile
-	if profile != "" && run > 1 {
-		profile = fmt.Sprintf("%s.%d", profile, run)
-	}
-	if c, err = startChild(ctx, o, e, profile); err != nil {
+	if c, err = startChild(ctx, o, e, figures.RunFile(o.cpuProfile, run)); err != nil {
 		return r, err
 	}
 	pid, err := e.waitSlotActive(ctx, c)
 	if err != nil {
-		c.kill()
+		c.Kill()
 		return r, err
 	}
-	ws := sampleCPU(pid)
-	broker := findBroker(e.brokers[0])
-	brokerBase := cpuSince(broker, 0)
+	ws := procstat.Sample(pid)
+	broker := procstat.Listener(e.kafka.Brokers[0])
+	brokerBase := procstat.CPUSince(broker, 0)
 	doneAt, err := e.waitRecords(ctx, o, c, int64(o.rows), 60*time.Second)
-	walsenderCPU := ws.finish()
-	r.BrokerCPU = cpuSince(broker, brokerBase).Seconds()
+	walsenderCPU := ws.Finish()
+	r.BrokerCPU = procstat.CPUSince(broker, brokerBase).Seconds()
 	if err != nil {
-		c.kill()
+		c.Kill()
 		return r, err
 	}
-	cpu, rss, err := c.stop()
+	cpu, rss, err := c.Stop()
 	if err != nil {
 		return r, err
 	}
@@ -98,7 +97,7 @@ func runDrain(ctx context.Context, o options, run int) (result, error) {
 		return r, fmt.Errorf("topic %s holds %d records after the drain, want %d", e.topic, n, o.rows)
 	}
 	r.Records = float64(n)
-	r.WallSeconds = doneAt.Sub(c.readyAt).Seconds()
+	r.WallSeconds = doneAt.Sub(c.ReadyAt).Seconds()
 	r.CPUSeconds = cpu.Seconds()
 	r.PeakRSSMB = float64(rss) / (1 << 20)
 	r.WalsenderCPU = walsenderCPU.Seconds()
@@ -142,9 +141,9 @@ func ceiling(ctx context.Context, o options, e *runEnv, endpos pglogrepl.LSN) (t
 			return nil
 		}
 	}
-	var ws *cpuSampler
+	var ws *procstat.Sampler
 	if pid, err := e.waitActive(ctx, e.rawSlot, failed); err == nil {
-		ws = sampleCPU(pid)
+		ws = procstat.Sample(pid)
 	}
 	err := <-exited
 	wall := time.Since(start)
@@ -154,7 +153,7 @@ func ceiling(ctx context.Context, o options, e *runEnv, endpos pglogrepl.LSN) (t
 	if ws == nil {
 		return wall, 0, nil // it finished before its walsender was seen
 	}
-	return wall, ws.finish(), nil
+	return wall, ws.Finish(), nil
 }
 
 // logf prints progress on stderr with -v.

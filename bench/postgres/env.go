@@ -7,9 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -17,10 +14,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/sluice-cdc/sluice/schema/registry/embedded"
+	"github.com/sluice-cdc/sluice/bench/internal/kafkaenv"
+	"github.com/sluice-cdc/sluice/bench/internal/pipeline"
 )
 
 // table is the benchmark table: rows of about 200 bytes (id, four integers,
@@ -47,14 +43,7 @@ type runEnv struct {
 	pgURL   *url.URL // of the run's database
 	admin   *pgx.Conn
 	db      *pgx.Conn
-	brokers []string
-	kcl     *kgo.Client
-	adm     *kadm.Client
-
-	reg         *embedded.Registry
-	srv         *http.Server
-	registryURL string
-	regTopic    string
+	kafka   *kafkaenv.Env
 
 	dir, stateDir, configFile string
 }
@@ -65,7 +54,7 @@ func newRunEnv(ctx context.Context, o options, kind string) (e *runEnv, err erro
 	suffix := make([]byte, 5)
 	rand.Read(suffix)
 	name := "bench_" + kind + "_" + hex.EncodeToString(suffix)
-	e = &runEnv{name: name, rawSlot: name + "_raw", topic: name + ".public." + table, regTopic: "_schemas_" + name}
+	e = &runEnv{name: name, rawSlot: name + "_raw", topic: name + ".public." + table}
 	defer func() {
 		if err != nil {
 			e.close()
@@ -93,23 +82,9 @@ func newRunEnv(ctx context.Context, o options, kind string) (e *runEnv, err erro
 		}
 	}
 
-	e.brokers = strings.Split(o.brokers, ",")
-	if e.kcl, err = kgo.NewClient(kgo.SeedBrokers(e.brokers...)); err != nil {
-		return nil, fmt.Errorf("create Kafka client: %w", err)
-	}
-	e.adm = kadm.NewClient(e.kcl)
 	// Records carry the broker's append time, the end of the measured
-	// latency. Batches may be as large as the connector creates its topics
-	// for (producer.override.max.request.size's default).
-	appendTime, maxBytes := "LogAppendTime", "16777216"
-	resp, err := e.adm.CreateTopic(ctx, 1, -1, map[string]*string{"message.timestamp.type": &appendTime, "max.message.bytes": &maxBytes}, e.topic)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil {
-		return nil, fmt.Errorf("create topic %s: %w", e.topic, err)
-	}
-	if err = e.startRegistry(ctx, e.brokers); err != nil {
+	// latency.
+	if e.kafka, err = kafkaenv.New(ctx, strings.Split(o.brokers, ","), e.topic, "_schemas_"+name); err != nil {
 		return nil, err
 	}
 
@@ -124,31 +99,9 @@ func newRunEnv(ctx context.Context, o options, kind string) (e *runEnv, err erro
 	return e, e.writeConfig(base, o.producer)
 }
 
-// startRegistry serves an embedded schema registry on a loopback port.
-func (e *runEnv) startRegistry(ctx context.Context, brokers []string) error {
-	var err error
-	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if e.reg, err = embedded.New(ctx, brokers, embedded.WithTopic(e.regTopic), embedded.WithLogger(quiet)); err != nil {
-		return fmt.Errorf("start the schema registry: %w", err)
-	}
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := e.reg.WaitReady(wctx); err != nil {
-		return fmt.Errorf("start the schema registry: %w", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return fmt.Errorf("listen for the schema registry: %w", err)
-	}
-	e.srv = &http.Server{Handler: e.reg, ReadHeaderTimeout: 10 * time.Second}
-	go e.srv.Serve(ln)
-	e.registryURL = "http://" + ln.Addr().String()
-	return nil
-}
-
 // writeConfig writes the connector configuration, as a user would, to
 // e.configFile.
-func (e *runEnv) writeConfig(base *url.URL, p producerOptions) error {
+func (e *runEnv) writeConfig(base *url.URL, p pipeline.Producer) error {
 	pw, _ := base.User.Password()
 	sslmode := base.Query().Get("sslmode")
 	if sslmode == "" {
@@ -168,12 +121,7 @@ func (e *runEnv) writeConfig(base *url.URL, p producerOptions) error {
 		"table.include.list": "public." + table,
 		"snapshot.mode":      "no_data",
 	}
-	if p.linger != "" {
-		cfg["producer.override.linger.ms"] = p.linger
-	}
-	if p.compression != "" {
-		cfg["producer.override.compression.type"] = p.compression
-	}
+	p.Apply(cfg)
 	b, err := json.Marshal(cfg)
 	if err != nil {
 		return err
@@ -183,8 +131,8 @@ func (e *runEnv) writeConfig(base *url.URL, p producerOptions) error {
 
 // waitSlotActive waits until sluice holds its slot (it is streaming), and
 // returns the pid of the walsender serving it.
-func (e *runEnv) waitSlotActive(ctx context.Context, c *child) (int, error) {
-	return e.waitActive(ctx, e.name, c.failed)
+func (e *runEnv) waitSlotActive(ctx context.Context, c *pipeline.Child) (int, error) {
+	return e.waitActive(ctx, e.name, c.Failed)
 }
 
 // waitActive waits until slot is in use and returns its walsender's pid;
@@ -213,55 +161,15 @@ func (e *runEnv) waitActive(ctx context.Context, slot string, failed func() erro
 }
 
 // records returns how many records the run's topic holds.
-func (e *runEnv) records(ctx context.Context) (int64, error) {
-	ends, err := e.adm.ListEndOffsets(ctx, e.topic)
-	if err != nil {
-		return 0, fmt.Errorf("list end offsets of %s: %w", e.topic, err)
-	}
-	var n int64
-	var perr error
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Err != nil {
-			perr = fmt.Errorf("list end offset of %s[%d]: %w", o.Topic, o.Partition, o.Err)
-		}
-		n += o.Offset
-	})
-	return n, perr
-}
+func (e *runEnv) records(ctx context.Context) (int64, error) { return e.kafka.Records(ctx) }
 
 // waitRecords waits until the topic holds at least want records and returns
 // when that was seen (polled every 10 ms). It fails when the pipeline stops
 // or the count does not move for stall.
-func (e *runEnv) waitRecords(ctx context.Context, o options, c *child, want int64, stall time.Duration) (time.Time, error) {
-	last, lastMove := int64(-1), time.Now()
-	reported, reportedAt := int64(0), time.Now()
-	for {
-		n, err := e.records(ctx)
-		if err != nil {
-			return time.Time{}, err
-		}
-		now := time.Now()
-		if n >= want {
-			return now, nil
-		}
-		if d := now.Sub(reportedAt); d >= 5*time.Second {
-			logf(o, "%d of %d records, %.0f/s", n, want, float64(n-reported)/d.Seconds())
-			reported, reportedAt = n, now
-		}
-		if n != last {
-			last, lastMove = n, now
-		} else if now.Sub(lastMove) > stall {
-			return time.Time{}, fmt.Errorf("topic %s: %d records of %d, no progress for %s", e.topic, n, want, stall)
-		}
-		if err := c.failed(); err != nil {
-			return time.Time{}, err
-		}
-		select {
-		case <-ctx.Done():
-			return time.Time{}, ctx.Err()
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+func (e *runEnv) waitRecords(ctx context.Context, o options, c *pipeline.Child, want int64, stall time.Duration) (time.Time, error) {
+	return e.kafka.WaitRecords(ctx, want, stall, c.Failed, func(n, want int64, perSecond float64) {
+		logf(o, "%d of %d records, %.0f/s", n, want, perSecond)
+	})
 }
 
 // close drops the slots, the database and the topics, stops the registry
@@ -297,21 +205,8 @@ func (e *runEnv) close() {
 		}
 		e.admin.Close(ctx)
 	}
-	if e.srv != nil {
-		e.srv.Close()
-	}
-	if e.reg != nil {
-		e.reg.Close()
-	}
-	if e.adm != nil {
-		resp, err := e.adm.DeleteTopics(ctx, e.topic, e.regTopic)
-		if err == nil {
-			err = resp.Error()
-		}
-		warn("delete topics", err)
-	}
-	if e.kcl != nil {
-		e.kcl.Close()
+	if e.kafka != nil {
+		warn("Kafka", e.kafka.Close())
 	}
 	if e.dir != "" {
 		warn("remove "+e.dir, os.RemoveAll(e.dir))

@@ -25,6 +25,9 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/sluice-cdc/sluice/bench/internal/figures"
+	"github.com/sluice-cdc/sluice/bench/internal/pipeline"
 )
 
 // options are the driver's flags.
@@ -51,17 +54,7 @@ type options struct {
 
 	// pipeline
 	cpuProfile string
-	producer   producerOptions
-}
-
-// producerOptions tune the child's Kafka producer; zero values keep the
-// connector's defaults (linger and compression) or franz-go's (the rest).
-type producerOptions struct {
-	linger             string // producer.override.linger.ms
-	compression        string // producer.override.compression.type
-	maxBufferedRecords int
-	batchMaxBytes      int
-	zstdLevel          int
+	producer   pipeline.Producer
 }
 
 func main() {
@@ -82,15 +75,9 @@ func main() {
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "steady: changes committed this long after the load starts are left out of the latency figures")
 	flag.StringVar(&o.latencyFile, "latency-csv", "", "steady: write every sample (commit_ms,latency_ms) to this file (run N>1 gets a .N suffix)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the pipeline child to this file (run N>1 gets a .N suffix)")
-	flag.StringVar(&o.producer.linger, "linger-ms", "", "producer.override.linger.ms of the connector (default: the connector's)")
-	flag.StringVar(&o.producer.compression, "compression", "", "producer.override.compression.type of the connector (default: the connector's)")
-	flag.IntVar(&o.producer.maxBufferedRecords, "max-buffered-records", 0, "franz-go MaxBufferedRecords of the pipeline's producer (0: franz-go's default)")
-	flag.IntVar(&o.producer.batchMaxBytes, "batch-max-bytes", 0, "franz-go ProducerBatchMaxBytes of the pipeline's producer (0: franz-go's default)")
-	flag.IntVar(&o.producer.zstdLevel, "zstd-level", 0, "zstd level of the pipeline's producer, 1 (fastest) to 4 (best), when compressing with zstd (0: franz-go's default)")
-	var c childOptions
-	flag.StringVar(&c.configFile, "config", "", "sluice role: the connector configuration, a JSON object of strings")
-	flag.StringVar(&c.registryURL, "registry", "", "sluice role: the Schema Registry URL")
-	flag.StringVar(&c.stateDir, "state", "", "sluice role: the connector's state directory (offsets, spill files)")
+	o.producer.Flags(flag.CommandLine)
+	var c pipeline.ChildOptions
+	c.ChildFlags(flag.CommandLine)
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -98,8 +85,8 @@ func main() {
 	var err error
 	switch *role {
 	case "sluice":
-		c.brokers, c.cpuProfile, c.producer, c.verbose = o.brokers, o.cpuProfile, o.producer, o.verbose
-		err = runChild(ctx, c)
+		c.Brokers, c.CPUProfile, c.Producer, c.Verbose = o.brokers, o.cpuProfile, o.producer, o.verbose
+		err = pipeline.Run(ctx, c)
 	case "driver":
 		err = drive(ctx, o)
 	default:
@@ -133,13 +120,13 @@ func drive(ctx context.Context, o options) error {
 			return fmt.Errorf("%s run %d: %w", o.workload, i, err)
 		}
 		r.Workload, r.Run = o.workload, fmt.Sprint(i)
-		printJSON(r)
+		figures.PrintJSON(r)
 		results = append(results, r)
 	}
 	if len(results) > 1 {
-		m := median(results)
+		m := figures.Median(results)
 		m.Workload, m.Run = o.workload, fmt.Sprintf("median of %d", len(results))
-		printJSON(m)
+		figures.PrintJSON(m)
 	}
 	return nil
 }

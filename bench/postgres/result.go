@@ -1,13 +1,5 @@
 package main
 
-import (
-	"encoding/json"
-	"fmt"
-	"math"
-	"reflect"
-	"slices"
-)
-
 // result is one run's figures, printed as one JSON line. Figures that a
 // workload does not measure are left out.
 type result struct {
@@ -53,44 +45,4 @@ func (r *result) derive() {
 		r.CeilingRowsPerSecond = r.Rows / r.CeilingWallSeconds
 		r.PercentOfCeiling = 100 * r.RowsPerSecond / r.CeilingRowsPerSecond
 	}
-}
-
-// median returns, for every figure, its median over rs (the mean of the two
-// middle values for an even count).
-func median(rs []result) result {
-	var out result
-	ov := reflect.ValueOf(&out).Elem()
-	for i := range ov.NumField() {
-		if ov.Field(i).Kind() != reflect.Float64 {
-			continue
-		}
-		vals := make([]float64, len(rs))
-		for j, r := range rs {
-			vals[j] = reflect.ValueOf(r).Field(i).Float()
-		}
-		slices.Sort(vals)
-		n := len(vals)
-		m := vals[n/2]
-		if n%2 == 0 {
-			m = (vals[n/2-1] + vals[n/2]) / 2
-		}
-		ov.Field(i).SetFloat(m)
-	}
-	return out
-}
-
-// printJSON prints r on one line, figures rounded to 3 significant decimals.
-func printJSON(r result) {
-	rv := reflect.ValueOf(&r).Elem()
-	for i := range rv.NumField() {
-		if f := rv.Field(i); f.Kind() == reflect.Float64 {
-			f.SetFloat(math.Round(f.Float()*1000) / 1000)
-		}
-	}
-	b, err := json.Marshal(r)
-	if err != nil {
-		fmt.Println(`{"error":"encode result"}`)
-		return
-	}
-	fmt.Println(string(b))
 }

@@ -7,6 +7,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/sluice-cdc/sluice/bench/internal/figures"
+	"github.com/sluice-cdc/sluice/bench/internal/pipeline"
+	"github.com/sluice-cdc/sluice/bench/internal/procstat"
+	"github.com/sluice-cdc/sluice/bench/internal/schedule"
 )
 
 // The steady load's mix, in percent of the rows changed.
@@ -31,65 +36,57 @@ func runSteady(ctx context.Context, o options, run int) (result, error) {
 	if err := writeRows(ctx, e.db, 1, int64(o.prefill)+1, 10_000); err != nil {
 		return r, err
 	}
-	profile := o.cpuProfile
-	if profile != "" && run > 1 {
-		profile = fmt.Sprintf("%s.%d", profile, run)
-	}
-	c, err := startChild(ctx, o, e, profile)
+	c, err := startChild(ctx, o, e, figures.RunFile(o.cpuProfile, run))
 	if err != nil {
 		return r, err
 	}
 	pid, err := e.waitSlotActive(ctx, c)
 	if err != nil {
-		c.kill()
+		c.Kill()
 		return r, err
 	}
-	ws := sampleCPU(pid)
+	ws := procstat.Sample(pid)
 
 	// The test server runs with synchronous_commit=off, where a commit's WAL
 	// is flushed (and so decoded) only at the WAL writer's next round, up to
 	// wal_writer_delay later. Production commits flush: the writer does too.
 	if _, err := e.db.Exec(ctx, "SET synchronous_commit = on"); err != nil {
-		c.kill()
+		c.Kill()
 		return r, fmt.Errorf("set synchronous_commit: %w", err)
 	}
 	logf(o, "run %d: %d rows/s for %s", run, o.rate, o.duration)
 	w := &writer{db: e.db, lo: 1, hi: int64(o.prefill) + 1, rng: rand.New(rand.NewPCG(uint64(run), 7))}
-	broker := findBroker(e.brokers[0])
-	brokerBase := cpuSince(broker, 0)
+	broker := procstat.Listener(e.kafka.Brokers[0])
+	brokerBase := procstat.CPUSince(broker, 0)
 	start := time.Now()
 	if err := w.run(ctx, o, c); err != nil {
-		c.kill()
+		c.Kill()
 		return r, err
 	}
 	r.WallSeconds = time.Since(start).Seconds()
 	want := w.inserts + w.updates + 2*w.deletes // a tombstone follows each delete
 	_, err = e.waitRecords(ctx, o, c, want, 30*time.Second)
-	walsenderCPU := ws.finish()
-	r.BrokerCPU = cpuSince(broker, brokerBase).Seconds()
+	walsenderCPU := ws.Finish()
+	r.BrokerCPU = procstat.CPUSince(broker, brokerBase).Seconds()
 	if err != nil {
-		c.kill()
+		c.Kill()
 		return r, err
 	}
-	cpu, rss, err := c.stop()
+	cpu, rss, err := c.Stop()
 	if err != nil {
 		return r, err
 	}
-	lat, err := e.latencies(ctx, start.Add(o.warmup))
+	records, lat, err := e.latencies(ctx, start.Add(o.warmup))
 	if err != nil {
 		return r, err
 	}
 	if o.latencyFile != "" {
-		path := o.latencyFile
-		if run > 1 {
-			path = fmt.Sprintf("%s.%d", path, run)
-		}
-		if err := lat.writeCSV(path); err != nil {
+		if err := lat.WriteCSV(figures.RunFile(o.latencyFile, run)); err != nil {
 			return r, err
 		}
 	}
-	if lat.records != want {
-		return r, fmt.Errorf("topic %s holds %d records, want %d", e.topic, lat.records, want)
+	if records != want {
+		return r, fmt.Errorf("topic %s holds %d records, want %d", e.topic, records, want)
 	}
 	r.TargetRate = float64(o.rate)
 	r.Rows = float64(w.inserts + w.updates + w.deletes)
@@ -97,8 +94,8 @@ func runSteady(ctx context.Context, o options, run int) (result, error) {
 	r.CPUSeconds = cpu.Seconds()
 	r.PeakRSSMB = float64(rss) / (1 << 20)
 	r.WalsenderCPU = walsenderCPU.Seconds()
-	r.LatencySamples = float64(len(lat.ms))
-	r.LatencyP50, r.LatencyP99, r.LatencyMax = lat.quantile(0.50), lat.quantile(0.99), lat.quantile(1)
+	r.LatencySamples = float64(lat.Len())
+	r.LatencyP50, r.LatencyP99, r.LatencyMax = lat.Quantile(0.50), lat.Quantile(0.99), lat.Quantile(1)
 	r.derive()
 	return r, nil
 }
@@ -115,26 +112,13 @@ type writer struct {
 	inserts, updates, deletes int64
 }
 
-func (w *writer) run(ctx context.Context, o options, c *child) error {
-	interval := time.Duration(float64(time.Second) * float64(o.txRows) / float64(o.rate))
-	start := time.Now()
-	end := start.Add(o.duration)
-	for next := start; next.Before(end); next = next.Add(interval) {
-		if d := time.Until(next); d > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(d):
-			}
-		}
-		if err := c.failed(); err != nil {
+func (w *writer) run(ctx context.Context, o options, c *pipeline.Child) error {
+	return schedule.Run(ctx, time.Now(), schedule.Interval(o.rate, o.txRows), o.duration, func(time.Time) error {
+		if err := c.Failed(); err != nil {
 			return err
 		}
-		if err := w.transaction(ctx, o.txRows); err != nil {
-			return err
-		}
-	}
-	return nil
+		return w.transaction(ctx, o.txRows)
+	})
 }
 
 // transaction commits n changes in one transaction: a pipelined batch is one

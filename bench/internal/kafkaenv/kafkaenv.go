@@ -1,0 +1,156 @@
+// Package kafkaenv gives a source benchmark run its Kafka side: the
+// table's topic, created beforehand with the broker's append time as
+// record timestamps, and a schema registry of its own (embedded, served
+// on a loopback port as an external registry would be); it counts the
+// topic's records and removes both afterwards.
+package kafkaenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluice-cdc/sluice/schema/registry/embedded"
+)
+
+// Env is a run's topic and registry.
+type Env struct {
+	Brokers     []string
+	Topic       string
+	RegistryURL string
+
+	kcl      *kgo.Client
+	adm      *kadm.Client
+	reg      *embedded.Registry
+	srv      *http.Server
+	regTopic string
+}
+
+// New creates topic (one partition, LogAppendTime, batches up to the
+// 16 MiB a source's producer may send: producer.override.max.request.size's
+// default) and starts a registry keeping its schemas in regTopic.
+func New(ctx context.Context, brokers []string, topic, regTopic string) (e *Env, err error) {
+	e = &Env{Brokers: brokers, Topic: topic, regTopic: regTopic}
+	defer func() {
+		if err != nil {
+			e.Close()
+		}
+	}()
+	if e.kcl, err = kgo.NewClient(kgo.SeedBrokers(brokers...)); err != nil {
+		return nil, fmt.Errorf("create Kafka client: %w", err)
+	}
+	e.adm = kadm.NewClient(e.kcl)
+	appendTime, maxBytes := "LogAppendTime", "16777216"
+	resp, err := e.adm.CreateTopic(ctx, 1, -1, map[string]*string{"message.timestamp.type": &appendTime, "max.message.bytes": &maxBytes}, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create topic %s: %w", topic, err)
+	}
+	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if e.reg, err = embedded.New(ctx, brokers, embedded.WithTopic(regTopic), embedded.WithLogger(quiet)); err != nil {
+		return nil, fmt.Errorf("start the schema registry: %w", err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err = e.reg.WaitReady(wctx); err != nil {
+		return nil, fmt.Errorf("start the schema registry: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen for the schema registry: %w", err)
+	}
+	e.srv = &http.Server{Handler: e.reg, ReadHeaderTimeout: 10 * time.Second}
+	go e.srv.Serve(ln)
+	e.RegistryURL = "http://" + ln.Addr().String()
+	return e, nil
+}
+
+// Records returns how many records the topic holds.
+func (e *Env) Records(ctx context.Context) (int64, error) {
+	ends, err := e.adm.ListEndOffsets(ctx, e.Topic)
+	if err != nil {
+		return 0, fmt.Errorf("list end offsets of %s: %w", e.Topic, err)
+	}
+	var n int64
+	var perr error
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Err != nil {
+			perr = fmt.Errorf("list end offset of %s[%d]: %w", o.Topic, o.Partition, o.Err)
+		}
+		n += o.Offset
+	})
+	return n, perr
+}
+
+// WaitRecords waits until the topic holds at least want records and
+// returns when that was seen (polled every 10 ms). It fails when failed
+// reports an error (the pipeline stopped) or the count does not move for
+// stall. progress, when set, is called every 5 s with the count and rate.
+func (e *Env) WaitRecords(ctx context.Context, want int64, stall time.Duration, failed func() error, progress func(n, want int64, perSecond float64)) (time.Time, error) {
+	last, lastMove := int64(-1), time.Now()
+	reported, reportedAt := int64(0), time.Now()
+	for {
+		n, err := e.Records(ctx)
+		if err != nil {
+			return time.Time{}, err
+		}
+		now := time.Now()
+		if n >= want {
+			return now, nil
+		}
+		if d := now.Sub(reportedAt); d >= 5*time.Second && progress != nil {
+			progress(n, want, float64(n-reported)/d.Seconds())
+			reported, reportedAt = n, now
+		}
+		if n != last {
+			last, lastMove = n, now
+		} else if now.Sub(lastMove) > stall {
+			return time.Time{}, fmt.Errorf("topic %s: %d records of %d, no progress for %s", e.Topic, n, want, stall)
+		}
+		if err := failed(); err != nil {
+			return time.Time{}, err
+		}
+		select {
+		case <-ctx.Done():
+			return time.Time{}, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// Close stops the registry and deletes the topic and the registry's topic,
+// with any other topics named.
+func (e *Env) Close(others ...string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var errs []error
+	if e.srv != nil {
+		e.srv.Close()
+	}
+	if e.reg != nil {
+		e.reg.Close()
+	}
+	if e.adm != nil {
+		resp, err := e.adm.DeleteTopics(ctx, append([]string{e.Topic, e.regTopic}, others...)...)
+		if err == nil {
+			err = resp.Error()
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("delete topics: %w", err))
+		}
+	}
+	if e.kcl != nil {
+		e.kcl.Close()
+	}
+	return errors.Join(errs...)
+}

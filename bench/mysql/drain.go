@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sluice-cdc/sluice/bench/internal/figures"
+	"github.com/sluice-cdc/sluice/bench/internal/pipeline"
+	"github.com/sluice-cdc/sluice/bench/internal/procstat"
+)
+
+// runDrain measures how fast sluice drains a backlog of o.rows inserted
+// rows already in the binlog, and how fast mariadb-binlog reads the same
+// binlog.
+func runDrain(ctx context.Context, o options, run int) (result, error) {
+	var r result
+	e, err := newRunEnv(ctx, o, "drain", run)
+	if err != nil {
+		return r, err
+	}
+	defer e.close()
+
+	// sluice stores its start position on a first start (snapshot.mode
+	// no_data: the end of the binlog); stop it once it has, so that the
+	// backlog accumulates behind that position.
+	c, err := e.startChild(ctx, o, "")
+	if err != nil {
+		return r, err
+	}
+	if err := c.WaitRunning(ctx, 60*time.Second); err != nil {
+		c.Kill()
+		return r, err
+	}
+	if _, _, err := c.Stop(); err != nil {
+		return r, err
+	}
+	if stored, err := pipeline.Stored(e.stateDir); err != nil || len(stored) == 0 {
+		return r, fmt.Errorf("the source reported running but stored no offsets (%v)", err)
+	}
+	start, err := masterStatus(e.admin)
+	if err != nil {
+		return r, err
+	}
+
+	logf(o, "run %d: writing %d rows", run, o.rows)
+	t0 := time.Now()
+	if err := writeRows(e.db, 1, int64(o.rows)+1, o.insertBatch); err != nil {
+		return r, err
+	}
+	r.BacklogWriteSeconds = time.Since(t0).Seconds()
+	end, err := masterStatus(e.admin)
+	if err != nil {
+		return r, err
+	}
+	n, err := binlogBytes(e.admin, start, end)
+	if err != nil {
+		return r, err
+	}
+	r.BinlogMB = float64(n) / (1 << 20)
+	r.Rows = float64(o.rows)
+
+	for _, kind := range strings.Split(o.ceilings, ",") {
+		switch kind = strings.TrimSpace(kind); kind {
+		case "raw":
+			logf(o, "run %d: mariadb-binlog --raw reads %.0f MiB of binlog from %s:%d", run, r.BinlogMB, start.file, start.pos)
+			wall, bytes, _, err := ceiling(ctx, o, e, start, true)
+			if err != nil {
+				return r, err
+			}
+			r.CeilingWallSeconds, r.CeilingMB = wall.Seconds(), float64(bytes)/(1<<20)
+		case "text":
+			logf(o, "run %d: mariadb-binlog decodes %.0f MiB of binlog to /dev/null", run, r.BinlogMB)
+			wall, _, cpu, err := ceiling(ctx, o, e, start, false)
+			if err != nil {
+				return r, err
+			}
+			r.TextWallSeconds, r.TextCPU = wall.Seconds(), cpu.Seconds()
+		case "", "none":
+		default:
+			return r, fmt.Errorf("-ceiling %q: want raw, text or none", kind)
+		}
+	}
+
+	logf(o, "run %d: sluice drains the backlog", run)
+	if c, err = e.startChild(ctx, o, figures.RunFile(o.cpuProfile, run)); err != nil {
+		return r, err
+	}
+	server := procstat.Listener(e.srv.addr())
+	serverBase := procstat.CPUSince(server, 0)
+	broker := procstat.Listener(e.kafka.Brokers[0])
+	brokerBase := procstat.CPUSince(broker, 0)
+	doneAt, err := e.waitRecords(ctx, o, c, int64(o.rows), 60*time.Second)
+	r.ServerCPU = procstat.CPUSince(server, serverBase).Seconds()
+	r.BrokerCPU = procstat.CPUSince(broker, brokerBase).Seconds()
+	if err != nil {
+		c.Kill()
+		return r, err
+	}
+	cpu, rss, err := c.Stop()
+	if err != nil {
+		return r, err
+	}
+	records, err := e.kafka.Records(ctx)
+	if err != nil {
+		return r, err
+	}
+	if records != int64(o.rows) {
+		return r, fmt.Errorf("topic %s holds %d records after the drain, want %d", e.topic, records, o.rows)
+	}
+	r.Records = float64(records)
+	r.WallSeconds = doneAt.Sub(c.ReadyAt).Seconds()
+	r.CPUSeconds = cpu.Seconds()
+	r.PeakRSSMB = float64(rss) / (1 << 20)
+	r.derive()
+	return r, nil
+}
+
+// ceiling reads the binlog from start to its end with mariadb-binlog
+// --read-from-remote-server --to-last-log: with raw, --raw into files of a
+// temporary directory (the binlog as sent, not decoded); otherwise decoded
+// into SQL text (row events as base64 BINLOG statements) on /dev/null. It
+// returns the wall time from exec to exit, the bytes of the raw files, and
+// the tool's CPU time. Without --stop-never the server sends what its
+// binlog holds when asked and the tool exits at its end.
+func ceiling(ctx context.Context, o options, e *runEnv, start binlogPos, raw bool) (time.Duration, int64, time.Duration, error) {
+	args := []string{"--read-from-remote-server", "--host", e.srv.host, "--port", strconv.Itoa(e.srv.port),
+		"--user", e.srv.user, "--start-position", strconv.FormatInt(start.pos, 10), "--to-last-log"}
+	var dir string
+	if raw {
+		var err error
+		if dir, err = os.MkdirTemp(e.dir, "raw-"); err != nil {
+			return 0, 0, 0, err
+		}
+		defer os.RemoveAll(dir)
+		args = append(args, "--raw", "--result-file="+dir+"/")
+	}
+	cmd := exec.CommandContext(ctx, o.binlogTool, append(args, start.file)...)
+	cmd.Env = append(os.Environ(), "MYSQL_PWD="+e.srv.password)
+	cmd.Stderr = os.Stderr // cmd.Stdout nil: /dev/null
+	t0 := time.Now()
+	if err := cmd.Run(); err != nil {
+		return 0, 0, 0, fmt.Errorf("%s: %w", o.binlogTool, err)
+	}
+	wall := time.Since(t0)
+	var cpu time.Duration
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	var bytes int64
+	if raw {
+		files, _ := filepath.Glob(filepath.Join(dir, "*"))
+		for _, f := range files {
+			if st, err := os.Stat(f); err == nil {
+				bytes += st.Size()
+			}
+		}
+	}
+	return wall, bytes, cpu, nil
+}
