@@ -137,25 +137,29 @@ type writer struct {
 }
 
 // transaction commits n changes in one transaction: BEGIN and the changes
-// in one multi-statement query, then COMMIT. The commit time is taken just
-// before COMMIT is sent: the server commits, and writes the transaction to
-// its binlog, within the COMMIT's round trip after that.
+// in one multi-statement query (the inserts in one multi-row INSERT, then
+// each update, then the deletes in one DELETE, so that an update never
+// misses a row deleted in the same transaction), then COMMIT. The commit
+// time is taken just before COMMIT is sent: the server commits, and writes
+// the transaction to its binlog, within the COMMIT's round trip after that.
 func (w *writer) transaction(n int) error {
-	var b strings.Builder
-	b.WriteString("BEGIN")
 	ts := tsLiteral(time.Now())
 	type change struct {
 		m   map[int64]int64
 		key int64
 	}
 	changes := make([]change, 0, n)
+	var ins, upd, del strings.Builder
 	for range n {
-		b.WriteByte(';')
 		p := w.rng.IntN(100)
 		switch {
 		case p < insertPercent || w.hi-w.lo < 2:
-			b.WriteString(insertInto)
-			appendRow(&b, w.hi, 0, ts)
+			if ins.Len() == 0 {
+				ins.WriteString(";" + insertInto)
+			} else {
+				ins.WriteByte(',')
+			}
+			appendRow(&ins, w.hi, 0, ts)
 			changes = append(changes, change{w.inserted, w.hi})
 			w.hi++
 			w.inserts++
@@ -163,17 +167,25 @@ func (w *writer) transaction(n int) error {
 			id := w.lo + w.rng.Int64N(w.hi-w.lo)
 			w.updates++
 			v := int(w.updates) // unique: the key of the update's record
-			fmt.Fprintf(&b, "UPDATE `rows` SET b = %d, ts = %s, txt = '%s' WHERE id = %d", v, ts, text(id, v), id)
+			fmt.Fprintf(&upd, ";UPDATE `rows` SET b = %d, ts = %s, txt = '%s' WHERE id = %d", v, ts, text(id, v), id)
 			changes = append(changes, change{w.updated, int64(v)})
 		default:
-			b.WriteString("DELETE FROM `rows` WHERE id = " + strconv.FormatInt(w.lo, 10))
+			if del.Len() == 0 {
+				del.WriteString(";DELETE FROM `rows` WHERE id IN (")
+			} else {
+				del.WriteByte(',')
+			}
+			del.WriteString(strconv.FormatInt(w.lo, 10))
 			changes = append(changes, change{w.deleted, w.lo})
 			w.lo++
 			w.deletes++
 		}
 	}
+	if del.Len() > 0 {
+		del.WriteByte(')')
+	}
 	var qerr error
-	if _, err := w.db.ExecuteMultiple(b.String(), func(_ *gomysql.Result, err error) {
+	if _, err := w.db.ExecuteMultiple("BEGIN"+ins.String()+upd.String()+del.String(), func(_ *gomysql.Result, err error) {
 		if err != nil && qerr == nil {
 			qerr = err
 		}
@@ -215,18 +227,14 @@ func (e *runEnv) latencies(ctx context.Context, w *writer, from time.Time) (int6
 		return 0, out, err
 	}
 	fromMs := from.UnixMilli()
-	var cols *event.Table
+	var cols *event.Schema
 	idCol, bCol := -1, -1
-	records, err := appended.Each(ctx, e.kafka.Brokers, reg, e.topic, end, 5*time.Minute, func(ev *event.Event, _ *event.Schema, at time.Time) error {
-		if ev.Table != cols {
-			cols, idCol, bCol = ev.Table, -1, -1
-			for i, c := range ev.Table.Columns {
-				switch c.Name {
-				case "id":
-					idCol = i
-				case "b":
-					bCol = i
-				}
+	records, err := appended.Each(ctx, e.kafka.Brokers, reg, e.topic, end, 5*time.Minute, func(ev *event.Event, envelope *event.Schema, at time.Time) error {
+		if envelope != cols {
+			cols, idCol, bCol = envelope, -1, -1
+			if i := envelope.FieldIndex("after"); i >= 0 {
+				value := envelope.Fields[i].Schema
+				idCol, bCol = value.FieldIndex("id"), value.FieldIndex("b")
 			}
 			if idCol < 0 || bCol < 0 {
 				return fmt.Errorf("records of %s have no id or b column", e.topic)
@@ -263,7 +271,7 @@ func (e *runEnv) latencies(ctx context.Context, w *writer, from time.Time) (int6
 
 // integer returns column i of row as an int64.
 func integer(row event.Row, i int) (int64, bool) {
-	if i >= len(row) {
+	if i < 0 || i >= len(row) {
 		return 0, false
 	}
 	switch v := row[i].(type) {
