@@ -10,7 +10,11 @@
 // Spec.Parse and NewSource, kafka.NewSourceWriter) against the real
 // database and Kafka from testenv, with an embedded schema registry, and
 // assert the exact data read back from Kafka. The SIGKILL scenario runs the
-// source in the child command under ./child, which knows every source class.
+// source in a child process: the driver's test binary itself, which is why
+// a driver's package runs its tests through Main:
+//
+//	func TestMain(m *testing.M) { sourcetest.Main(m) }
+//	func TestAcceptance(t *testing.T) { sourcetest.Run(t, driver{}) }
 package sourcetest
 
 import (
