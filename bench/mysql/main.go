@@ -72,7 +72,7 @@ func main() {
 	flag.IntVar(&o.rows, "rows", 5_000_000, "drain: rows in the backlog")
 	flag.IntVar(&o.insertBatch, "insert-batch", 10_000, "drain: rows per multi-row INSERT (one transaction) of the backlog")
 	flag.StringVar(&o.binlogTool, "mariadb-binlog", "mariadb-binlog", "drain: the mariadb-binlog (or mysqlbinlog) binary")
-	flag.StringVar(&o.ceilings, "ceiling", "raw,text", "drain: which ceilings to measure: raw (--raw into files), text (decoded to /dev/null), both comma separated, or none")
+	flag.StringVar(&o.ceilings, "ceiling", "raw,decode", "drain: which ceilings to measure: raw (--raw into files), decode (rows decoded, --verbose, to /dev/null), both comma separated, or none")
 	flag.IntVar(&o.rate, "rate", 10_000, "steady: rows changed per second")
 	flag.DurationVar(&o.duration, "duration", 60*time.Second, "steady: how long the load runs")
 	flag.IntVar(&o.txRows, "tx-rows", 10, "steady: rows changed per transaction")

@@ -24,10 +24,10 @@ type result struct {
 	CeilingRowsPerSecond float64 `json:"ceiling_rows_per_s,omitempty"` // rows / ceiling wall
 	CeilingMB            float64 `json:"ceiling_mb,omitempty"`         // binlog bytes mariadb-binlog --raw received, MiB
 	PercentOfCeiling     float64 `json:"pct_of_ceiling,omitempty"`     // sluice rows/s as % of mariadb-binlog --raw's
-	TextWallSeconds      float64 `json:"text_wall_s,omitempty"`        // mariadb-binlog decoding to /dev/null, start to exit
-	TextRowsPerSecond    float64 `json:"text_rows_per_s,omitempty"`    // rows / text wall
-	TextCPU              float64 `json:"text_cpu_s,omitempty"`         // CPU of mariadb-binlog decoding
-	PercentOfText        float64 `json:"pct_of_text,omitempty"`        // sluice rows/s as % of decoding mariadb-binlog's
+	DecodeWallSeconds    float64 `json:"decode_wall_s,omitempty"`      // mariadb-binlog decoding rows to /dev/null, start to exit
+	DecodeRowsPerSecond  float64 `json:"decode_rows_per_s,omitempty"`  // rows / decode wall
+	DecodeCPU            float64 `json:"decode_cpu_s,omitempty"`       // CPU of mariadb-binlog decoding
+	PercentOfDecode      float64 `json:"pct_of_decode,omitempty"`      // sluice rows/s as % of decoding mariadb-binlog's
 
 	// steady: client commit → Kafka append latency, in milliseconds.
 	TargetRate     float64 `json:"target_rows_per_s,omitempty"`
@@ -52,8 +52,8 @@ func (r *result) derive() {
 		r.CeilingRowsPerSecond = r.Rows / r.CeilingWallSeconds
 		r.PercentOfCeiling = 100 * r.RowsPerSecond / r.CeilingRowsPerSecond
 	}
-	if r.TextWallSeconds > 0 {
-		r.TextRowsPerSecond = r.Rows / r.TextWallSeconds
-		r.PercentOfText = 100 * r.RowsPerSecond / r.TextRowsPerSecond
+	if r.DecodeWallSeconds > 0 {
+		r.DecodeRowsPerSecond = r.Rows / r.DecodeWallSeconds
+		r.PercentOfDecode = 100 * r.RowsPerSecond / r.DecodeRowsPerSecond
 	}
 }
