@@ -47,7 +47,8 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// topicReader reads a change topic back as "op id item" lines, decoding
+// topicReader reads a change topic back as "op id item" lines (the row
+// after the change, or before a delete), decoding
 // each record with the schema its frame names in the registry.
 type topicReader struct {
 	brokers, registryURL, topic string
@@ -109,7 +110,11 @@ func (r *topicReader) read(t *testing.T) []string {
 			if err := codec.Decode(body, &e); err != nil {
 				t.Fatal(err)
 			}
-			out = append(out, fmt.Sprintf("%s %v %v", e.Op, e.After[0], e.After[1]))
+			row := e.After
+			if row == nil {
+				row = e.Before
+			}
+			out = append(out, fmt.Sprintf("%s %v %v", e.Op, row[0], row[1]))
 		})
 	}
 	return out

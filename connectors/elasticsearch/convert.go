@@ -216,15 +216,27 @@ func (c *converter) document(a action, s *event.Schema, row event.Row) (action, 
 	return a, nil, nil
 }
 
-// envelopeVersion derives the external version of a Postgres event from
-// source.lsn (the commit LSN; for snapshot reads the slot's consistent
-// point) and transaction.total_order (the place in the transaction, from
-// 1). Events without an LSN (other connectors) are unversioned.
+// envelopeVersion derives the external version of an event from its source
+// position and transaction.total_order (the place in the transaction, from
+// 1): for Postgres, source.lsn (the commit LSN; for snapshot reads the
+// slot's consistent point); for MySQL and MariaDB, source.file and
+// source.pos (where the transaction starts; for snapshot reads the
+// snapshot's binlog position) as event.BinlogCommit packs them. Events with
+// neither are unversioned.
 func envelopeVersion(ev *event.Event) (int64, bool, error) {
-	if ev.Source.LSN <= 0 {
+	var p event.Position
+	switch {
+	case ev.Source.LSN > 0:
+		p.Commit = uint64(ev.Source.LSN)
+	case ev.Source.File != "" && ev.Source.Pos > 0:
+		c, err := event.BinlogCommit(ev.Source.File, uint32(ev.Source.Pos))
+		if err != nil {
+			return 0, false, err
+		}
+		p.Commit = c
+	default:
 		return 0, false, nil
 	}
-	p := event.Position{Commit: uint64(ev.Source.LSN)}
 	if t := ev.Transaction; t != nil && t.TotalOrder > 0 {
 		p.Index = uint32(min(t.TotalOrder-1, 1<<32-1))
 	}

@@ -16,7 +16,8 @@
 // Ordering. Every index and delete carries an external version
 // (version_type external_gte) derived from the source position: for
 // Postgres events, source.lsn (the commit LSN; the consistent point for
-// snapshot reads) and transaction.total_order, packed by
+// snapshot reads), for MySQL and MariaDB events source.file and source.pos
+// (event.BinlogCommit), with transaction.total_order, packed by
 // event.Position.Version. A replayed or late older event is refused by
 // Elasticsearch (counted as a version conflict), never applied. Flattened
 // records are versioned by an int64 "__source_lsn" or "__lsn" field when

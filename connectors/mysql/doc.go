@@ -42,7 +42,7 @@
 //
 // Positions: an event's event.Position.Commit is
 // (binlog file sequence << 32 | position of the end of its transaction's
-// first event) << 3; see commitOf.
+// first event) << 3; see event.BinlogCommit.
 //
 // Failures: a lost connection or a restarted server ends Run with a
 // transient error, and the restart resumes from the stored position; access

@@ -3,7 +3,6 @@ package mysql
 import (
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
@@ -22,39 +21,6 @@ type Position struct {
 }
 
 func (p Position) String() string { return fmt.Sprintf("%s:%d", p.File, p.Pos) }
-
-// fileSeq is the sequence number a binlog file name ends with
-// (mysql-bin.000042 → 42).
-func fileSeq(file string) (uint64, error) {
-	i := strings.LastIndexByte(file, '.')
-	n, err := strconv.ParseUint(file[i+1:], 10, 32)
-	if i < 0 || err != nil {
-		return 0, fmt.Errorf("binlog file name %q does not end with a sequence number", file)
-	}
-	return n, nil
-}
-
-// commitOf is the event.Position.Commit of a transaction that starts at
-// pos of binlog file (pos being the end of its first event, the GTID or
-// BEGIN event), and of snapshot rows consistent with a snapshot taken at
-// pos:
-//
-//	Commit = (fileSeq << 32 | pos) << 3
-//
-// The binlog writes transactions whole, one after the other, and a file's
-// sequence number grows with every rotation, so Commit grows with every
-// transaction over the source's whole life; the shift by 3 makes it 8-byte
-// aligned, as event.Position requires. A snapshot taken at pos precedes
-// every transaction streamed after it, whose first event ends past pos.
-// event.Position.Version represents Commit exactly below 2^50, that is for
-// binlog files numbered below 32768.
-func commitOf(file string, pos uint32) (uint64, error) {
-	seq, err := fileSeq(file)
-	if err != nil {
-		return 0, err
-	}
-	return (seq<<32 | uint64(pos)) << 3, nil
-}
 
 // gtidSet is the set of executed GTIDs, in the server's flavor.
 type gtidSet struct {
@@ -119,6 +85,6 @@ func (g *gtidSet) String() string {
 
 // snapshotPosition is the Position of snapshot rows' events.
 func snapshotPosition(start Position) (event.Position, error) {
-	c, err := commitOf(start.File, start.Pos)
+	c, err := event.BinlogCommit(start.File, start.Pos)
 	return event.Position{Commit: c}, err
 }

@@ -239,7 +239,7 @@ func (st *stream) rows(ctx context.Context, e *replication.RowsEvent, h *replica
 	if st.perTable == nil {
 		st.beginTx(st.gtid, "", h.LogPos-h.EventSize)
 	}
-	commit, err := commitOf(st.file, st.beginPos)
+	commit, err := event.BinlogCommit(st.file, st.beginPos)
 	if err != nil {
 		return err
 	}

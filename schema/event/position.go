@@ -78,3 +78,28 @@ func ParsePosition(s string) (Position, error) {
 	}
 	return Position{Commit: commit, Index: uint32(index)}, nil
 }
+
+// BinlogCommit is the Commit of a MySQL or MariaDB transaction that starts
+// at pos of binlog file (pos being the end of its first event, the GTID or
+// BEGIN event), and of snapshot rows consistent with a snapshot taken at
+// pos:
+//
+//	Commit = (fileSeq << 32 | pos) << 3
+//
+// where fileSeq is the number the file name ends with (mysql-bin.000042 →
+// 42). The binlog writes transactions whole, one after the other, and the
+// file number grows with every rotation, so Commit grows with every
+// transaction over a source's whole life; the shift by 3 makes it 8-byte
+// aligned. A snapshot taken at pos precedes every transaction streamed
+// after it, whose first event ends past pos. Version represents Commit
+// exactly for binlog files numbered below 32768. The MySQL source positions
+// its events with it, and sinks rebuild positions from an event's
+// source.file and source.pos with it.
+func BinlogCommit(file string, pos uint32) (uint64, error) {
+	i := strings.LastIndexByte(file, '.')
+	seq, err := strconv.ParseUint(file[i+1:], 10, 32)
+	if i < 0 || err != nil {
+		return 0, fmt.Errorf("binlog file name %q does not end with a sequence number", file)
+	}
+	return (seq<<32 | uint64(pos)) << 3, nil
+}
