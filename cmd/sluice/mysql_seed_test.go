@@ -153,4 +153,3 @@ func writeSeed(t *testing.T, path string, def map[string]any) {
 	}
 	writeJSON(t, path, string(b))
 }
-
