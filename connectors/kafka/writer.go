@@ -49,6 +49,9 @@ type Writer struct {
 	logger      *slog.Logger
 
 	tables map[*event.Table]*tableWriter // by table version
+	// The schema-change topic's codecs and schema ids, made at its first event.
+	changes   *schema.SchemaChanges
+	changeIDs [2]uint32
 
 	mu      sync.Mutex
 	pending []*pendingBatch // batches not yet acknowledged, in order
@@ -238,6 +241,13 @@ func (w *Writer) Pending() int {
 // records encodes one event as its Kafka records: the change, and a
 // tombstone after a delete when enabled.
 func (w *Writer) records(ctx context.Context, e *event.Event) ([]*kgo.Record, error) {
+	if e.SchemaChange != nil {
+		r, err := w.schemaChangeRecord(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		return []*kgo.Record{r}, nil
+	}
 	tw, err := w.tableWriter(e.Table)
 	if err != nil {
 		return nil, err
@@ -317,4 +327,39 @@ func registrationError(err error) error {
 		return connectors.Permanent(err)
 	}
 	return err
+}
+
+// schemaChangeRecord encodes a schema-change event as Debezium's record on
+// the topic named by the topic prefix: the SchemaChangeKey and
+// SchemaChangeValue schemas of schema.ForSchemaChanges, registered the
+// first time.
+func (w *Writer) schemaChangeRecord(ctx context.Context, e *event.Event) (*kgo.Record, error) {
+	topic := w.schemaOpts.Prefix
+	if w.changes == nil {
+		sc, err := schema.ForSchemaChanges(w.schemaOpts)
+		if err != nil {
+			return nil, err
+		}
+		if err := w.topics.EnsureTopic(ctx, topic); err != nil {
+			return nil, err
+		}
+		key, err := w.registry.Register(ctx, topic, true, sc.Key.AvroJSON())
+		if err != nil {
+			return nil, registrationError(fmt.Errorf("register the schema-change key schema for topic %q: %w", topic, err))
+		}
+		value, err := w.registry.Register(ctx, topic, false, sc.Value.AvroJSON())
+		if err != nil {
+			return nil, registrationError(fmt.Errorf("register the schema-change value schema for topic %q: %w", topic, err))
+		}
+		w.changes, w.changeIDs = sc, [2]uint32{uint32(key.ID), uint32(value.ID)}
+	}
+	key, err := w.changes.Key.Append(schema.AppendFrame(make([]byte, 0, 64), w.changeIDs[0], nil), w.changes.KeyRow(e))
+	if err != nil {
+		return nil, fmt.Errorf("encode the schema-change key at %s:%d: %w", e.Source.File, e.Source.Pos, err)
+	}
+	value, err := w.changes.Value.Append(schema.AppendFrame(make([]byte, 0, 1024), w.changeIDs[1], nil), w.changes.ValueRow(e))
+	if err != nil {
+		return nil, fmt.Errorf("encode the schema-change value at %s:%d: %w", e.Source.File, e.Source.Pos, err)
+	}
+	return &kgo.Record{Topic: topic, Key: key, Value: value}, nil
 }

@@ -45,11 +45,17 @@ func (s *Source) preflight(ctx context.Context, conn *client.Conn) error {
 	if v := vars["binlog_row_image"]; !strings.EqualFold(v, "FULL") {
 		problems = append(problems, fmt.Sprintf("binlog_row_image is %s: set binlog_row_image=FULL", v))
 	}
-	if v := vars["binlog_row_metadata"]; !strings.EqualFold(v, "FULL") {
+	s.fullMetadata = strings.EqualFold(vars["binlog_row_metadata"], "FULL")
+	if !s.fullMetadata {
+		v := vars["binlog_row_metadata"]
 		if v == "" {
 			v = "not supported by this server version"
 		}
-		problems = append(problems, fmt.Sprintf("binlog_row_metadata is %s: set binlog_row_metadata=FULL (MySQL 8.0.1+, MariaDB 10.5+), so that row events name their columns", v))
+		s.logger.Warn("binlog_row_metadata is not FULL, so row events do not name their columns: rows are decoded with the table definitions of the schema history, "+
+			"kept in the offset store under "+historyKey(s.cfg.TopicPrefix)+"; every DDL statement on a captured table must be one the schema history parses "+
+			"(otherwise the connector stops, unless it reads the statement at the server's current position and can re-read the table). "+
+			"Set binlog_row_metadata=FULL (MySQL 8.0.1+, MariaDB 10.5+) to decode rows by the names the binlog carries",
+			"binlog_row_metadata", v)
 	}
 	if missing, err := s.missingPrivileges(conn); err != nil {
 		return err

@@ -2,10 +2,14 @@ package mysql
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
+
+	"github.com/go-mysql-org/go-mysql/client"
 
 	"golang.org/x/sync/errgroup"
 
@@ -25,8 +29,14 @@ type Source struct {
 	tables *tables
 
 	// Learnt by preflight.
-	flavor   string // go-mysql's mysql.MariaDBFlavor or mysql.MySQLFlavor
-	serverID uint32 // the server's own @@server_id
+	flavor       string // go-mysql's mysql.MariaDBFlavor or mysql.MySQLFlavor
+	serverID     uint32 // the server's own @@server_id
+	fullMetadata bool   // binlog_row_metadata=FULL: table maps name their columns
+
+	// stripMetadata, set by tests only, removes from every table map what
+	// binlog_row_metadata=NO_LOG leaves out, as if the server logged no
+	// metadata.
+	stripMetadata bool
 }
 
 var _ connectors.Source = (*Source)(nil)
@@ -75,7 +85,12 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) error {
 	if err := s.preflight(ctx, catalog); err != nil {
 		return err
 	}
-	store := cdc.NewStore[Position](s.env.Offsets, cdc.OffsetKey(s.cfg.TopicPrefix))
+	offsets := s.env.Offsets
+	saved := &savedPosition{OffsetStore: offsets, key: cdc.OffsetKey(s.cfg.TopicPrefix)}
+	if offsets != nil {
+		offsets = saved
+	}
+	store := cdc.NewStore[Position](offsets, cdc.OffsetKey(s.cfg.TopicPrefix))
 	state, err := store.Load(ctx)
 	if err != nil {
 		return err
@@ -107,6 +122,7 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) error {
 	var plan *cdc.SnapshotPlan[Position]
 	reader := &tableReader{src: s, ids: map[string]event.TableID{}}
 	start := state.Position
+	fresh := false // the schema history starts at start
 	if decision.Snapshot {
 		conn, snapPos, err := s.openSnapshot(ctx)
 		if err != nil {
@@ -129,7 +145,7 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) error {
 			plan.Start, plan.Resume = state.Snapshot.Start, state.Snapshot
 			start = state.Snapshot.Start
 		} else {
-			plan.Start, start = snapPos, snapPos
+			plan.Start, start, fresh = snapPos, snapPos, true
 			state.Snapshot, state.SnapshotCompleted = nil, false
 		}
 		reader.start = plan.Start
@@ -137,6 +153,16 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) error {
 		if start, err = masterStatus(catalog); err != nil {
 			return err
 		}
+		fresh = true
+	}
+	hist := newHistory(s.env.Offsets, s.cfg.TopicPrefix)
+	hist.confirmed = saved.position
+	schemaConn := catalog
+	if reader.conn != nil {
+		schemaConn = reader.conn
+	}
+	if err := s.startHistory(ctx, hist, schemaConn, catalog, start, fresh); err != nil {
+		return err
 	}
 	state.Position, state.Positioned = start, true
 	if err := store.Save(ctx, state); err != nil {
@@ -161,7 +187,7 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) error {
 				return gctx.Err()
 			}
 		}
-		st := &stream{src: s, catalog: catalog, out: chunks}
+		st := &stream{src: s, catalog: catalog, out: chunks, hist: hist}
 		return st.run(gctx, start)
 	})
 	err = g.Wait()
@@ -172,4 +198,98 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) error {
 		}
 	}
 	return err
+}
+
+// startHistory makes the schema history describe the captured tables as of
+// start: read from information_schema when the history starts there
+// (fresh), else loaded from the offset store as of start. Without a stored
+// history the tables are read now; that is exact only when start is the
+// server's current position, so otherwise it is an error unless the
+// binlog names its columns (binlog_row_metadata=FULL), where the history
+// only describes the schema-change records.
+func (s *Source) startHistory(ctx context.Context, hist *history, conn, catalog *client.Conn, start Position, fresh bool) error {
+	if !fresh {
+		ok, err := hist.load(ctx, start)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		cur, err := masterStatus(catalog)
+		if err != nil {
+			return err
+		}
+		if cur.File != start.File || cur.Pos != start.Pos {
+			if !s.fullMetadata {
+				return connectors.Permanent(fmt.Errorf("no schema history at or before the stored position %s (offset-store key %s): binlog_row_metadata is not FULL, "+
+					"so the columns of the row events since cannot be told. Set binlog_row_metadata=FULL, or reset the connector's offsets to take a new snapshot",
+					start, historyKey(s.cfg.TopicPrefix)))
+			}
+			s.logger.Warn("no schema history at the stored position; recording the tables' current definitions, which the table changes of schema-change records replayed before them may not match",
+				"file", start.File, "pos", start.Pos)
+		}
+	}
+	ids, err := s.capturedTables(conn)
+	if err != nil {
+		return err
+	}
+	defs, err := catalogDefs(conn, ids)
+	if err != nil {
+		return err
+	}
+	charsets, err := databaseCharsets(conn)
+	if err != nil {
+		return err
+	}
+	return hist.reset(ctx, start, defs, charsets)
+}
+
+// databaseCharsets reads the default character set of every database.
+func databaseCharsets(conn *client.Conn) (map[string]string, error) {
+	rows, err := query(conn, "SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA")
+	if err != nil {
+		return nil, fmt.Errorf("read the databases' character sets: %w", err)
+	}
+	out := map[string]string{}
+	for _, r := range rows {
+		out[str(r[0])] = normCharset(str(r[1]))
+	}
+	return out, nil
+}
+
+// savedPosition is the offset store as the source's State is saved to it,
+// noting the position last saved under key: the schema history compacts
+// only what a restart from that position cannot need.
+type savedPosition struct {
+	connectors.OffsetStore
+	key string
+
+	mu    sync.Mutex
+	pos   Position
+	saved bool
+}
+
+// Save stores value and notes the position it holds.
+func (o *savedPosition) Save(ctx context.Context, key string, value []byte) error {
+	if err := o.OffsetStore.Save(ctx, key, value); err != nil {
+		return err
+	}
+	if key != o.key {
+		return nil
+	}
+	var p Position
+	if json.Unmarshal(value, &p) == nil && p.File != "" {
+		o.mu.Lock()
+		o.pos, o.saved = p, true
+		o.mu.Unlock()
+	}
+	return nil
+}
+
+// position returns the position last saved.
+func (o *savedPosition) position() (Position, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.pos, o.saved
 }

@@ -11,7 +11,9 @@ import (
 	"github.com/go-mysql-org/go-mysql/client"
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/replication"
+	"github.com/pingcap/tidb/pkg/parser"
 
+	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/cdc"
 	"github.com/sluice-cdc/sluice/schema/event"
 )
@@ -28,6 +30,8 @@ type stream struct {
 	src     *Source
 	catalog *client.Conn
 	out     chan<- cdc.Chunk[Position]
+	hist    *history
+	ddl     *ddlApplier
 	file    string
 	gtids   *gtidSet
 
@@ -66,6 +70,8 @@ func (st *stream) run(ctx context.Context, start Position) error {
 		return err
 	}
 	st.gtids, st.file, st.lastEnd = gtids, start.File, time.Now()
+	st.ddl = &ddlApplier{p: parser.New(), lookup: st.hist.def, charset: st.dbCharset, tracked: st.hist.tables,
+		captured: func(id event.TableID) bool { return s.cfg.Filter.Table(id.Database, id.Table) }}
 	syncer := replication.NewBinlogSyncer(s.syncerConfig())
 	defer syncer.Close()
 	streamer, err := syncer.StartSync(gomysql.Position{Name: start.File, Pos: start.Pos})
@@ -168,6 +174,9 @@ func (st *stream) query(ctx context.Context, e *replication.QueryEvent, h *repli
 	if isDDL(q) {
 		st.src.tables.forget()
 		st.src.logger.Info("schema change", "database", string(e.Schema), "query", firstWords(q), "file", st.file, "pos", h.LogPos)
+		if err := st.schemaChange(ctx, q, string(e.Schema), h); err != nil {
+			return err
+		}
 	}
 	if st.open {
 		return nil
@@ -228,11 +237,27 @@ func (st *stream) rows(ctx context.Context, e *replication.RowsEvent, h *replica
 	default:
 		return fmt.Errorf("table %s: unsupported rows event %s at %s:%d (binlog_row_value_options must be empty)", id, h.EventType, st.file, h.LogPos)
 	}
-	cols, err := ColumnsFromTableMap(e.Table)
-	if err != nil {
-		return fmt.Errorf("at %s:%d: %w", st.file, h.LogPos, err)
+	tme := e.Table
+	if s.stripMetadata {
+		c := *tme
+		stripTableMap(&c)
+		tme = &c
 	}
-	v, err := s.tables.fromBinlog(st.catalog, id, cols)
+	var cols []Column
+	var keys []string // from the history; nil: read from the catalog
+	var err error
+	if len(tme.ColumnName) == int(tme.ColumnCount) {
+		if cols, err = ColumnsFromTableMap(tme); err != nil {
+			return fmt.Errorf("at %s:%d: %w", st.file, h.LogPos, err)
+		}
+	} else {
+		def := st.hist.def(id)
+		if cols, err = columnsFromHistory(tme, def, fmt.Sprintf("%s:%d", st.file, h.LogPos)); err != nil {
+			return connectors.Permanent(err)
+		}
+		keys = append([]string{}, def.Key...)
+	}
+	v, err := s.tables.fromBinlog(st.catalog, id, cols, keys)
 	if err != nil {
 		return err
 	}

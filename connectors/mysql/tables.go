@@ -71,18 +71,20 @@ func (ts *tables) forget() {
 }
 
 // fromBinlog returns the version of a table described by a table map's
-// columns, reading its primary key from the catalog when not known.
-func (ts *tables) fromBinlog(conn *client.Conn, id event.TableID, cols []Column) (*version, error) {
+// columns. keys is its primary key as the schema history has it; when nil,
+// the key is read from the catalog when not known.
+func (ts *tables) fromBinlog(conn *client.Conn, id event.TableID, cols []Column, keys []string) (*version, error) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	e := ts.cur[id]
-	if e != nil && e.keys != nil && reflect.DeepEqual(e.binlog, cols) {
+	if e != nil && e.keys != nil && reflect.DeepEqual(e.binlog, cols) && (keys == nil || slices.Equal(keys, e.keys)) {
 		return e.v, nil
 	}
-	var keys []string
-	if e != nil && e.keys != nil {
+	switch {
+	case keys != nil:
+	case e != nil && e.keys != nil:
 		keys = e.keys
-	} else {
+	default:
 		var err error
 		if keys, err = primaryKey(conn, id); err != nil {
 			return nil, err

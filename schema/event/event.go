@@ -142,15 +142,63 @@ type Transaction struct {
 // Event is one committed change of one row (or one truncation of a table).
 // Before is set for updates and deletes, After for creates, updates and
 // snapshot reads; both are nil for truncates.
+//
+// An event with SchemaChange set is instead a DDL statement, for the
+// schema-change topic: Table, Op, rows, Transaction and Position are then
+// unset, and Source says where the statement was read.
 type Event struct {
-	Op          Op
-	Table       *Table
-	Before      Row
-	After       Row
-	Source      Source
-	TsMs        int64 // when sluice processed the change
-	Transaction *Transaction
-	Position    Position
+	Op           Op
+	Table        *Table
+	Before       Row
+	After        Row
+	Source       Source
+	TsMs         int64 // when sluice processed the change
+	Transaction  *Transaction
+	Position     Position
+	SchemaChange *SchemaChange
+}
+
+// SchemaChange is a DDL statement a source read, with what it did to the
+// captured tables: Debezium's schema-change event (SchemaChangeValue).
+type SchemaChange struct {
+	Database string // the database the statement changed, or ran in
+	Schema   string // empty for MySQL
+	DDL      string
+	Tables   []TableChange
+}
+
+// TableChange is what a DDL statement did to one table.
+type TableChange struct {
+	Type  string // CREATE, ALTER or DROP
+	ID    TableID
+	Table *TableDefinition // the definition afterwards; nil for DROP
+}
+
+// TableDefinition is a table's definition as Debezium's table changes
+// describe it.
+type TableDefinition struct {
+	DefaultCharset string
+	PrimaryKey     []string
+	Columns        []ColumnDefinition
+	Comment        string
+}
+
+// ColumnDefinition is one column of a TableDefinition. Pointers and empty
+// strings are absent values.
+type ColumnDefinition struct {
+	Name            string
+	JDBCType        int32 // the java.sql.Types code
+	TypeName        string
+	TypeExpression  string
+	Charset         string
+	Length, Scale   *int32
+	Position        int32 // from 1
+	Optional        bool
+	AutoIncremented bool
+	Generated       bool
+	Comment         string
+	DefaultValue    *string // the default's expression
+	EnumValues      []string
 }
 
 // Key returns the event's key row: the key columns of After, or of Before for deletes.
