@@ -388,7 +388,7 @@ func isCharacterType(dataType string) bool {
 
 func restore(n ast.Node) string {
 	var b strings.Builder
-	if err := n.Restore(format.NewRestoreCtx(format.DefaultRestoreFlags, &b)); err != nil {
+	if err := n.Restore(format.NewRestoreCtx(format.DefaultRestoreFlags|format.RestoreStringWithoutCharset, &b)); err != nil {
 		return ""
 	}
 	return b.String()

@@ -18,7 +18,7 @@ import (
 
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/kafka"
-	_ "github.com/sluice-cdc/sluice/connectors/mysql"
+	"github.com/sluice-cdc/sluice/connectors/mysql"
 	"github.com/sluice-cdc/sluice/schema"
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/schema/registry"
@@ -39,6 +39,9 @@ type harness struct {
 	offsets              *offsetstest.Memory
 	serverID             string
 	extra                map[string]string
+	// noRowMetadata strips the table maps' column names and metadata, as
+	// if the server logged binlog_row_metadata=NO_LOG.
+	noRowMetadata bool
 
 	run    *running
 	codecs map[uint32]*schema.Codec
@@ -144,7 +147,11 @@ func (h *harness) start() {
 	r := &running{done: make(chan error, 1), client: client, running: make(chan struct{})}
 	env := connectors.Env{Name: "test", Version: "test", Logger: logger, Offsets: h.offsets, StateDir: h.t.TempDir(),
 		Running: func() { close(r.running) }}
-	src, err := class.NewSource(c, env)
+	newSource := class.NewSource
+	if h.noRowMetadata {
+		newSource = mysql.NewWithoutRowMetadata
+	}
+	src, err := newSource(c, env)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func (s *Source) preflight(ctx context.Context, conn *client.Conn) error {
 	if v := vars["binlog_row_image"]; !strings.EqualFold(v, "FULL") {
 		problems = append(problems, fmt.Sprintf("binlog_row_image is %s: set binlog_row_image=FULL", v))
 	}
-	s.fullMetadata = strings.EqualFold(vars["binlog_row_metadata"], "FULL")
+	s.fullMetadata = strings.EqualFold(vars["binlog_row_metadata"], "FULL") && !s.stripMetadata
 	if !s.fullMetadata {
 		v := vars["binlog_row_metadata"]
 		if v == "" {

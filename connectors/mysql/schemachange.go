@@ -91,7 +91,7 @@ func (st *stream) reread(sql string, h *replication.EventHeader, cause error) ([
 		return changes, nil
 	}
 	err = fmt.Errorf("schema history: cannot apply the DDL statement at %s:%d (%s): %w; the binlog is not read at the server's current position, so the tables cannot be read again from information_schema",
-		st.file, h.LogPos, firstWords(sql), cause)
+		st.file, h.LogPos, statement(sql), cause)
 	if !s.fullMetadata {
 		return nil, connectors.Permanent(errors.New(err.Error() + ". Set binlog_row_metadata=FULL, or reset the connector's offsets to take a new snapshot"))
 	}
@@ -222,4 +222,13 @@ func (st *stream) dbCharset(db string) string {
 		return ""
 	}
 	return normCharset(str(rows[0][0]))
+}
+
+// statement is sql on one line, at most 200 characters, for messages.
+func statement(sql string) string {
+	s := strings.Join(strings.Fields(sql), " ")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
 }
