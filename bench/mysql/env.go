@@ -261,7 +261,7 @@ func (e *runEnv) close() {
 		e.admin.Close()
 	}
 	if e.kafka != nil {
-		warn("Kafka", e.kafka.Close())
+		warn("Kafka", e.kafka.Close(e.name)) // and the schema-change topic, <topic.prefix>
 	}
 	if e.dir != "" {
 		warn("remove "+e.dir, os.RemoveAll(e.dir))

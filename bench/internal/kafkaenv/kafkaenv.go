@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/schema/registry/embedded"
@@ -129,7 +130,7 @@ func (e *Env) WaitRecords(ctx context.Context, want int64, stall time.Duration, 
 }
 
 // Close stops the registry and deletes the topic and the registry's topic,
-// with any other topics named.
+// with any other topics named that exist.
 func (e *Env) Close(others ...string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -141,12 +142,16 @@ func (e *Env) Close(others ...string) error {
 		e.reg.Close()
 	}
 	if e.adm != nil {
+		// Topics named but never created (a source's schema-change topic) are
+		// no failure.
 		resp, err := e.adm.DeleteTopics(ctx, append([]string{e.Topic, e.regTopic}, others...)...)
-		if err == nil {
-			err = resp.Error()
-		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("delete topics: %w", err))
+		}
+		for _, t := range resp.Sorted() {
+			if t.Err != nil && !errors.Is(t.Err, kerr.UnknownTopicOrPartition) {
+				errs = append(errs, fmt.Errorf("delete topic %s: %w", t.Topic, t.Err))
+			}
 		}
 	}
 	if e.kcl != nil {
