@@ -34,8 +34,7 @@
 // with the history's definition stops the stream naming the table and
 // position. A DDL statement on a captured table that the parser cannot
 // read (MariaDB types such as INET6 and UUID, INVISIBLE and COMPRESSED
-// columns,
-// system versioning …) is handled by reading the captured tables again
+// columns, system versioning …) is handled by reading the captured tables again
 // from information_schema when the stream is at the server's current
 // position; otherwise the stream stops naming the statement and position.
 // So does a restart from a stored position with no history at or before
@@ -97,9 +96,9 @@
 // column, ENUM members and UNSIGNED, with table maps stripped of their
 // names and metadata as NO_LOG logs them (a test hook: the server runs
 // FULL) and the schema history stored at that older position, and the
-// errors without that history and at an unparsable ALTER TABLE (ADD COLUMN … INET6); the
-// schema-change records of CREATE, ALTER and DROP TABLE decoded with the
-// registry, and none with include.schema.changes=false; a purged
+// errors without that history and at an unparsable ALTER TABLE (ADD
+// COLUMN … INET6); the schema-change records of CREATE, ALTER and DROP
+// TABLE decoded with the registry, and none with include.schema.changes=false; a purged
 // position; the preflight checks of a server id in use, a user without
 // replication privileges and a wrong password. Parsing of the DDL forms
 // above is unit-tested. Handled in code but not tested live: a server
