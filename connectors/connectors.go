@@ -14,6 +14,7 @@ import (
 
 	"github.com/sluice-cdc/sluice/connectors/metrics"
 	"github.com/sluice-cdc/sluice/schema/event"
+	"github.com/sluice-cdc/sluice/schema/record"
 	"github.com/sluice-cdc/sluice/schema/registry"
 )
 
@@ -37,6 +38,16 @@ type Batch struct {
 type Emitter interface {
 	Emit(ctx context.Context, b Batch) error
 	Flush(ctx context.Context) error
+}
+
+// Stage rewrites records between a source's change events and their
+// encoding, or between a sink's decoding and its delivery: Kafka Connect's
+// chain of single message transforms (the transforms package builds one
+// from a connector's transforms.* keys; the daemon plugs it in). Apply
+// returns nil to drop the record. It is called from one goroutine at a
+// time and must not modify r.
+type Stage interface {
+	Apply(r *record.Record) (*record.Record, error)
 }
 
 // Source captures committed changes from one database.

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"os"
 	"reflect"
 	"testing"
@@ -94,6 +95,19 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 			}
 			if ts := env[tc.codec.Schema().FieldIndex("ts_us")]; tc.e.TsMs != 0 && ts != tc.e.TsMs*1000 {
 				t.Errorf("ts_us %v", ts)
+			}
+			// Value is the same envelope as a struct value: the generic
+			// codec writes it to the very bytes Append wrote.
+			value, err := tc.codec.Value(&tc.e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, err := generic.Append(nil, value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(again, body) {
+				t.Errorf("Value encodes to\n%x\nAppend wrote\n%x", again, body)
 			}
 		})
 	}

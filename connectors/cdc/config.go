@@ -65,9 +65,6 @@ type Config struct {
 // ParseConfig reads the shared keys of a configuration parsed against a
 // NewSpec(level, …) spec; system is as for NewFilter.
 func ParseConfig(c *conf.Config, level string, system func(container string) bool) (Config, error) {
-	if c.Given("transforms") {
-		return Config{}, conf.Problems{{Key: "transforms", Message: "transforms are not yet supported by this build; remove the transforms keys"}}
-	}
 	filter, err := NewFilter(c, level, system)
 	if err != nil {
 		return Config{}, err

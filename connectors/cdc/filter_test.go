@@ -1,10 +1,6 @@
 package cdc
 
-import (
-	"testing"
-
-	"github.com/sluice-cdc/sluice/connectors/conf"
-)
+import "testing"
 
 func parse(t *testing.T, raw map[string]string) (Config, error) {
 	t.Helper()
@@ -65,12 +61,5 @@ func TestKeyColumns(t *testing.T) {
 	_, err = NewSpec("database").Parse(map[string]string{"topic.prefix": "p", "message.key.columns": "shop.orders"})
 	if err == nil || err.Error() != `message.key.columns: invalid entry "shop.orders": want schema.table:column[,column]` {
 		t.Fatalf("err = %v", err)
-	}
-}
-
-func TestTransformsAreRefusedByName(t *testing.T) {
-	_, err := parse(t, map[string]string{"transforms": "route"})
-	if ps, ok := err.(conf.Problems); !ok || len(ps) != 1 || ps[0].Key != "transforms" {
-		t.Fatalf("err = %v, want one problem naming transforms", err)
 	}
 }

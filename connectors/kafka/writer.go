@@ -47,6 +47,7 @@ type Writer struct {
 	tombstones  bool
 	maxBuffered int64
 	logger      *slog.Logger
+	staged      *staging // nil: no transforms
 
 	tables map[*event.Table]*tableWriter // by table version
 	// The schema-change topic's codecs and schema ids, made at its first event.
@@ -82,6 +83,16 @@ func WithTopicFunc(f TopicFunc) Option { return func(w *Writer) { w.topicOf = f 
 // producer's buffer; Emit waits for room below it. It must not exceed the
 // client's kgo.MaxBufferedBytes (default MaxBufferedBytes, which ClientOpts sets).
 func WithMaxBuffered(bytes int64) Option { return func(w *Writer) { w.maxBuffered = bytes } }
+
+// WithStage passes every record through s (a chain of transforms) before
+// it is encoded: the change, and the tombstone after a delete.
+func WithStage(s connectors.Stage) Option {
+	return func(w *Writer) {
+		if s != nil {
+			w.staged = newStaging(s)
+		}
+	}
+}
 
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(w *Writer) { w.logger = l } }
@@ -255,6 +266,9 @@ func (w *Writer) records(ctx context.Context, e *event.Event) ([]*kgo.Record, er
 	topic := tw.topic
 	if w.topicOf != nil {
 		topic = w.topicOf(e)
+	}
+	if w.staged != nil {
+		return w.stagedRecords(ctx, tw, topic, e)
 	}
 	keyID, valueID, err := w.schemaIDs(ctx, tw, e.Table, topic)
 	if err != nil {

@@ -267,7 +267,7 @@ func TestBadInputsAreRefusedAndChangeNothing(t *testing.T) {
 		{"unknown class", "POST", "/connectors", `{"name": "x", "config": {"connector.class": "com.example.Nope"}}`, 400,
 			problems([2]string{"connector.class", `unknown connector class "com.example.Nope"; this build has: sluice-test`})},
 		{"unknown transform key", "POST", "/connectors", `{"name": "x", "config": {` + valid + `, "transforms": "route", "transforms.rout.type": "RegexRouter"}}`, 400,
-			problems([2]string{"transforms.rout.type", `"rout" is not listed in transforms`})},
+			problems([2]string{"transforms.rout.type", `"rout" is not listed in transforms`}, [2]string{"transforms.route.type", "missing required configuration"})},
 		{"client override", "POST", "/connectors", `{"name": "x", "config": {` + valid + `, "consumer.override.sasl.jaas.config": "x"}}`, 400,
 			problems([2]string{"consumer.override.sasl.jaas.config", "Kafka client override not allowed; connector class sluice-test allows: producer.override.linger.ms"})},
 		{"bad initial state", "POST", "/connectors", `{"name": "x", "config": {` + valid + `}, "initial_state": "FAILED"}`, 400,

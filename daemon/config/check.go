@@ -10,6 +10,7 @@ import (
 
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/conf"
+	"github.com/sluice-cdc/sluice/transforms"
 )
 
 // Checked is a connector definition that passed every check.
@@ -34,9 +35,9 @@ func ClassOf(cfg map[string]string) *connectors.Class {
 
 // Check validates a connector definition completely and returns every
 // problem, each naming the key (and the file and connector): the name; the
-// class; Kafka client overrides; transform and predicate keys that belong to
-// no listed alias; references, resolved through r; every key against the
-// class's Spec; and finally what the class itself checks when it builds a
+// class; Kafka client overrides; references, resolved through r; every key
+// against the class's Spec; the transform chain's keys (transforms.Build);
+// and finally what the class itself checks when it builds a
 // source (which must not connect to anything). Messages never contain a
 // resolved secret: a resolved value is shown as its reference.
 func Check(c Connector, r *Resolver) (*Checked, Problems) {
@@ -51,7 +52,6 @@ func Check(c Connector, r *Resolver) (*Checked, Problems) {
 		raw[k] = v
 	}
 	ps = append(ps, checkOverrides(class, raw)...)
-	ps = append(ps, checkAliases(class.Spec, raw)...)
 
 	resolved := make(map[string]string, len(raw))
 	var pairs []string // resolved value, then its reference
@@ -78,7 +78,14 @@ func Check(c Connector, r *Resolver) (*Checked, Problems) {
 		reported[p.Key] = true
 	}
 	cfg, err := class.Spec.Parse(resolved)
-	for _, p := range fromError(err, redact) {
+	chain, tps := transforms.Build(resolved)
+	if tps != nil {
+		err = errors.Join(err, tps)
+	}
+	if chain != nil && class.Kind == connectors.KindSink {
+		err = errors.Join(err, conf.Problems{{Key: "transforms", Message: "transforms on sink connectors are not yet supported by this build; apply them on the source, or remove the transforms keys"}})
+	}
+	for _, p := range fromErrors(err, redact) {
 		if !reported[p.Key] {
 			ps = append(ps, p)
 		}
@@ -137,30 +144,6 @@ func checkOverrides(class *connectors.Class, raw map[string]string) Problems {
 	return ps
 }
 
-// checkAliases reports transforms.<alias>.* and predicates.<alias>.* keys
-// whose alias is not listed in transforms or predicates (keys the class's
-// Spec passes on to the transform chain unchecked).
-func checkAliases(spec *conf.Spec, raw map[string]string) Problems {
-	var ps Problems
-	for _, family := range []string{"transforms", "predicates"} {
-		listed := map[string]bool{}
-		for _, a := range conf.SplitList(raw[family]) {
-			listed[a] = true
-		}
-		for k := range raw {
-			rest, ok := strings.CutPrefix(k, family+".")
-			if !ok || !hasAnyPrefix(k, spec.Prefixes) {
-				continue
-			}
-			alias, _, _ := strings.Cut(rest, ".")
-			if !listed[alias] {
-				ps = append(ps, Problem{Key: k, Message: fmt.Sprintf("%q is not listed in %s", alias, family)})
-			}
-		}
-	}
-	return ps
-}
-
 func hasAnyPrefix(s string, prefixes []string) bool {
 	for _, p := range prefixes {
 		if strings.HasPrefix(s, p) {
@@ -168,6 +151,21 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 		}
 	}
 	return false
+}
+
+// fromErrors turns errors joined with errors.Join into problems, each as
+// fromError does.
+func fromErrors(err error, redact *strings.Replacer) Problems {
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return fromError(err, redact)
+	}
+	var ps Problems
+	for _, e := range joined.Unwrap() {
+		ps = append(ps, fromError(e, redact)...)
+	}
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Key < ps[j].Key })
+	return ps
 }
 
 // fromError turns a class's error into problems, keyed when it is

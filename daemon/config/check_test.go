@@ -26,12 +26,11 @@ func TestCheckSeedConfigs(t *testing.T) {
 			Message: `unknown connector class "io.confluent.connect.elasticsearch.ElasticsearchSinkConnector"; this build has: postgres, sluice-test`}},
 		"mysql-source-connector": {{File: dir + "/mysql-source-connector.json", Connector: "mysql-source-connector", Key: "connector.class",
 			Message: `unknown connector class "io.debezium.connector.mysql.MySqlConnector"; this build has: postgres, sluice-test`}},
-		"postgresql-source-connector": {{File: dir + "/postgresql-source-connector.json", Connector: "postgresql-source-connector", Key: "transforms",
-			Message: "transforms are not yet supported by this build; remove the transforms keys"}},
+		"postgresql-source-connector": nil,
 	}
 	for _, f := range files {
 		checked, ps := config.Check(f, r)
-		if checked != nil || !reflect.DeepEqual(ps, want[f.Name]) {
+		if (checked == nil) == (want[f.Name] == nil) || !reflect.DeepEqual(ps, want[f.Name]) {
 			t.Errorf("%s:\n got %#v\nwant %#v", f.Name, ps, want[f.Name])
 		}
 	}
@@ -77,7 +76,7 @@ func TestCheckProblems(t *testing.T) {
 		{"kafka client overrides", base("producer.override.linger.ms", "10", "producer.override.sasl.jaas.config", "x", "consumer.override.bootstrap.servers", "evil:9092"), config.Problems{
 			{Key: "consumer.override.bootstrap.servers", Message: "Kafka client override not allowed; connector class sluice-test allows: producer.override.linger.ms"},
 			{Key: "producer.override.sasl.jaas.config", Message: "Kafka client override not allowed; connector class sluice-test allows: producer.override.linger.ms"}}},
-		{"transform keys of unlisted aliases", base("transforms", "route", "transforms.route.type", "RegexRouter", "transforms.other.type", "Filter", "predicates.p.type", "x"), config.Problems{
+		{"transform keys of unlisted aliases", base("transforms", "route", "transforms.route.type", "RegexRouter", "transforms.route.regex", "(.*)", "transforms.route.replacement", "$1-copy", "transforms.other.type", "Filter", "predicates.p.type", "x"), config.Problems{
 			{Key: "predicates.p.type", Message: `"p" is not listed in predicates`},
 			{Key: "transforms.other.type", Message: `"other" is not listed in transforms`}}},
 		{"references that cannot resolve", base(

@@ -27,6 +27,7 @@ import (
 	"github.com/sluice-cdc/sluice/daemon/config"
 	"github.com/sluice-cdc/sluice/schema/registry"
 	"github.com/sluice-cdc/sluice/schema/registry/embedded"
+	"github.com/sluice-cdc/sluice/transforms"
 )
 
 // Runtime holds the daemon's connections to Kafka and the Schema Registry.
@@ -175,7 +176,15 @@ func (r *Runtime) Workers(_ context.Context, name string, class *connectors.Clas
 	if err != nil {
 		return nil, connectors.Permanent(err)
 	}
-	return &sourceWorker{rt: r, class: class, cfg: cfg, src: src, logger: env.Logger}, nil
+	chain, ps := transforms.Build(cfg.Raw())
+	if ps != nil {
+		return nil, connectors.Permanent(ps)
+	}
+	w := &sourceWorker{rt: r, class: class, cfg: cfg, src: src, logger: env.Logger}
+	if chain != nil {
+		w.stage = chain
+	}
+	return w, nil
 }
 
 // Close stops the embedded registry and broker, if any.
@@ -194,6 +203,7 @@ type sourceWorker struct {
 	class  *connectors.Class
 	cfg    *conf.Config
 	src    connectors.Source
+	stage  connectors.Stage // the connector's transforms; nil when it has none
 	logger *slog.Logger
 }
 
@@ -206,7 +216,7 @@ func (w *sourceWorker) Run(ctx context.Context) error {
 		return fmt.Errorf("create Kafka client: %w", err)
 	}
 	defer client.Close()
-	return w.src.Run(ctx, kafka.NewSourceWriter(client, w.rt.registry, w.class, w.cfg, kafka.WithLogger(w.logger)))
+	return w.src.Run(ctx, kafka.NewSourceWriter(client, w.rt.registry, w.class, w.cfg, kafka.WithLogger(w.logger), kafka.WithStage(w.stage)))
 }
 
 // sinkWorker runs one sink from Kafka.
