@@ -99,7 +99,7 @@ func TestBuildProblemsNameTheirKeys(t *testing.T) {
 		{Key: "predicates.p.pattern", Message: "missing required configuration"},
 		{Key: "transforms", Message: `"route" is listed twice`},
 		{Key: "transforms.ghost.type", Message: `"ghost" is not listed in transforms`},
-		{Key: "transforms.nope.type", Message: `unknown transform "com.example.Nope"; this build has: Filter, RegexRouter`},
+		{Key: "transforms.nope.type", Message: `unknown transform "com.example.Nope"; this build has: ` + typeNames()},
 		{Key: "transforms.route.colour", Message: "unknown configuration key"},
 		{Key: "transforms.route.negate", Message: `invalid value "maybe": not a boolean (true or false)`},
 		{Key: "transforms.route.predicate", Message: `predicate "missing" is not listed in predicates`},
