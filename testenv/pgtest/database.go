@@ -42,6 +42,14 @@ type Database struct {
 // then.
 func NewDatabase(t testing.TB, prefix string) *Database {
 	t.Helper()
+	return NewNamedDatabase(t, testenv.Name(t, prefix))
+}
+
+// NewNamedDatabase is NewDatabase for a database of a given name, for tests
+// that run configurations naming their database as users write them. A
+// database of that name left by an earlier run is dropped first.
+func NewNamedDatabase(t testing.TB, name string) *Database {
+	t.Helper()
 	rawURL := testenv.PostgresURL(t)
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -52,8 +60,13 @@ func NewDatabase(t testing.TB, prefix string) *Database {
 	if err != nil {
 		t.Fatalf("pgtest: connect to PostgreSQL: %v", err)
 	}
-	db := &Database{Name: testenv.Name(t, prefix), URL: *u}
+	db := &Database{Name: name, URL: *u}
 	db.URL.Path = "/" + db.Name
+	dropSlots(t, admin, db.Name)
+	if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+db.Name+" WITH (FORCE)"); err != nil {
+		admin.Close(ctx)
+		t.Fatalf("pgtest: drop the earlier database %s: %v", db.Name, err)
+	}
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+db.Name); err != nil {
 		admin.Close(ctx)
 		t.Fatalf("pgtest: create database %s: %v", db.Name, err)
