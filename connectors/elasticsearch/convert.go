@@ -13,9 +13,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/connectors/kafka"
 	"github.com/sluice-cdc/sluice/schema"
 	"github.com/sluice-cdc/sluice/schema/event"
-	"github.com/sluice-cdc/sluice/schema/registry"
 )
 
 // maxIDBytes is Elasticsearch's limit on the length of a document id.
@@ -62,21 +62,17 @@ func (r *rejection) Error() string {
 	return fmt.Sprintf("record %s/%d@%d: %s: %s", r.rec.Topic, r.rec.Partition, r.rec.Offset, r.class, r.reason)
 }
 
-// schemaSource resolves the schema ids of Confluent frames (registry.Client).
-type schemaSource interface {
-	Schema(ctx context.Context, id int) (*registry.Schema, error)
-}
-
 // converter turns consumed records into actions. It is used by one
-// goroutine; codecs are compiled once per schema id.
+// goroutine.
 type converter struct {
-	reg         schemaSource
+	dec         *kafka.Decoder
 	keyIgnore   bool
 	upsert      bool
 	onNull      string
 	placeholder string
-	keys        map[uint32]*schema.Codec
-	values      map[uint32]*valueCodec
+	// flat holds, per flattened row schema, where the fields the sink
+	// reads are.
+	flat map[*event.Schema]flatFields
 	// lastDelete remembers, per partition, the last record when it was a
 	// versioned delete, so that the tombstone following it is not turned
 	// into an unversioned delete.
@@ -93,19 +89,16 @@ type deleted struct {
 	key    []byte
 }
 
-// valueCodec decodes the values written with one schema.
-type valueCodec struct {
-	envelope *schema.EnvelopeCodec // Debezium envelopes
-	flat     *schema.Codec         // flattened rows
-	row      *event.Schema         // the row's struct schema
-	lsn      int                   // flattened: index of an int64 __source_lsn or __lsn field, or -1
-	deleted  int                   // flattened: index of the __deleted field, or -1
+// flatFields are the fields of a flattened row the sink reads.
+type flatFields struct {
+	lsn     int // index of an int64 __source_lsn or __lsn field, or -1
+	deleted int // index of the __deleted field, or -1
 }
 
-func newConverter(reg schemaSource, cfg *Config) *converter {
+func newConverter(reg kafka.SchemaSource, cfg *Config) *converter {
 	return &converter{
-		reg: reg, keyIgnore: cfg.KeyIgnore, upsert: cfg.Upsert, onNull: cfg.OnNull, placeholder: cfg.Placeholder,
-		keys: map[uint32]*schema.Codec{}, values: map[uint32]*valueCodec{}, lastDelete: map[partition]deleted{},
+		dec: kafka.NewDecoder(reg), keyIgnore: cfg.KeyIgnore, upsert: cfg.Upsert, onNull: cfg.OnNull, placeholder: cfg.Placeholder,
+		flat: map[*event.Schema]flatFields{}, lastDelete: map[partition]deleted{},
 	}
 }
 
@@ -146,16 +139,13 @@ func (c *converter) convert(ctx context.Context, r *kgo.Record) (action, *reject
 		return a, nil, nil
 	}
 
-	vc, body, rej, err := c.value(ctx, r)
-	if rej != nil || err != nil {
+	var d kafka.Decoded
+	if err := c.dec.DecodeValue(ctx, r, &d); err != nil {
+		rej, err := decodeFailure(r, err)
 		return a, rej, err
 	}
-	if vc.envelope != nil {
-		var ev event.Event
-		if err := vc.envelope.Decode(body, &ev); err != nil {
-			return a, c.undecodable(r, "VALUE_CONVERTER", err), nil
-		}
-		if a.version, a.versioned, err = envelopeVersion(&ev); err != nil {
+	if ev := d.Event; ev != nil {
+		if a.version, a.versioned, err = envelopeVersion(ev); err != nil {
 			return a, &rejection{rec: r, malformed: true, stage: "TASK_PUT", class: "sluice.VersionError", reason: err.Error()}, nil
 		}
 		if ev.Op == event.OpTruncate {
@@ -176,21 +166,22 @@ func (c *converter) convert(ctx context.Context, r *kgo.Record) (action, *reject
 		if ev.After == nil {
 			return a, &rejection{rec: r, malformed: true, stage: "TASK_PUT", class: "sluice.MissingAfter", reason: fmt.Sprintf("%s event without an after row", ev.Op)}, nil
 		}
-		return c.document(a, vc.row, ev.After)
+		row, s := d.Row()
+		return c.document(a, s, row)
+	}
+	row, s := d.Row()
+	if s == nil {
+		return a, &rejection{rec: r, stage: "VALUE_CONVERTER", class: "sluice.DecodeError", reason: fmt.Sprintf("value schema %s is a %s, not a record", d.ValueSchema.Name, d.ValueSchema.Type)}, nil
 	}
 	if idRej != nil {
 		return a, idRej, nil
 	}
-	v, err := vc.flat.Decode(body)
-	if err != nil {
-		return a, c.undecodable(r, "VALUE_CONVERTER", err), nil
-	}
-	row, _ := v.(event.Row)
-	if vc.deleted >= 0 && (row[vc.deleted] == "true" || row[vc.deleted] == true) {
+	ff := c.flatFields(s)
+	if ff.deleted >= 0 && (row[ff.deleted] == "true" || row[ff.deleted] == true) {
 		a.op = opDelete
 	}
-	if vc.lsn >= 0 {
-		if lsn, ok := row[vc.lsn].(int64); ok && lsn > 0 {
+	if ff.lsn >= 0 {
+		if lsn, ok := row[ff.lsn].(int64); ok && lsn > 0 {
 			if a.version, err = (event.Position{Commit: uint64(lsn)}).Version(); err != nil {
 				return a, &rejection{rec: r, malformed: true, stage: "TASK_PUT", class: "sluice.VersionError", reason: err.Error()}, nil
 			}
@@ -200,7 +191,23 @@ func (c *converter) convert(ctx context.Context, r *kgo.Record) (action, *reject
 	if a.op == opDelete {
 		return a, nil, nil
 	}
-	return c.document(a, vc.row, row)
+	return c.document(a, s, row)
+}
+
+// flatFields finds, once per schema, the fields of a flattened row the
+// sink reads.
+func (c *converter) flatFields(s *event.Schema) flatFields {
+	if ff, ok := c.flat[s]; ok {
+		return ff
+	}
+	ff := flatFields{lsn: -1, deleted: s.FieldIndex("__deleted")}
+	for _, name := range []string{"__source_lsn", "__lsn"} {
+		if i := s.FieldIndex(name); i >= 0 && s.Fields[i].Schema.Type == event.Int64 && ff.lsn < 0 {
+			ff.lsn = i
+		}
+	}
+	c.flat[s] = ff
+	return ff
 }
 
 // document renders the row as the action's document.
@@ -244,81 +251,19 @@ func envelopeVersion(ev *event.Event) (int64, bool, error) {
 	return v, true, err
 }
 
-func (c *converter) undecodable(r *kgo.Record, stage string, err error) *rejection {
-	return &rejection{rec: r, stage: stage, class: "sluice.DecodeError", reason: err.Error()}
-}
-
-// value finds the codec of a record's value and returns the Avro body.
-func (c *converter) value(ctx context.Context, r *kgo.Record) (*valueCodec, []byte, *rejection, error) {
-	id, body, err := schema.SplitFrame(r.Value)
-	if err != nil {
-		return nil, nil, c.undecodable(r, "VALUE_CONVERTER", err), nil
+// decodeFailure turns a Decoder error into a rejection for a record that
+// cannot be decoded, or returns it when it is worth retrying (the registry
+// is unavailable, ctx ended).
+func decodeFailure(r *kgo.Record, err error) (*rejection, error) {
+	var bad *kafka.BadRecordError
+	if !errors.As(err, &bad) {
+		return nil, err
 	}
-	if vc, ok := c.values[id]; ok {
-		return vc, body, nil, nil
+	stage := "VALUE_CONVERTER"
+	if bad.Key {
+		stage = "KEY_CONVERTER"
 	}
-	s, rej, err := c.fetch(ctx, r, id, "VALUE_CONVERTER")
-	if rej != nil || err != nil {
-		return nil, nil, rej, err
-	}
-	vc := &valueCodec{lsn: -1, deleted: -1}
-	if isEnvelope(s) {
-		if vc.envelope, err = schema.NewEnvelopeCodec(s, nil); err != nil {
-			return nil, nil, c.undecodable(r, "VALUE_CONVERTER", err), nil
-		}
-		if i := s.FieldIndex("after"); i >= 0 {
-			vc.row = s.Fields[i].Schema
-		} else {
-			vc.row = s.Fields[s.FieldIndex("before")].Schema
-		}
-	} else {
-		if s.Type != event.Struct {
-			return nil, nil, c.undecodable(r, "VALUE_CONVERTER", fmt.Errorf("value schema id %d is a %s, not a record", id, s.Type)), nil
-		}
-		if vc.flat, err = schema.NewCodec(s); err != nil {
-			return nil, nil, c.undecodable(r, "VALUE_CONVERTER", err), nil
-		}
-		vc.row = s
-		for _, name := range []string{"__source_lsn", "__lsn"} {
-			if i := s.FieldIndex(name); i >= 0 && s.Fields[i].Schema.Type == event.Int64 && vc.lsn < 0 {
-				vc.lsn = i
-			}
-		}
-		vc.deleted = s.FieldIndex("__deleted")
-	}
-	c.values[id] = vc
-	return vc, body, nil, nil
-}
-
-// isEnvelope reports whether s is a Debezium envelope: op, source and a
-// before or after row.
-func isEnvelope(s *event.Schema) bool {
-	if s.Type != event.Struct || s.FieldIndex("op") < 0 || s.FieldIndex("source") < 0 {
-		return false
-	}
-	for _, name := range []string{"after", "before"} {
-		if i := s.FieldIndex(name); i >= 0 && s.Fields[i].Schema.Type == event.Struct {
-			return true
-		}
-	}
-	return false
-}
-
-// fetch gets and parses a schema from the registry. An unknown or
-// unparsable schema rejects the record; an unreachable registry is an error.
-func (c *converter) fetch(ctx context.Context, r *kgo.Record, id uint32, stage string) (*event.Schema, *rejection, error) {
-	got, err := c.reg.Schema(ctx, int(id))
-	if err != nil {
-		if errors.Is(err, registry.ErrUnavailable) || ctx.Err() != nil {
-			return nil, nil, fmt.Errorf("fetch schema id %d for %s/%d@%d: %w", id, r.Topic, r.Partition, r.Offset, err)
-		}
-		return nil, c.undecodable(r, stage, err), nil
-	}
-	s, err := schema.FromAvro(got.Text)
-	if err != nil {
-		return nil, c.undecodable(r, stage, fmt.Errorf("schema id %d: %w", id, err)), nil
-	}
-	return s, nil, nil
+	return &rejection{rec: r, stage: stage, class: "sluice.DecodeError", reason: bad.Err.Error()}, nil
 }
 
 // documentID turns the record key into a document id: a single-field key
@@ -332,30 +277,19 @@ func (c *converter) documentID(ctx context.Context, r *kgo.Record) (string, *rej
 	if len(r.Key) == 0 {
 		return "", malformed("record has no key to use as document id (set key.ignore=true to index keyless records)"), nil
 	}
-	id, body, err := schema.SplitFrame(r.Key)
+	var d kafka.Decoded
 	var s string
-	if err != nil {
+	switch err := c.dec.DecodeKey(ctx, r, &d); {
+	case errors.Is(err, schema.ErrShortFrame) || errors.Is(err, schema.ErrMagicByte):
 		if !utf8.Valid(r.Key) {
-			return "", c.undecodable(r, "KEY_CONVERTER", fmt.Errorf("key is neither a Confluent frame nor UTF-8 text")), nil
+			return "", &rejection{rec: r, stage: "KEY_CONVERTER", class: "sluice.DecodeError", reason: "key is neither a Confluent frame nor UTF-8 text"}, nil
 		}
 		s = string(r.Key)
-	} else {
-		codec, ok := c.keys[id]
-		if !ok {
-			ks, rej, err := c.fetch(ctx, r, id, "KEY_CONVERTER")
-			if rej != nil || err != nil {
-				return "", rej, err
-			}
-			if codec, err = schema.NewCodec(ks); err != nil {
-				return "", c.undecodable(r, "KEY_CONVERTER", err), nil
-			}
-			c.keys[id] = codec
-		}
-		v, err := codec.Decode(body)
-		if err != nil {
-			return "", c.undecodable(r, "KEY_CONVERTER", err), nil
-		}
-		if s, err = keyText(codec.Schema(), v); err != nil {
+	case err != nil:
+		rej, err := decodeFailure(r, err)
+		return "", rej, err
+	default:
+		if s, err = keyText(d.KeySchema, d.Key); err != nil {
 			return "", malformed(err.Error()), nil
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluice-cdc/sluice/connectors/kafka"
 )
 
 // hub is the stream's one live reader. It reads every partition of the
@@ -121,7 +123,7 @@ func (h *hub) run(ctx context.Context) error {
 				return
 			}
 			m, err := h.dec.decode(ctx, r)
-			var bad *badRecordError
+			var bad *kafka.BadRecordError
 			switch {
 			case errors.As(err, &bad):
 				h.met.badRecords.Add(1)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluice-cdc/sluice/connectors/kafka"
 )
 
 // errReplayStalled ends a replay that waited replay.idle.timeout.ms for
@@ -140,7 +142,7 @@ func (st *stream) replay(ctx context.Context, from, to position, f *Filter, out 
 				remaining--
 			}
 			m, err := st.dec.decode(ctx, r)
-			var bad *badRecordError
+			var bad *kafka.BadRecordError
 			switch {
 			case errors.As(err, &bad):
 				st.met.badRecords.Add(1)
