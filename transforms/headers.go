@@ -40,14 +40,14 @@ func init() {
 		Aliases: []string{kafkaTransforms + "DropHeaders"},
 		Doc:     "Removes headers by name from each record, as Kafka Connect's DropHeaders.",
 		Spec: &conf.Spec{Keys: []conf.Key{
-			{Name: "headers", Type: conf.List, Required: true, Doc: "The names of the headers to be removed."},
+			{Name: "headers", Type: conf.List, Required: true, Check: nonEmptyList, Doc: "The names of the headers to be removed."},
 		}},
 		New: func(c *conf.Config) (Transform, error) { return dropHeaders{set(c.List("headers"))}, nil },
 	})
 	registerKeyValue("HeaderFrom", "Moves or copies fields of the key or value into headers, as Kafka Connect's HeaderFrom.",
 		&conf.Spec{Keys: []conf.Key{
-			{Name: "fields", Type: conf.List, Required: true, Doc: "Field names whose values are copied or moved to headers."},
-			{Name: "headers", Type: conf.List, Required: true, Doc: "Header names, in the same order as the field names listed in fields."},
+			{Name: "fields", Type: conf.List, Required: true, Check: nonEmptyList, Doc: "Field names whose values are copied or moved to headers."},
+			{Name: "headers", Type: conf.List, Required: true, Check: nonEmptyList, Doc: "Header names, in the same order as the field names listed in fields."},
 			{Name: "operation", Type: conf.String, Required: true, Check: oneOf("move", "copy"), Doc: "move removes the fields from the key or value; copy keeps them."},
 			replaceNullKey,
 		}},

@@ -14,7 +14,7 @@ import (
 func init() {
 	registerKeyValue("MaskField", "Replaces fields with the null value of their type (0, false, empty string, …) or a given replacement, as Kafka Connect's MaskField.",
 		&conf.Spec{Keys: []conf.Key{
-			{Name: "fields", Type: conf.List, Required: true, Doc: "Names of fields to mask."},
+			{Name: "fields", Type: conf.List, Required: true, Check: nonEmptyList, Doc: "Names of fields to mask."},
 			{Name: "replacement", Type: conf.String, Doc: "Replacement for every masked value, converted to the field's type (numeric and string fields only)."},
 			replaceNullKey,
 		}},

@@ -171,3 +171,12 @@ func checkUnique(fields []event.Field) error {
 	}
 	return nil
 }
+
+// nonEmptyList is Kafka Connect's NonEmptyListValidator, for required lists
+// given as blanks and commas.
+func nonEmptyList(v string) error {
+	if len(conf.SplitList(v)) == 0 {
+		return fmt.Errorf("empty list")
+	}
+	return nil
+}

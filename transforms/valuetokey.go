@@ -14,7 +14,7 @@ func init() {
 		Aliases: []string{kafkaTransforms + "ValueToKey"},
 		Doc:     "Replaces the record key with a struct of fields of the value, as Kafka Connect's ValueToKey.",
 		Spec: &conf.Spec{Keys: []conf.Key{
-			{Name: "fields", Type: conf.List, Required: true, Doc: "Field names on the record value to extract as the record key."},
+			{Name: "fields", Type: conf.List, Required: true, Check: nonEmptyList, Doc: "Field names on the record value to extract as the record key."},
 			replaceNullKey,
 		}},
 		New: func(c *conf.Config) (Transform, error) {
