@@ -21,8 +21,7 @@ import (
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/kafka"
 	"github.com/sluice-cdc/sluice/connectors/metrics"
-	"github.com/sluice-cdc/sluice/connectors/postgres"
-	"github.com/sluice-cdc/sluice/schema"
+	_ "github.com/sluice-cdc/sluice/connectors/postgres" // registers the postgres class
 	"github.com/sluice-cdc/sluice/schema/registry"
 	"github.com/sluice-cdc/sluice/testenv"
 	"github.com/sluice-cdc/sluice/testenv/kafkatest"
@@ -97,7 +96,11 @@ func (p *pipeline) startSource(slot string) {
 	}
 	u := &p.pg.URL
 	pw, _ := u.User.Password()
-	c, err := postgres.Spec.Parse(map[string]string{
+	class, ok := connectors.Lookup("io.debezium.connector.postgresql.PostgresConnector")
+	if !ok {
+		p.t.Fatal("class io.debezium.connector.postgresql.PostgresConnector not registered")
+	}
+	c, err := class.Spec.Parse(map[string]string{
 		"connector.class":   "io.debezium.connector.postgresql.PostgresConnector",
 		"database.hostname": u.Hostname(), "database.port": u.Port(),
 		"database.user": u.User.Username(), "database.password": pw,
@@ -108,17 +111,15 @@ func (p *pipeline) startSource(slot string) {
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	cfg, err := postgres.ParseConfig(c)
+	client, err := kgo.NewClient(append(kafka.SourceClientOpts(c), kgo.SeedBrokers(p.brokers...))...)
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	client, err := kgo.NewClient(append(cfg.Producer.ClientOpts(), kgo.SeedBrokers(p.brokers...))...)
+	w := kafka.NewSourceWriter(client, p.reg, class, c, kafka.WithLogger(p.log))
+	src, err := class.NewSource(c, connectors.Env{Name: "pg", Version: "test", Logger: p.log, Offsets: &offsetstest.Memory{}, StateDir: p.t.TempDir()})
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	w := kafka.NewWriter(client, p.reg, cfg.Producer.Topics(client), schema.Options{Prefix: cfg.TopicPrefix, Connector: "postgresql"},
-		kafka.WithTombstones(cfg.Tombstones), kafka.WithLogger(p.log))
-	src := postgres.New(cfg, connectors.Env{Name: "pg", Version: "test", Logger: p.log, Offsets: &offsetstest.Memory{}, StateDir: p.t.TempDir()})
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{name: slot, cancel: cancel, done: make(chan error, 1), client: client}
 	p.source = r

@@ -95,7 +95,11 @@ func (h *harness) start() {
 	if h.run != nil {
 		h.t.Fatal("already running")
 	}
-	c, err := postgres.Spec.Parse(h.config())
+	class, ok := connectors.Lookup("postgres")
+	if !ok {
+		h.t.Fatal("class postgres not registered")
+	}
+	c, err := class.Spec.Parse(h.config())
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -103,14 +107,12 @@ func (h *harness) start() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	client, err := kgo.NewClient(append(cfg.Producer.ClientOpts(), kgo.SeedBrokers(h.brokers...))...)
+	client, err := kgo.NewClient(append(kafka.SourceClientOpts(c), kgo.SeedBrokers(h.brokers...))...)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	var w *kafka.Writer
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	w = kafka.NewWriter(client, h.reg, cfg.Producer.Topics(client),
-		schema.Options{Prefix: cfg.TopicPrefix, Connector: "postgresql"}, kafka.WithTombstones(cfg.Tombstones), kafka.WithLogger(logger))
+	w := kafka.NewSourceWriter(client, h.reg, class, c, kafka.WithLogger(logger))
 	src := postgres.New(cfg, connectors.Env{Name: "test", Version: "test", Logger: logger, Offsets: h.offsets, StateDir: h.t.TempDir(), Metrics: h.metrics})
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{cancel: cancel, done: make(chan error, 1), client: client}

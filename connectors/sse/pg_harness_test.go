@@ -16,8 +16,7 @@ import (
 
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/kafka"
-	"github.com/sluice-cdc/sluice/connectors/postgres"
-	"github.com/sluice-cdc/sluice/schema"
+	_ "github.com/sluice-cdc/sluice/connectors/postgres" // registers the postgres class
 	"github.com/sluice-cdc/sluice/testenv/offsetstest"
 	"github.com/sluice-cdc/sluice/testenv/pgtest"
 )
@@ -51,7 +50,11 @@ func newPipeline(t *testing.T) *pipeline {
 
 	u := &pg.URL
 	pw, _ := u.User.Password()
-	c, err := postgres.Spec.Parse(map[string]string{
+	class, ok := connectors.Lookup("postgres")
+	if !ok {
+		t.Fatal("class postgres not registered")
+	}
+	c, err := class.Spec.Parse(map[string]string{
 		"connector.class":   "postgres",
 		"database.hostname": u.Hostname(), "database.port": u.Port(),
 		"database.user": u.User.Username(), "database.password": pw,
@@ -63,18 +66,16 @@ func newPipeline(t *testing.T) *pipeline {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := postgres.ParseConfig(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl, err := kgo.NewClient(append(cfg.Producer.ClientOpts(), kgo.SeedBrokers(e.brokers...))...)
+	cl, err := kgo.NewClient(append(kafka.SourceClientOpts(c), kgo.SeedBrokers(e.brokers...))...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	w := kafka.NewWriter(cl, e.reg, cfg.Producer.Topics(cl), schema.Options{Prefix: cfg.TopicPrefix, Connector: "postgresql"},
-		kafka.WithTombstones(cfg.Tombstones), kafka.WithLogger(logger))
-	src := postgres.New(cfg, connectors.Env{Name: "pg", Version: "test", Logger: logger, Offsets: &offsetstest.Memory{}, StateDir: t.TempDir()})
+	w := kafka.NewSourceWriter(cl, e.reg, class, c, kafka.WithLogger(logger))
+	src, err := class.NewSource(c, connectors.Env{Name: "pg", Version: "test", Logger: logger, Offsets: &offsetstest.Memory{}, StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	runCtx, cancel := context.WithCancel(ctx)
 	go func() {
 		p.srcErr = src.Run(runCtx, w)

@@ -24,7 +24,6 @@ import (
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/kafka"
 	"github.com/sluice-cdc/sluice/connectors/postgres"
-	"github.com/sluice-cdc/sluice/schema"
 	"github.com/sluice-cdc/sluice/schema/registry"
 )
 
@@ -49,7 +48,11 @@ func run(configFile, brokers, registryURL, state string) error {
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	c, err := postgres.Spec.Parse(raw)
+	class, ok := connectors.Lookup("postgres")
+	if !ok {
+		return errors.New("class postgres not registered")
+	}
+	c, err := class.Spec.Parse(raw)
 	if err != nil {
 		return err
 	}
@@ -61,13 +64,12 @@ func run(configFile, brokers, registryURL, state string) error {
 	if err != nil {
 		return err
 	}
-	client, err := kgo.NewClient(append(cfg.Producer.ClientOpts(), kgo.SeedBrokers(brokers))...)
+	client, err := kgo.NewClient(append(kafka.SourceClientOpts(c), kgo.SeedBrokers(brokers))...)
 	if err != nil {
 		return err
 	}
 	defer client.Close()
-	w := kafka.NewWriter(client, reg, cfg.Producer.Topics(client),
-		schema.Options{Prefix: cfg.TopicPrefix, Connector: "postgresql"}, kafka.WithTombstones(cfg.Tombstones))
+	w := kafka.NewSourceWriter(client, reg, class, c)
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	src := postgres.New(cfg, connectors.Env{Name: "child", Version: "test", Logger: logger,
 		Offsets: &fileOffsets{path: filepath.Join(state, "offsets.json")}, StateDir: state})
@@ -85,8 +87,7 @@ func run(configFile, brokers, registryURL, state string) error {
 		}
 		logger.Warn("source failed; retrying", "error", err)
 		time.Sleep(200 * time.Millisecond)
-		w = kafka.NewWriter(client, reg, cfg.Producer.Topics(client),
-			schema.Options{Prefix: cfg.TopicPrefix, Connector: "postgresql"}, kafka.WithTombstones(cfg.Tombstones))
+		w = kafka.NewSourceWriter(client, reg, class, c)
 	}
 }
 
