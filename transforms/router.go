@@ -47,10 +47,10 @@ func (t regexRouter) Apply(r *record.Record) (*record.Record, error) {
 	return out, nil
 }
 
-// javaReplacement turns a java.util.regex replacement ("$1-copy", "\$")
-// into a Go template ("${1}-copy", "$$"): in Java a group number ends at
-// the first character that is not a digit, in Go a name runs on through
-// letters and underscores.
+// javaReplacement turns a java.util.regex replacement ("$1-copy", "\$",
+// "${name}") into a Go template ("${1}-copy", "$$", "${name}"): in Java a
+// group number ends at the first character that is not a digit, in Go a
+// name runs on through letters and underscores.
 func javaReplacement(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
@@ -69,6 +69,11 @@ func javaReplacement(s string) string {
 			}
 			b.WriteString("${" + s[i+1:j] + "}")
 			i = j - 1
+		case c == '$' && i+1 < len(s) && s[i+1] == '{' && strings.IndexByte(s[i:], '}') > 2:
+			// A named group, ${name}, the same in Go.
+			end := i + strings.IndexByte(s[i:], '}')
+			b.WriteString(s[i : end+1])
+			i = end
 		case c == '$':
 			b.WriteString("$$")
 		default:
