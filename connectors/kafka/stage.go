@@ -50,9 +50,11 @@ func (w *Writer) stagedRecords(ctx context.Context, tw *tableWriter, topic strin
 	if err != nil {
 		return nil, fmt.Errorf("%s event of %s at %s: %w", e.Op, e.Table.ID, e.Position, err)
 	}
-	in := []*record.Record{{Topic: topic, KeySchema: keySchema, Key: key, ValueSchema: tw.schemas.Envelope.Schema(), Value: value}}
+	// The record's time is when sluice processed the change (the
+	// envelope's ts_ms), what a producer would stamp it with anyway.
+	in := []*record.Record{{Topic: topic, KeySchema: keySchema, Key: key, ValueSchema: tw.schemas.Envelope.Schema(), Value: value, Timestamp: e.TsMs}}
 	if e.Op == event.OpDelete && w.tombstones && key != nil {
-		in = append(in, &record.Record{Topic: topic, KeySchema: keySchema, Key: key})
+		in = append(in, &record.Record{Topic: topic, KeySchema: keySchema, Key: key, Timestamp: e.TsMs})
 	}
 	var out []*kgo.Record
 	for _, r := range in {
