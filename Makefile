@@ -10,7 +10,7 @@ export CGO_ENABLED ?= 0
 phase = @start=$$(date +%s); echo "==> $(1)" >&2; $(2); rc=$$?; \
 	echo "==> $(1): $$(( $$(date +%s) - start ))s (exit $$rc)" >&2; exit $$rc
 
-.PHONY: all build test unit lint deps demo testenv-up testenv-down clean
+.PHONY: all build test unit lint deps pydeps deps-check demo testenv-up testenv-down clean
 
 all: build
 
@@ -37,12 +37,20 @@ lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-# Services and their jars, Go modules, fastavro for the cross-language Avro
-# check and schemathesis for the REST API fuzz test.
+# Services and their jars, Go modules, and the Python test tools.
 deps:
-	$(call phase,deps,bash testenv/install.sh && $(GO) mod download && \
-		{ python3 -c 'import fastavro' 2>/dev/null || sh schema/testdata/install_python_deps.sh; } && \
-		sh daemon/api/testdata/install_schemathesis.sh)
+	$(call phase,deps,bash testenv/install.sh && $(GO) mod download && $(MAKE) -s pydeps)
+
+# fastavro for the cross-language Avro checks and schemathesis for the REST API
+# fuzz test, in the project's own virtual environment (testenv/pyvenv.sh:
+# ~/.cache/sluice-testenv/pyvenv, or $$SLUICE_TESTENV_PYVENV); never pip --user.
+pydeps:
+	@sh schema/testdata/install_python_deps.sh && sh daemon/api/testdata/install_schemathesis.sh
+
+# The Python part of deps as on a fresh Debian 12 machine: Debian's
+# /usr/bin/python3 and an empty HOME in a scratch directory (.ci/run runs it).
+deps-check:
+	$(call phase,deps-check,bash testenv/deps_check.sh)
 
 # Prints `export NAME=value` lines: eval "$$(make -s testenv-up)".
 testenv-up:

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sluice-cdc/sluice/schema/event"
+	"github.com/sluice-cdc/sluice/testenv"
 )
 
 // sinkTable has a column of every kind fastavro must read back.
@@ -60,15 +61,11 @@ func sinkRow() event.Row {
 
 // TestFastavroReadsEnvelope writes an envelope with sluice's encoder, decodes
 // it with Python's fastavro from the registered schema JSON, and compares
-// every value. Run schema/testdata/install_python_deps.sh to enable it.
+// every value. It runs the interpreter of the project's Python virtual
+// environment, where schema/testdata/install_python_deps.sh (run by make deps)
+// installs fastavro.
 func TestFastavroReadsEnvelope(t *testing.T) {
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not found; the fastavro cross-check needs python3 and fastavro (schema/testdata/install_python_deps.sh)")
-	}
-	if err := exec.Command(python, "-c", "import fastavro").Run(); err != nil {
-		t.Skip("fastavro not installed; run schema/testdata/install_python_deps.sh")
-	}
+	python := testenv.Python(t, "fastavro")
 	ts, err := ForTable(sinkTable(), Options{Prefix: "sluice-test", Connector: "postgresql"})
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,8 @@
 # Elasticsearch on this machine (Debian 12, as root), and does nothing slow
 # when all of it is already there:
 #   - Debian packages: PostgreSQL, MariaDB server and client, a JRE, Maven,
-#     unzip, curl (apt-get update runs only when something is missing);
+#     unzip, curl, python3-venv (apt-get update runs only when something is
+#     missing);
 #   - Kafka's broker jars, resolved by Maven from testenv/kafka/pom.xml into
 #     ~/.m2, with the classpath recorded in $SLUICE_TESTENV_CACHE/kafka.classpath;
 #   - Elasticsearch's integration-test zip (no bundled JDK), the newest of
@@ -35,6 +36,15 @@ command -v unzip >/dev/null || missing+=(unzip)
 command -v curl >/dev/null || missing+=(curl)
 # Headless Chromium drives the SSE example page in connectors/sse/browser_test.go.
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+# The Python test tools go into a virtual environment (testenv/pyvenv.sh), made
+# by the python3 on PATH (Debian's /usr/bin/python3 in `make deps-check`), and
+# Debian ships venv's ensurepip apart from python3.
+can_venv() { "$1" -m venv --help >/dev/null 2>&1 && "$1" -c 'import ensurepip' 2>/dev/null; }
+if ! command -v python3 >/dev/null || [[ ! -x /usr/bin/python3 ]]; then
+	missing+=(python3 python3-venv)
+elif ! can_venv python3 || ! can_venv /usr/bin/python3; then
+	missing+=(python3-venv)
+fi
 
 if ((${#missing[@]})); then
 	log "installing Debian packages: ${missing[*]}"

@@ -1,38 +1,19 @@
 package main
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// schemathesis finds the API fuzzer installed by
-// daemon/api/testdata/install_schemathesis.sh.
-func schemathesis(t *testing.T) string {
-	t.Helper()
-	venv := os.Getenv("SLUICE_SCHEMATHESIS_VENV")
-	if venv == "" {
-		home, _ := os.UserHomeDir()
-		venv = filepath.Join(home, ".cache", "sluice-testenv", "schemathesis")
-	}
-	bin := filepath.Join(venv, "bin", "schemathesis")
-	if _, err := os.Stat(bin); err != nil {
-		const hint = "run daemon/api/testdata/install_schemathesis.sh (make test does)"
-		if os.Getenv("SLUICE_TESTENV_REQUIRED") != "" {
-			t.Fatalf("schemathesis is not installed: %s", hint)
-		}
-		t.Skipf("schemathesis is not installed: %s", hint)
-	}
-	return bin
-}
+	"github.com/sluice-cdc/sluice/testenv"
+)
 
 // TestAPIMatchesItsOpenAPIDocument lets a property-based fuzzer loose on the
 // running daemon's REST API, driven by the daemon's own /openapi.json: no
 // request may get a 5xx, and every response must match the document.
 func TestAPIMatchesItsOpenAPIDocument(t *testing.T) {
-	fuzzer := schemathesis(t)
+	fuzzer := testenv.PyTool(t, "schemathesis") // daemon/api/testdata/install_schemathesis.sh
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "sluice.json")
 	writeJSON(t, cfg, `{"state.dir": "`+dir+`/state", "kafka": {"embedded": {"listen": "`+freeAddr(t)+`"}}, "registry": {"listen": "`+freeAddr(t)+`"}}`)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sluice-cdc/sluice/schema"
+	"github.com/sluice-cdc/sluice/testenv"
 )
 
 // TestFastavroReadsWhatTheRegistryDescribes reads a change from Kafka as a
@@ -17,12 +18,7 @@ import (
 // the registry by the id in the frame and decodes the body with Python's
 // fastavro. The values must be the row's.
 func TestFastavroReadsWhatTheRegistryDescribes(t *testing.T) {
-	if out, err := exec.Command("python3", "-c", "import fastavro").CombinedOutput(); err != nil {
-		if os.Getenv("SLUICE_TESTENV_REQUIRED") != "" {
-			t.Fatalf("fastavro is missing (%s): run schema/testdata/install_python_deps.sh", out)
-		}
-		t.Skipf("fastavro is missing: run schema/testdata/install_python_deps.sh")
-	}
+	python := testenv.Python(t, "fastavro")
 	h := newHarness(t, nil)
 	h.exec(`CREATE TABLE t (id int PRIMARY KEY, name text NOT NULL, amount numeric(10,2), at timestamptz, day date, raw bytea, ok bool, ratio float8, tags text[])`,
 		`INSERT INTO t VALUES (7, 'zoë', 12.50, '2024-02-29 23:59:59.999999+00', '2024-02-29', '\xdeadbeef', true, 0.25, '{a,"b c",NULL}')`)
@@ -44,7 +40,7 @@ func TestFastavroReadsWhatTheRegistryDescribes(t *testing.T) {
 	if err := os.WriteFile(bodyFile, body, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("python3", "../../schema/testdata/decode_fastavro.py", schemaFile, bodyFile).Output()
+	out, err := exec.Command(python, "../../schema/testdata/decode_fastavro.py", schemaFile, bodyFile).Output()
 	if err != nil {
 		t.Fatalf("fastavro: %v", err)
 	}
