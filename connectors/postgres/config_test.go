@@ -2,12 +2,9 @@ package postgres
 
 import (
 	"encoding/json"
-	"errors"
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/sluice-cdc/sluice/connectors/conf"
 )
 
 // seedConfig reads the Debezium Postgres connector JSON users run today.
@@ -26,13 +23,10 @@ func seedConfig(t *testing.T) map[string]string {
 	return doc.Config
 }
 
-func TestSeedConfigWithoutTransformsParses(t *testing.T) {
+// The seed config parses as written; its transforms.* keys are kept for the
+// transform chain, which the daemon builds and checks.
+func TestSeedConfigParses(t *testing.T) {
 	raw := seedConfig(t)
-	for k := range raw {
-		if strings.HasPrefix(k, "transforms") {
-			delete(raw, k)
-		}
-	}
 	c, err := Spec.Parse(raw)
 	if err != nil {
 		t.Fatal(err)
@@ -50,23 +44,14 @@ func TestSeedConfigWithoutTransformsParses(t *testing.T) {
 	if !cfg.Filter.Table("public", "orders") || !cfg.Filter.Table("public", "order_items") || cfg.Filter.Table("public", "orders_archive") {
 		t.Error("table.include.list must match whole names only")
 	}
+	if c.Raw()["transforms.route.replacement"] != "cdc-$3" {
+		t.Errorf("the transform keys were not kept: %v", c.Raw())
+	}
 	if cfg.SnapshotMode != "initial" || cfg.DecimalMode != "precise" || !cfg.Tombstones || cfg.Producer.Compression != "zstd" || cfg.Producer.MaxRequestSize != 16<<20 {
 		t.Errorf("defaults wrong: %+v", cfg)
 	}
 	if got := cfg.Redacted(); strings.Contains(got, "password") || got != "debezium@postgres:5432/orders_db" {
 		t.Errorf("Redacted() = %q", got)
-	}
-}
-
-func TestSeedConfigTransformsAreNotYetSupported(t *testing.T) {
-	c, err := Spec.Parse(seedConfig(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = ParseConfig(c)
-	var ps conf.Problems
-	if !errors.As(err, &ps) || len(ps) != 1 || ps[0].Key != "transforms" || !strings.Contains(ps[0].Message, "not yet supported") {
-		t.Errorf("err = %v", err)
 	}
 }
 
