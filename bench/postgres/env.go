@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -55,6 +56,9 @@ func newRunEnv(ctx context.Context, o options, kind string) (e *runEnv, err erro
 	rand.Read(suffix)
 	name := "bench_" + kind + "_" + hex.EncodeToString(suffix)
 	e = &runEnv{name: name, rawSlot: name + "_raw", topic: name + ".public." + table}
+	if o.transforms {
+		e.topic = name + "-" + table // where the route transform sends the changes
+	}
 	defer func() {
 		if err != nil {
 			e.close()
@@ -96,12 +100,13 @@ func newRunEnv(ctx context.Context, o options, kind string) (e *runEnv, err erro
 		return nil, err
 	}
 	e.configFile = filepath.Join(e.dir, "connector.json")
-	return e, e.writeConfig(base, o.producer)
+	return e, e.writeConfig(base, o.producer, o.transforms)
 }
 
 // writeConfig writes the connector configuration, as a user would, to
-// e.configFile.
-func (e *runEnv) writeConfig(base *url.URL, p pipeline.Producer) error {
+// e.configFile; with transforms, a chain of three that routes the table's
+// changes to e.topic, unwraps Debezium's envelope and renames a column.
+func (e *runEnv) writeConfig(base *url.URL, p pipeline.Producer, transforms bool) error {
 	pw, _ := base.User.Password()
 	sslmode := base.Query().Get("sslmode")
 	if sslmode == "" {
@@ -120,6 +125,17 @@ func (e *runEnv) writeConfig(base *url.URL, p pipeline.Producer) error {
 		"publication.name": e.name, "publication.autocreate.mode": "disabled",
 		"table.include.list": "public." + table,
 		"snapshot.mode":      "no_data",
+	}
+	if transforms {
+		maps.Copy(cfg, map[string]string{
+			"transforms":                   "route,unwrap,rename",
+			"transforms.route.type":        "org.apache.kafka.connect.transforms.RegexRouter",
+			"transforms.route.regex":       `([^.]+)\.public\.([^.]+)`,
+			"transforms.route.replacement": "$1-$2",
+			"transforms.unwrap.type":       "io.debezium.transforms.ExtractNewRecordState",
+			"transforms.rename.type":       "org.apache.kafka.connect.transforms.ReplaceField$Value",
+			"transforms.rename.renames":    "txt:text",
+		})
 	}
 	p.Apply(cfg)
 	b, err := json.Marshal(cfg)

@@ -55,6 +55,8 @@ type options struct {
 	// pipeline
 	cpuProfile string
 	producer   pipeline.Producer
+	// transforms runs the drain through a chain of three transforms.
+	transforms bool
 }
 
 func main() {
@@ -74,6 +76,7 @@ func main() {
 	flag.IntVar(&o.prefill, "prefill", 200_000, "steady: rows in the table before the load (not captured)")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "steady: changes committed this long after the load starts are left out of the latency figures")
 	flag.StringVar(&o.latencyFile, "latency-csv", "", "steady: write every sample (commit_ms,latency_ms) to this file (run N>1 gets a .N suffix)")
+	flag.BoolVar(&o.transforms, "transforms", false, "drain: run the changes through RegexRouter, ExtractNewRecordState and ReplaceField$Value (routed to <database>-rows)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the pipeline child to this file (run N>1 gets a .N suffix)")
 	o.producer.Flags(flag.CommandLine)
 	var c pipeline.ChildOptions
@@ -109,6 +112,9 @@ func drive(ctx context.Context, o options) error {
 	case "drain":
 		run = runDrain
 	case "steady":
+		if o.transforms {
+			return fmt.Errorf("-transforms goes with -workload drain: the steady workload's latency is read from Debezium envelopes")
+		}
 		run = runSteady
 	default:
 		return fmt.Errorf("unknown -workload %q: want drain or steady", o.workload)

@@ -25,6 +25,7 @@ import (
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/kafka"
 	"github.com/sluice-cdc/sluice/schema/registry"
+	"github.com/sluice-cdc/sluice/transforms"
 )
 
 // Lines the child prints on stdout for the driver.
@@ -107,7 +108,8 @@ func (o *ChildOptions) ChildFlags(fs *flag.FlagSet) {
 // Run runs the source the configuration names into Kafka until ctx ends
 // (SIGTERM from the driver), wired as the daemon wires a source worker:
 // connectors.Lookup of connector.class, the class's Spec and NewSource,
-// kafka.SourceClientOpts and kafka.NewSourceWriter. Offsets are kept in
+// kafka.SourceClientOpts and kafka.NewSourceWriter, with the connector's
+// transforms (transforms.Build) as its stage. Offsets are kept in
 // files under the state directory, so that they survive the restarts of
 // the child within a run.
 func Run(ctx context.Context, o ChildOptions) error {
@@ -155,6 +157,13 @@ func Run(ctx context.Context, o ChildOptions) error {
 		return fmt.Errorf("create Kafka client: %w", err)
 	}
 	defer client.Close()
+	chain, ps := transforms.Build(raw)
+	if ps != nil {
+		return fmt.Errorf("connector config: %w", ps)
+	}
+	if chain != nil {
+		wopts = append(wopts, kafka.WithStage(chain))
+	}
 	w := kafka.NewSourceWriter(client, reg, class, cfg, wopts...)
 	running := make(chan struct{})
 	src, err := class.NewSource(cfg, connectors.Env{Name: "bench", Version: "bench", Logger: logger,
