@@ -13,6 +13,7 @@ import (
 	"github.com/sluice-cdc/sluice/connectors/postgres"
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/schema/registry"
+	"github.com/sluice-cdc/sluice/testenv/pgtest"
 )
 
 func dec(unscaled int64, scale int32) event.Decimal {
@@ -246,7 +247,7 @@ func TestDroppedSlotIsAnExplicitPermanentError(t *testing.T) {
 	if err := h.stop(); err != nil {
 		t.Fatal(err)
 	}
-	h.exec(`SELECT pg_drop_replication_slot('` + h.slot + `')`)
+	pgtest.DropSlot(t, h.db, h.slot)
 	h.start()
 	err := h.wait(30 * time.Second)
 	if !errors.Is(err, postgres.ErrSlotLost) || !errors.Is(err, connectors.ErrPermanent) {

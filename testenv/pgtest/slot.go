@@ -48,3 +48,21 @@ func WaitStreaming(t testing.TB, q querier, slot string, check func()) {
 	}
 	t.Fatalf("slot %s did not start streaming within %s", slot, streamingWait)
 }
+
+// DropSlot drops the replication slot named slot once no walsender holds
+// it: a walsender notices that its client left only after a moment, and an
+// active slot cannot be dropped. It fails the test when the slot is still
+// active after 10 s, or cannot be dropped.
+func DropSlot(t testing.TB, q querier, slot string) {
+	t.Helper()
+	var lastErr error
+	for deadline := time.Now().Add(slotReleaseWait); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		var dropped bool
+		lastErr = q.QueryRow(context.Background(),
+			"SELECT pg_drop_replication_slot(slot_name) IS NOT NULL FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", slot).Scan(&dropped)
+		if lastErr == nil {
+			return
+		}
+	}
+	t.Fatalf("pgtest: drop replication slot %s: %v", slot, lastErr)
+}
