@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"reflect"
@@ -9,12 +8,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/sluice-cdc/sluice/schema"
-	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/schema/registry"
 	"github.com/sluice-cdc/sluice/testenv/pgtest"
+	"github.com/sluice-cdc/sluice/testenv/topictest"
 )
 
 // database is a database of its own on the test Postgres.
@@ -48,14 +44,20 @@ func freeAddr(t *testing.T) string {
 }
 
 // topicReader reads a change topic back as "op id item" lines (the row
-// after the change, or before a delete), decoding
-// each record with the schema its frame names in the registry.
+// after the change, or before a delete), decoding each record with the
+// schema its frame names in the registry.
 type topicReader struct {
-	brokers, registryURL, topic string
+	reader *topictest.Reader
+	topic  string
 }
 
-func newTopicReader(_ *testing.T, brokers, registryURL, topic string) *topicReader {
-	return &topicReader{brokers: brokers, registryURL: registryURL, topic: topic}
+func newTopicReader(t *testing.T, brokers []string, registryURL, topic string) *topicReader {
+	t.Helper()
+	reg, err := registry.New(registryURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &topicReader{reader: topictest.NewReader(brokers, reg), topic: topic}
 }
 
 // expect waits until the topic holds exactly want (tombstones skipped).
@@ -73,49 +75,20 @@ func (r *topicReader) expect(t *testing.T, want ...string) {
 
 func (r *topicReader) read(t *testing.T) []string {
 	t.Helper()
-	reg, err := registry.New(r.registryURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(r.brokers), kgo.ConsumeTopics(r.topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
 	var out []string
-	for ctx.Err() == nil {
-		cl.PollFetches(ctx).EachRecord(func(rec *kgo.Record) {
-			if rec.Value == nil {
-				return
-			}
-			id, body, err := schema.SplitFrame(rec.Value)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s, err := reg.Schema(ctx, int(id))
-			if err != nil {
-				t.Fatal(err)
-			}
-			es, err := schema.FromAvro(s.Text)
-			if err != nil {
-				t.Fatal(err)
-			}
-			codec, err := schema.NewEnvelopeCodec(es, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var e event.Event
-			if err := codec.Decode(body, &e); err != nil {
-				t.Fatal(err)
-			}
-			row := e.After
-			if row == nil {
-				row = e.Before
-			}
-			out = append(out, fmt.Sprintf("%s %v %v", e.Op, row[0], row[1]))
-		})
+	for _, rec := range r.reader.ReadAll(t, r.topic, nil) {
+		_, e, err := rec.Change()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e == nil {
+			continue
+		}
+		row := e.After
+		if row == nil {
+			row = e.Before
+		}
+		out = append(out, fmt.Sprintf("%s %v %v", e.Op, row[0], row[1]))
 	}
 	return out
 }

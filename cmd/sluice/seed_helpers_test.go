@@ -90,7 +90,7 @@ func (p *seedPipeline) start(t *testing.T, sourceFile string, set map[string]str
 // expectTopic waits until a topic holds exactly want (see topicReader).
 func (p *seedPipeline) expectTopic(t *testing.T, topic string, want ...string) {
 	t.Helper()
-	newTopicReader(t, strings.Join(p.brokers, ","), p.reg.URL, topic).expect(t, want...)
+	newTopicReader(t, p.brokers, p.reg.URL, topic).expect(t, want...)
 }
 
 // expectIndex waits up to 60 s until the index holds exactly the documents

@@ -13,19 +13,18 @@ import (
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/kafka"
 	"github.com/sluice-cdc/sluice/connectors/mysql"
-	"github.com/sluice-cdc/sluice/schema"
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/schema/registry"
 	"github.com/sluice-cdc/sluice/testenv"
 	"github.com/sluice-cdc/sluice/testenv/kafkatest"
 	"github.com/sluice-cdc/sluice/testenv/offsetstest"
 	"github.com/sluice-cdc/sluice/testenv/registrytest"
+	"github.com/sluice-cdc/sluice/testenv/topictest"
 )
 
 // harness runs the MySQL source into the real Kafka, capturing a database
@@ -44,8 +43,7 @@ type harness struct {
 	noRowMetadata bool
 
 	run    *running
-	codecs map[uint32]*schema.Codec
-	envs   map[uint32]*schema.EnvelopeCodec
+	reader *topictest.Reader
 }
 
 type running struct {
@@ -58,8 +56,7 @@ type running struct {
 func newHarness(t *testing.T, extra map[string]string) *harness {
 	t.Helper()
 	h := &harness{t: t, brokers: testenv.KafkaBrokers(t), offsets: &offsetstest.Memory{}, extra: extra,
-		serverID: strconv.Itoa(100000 + rand.IntN(1<<20)),
-		codecs:   map[uint32]*schema.Codec{}, envs: map[uint32]*schema.EnvelopeCodec{}}
+		serverID: strconv.Itoa(100000 + rand.IntN(1<<20))}
 	h.user, h.pass, h.addr, _ = splitDSN(t, testenv.MySQLDSN(t))
 	h.db = testenv.Name(t, "my")
 	kafkatest.DeleteTopicsAtCleanup(t, h.brokers, func(topic string) bool { return strings.Contains(topic, h.db) })
@@ -72,6 +69,7 @@ func newHarness(t *testing.T, extra map[string]string) *harness {
 	})
 	h.exec("USE " + h.db)
 	h.reg = registrytest.Start(t, h.brokers, "_schemas_"+h.db).Client
+	h.reader = topictest.NewReader(h.brokers, h.reg)
 	return h
 }
 
@@ -233,48 +231,13 @@ func (h *harness) topic(table string) string { return h.db + "." + h.db + "." + 
 // read consumes a topic from the start until n records arrived, decoded.
 func (h *harness) read(topic string, n int) []record {
 	h.t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(h.brokers...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var out []record
-	for len(out) < n {
-		h.checkRunning()
-		pctx, pcancel := context.WithTimeout(ctx, time.Second)
-		fs := cl.PollFetches(pctx)
-		pcancel()
-		if ctx.Err() != nil {
-			h.t.Fatalf("topic %s: got %d records, want %d", topic, len(out), n)
-		}
-		fs.EachRecord(func(r *kgo.Record) { out = append(out, h.decode(r)) })
-	}
-	return out
+	return h.records(h.reader.Read(h.t, topic, n, h.checkRunning))
 }
 
 // readAll consumes a single-partition topic from the start to its current end.
 func (h *harness) readAll(topic string) []record {
 	h.t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(h.brokers...))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	ends, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), topic)
-	cl.Close()
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	end, ok := ends.Lookup(topic, 0)
-	if !ok || end.Err != nil {
-		return nil
-	}
-	if end.Offset == 0 {
-		return nil
-	}
-	return h.read(topic, int(end.Offset))
+	return h.records(h.reader.ReadAll(h.t, topic, h.checkRunning))
 }
 
 // settle waits until a topic stops growing for a second, and returns its records.
@@ -291,70 +254,28 @@ func (h *harness) settle(topic string, atLeast int) []record {
 	}
 }
 
-func (h *harness) decode(r *kgo.Record) record {
+// records are the changes of records read back, failing the test for a
+// record that holds no change.
+func (h *harness) records(rs []topictest.Record) []record {
 	h.t.Helper()
-	var rec record
-	if r.Key != nil {
-		id, body, err := schema.SplitFrame(r.Key)
+	out := make([]record, len(rs))
+	for i, r := range rs {
+		key, change, err := r.Change()
 		if err != nil {
-			h.t.Fatal(err)
-		}
-		v, err := h.codec(id).Decode(body)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		rec.key = v.(event.Row)
-	}
-	if r.Value != nil {
-		id, body, err := schema.SplitFrame(r.Value)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		env := h.envs[id]
-		if env == nil {
-			if env, err = schema.NewEnvelopeCodec(h.codec(id).Schema(), nil); err != nil {
-				h.t.Fatal(err)
-			}
-			h.envs[id] = env
-		}
-		rec.value = &event.Event{}
-		if err := env.Decode(body, rec.value); err != nil {
 			h.t.Fatal(err)
 		}
 		// The decoded event names its columns through a table built from
-		// the value schema's after field.
-		if rec.value.Table == nil {
-			es := env.Schema()
-			after := es.Fields[es.FieldIndex("after")].Schema
+		// the value schema's row fields.
+		if change != nil {
 			t := &event.Table{}
-			for _, f := range after.Fields {
+			for _, f := range r.RowSchema().Fields {
 				t.Columns = append(t.Columns, event.Column{Name: f.Name, Schema: f.Schema})
 			}
-			rec.value.Table = t
+			change.Table = t
 		}
+		out[i] = record{key: key, value: change}
 	}
-	return rec
-}
-
-func (h *harness) codec(id uint32) *schema.Codec {
-	h.t.Helper()
-	if c := h.codecs[id]; c != nil {
-		return c
-	}
-	s, err := h.reg.Schema(context.Background(), int(id))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	es, err := schema.FromAvro(s.Text)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	c, err := schema.NewCodec(es)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	h.codecs[id] = c
-	return c
+	return out
 }
 
 // values returns the records' events (tombstones left out).

@@ -1,16 +1,13 @@
 package mysql_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/sluice-cdc/sluice/schema"
 	"github.com/sluice-cdc/sluice/schema/event"
+	"github.com/sluice-cdc/sluice/testenv/topictest"
 )
 
 // TestSchemaChangeTopic runs CREATE TABLE, ALTER TABLE and DROP TABLE while
@@ -25,7 +22,7 @@ func TestSchemaChangeTopic(t *testing.T) {
 	create := "CREATE TABLE n (id bigint unsigned NOT NULL AUTO_INCREMENT, s varchar(20) CHARACTER SET latin1 DEFAULT 'x' COMMENT 'the s', PRIMARY KEY (id))"
 	alter := "ALTER TABLE n ADD COLUMN c int NOT NULL AFTER id"
 	h.exec(create, alter, "DROP TABLE n")
-	recs := h.rawRecords(h.db, 3)
+	recs := h.reader.Read(t, h.db, 3, h.checkRunning)
 
 	type change struct{ ddl, kind, id, columns, pk string }
 	want := []change{
@@ -34,7 +31,7 @@ func TestSchemaChangeTopic(t *testing.T) {
 		{"DROP TABLE `n`", "DROP", `"` + h.db + `"."n"`, "", ""},
 	}
 	for i, r := range recs {
-		key, value := h.decodeRow(r.Key), h.decodeRow(r.Value)
+		key, value := sub(r.KeySchema, r.Key), sub(r.ValueSchema, r.Value)
 		if fmt.Sprint(key.row) != "["+h.db+"]" {
 			t.Errorf("record %d: key %v, want [%s]", i, key.row, h.db)
 		}
@@ -110,57 +107,22 @@ func TestSchemaChangeTopic(t *testing.T) {
 	if es := values(h.read(h.topic("t"), 1)); columnNames(es[0]) != "id,a,z" {
 		t.Fatalf("columns %s", columnNames(es[0]))
 	}
-	if n := len(h.readAllRaw(h.db)); n != 3 {
+	if n := len(h.readQuiet(h.db)); n != 3 {
 		t.Errorf("%d schema-change records, want the 3 written before", n)
 	}
 }
 
-// rawRecords consumes a topic from the start until n records arrived.
-func (h *harness) rawRecords(topic string, n int) []*kgo.Record {
+// readQuiet consumes a topic from the start until no record arrived for 2 s.
+func (h *harness) readQuiet(topic string) []topictest.Record {
 	h.t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(h.brokers...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var out []*kgo.Record
-	for len(out) < n {
-		h.checkRunning()
-		pctx, pcancel := context.WithTimeout(ctx, time.Second)
-		fs := cl.PollFetches(pctx)
-		pcancel()
-		if ctx.Err() != nil {
-			h.t.Fatalf("topic %s: got %d records, want %d", topic, len(out), n)
+	seen, since := 0, time.Now()
+	recs, _ := h.reader.ReadUntil(h.t, topic, nil, func(rs []topictest.Record) bool {
+		if len(rs) != seen {
+			seen, since = len(rs), time.Now()
 		}
-		fs.EachRecord(func(r *kgo.Record) { out = append(out, r) })
-	}
-	return out
-}
-
-// readAllRaw consumes a topic from the start until it is quiet for 2 s.
-func (h *harness) readAllRaw(topic string) []*kgo.Record {
-	h.t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(h.brokers...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer cl.Close()
-	var out []*kgo.Record
-	for quiet := 0; quiet < 4; {
-		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-		fs := cl.PollFetches(ctx)
-		cancel()
-		n := len(out)
-		fs.EachRecord(func(r *kgo.Record) { out = append(out, r) })
-		if len(out) == n {
-			quiet++
-		}
-	}
-	return out
+		return time.Since(since) >= 2*time.Second
+	})
+	return recs
 }
 
 // structValue is a decoded struct and its schema.
@@ -185,20 +147,4 @@ func sub(s *event.Schema, v any) structValue {
 		return structValue{s, x}
 	}
 	return structValue{s, nil}
-}
-
-// decodeRow decodes a Confluent-framed struct with the schema the registry
-// holds for its id.
-func (h *harness) decodeRow(b []byte) structValue {
-	h.t.Helper()
-	id, body, err := schema.SplitFrame(b)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	c := h.codec(id)
-	v, err := c.Decode(body)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return sub(c.Schema(), v)
 }

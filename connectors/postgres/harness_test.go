@@ -10,20 +10,19 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/kafka"
 	"github.com/sluice-cdc/sluice/connectors/metrics"
 	"github.com/sluice-cdc/sluice/connectors/postgres"
-	"github.com/sluice-cdc/sluice/schema"
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/schema/registry"
 	"github.com/sluice-cdc/sluice/testenv"
 	"github.com/sluice-cdc/sluice/testenv/offsetstest"
 	"github.com/sluice-cdc/sluice/testenv/pgtest"
 	"github.com/sluice-cdc/sluice/testenv/registrytest"
+	"github.com/sluice-cdc/sluice/testenv/topictest"
 )
 
 // harness runs the Postgres source into the real Kafka, against a database
@@ -44,8 +43,7 @@ type harness struct {
 	// wrap, when set, wraps the pipeline the source emits to.
 	wrap   func(connectors.Emitter, context.CancelFunc) connectors.Emitter
 	run    *running
-	codecs map[uint32]*schema.Codec
-	envs   map[uint32]*schema.EnvelopeCodec
+	reader *topictest.Reader
 }
 
 type running struct {
@@ -57,12 +55,13 @@ type running struct {
 func newHarness(t *testing.T, extra map[string]string) *harness {
 	t.Helper()
 	h := &harness{t: t, pg: pgtest.NewDatabase(t, "pgsrc"), brokers: testenv.KafkaBrokers(t), offsets: &offsetstest.Memory{}, extra: extra,
-		metrics: metrics.NewRegistry(), codecs: map[uint32]*schema.Codec{}, envs: map[uint32]*schema.EnvelopeCodec{}}
+		metrics: metrics.NewRegistry()}
 	h.prefix, h.slot = h.pg.Name, h.pg.Name
 	t.Cleanup(func() { h.stop() }) // runs before the database is dropped
 	h.db = h.pg.Connect(t)
 	reg := registrytest.Start(t, h.brokers, "_schemas_"+h.pg.Name)
 	h.reg, h.regURL = reg.Client, reg.URL
+	h.reader = topictest.NewReader(h.brokers, h.reg)
 	return h
 }
 
@@ -194,40 +193,15 @@ func (h *harness) topic(table string) string { return h.prefix + ".public." + ta
 // read consumes a topic from the start until n records arrived, decoded.
 func (h *harness) read(topic string, n int) []record {
 	h.t.Helper()
-	raw := h.readRaw(topic, n)
-	out := make([]record, len(raw))
-	for i, r := range raw {
-		out[i] = h.decode(r)
-	}
-	return out
+	return h.records(h.reader.Read(h.t, topic, n, h.checkRunning))
 }
 
 // readRaw consumes a topic from the start until n records arrived.
 func (h *harness) readRaw(topic string, n int) []*kgo.Record {
 	h.t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(h.brokers...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	var out []*kgo.Record
-	for len(out) < n {
-		h.checkRunning()
-		pctx, pcancel := context.WithTimeout(ctx, time.Second)
-		fs := cl.PollFetches(pctx)
-		pcancel()
-		if ctx.Err() != nil {
-			h.t.Fatalf("topic %s: got %d records, want %d", topic, len(out), n)
-		}
-		fs.EachError(func(_ string, _ int32, err error) {
-			if !errors.Is(err, context.DeadlineExceeded) {
-				h.t.Logf("fetch: %v", err)
-			}
-		})
-		fs.EachRecord(func(r *kgo.Record) { out = append(out, r) })
+	for _, r := range h.reader.Read(h.t, topic, n, h.checkRunning) {
+		out = append(out, r.Raw)
 	}
 	return out
 }
@@ -235,80 +209,22 @@ func (h *harness) readRaw(topic string, n int) []*kgo.Record {
 // readAll consumes a single-partition topic from the start to its current end.
 func (h *harness) readAll(topic string) []record {
 	h.t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(h.brokers...))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	ends, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), topic)
-	cl.Close()
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	end, ok := ends.Lookup(topic, 0)
-	if !ok || end.Err != nil {
-		h.t.Fatalf("end offset of %s: %v", topic, end.Err)
-	}
-	if end.Offset == 0 {
-		return nil
-	}
-	return h.read(topic, int(end.Offset))
+	return h.records(h.reader.ReadAll(h.t, topic, h.checkRunning))
 }
 
-func (h *harness) decode(r *kgo.Record) record {
+// records are the changes of records read back, failing the test for a
+// record that holds no change.
+func (h *harness) records(rs []topictest.Record) []record {
 	h.t.Helper()
-	rec := record{offset: r.Offset}
-	if r.Key != nil {
-		id, body, err := schema.SplitFrame(r.Key)
+	out := make([]record, len(rs))
+	for i, r := range rs {
+		key, change, err := r.Change()
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		codec := h.codec(id)
-		v, err := codec.Decode(body)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		rec.key = v.(event.Row)
+		out[i] = record{key: key, value: change, offset: r.Raw.Offset}
 	}
-	if r.Value != nil {
-		id, body, err := schema.SplitFrame(r.Value)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		env := h.envs[id]
-		if env == nil {
-			var err error
-			if env, err = schema.NewEnvelopeCodec(h.codec(id).Schema(), nil); err != nil {
-				h.t.Fatal(err)
-			}
-			h.envs[id] = env
-		}
-		rec.value = &event.Event{}
-		if err := env.Decode(body, rec.value); err != nil {
-			h.t.Fatal(err)
-		}
-	}
-	return rec
-}
-
-func (h *harness) codec(id uint32) *schema.Codec {
-	h.t.Helper()
-	if c := h.codecs[id]; c != nil {
-		return c
-	}
-	s, err := h.reg.Schema(context.Background(), int(id))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	es, err := schema.FromAvro(s.Text)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	c, err := schema.NewCodec(es)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	h.codecs[id] = c
-	return c
+	return out
 }
 
 // slotLSN returns the slot's confirmed_flush_lsn as text.

@@ -16,7 +16,7 @@ func testColumnAddDrop(t *testing.T, s *Suite) {
 	mustExec(t, db, fmt.Sprintf(createTable, "t"), "INSERT INTO t (id, v, n) VALUES (1, 'a', 0)")
 	src := s.Start(t, cfg, &offsetstest.Memory{})
 	topicT := topic(cfg, db, "t")
-	s.Decoder.ReadUntil(t, s.Brokers, topicT, src.Alive, func(rs []Record) bool { return len(rs) >= 1 })
+	s.ReadUntil(t, topicT, src.Alive, func(rs []Record) bool { return len(rs) >= 1 })
 
 	mustExec(t, db, "ALTER TABLE t ADD COLUMN c INT")
 	mustTx(t, db, "INSERT INTO t (id, v, n, c) VALUES (2, 'b', 0, 20)", "UPDATE t SET n = n + 1, c = 10 WHERE id = 1")
@@ -34,7 +34,7 @@ func testColumnAddDrop(t *testing.T, s *Suite) {
 		{"c3:0", []string{"id", "v", "n"}, nil},
 		{"u2:1", []string{"id", "v", "n"}, nil},
 	}
-	rs := s.Decoder.ReadUntil(t, s.Brokers, topicT, src.Alive, func(rs []Record) bool { return len(rs) >= len(want) })
+	rs := s.ReadUntil(t, topicT, src.Alive, func(rs []Record) bool { return len(rs) >= len(want) })
 	if len(rs) != len(want) {
 		t.Fatalf("got %d records, want %d: %v", len(rs), len(want), brief(rs))
 	}

@@ -38,7 +38,7 @@ func testFilters(t *testing.T, s *Suite, db Database, cfg map[string]string, tab
 	// fixed: rows committed from now on are streamed.
 	for _, tb := range tables {
 		if captured[tb] != nil {
-			s.Decoder.ReadUntil(t, s.Brokers, topic(cfg, db, tb), src.Alive, func(rs []Record) bool { return len(rs) >= 1 })
+			s.ReadUntil(t, topic(cfg, db, tb), src.Alive, func(rs []Record) bool { return len(rs) >= 1 })
 		}
 	}
 	var stmts []string
@@ -48,7 +48,7 @@ func testFilters(t *testing.T, s *Suite, db Database, cfg map[string]string, tab
 	mustTx(t, db, stmts...)
 	for _, tb := range tables {
 		if captured[tb] != nil {
-			s.Decoder.ReadUntil(t, s.Brokers, topic(cfg, db, tb), src.Alive, func(rs []Record) bool { return len(rs) >= 2 })
+			s.ReadUntil(t, topic(cfg, db, tb), src.Alive, func(rs []Record) bool { return len(rs) >= 2 })
 		}
 	}
 	// Once stopped, the source has flushed whatever it emitted.
@@ -56,7 +56,7 @@ func testFilters(t *testing.T, s *Suite, db Database, cfg map[string]string, tab
 		t.Fatalf("stop: %v", err)
 	}
 	for _, tb := range tables {
-		rs := s.Decoder.ReadAll(t, s.Brokers, topic(cfg, db, tb))
+		rs := s.ReadAll(t, topic(cfg, db, tb))
 		cols := captured[tb]
 		if cols == nil {
 			if len(rs) > 0 {

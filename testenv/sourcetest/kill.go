@@ -21,7 +21,7 @@ func testKill(t *testing.T, s *Suite) {
 	state := t.TempDir()
 	c := s.startChild(t, cfg, state)
 	topicT := topic(cfg, db, "t")
-	s.Decoder.ReadUntil(t, s.Brokers, topicT, func() { c.alive(t) }, func(rs []Record) bool { return len(rs) > 0 })
+	s.ReadUntil(t, topicT, func() { c.alive(t) }, func(rs []Record) bool { return len(rs) > 0 })
 
 	stop := w.Run(t, 0)
 	kills := 5
@@ -42,7 +42,7 @@ func testKill(t *testing.T, s *Suite) {
 	want := w.Model()
 	want[markerID] = row{V: "marker"}
 
-	rs := s.Decoder.ReadUntil(t, s.Brokers, topicT, func() { c.alive(t) }, func(rs []Record) bool {
+	rs := s.ReadUntil(t, topicT, func() { c.alive(t) }, func(rs []Record) bool {
 		return len(rs) > 0 && isMarker(rs[len(rs)-1])
 	})
 	got, err := rebuild(rs)

@@ -23,7 +23,7 @@ func testCleanRestart(t *testing.T, s *Suite) {
 	expect := func(src *Source, records ...string) {
 		t.Helper()
 		want = append(want, records...)
-		s.Decoder.ReadUntil(t, s.Brokers, topicT, src.Alive, func(rs []Record) bool { return len(rs) >= len(want) })
+		s.ReadUntil(t, topicT, src.Alive, func(rs []Record) bool { return len(rs) >= len(want) })
 	}
 
 	src := s.Start(t, cfg, offsets)
@@ -49,7 +49,7 @@ func testCleanRestart(t *testing.T, s *Suite) {
 		t.Fatalf("third stop: %v", err)
 	}
 
-	got := brief(s.Decoder.ReadAll(t, s.Brokers, topicT))
+	got := brief(s.ReadAll(t, topicT))
 	if !slices.Equal(got, want) {
 		t.Errorf("topic %s holds\n  %s\nwant\n  %s", topicT, strings.Join(got, " "), strings.Join(want, " "))
 	}

@@ -30,11 +30,11 @@ func testRunningMeansCapturing(t *testing.T, s *Suite) {
 	mustExec(t, db, "INSERT INTO t (id, v, n) VALUES (5, 'd', 0)")
 	want := []string{"c2:0", "c3:0", "u1:1", "c4:0", "c5:0"}
 	topicT := topic(cfg, db, "t")
-	s.Decoder.ReadUntil(t, s.Brokers, topicT, src.Alive, func(rs []Record) bool { return len(rs) >= len(want) })
+	s.ReadUntil(t, topicT, src.Alive, func(rs []Record) bool { return len(rs) >= len(want) })
 	if err := src.Stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
-	if got := brief(s.Decoder.ReadAll(t, s.Brokers, topicT)); !slices.Equal(got, want) {
+	if got := brief(s.ReadAll(t, topicT)); !slices.Equal(got, want) {
 		t.Errorf("topic %s holds %v, want %v", topicT, got, want)
 	}
 }

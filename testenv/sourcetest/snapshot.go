@@ -29,7 +29,7 @@ func testSnapshotThenStream(t *testing.T, s *Suite) {
 	src := s.Start(t, with(cfg, "snapshot.fetch.size", "50"), &offsetstest.Memory{})
 	topicT := topic(cfg, db, "t")
 	// Once a change is streamed the snapshot has its view; some more after.
-	s.Decoder.ReadUntil(t, s.Brokers, topicT, src.Alive, func(rs []Record) bool {
+	s.ReadUntil(t, topicT, src.Alive, func(rs []Record) bool {
 		return len(rs) > 0 && rs[len(rs)-1].Value != nil && rs[len(rs)-1].Value.Op != event.OpRead
 	})
 	time.Sleep(500 * time.Millisecond)
@@ -40,7 +40,7 @@ func testSnapshotThenStream(t *testing.T, s *Suite) {
 	want := w.Model()
 	want[markerID] = row{V: "marker"}
 
-	rs := s.Decoder.ReadUntil(t, s.Brokers, topicT, src.Alive, func(rs []Record) bool {
+	rs := s.ReadUntil(t, topicT, src.Alive, func(rs []Record) bool {
 		return len(rs) > 0 && isMarker(rs[len(rs)-1])
 	})
 	got, problems, err := replay(rs)

@@ -118,17 +118,20 @@ func (r *Source) Alive() {
 	}
 }
 
+// runningWait bounds how long WaitRunning waits.
+const runningWait = 30 * time.Second
+
 // WaitRunning waits until the source reports Env.Running, failing the test
 // after 30 s or when Run returns first.
 func (r *Source) WaitRunning() {
 	r.t.Helper()
-	deadline := time.After(readWait)
+	deadline := time.After(runningWait)
 	for {
 		select {
 		case <-r.running:
 			return
 		case <-deadline:
-			r.t.Fatalf("the source did not report Running within %s", readWait)
+			r.t.Fatalf("the source did not report Running within %s", runningWait)
 		case <-time.After(50 * time.Millisecond):
 			r.Alive()
 		}

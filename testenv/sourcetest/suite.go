@@ -26,17 +26,19 @@ import (
 	"github.com/sluice-cdc/sluice/testenv"
 	"github.com/sluice-cdc/sluice/testenv/kafkatest"
 	"github.com/sluice-cdc/sluice/testenv/registrytest"
+	"github.com/sluice-cdc/sluice/testenv/topictest"
 )
 
 // Suite is one run of the scenarios for one driver: the Kafka cluster, the
-// registry and the decoder its scenarios share.
+// registry and the reader of topics its scenarios share.
 type Suite struct {
 	driver   Driver
 	Brokers  []string
 	Registry *registry.Client
 	// RegistryURL is the registry's address, for a child process.
 	RegistryURL string
-	Decoder     *Decoder
+	// Reader reads the scenarios' topics back, decoded with Registry.
+	Reader *topictest.Reader
 }
 
 // Run runs every scenario of the suite against d's source, each as a
@@ -67,7 +69,7 @@ func newSuite(t *testing.T, d Driver) *Suite {
 	name := testenv.Name(t, "_schemas_acceptance")
 	kafkatest.DeleteTopicsAtCleanup(t, brokers, func(topic string) bool { return topic == name })
 	reg := registrytest.Start(t, brokers, name)
-	return &Suite{driver: d, Brokers: brokers, Registry: reg.Client, RegistryURL: reg.URL, Decoder: NewDecoder(reg.Client)}
+	return &Suite{driver: d, Brokers: brokers, Registry: reg.Client, RegistryURL: reg.URL, Reader: topictest.NewReader(brokers, reg.Client)}
 }
 
 // database makes a scenario's database and returns it with its
