@@ -16,10 +16,10 @@ import (
 	"github.com/sluice-cdc/sluice/bench/internal/procstat"
 )
 
-// runDrain measures how fast sluice drains a backlog of o.rows inserted
+// runDrain measures how fast sluice drains a backlog of -rows inserted
 // rows already in the binlog, and how fast mariadb-binlog reads the same
 // binlog.
-func runDrain(ctx context.Context, o options, run int) (result, error) {
+func (o *options) runDrain(ctx context.Context, run int) (result, error) {
 	var r result
 	e, err := newRunEnv(ctx, o, "drain", run)
 	if err != nil {
@@ -30,7 +30,7 @@ func runDrain(ctx context.Context, o options, run int) (result, error) {
 	// sluice stores its start position on a first start (snapshot.mode
 	// no_data: the end of the binlog); stop it once it has, so that the
 	// backlog accumulates behind that position.
-	c, err := e.startChild(ctx, o, "")
+	c, err := e.StartChild(ctx, "")
 	if err != nil {
 		return r, err
 	}
@@ -41,7 +41,7 @@ func runDrain(ctx context.Context, o options, run int) (result, error) {
 	if _, _, err := c.Stop(); err != nil {
 		return r, err
 	}
-	if stored, err := pipeline.Stored(e.stateDir); err != nil || len(stored) == 0 {
+	if stored, err := pipeline.Stored(e.StateDir); err != nil || len(stored) == 0 {
 		return r, fmt.Errorf("the source reported running but stored no offsets (%v)", err)
 	}
 	start, err := masterStatus(e.admin)
@@ -49,9 +49,9 @@ func runDrain(ctx context.Context, o options, run int) (result, error) {
 		return r, err
 	}
 
-	logf(o, "run %d: writing %d rows", run, o.rows)
+	o.Logf("run %d: writing %d rows", run, o.Rows)
 	t0 := time.Now()
-	if err := writeRows(e.db, 1, int64(o.rows)+1, o.insertBatch); err != nil {
+	if err := writeRows(e.db, 1, int64(o.Rows)+1, o.insertBatch); err != nil {
 		return r, err
 	}
 	r.BacklogWriteSeconds = time.Since(t0).Seconds()
@@ -64,19 +64,19 @@ func runDrain(ctx context.Context, o options, run int) (result, error) {
 		return r, err
 	}
 	r.BinlogMB = float64(n) / (1 << 20)
-	r.Rows = float64(o.rows)
+	r.Rows = float64(o.Rows)
 
 	for _, kind := range strings.Split(o.ceilings, ",") {
 		switch kind = strings.TrimSpace(kind); kind {
 		case "raw":
-			logf(o, "run %d: mariadb-binlog --raw reads %.0f MiB of binlog from %s:%d", run, r.BinlogMB, start.file, start.pos)
+			o.Logf("run %d: mariadb-binlog --raw reads %.0f MiB of binlog from %s:%d", run, r.BinlogMB, start.file, start.pos)
 			wall, bytes, _, err := ceiling(ctx, o, e, start, true)
 			if err != nil {
 				return r, err
 			}
 			r.CeilingWallSeconds, r.CeilingMB = wall.Seconds(), float64(bytes)/(1<<20)
 		case "decode":
-			logf(o, "run %d: mariadb-binlog decodes %.0f MiB of binlog's rows to /dev/null", run, r.BinlogMB)
+			o.Logf("run %d: mariadb-binlog decodes %.0f MiB of binlog's rows to /dev/null", run, r.BinlogMB)
 			wall, _, cpu, err := ceiling(ctx, o, e, start, false)
 			if err != nil {
 				return r, err
@@ -88,36 +88,15 @@ func runDrain(ctx context.Context, o options, run int) (result, error) {
 		}
 	}
 
-	logf(o, "run %d: sluice drains the backlog", run)
-	if c, err = e.startChild(ctx, o, figures.RunFile(o.cpuProfile, run)); err != nil {
+	o.Logf("run %d: sluice drains the backlog", run)
+	if c, err = e.StartChild(ctx, figures.RunFile(o.CPUProfile, run)); err != nil {
 		return r, err
 	}
-	server := procstat.Listener(e.srv.addr())
-	serverBase := procstat.CPUSince(server, 0)
-	broker := procstat.Listener(e.kafka.Brokers[0])
-	brokerBase := procstat.CPUSince(broker, 0)
-	doneAt, err := e.waitRecords(ctx, o, c, int64(o.rows), 60*time.Second)
-	r.ServerCPU = procstat.CPUSince(server, serverBase).Seconds()
-	r.BrokerCPU = procstat.CPUSince(broker, brokerBase).Seconds()
-	if err != nil {
-		c.Kill()
-		return r, err
-	}
-	cpu, rss, err := c.Stop()
+	cpu, err := e.Measure(c, procstat.BeginListener(e.srv.addr())).Drained(ctx, &r.Figures)
+	r.ServerCPU, r.BrokerCPU = cpu.Database, cpu.Broker
 	if err != nil {
 		return r, err
 	}
-	records, err := e.kafka.Records(ctx)
-	if err != nil {
-		return r, err
-	}
-	if records != int64(o.rows) {
-		return r, fmt.Errorf("topic %s holds %d records after the drain, want %d", e.topic, records, o.rows)
-	}
-	r.Records = float64(records)
-	r.WallSeconds = doneAt.Sub(c.ReadyAt).Seconds()
-	r.CPUSeconds = cpu.Seconds()
-	r.PeakRSSMB = float64(rss) / (1 << 20)
 	r.derive()
 	return r, nil
 }
@@ -131,13 +110,13 @@ func runDrain(ctx context.Context, o options, run int) (result, error) {
 // returns the wall time from exec to exit, the bytes of the raw files, and
 // the tool's CPU time. Without --stop-never the server sends what its
 // binlog holds when asked and the tool exits at its end.
-func ceiling(ctx context.Context, o options, e *runEnv, start binlogPos, raw bool) (time.Duration, int64, time.Duration, error) {
+func ceiling(ctx context.Context, o *options, e *runEnv, start binlogPos, raw bool) (time.Duration, int64, time.Duration, error) {
 	args := []string{"--read-from-remote-server", "--host", e.srv.host, "--port", strconv.Itoa(e.srv.port),
 		"--user", e.srv.user, "--start-position", strconv.FormatInt(start.pos, 10), "--to-last-log"}
 	var dir string
 	if raw {
 		var err error
-		if dir, err = os.MkdirTemp(e.dir, "raw-"); err != nil {
+		if dir, err = os.MkdirTemp(e.Dir, "raw-"); err != nil {
 			return 0, 0, 0, err
 		}
 		defer os.RemoveAll(dir)

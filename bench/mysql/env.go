@@ -2,30 +2,19 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 
-	"github.com/sluice-cdc/sluice/bench/internal/kafkaenv"
-	"github.com/sluice-cdc/sluice/bench/internal/pipeline"
-
-	// The source class the pipeline runs.
-	_ "github.com/sluice-cdc/sluice/connectors/mysql"
+	"github.com/sluice-cdc/sluice/bench/internal/sourcebench"
 )
 
 // table is the benchmark table: rows of about 200 bytes (id, four integers,
-// a timestamp and 150 characters of text), as bench/postgres's.
+// a timestamp and 150 characters of text: rowgen), as bench/postgres's.
 const table = "rows"
 
 const createTable = "CREATE TABLE `rows` (" +
@@ -141,36 +130,34 @@ func binlogBytes(c *client.Conn, from, to binlogPos) (int64, error) {
 	return n, nil
 }
 
-// runEnv is what one run owns: a database with the table, the table's
-// topic (append-time timestamps) and a schema registry, and a directory
-// for the connector's config and state. close removes all of it.
+// runEnv is what one run owns: the topic, registry and directory of
+// sourcebench.Env, and a database with the table. close removes all of it.
 type runEnv struct {
-	name     string // database and topic prefix
-	topic    string
+	*sourcebench.Env // Name is the database and topic prefix
+
 	serverID int
 	srv      server
 	admin    *client.Conn // on no database: CREATE, DROP and the binlog's status
 	db       *client.Conn // on the run's database: the load
-	kafka    *kafkaenv.Env
-
-	dir, stateDir, configFile string
 }
 
-// newRunEnv creates the run's database, table, topic and registry, and
+// newRunEnv creates the run's topic, registry, database and table, and
 // writes the connector configuration.
-func newRunEnv(ctx context.Context, o options, kind string, run int) (e *runEnv, err error) {
-	suffix := make([]byte, 5)
-	rand.Read(suffix)
-	name := "bench_" + kind + "_" + hex.EncodeToString(suffix)
-	e = &runEnv{name: name, topic: name + "." + name + "." + table, serverID: o.serverID + run - 1}
+func newRunEnv(ctx context.Context, o *options, kind string, run int) (e *runEnv, err error) {
+	srv, err := parseDSN(o.dsn)
+	if err != nil {
+		return nil, err
+	}
+	name := sourcebench.NewName(kind)
+	e = &runEnv{srv: srv, serverID: o.serverID + run - 1}
+	if e.Env, err = sourcebench.NewEnv(ctx, &o.Options, name, name+"."+name+"."+table); err != nil {
+		return nil, err
+	}
 	defer func() {
 		if err != nil {
 			e.close()
 		}
 	}()
-	if e.srv, err = parseDSN(o.dsn); err != nil {
-		return nil, err
-	}
 	if e.admin, err = e.srv.connect(""); err != nil {
 		return nil, err
 	}
@@ -183,87 +170,36 @@ func newRunEnv(ctx context.Context, o options, kind string, run int) (e *runEnv,
 	if _, err = e.db.Execute(createTable); err != nil {
 		return nil, fmt.Errorf("create table %s.%s: %w", name, table, err)
 	}
-	// Records carry the broker's append time, the end of the measured
-	// latency.
-	if e.kafka, err = kafkaenv.New(ctx, strings.Split(o.brokers, ","), e.topic, "_schemas_"+name); err != nil {
-		return nil, err
-	}
-	if e.dir, err = os.MkdirTemp("", name+"-"); err != nil {
-		return nil, err
-	}
-	e.stateDir = filepath.Join(e.dir, "state")
-	if err = os.Mkdir(e.stateDir, 0o700); err != nil {
-		return nil, err
-	}
-	e.configFile = filepath.Join(e.dir, "connector.json")
-	return e, e.writeConfig(o.producer)
+	return e, e.WriteConfig(e.config())
 }
 
-// writeConfig writes the connector configuration, as a user would, to
-// e.configFile: Debezium's MySQL keys, the connector's defaults otherwise.
-func (e *runEnv) writeConfig(p pipeline.Producer) error {
-	cfg := map[string]string{
+// config is the connector configuration: Debezium's MySQL keys, the
+// connector's defaults otherwise.
+func (e *runEnv) config() map[string]string {
+	return map[string]string{
 		"connector.class":   "mysql",
 		"database.hostname": e.srv.host, "database.port": strconv.Itoa(e.srv.port),
 		"database.user": e.srv.user, "database.password": e.srv.password,
 		"database.server.id":    strconv.Itoa(e.serverID),
-		"topic.prefix":          e.name,
-		"database.include.list": e.name,
-		"table.include.list":    e.name + "." + table,
+		"topic.prefix":          e.Name,
+		"database.include.list": e.Name,
+		"table.include.list":    e.Name + "." + table,
 		"snapshot.mode":         "no_data",
 	}
-	p.Apply(cfg)
-	b, err := json.Marshal(cfg)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(e.configFile, b, 0o600)
 }
 
-// startChild starts the pipeline process for e and waits until it reports
-// ready. profile, when set, is where it writes its CPU profile.
-func (e *runEnv) startChild(ctx context.Context, o options, profile string) (*pipeline.Child, error) {
-	args := []string{"-role", "sluice", "-config", e.configFile, "-registry", e.kafka.RegistryURL,
-		"-state", e.stateDir, "-brokers", o.brokers}
-	if profile != "" {
-		args = append(args, "-cpuprofile", profile)
-	}
-	if o.verbose {
-		args = append(args, "-v")
-	}
-	return pipeline.Start(ctx, append(args, o.producer.Args()...)...)
-}
-
-// waitRecords waits until the topic holds at least want records and returns
-// when that was seen (polled every 10 ms). It fails when the pipeline stops
-// or the count does not move for stall.
-func (e *runEnv) waitRecords(ctx context.Context, o options, c *pipeline.Child, want int64, stall time.Duration) (time.Time, error) {
-	return e.kafka.WaitRecords(ctx, want, stall, c.Failed, func(n, want int64, perSecond float64) {
-		logf(o, "%d of %d records, %.0f/s", n, want, perSecond)
-	})
-}
-
-// close drops the database and the topics, stops the registry and removes
-// the directory. It reports failures on stderr and goes on. The binlog
-// the run wrote stays: it is the server's to expire.
+// close drops the database, then the topics (the schema-change topic,
+// <topic.prefix>, too), the registry and the directory
+// (sourcebench.Env.Close). It reports failures on stderr and goes on. The
+// binlog the run wrote stays: it is the server's to expire.
 func (e *runEnv) close() {
-	warn := func(what string, err error) {
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "bench/mysql: clean-up: %s: %v\n", what, err)
-		}
-	}
 	if e.db != nil {
 		e.db.Close()
 	}
 	if e.admin != nil {
-		_, err := e.admin.Execute("DROP DATABASE IF EXISTS " + e.name)
-		warn("drop database "+e.name, err)
+		_, err := e.admin.Execute("DROP DATABASE IF EXISTS " + e.Name)
+		e.Warn("drop database "+e.Name, err)
 		e.admin.Close()
 	}
-	if e.kafka != nil {
-		warn("Kafka", e.kafka.Close(e.name)) // and the schema-change topic, <topic.prefix>
-	}
-	if e.dir != "" {
-		warn("remove "+e.dir, os.RemoveAll(e.dir))
-	}
+	e.Close(e.Name)
 }

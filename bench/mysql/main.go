@@ -15,7 +15,8 @@
 //     writing client, to the Kafka append (LogAppendTime) is measured.
 //
 // Each run prints one JSON line; with -runs > 1 a last line holds the median
-// of every figure. See bench/README.md.
+// of every figure. See bench/README.md. What is not MySQL's is in
+// bench/internal/sourcebench, shared with bench/postgres.
 package main
 
 import (
@@ -23,122 +24,39 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
-	"github.com/sluice-cdc/sluice/bench/internal/figures"
-	"github.com/sluice-cdc/sluice/bench/internal/pipeline"
+	"github.com/sluice-cdc/sluice/bench/internal/sourcebench"
+
+	// The source class the pipeline runs.
+	_ "github.com/sluice-cdc/sluice/connectors/mysql"
 )
 
-// options are the driver's flags.
+// options are the driver's flags: the common ones and MySQL's.
 type options struct {
-	workload string
-	runs     int
+	sourcebench.Options
 	dsn      string
-	brokers  string
 	serverID int
-	verbose  bool
 
 	// drain
-	rows        int
 	insertBatch int
 	binlogTool  string
 	ceilings    string
-
-	// steady
-	rate     int
-	duration time.Duration
-	txRows   int
-	prefill  int
-	warmup   time.Duration
-	// latencyFile, when set, receives every latency sample as CSV.
-	latencyFile string
-
-	// pipeline
-	cpuProfile string
-	producer   pipeline.Producer
 }
 
 func main() {
-	role := flag.String("role", "driver", "driver, or sluice for the pipeline child process (internal)")
 	var o options
-	flag.StringVar(&o.workload, "workload", "", "drain or steady")
-	flag.IntVar(&o.runs, "runs", 1, "independent runs; with more than one, the median of each figure is printed last")
 	flag.StringVar(&o.dsn, "dsn", os.Getenv("SLUICE_TEST_MYSQL_DSN"), "user:password@tcp(host:port)/db of a user with CREATE, DROP and replication privileges (default $SLUICE_TEST_MYSQL_DSN); the database part is not used")
-	flag.StringVar(&o.brokers, "brokers", os.Getenv("SLUICE_TEST_KAFKA_BROKERS"), "Kafka seed brokers, comma separated (default $SLUICE_TEST_KAFKA_BROKERS)")
 	flag.IntVar(&o.serverID, "server-id", 5401, "database.server.id of the connector (run N uses this + N - 1)")
-	flag.BoolVar(&o.verbose, "v", false, "log progress, and the pipeline's info logs")
-	flag.IntVar(&o.rows, "rows", 5_000_000, "drain: rows in the backlog")
 	flag.IntVar(&o.insertBatch, "insert-batch", 10_000, "drain: rows per multi-row INSERT (one transaction) of the backlog")
 	flag.StringVar(&o.binlogTool, "mariadb-binlog", "mariadb-binlog", "drain: the mariadb-binlog (or mysqlbinlog) binary")
 	flag.StringVar(&o.ceilings, "ceiling", "raw,decode", "drain: which ceilings to measure: raw (--raw into files), decode (rows decoded, --verbose, to /dev/null), both comma separated, or none")
-	flag.IntVar(&o.rate, "rate", 10_000, "steady: rows changed per second")
-	flag.DurationVar(&o.duration, "duration", 60*time.Second, "steady: how long the load runs")
-	flag.IntVar(&o.txRows, "tx-rows", 10, "steady: rows changed per transaction")
-	flag.IntVar(&o.prefill, "prefill", 200_000, "steady: rows in the table before the load (not captured)")
-	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "steady: changes committed this long after the load starts are left out of the latency figures")
-	flag.StringVar(&o.latencyFile, "latency-csv", "", "steady: write every sample (commit_ms,latency_ms) to this file (run N>1 gets a .N suffix)")
-	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the pipeline child to this file (run N>1 gets a .N suffix)")
-	o.producer.Flags(flag.CommandLine)
-	var c pipeline.ChildOptions
-	c.ChildFlags(flag.CommandLine)
-	flag.Parse()
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	var err error
-	switch *role {
-	case "sluice":
-		c.Brokers, c.CPUProfile, c.Producer, c.Verbose = o.brokers, o.cpuProfile, o.producer, o.verbose
-		err = pipeline.Run(ctx, c)
-	case "driver":
-		err = drive(ctx, o)
-	default:
-		err = fmt.Errorf("unknown -role %q: want driver or sluice", *role)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench/mysql:", err)
-		os.Exit(1)
-	}
+	sourcebench.Main("bench/mysql", &o.Options, func(ctx context.Context) error { return drive(ctx, &o) })
 }
 
-// drive runs the workload o.runs times, printing each result and then the
-// medians.
-func drive(ctx context.Context, o options) error {
-	if o.dsn == "" || o.brokers == "" {
+// drive checks the MySQL flags and runs the workload (sourcebench.Drive).
+func drive(ctx context.Context, o *options) error {
+	if o.dsn == "" || o.Brokers == "" {
 		return fmt.Errorf("no MySQL DSN or Kafka brokers: source /tmp/sluice-testenv/env.sh (or pass -dsn and -brokers)")
 	}
-	var run func(context.Context, options, int) (result, error)
-	switch o.workload {
-	case "drain":
-		run = runDrain
-	case "steady":
-		run = runSteady
-	default:
-		return fmt.Errorf("unknown -workload %q: want drain or steady", o.workload)
-	}
-	var results []result
-	for i := 1; i <= o.runs; i++ {
-		r, err := run(ctx, o, i)
-		if err != nil {
-			return fmt.Errorf("%s run %d: %w", o.workload, i, err)
-		}
-		r.Workload, r.Run = o.workload, fmt.Sprint(i)
-		figures.PrintJSON(r)
-		results = append(results, r)
-	}
-	if len(results) > 1 {
-		m := figures.Median(results)
-		m.Workload, m.Run = o.workload, fmt.Sprintf("median of %d", len(results))
-		figures.PrintJSON(m)
-	}
-	return nil
-}
-
-// logf prints progress on stderr with -v.
-func logf(o options, format string, args ...any) {
-	if o.verbose {
-		fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+format+"\n", args...)
-	}
+	return sourcebench.Drive(ctx, &o.Options, o.runDrain, o.runSteady)
 }

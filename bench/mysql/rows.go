@@ -2,48 +2,25 @@ package main
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
+
+	"github.com/sluice-cdc/sluice/bench/internal/rowgen"
 )
-
-// textLen is the length of the text column: with the other columns a row
-// is about 200 bytes.
-const textLen = 150
-
-// textPool is word-like random text (lower-case letters and spaces, so
-// nothing to escape in SQL) that rows take their text from, so that values
-// differ and compress like ordinary text rather than like zeros.
-var textPool = func() string {
-	r := rand.New(rand.NewPCG(1, 2))
-	b := make([]byte, 1<<16+textLen)
-	for i := range b {
-		if r.IntN(6) == 0 {
-			b[i] = ' '
-		} else {
-			b[i] = byte('a' + r.IntN(26))
-		}
-	}
-	return string(b)
-}()
-
-// text returns the text of row id at version v.
-func text(id int64, v int) string {
-	off := int(uint64(id*7919+int64(v)*104729) % (1 << 16))
-	return textPool[off : off+textLen]
-}
 
 // tsLiteral is ts as a TIMESTAMP(6) literal of a UTC session.
 func tsLiteral(ts time.Time) string { return ts.UTC().Format("'2006-01-02 15:04:05.000000'") }
 
-// appendRow appends the VALUES tuple of row id at version v.
+// appendRow appends the VALUES tuple of row id at version v. The text is
+// lower-case letters and spaces: nothing to escape.
 func appendRow(b *strings.Builder, id int64, v int, ts string) {
+	r := rowgen.Make(id, v)
 	b.WriteByte('(')
-	b.WriteString(strconv.FormatInt(id, 10))
-	fmt.Fprintf(b, ",%d,%d,%d,%d,%s,'%s')", id%1000, v, id*31, id%7, ts, text(id, v))
+	b.WriteString(strconv.FormatInt(r.ID, 10))
+	fmt.Fprintf(b, ",%d,%d,%d,%d,%s,'%s')", r.A, r.B, r.C, r.D, ts, r.Txt)
 }
 
 const insertInto = "INSERT INTO `rows` (id, a, b, c, d, ts, txt) VALUES "

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,27 +12,20 @@ import (
 	"github.com/go-mysql-org/go-mysql/client"
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 
-	"github.com/sluice-cdc/sluice/bench/internal/appended"
 	"github.com/sluice-cdc/sluice/bench/internal/figures"
 	"github.com/sluice-cdc/sluice/bench/internal/procstat"
-	"github.com/sluice-cdc/sluice/bench/internal/schedule"
+	"github.com/sluice-cdc/sluice/bench/internal/rowgen"
+	"github.com/sluice-cdc/sluice/bench/internal/sourcebench"
 	"github.com/sluice-cdc/sluice/schema/event"
-	"github.com/sluice-cdc/sluice/schema/registry"
-)
-
-// The steady load's mix, in percent of the rows changed.
-const (
-	insertPercent = 50
-	updatePercent = 35 // the rest are deletes
 )
 
 // runSteady streams a fixed rate of inserts, updates and deletes through
 // sluice and measures the latency from each commit, as the writing client
 // times it, to the Kafka append.
-func runSteady(ctx context.Context, o options, run int) (result, error) {
+func (o *options) runSteady(ctx context.Context, run int) (result, error) {
 	var r result
-	if o.rate <= 0 || o.txRows <= 0 || o.duration <= 0 {
-		return r, fmt.Errorf("-rate, -tx-rows and -duration must be positive")
+	if err := o.CheckSteady(); err != nil {
+		return r, err
 	}
 	e, err := newRunEnv(ctx, o, "steady", run)
 	if err != nil {
@@ -42,10 +34,10 @@ func runSteady(ctx context.Context, o options, run int) (result, error) {
 	defer e.close()
 	// Rows to update and delete; written before sluice's start position
 	// (the binlog's end when it first starts), so not captured.
-	if err := writeRows(e.db, 1, int64(o.prefill)+1, 10_000); err != nil {
+	if err := writeRows(e.db, 1, int64(o.Prefill)+1, 10_000); err != nil {
 		return r, err
 	}
-	c, err := e.startChild(ctx, o, figures.RunFile(o.cpuProfile, run))
+	c, err := e.StartChild(ctx, figures.RunFile(o.CPUProfile, run))
 	if err != nil {
 		return r, err
 	}
@@ -54,59 +46,33 @@ func runSteady(ctx context.Context, o options, run int) (result, error) {
 		return r, err
 	}
 
-	logf(o, "run %d: %d rows/s for %s", run, o.rate, o.duration)
-	w := &writer{db: e.db, lo: 1, hi: int64(o.prefill) + 1, rng: rand.New(rand.NewPCG(uint64(run), 7)),
+	o.Logf("run %d: %d rows/s for %s", run, o.Rate, o.Duration)
+	w := &writer{db: e.db, mix: rowgen.NewMix(run, o.Prefill),
 		inserted: map[int64]int64{}, updated: map[int64]int64{}, deleted: map[int64]int64{}}
-	server := procstat.Listener(e.srv.addr())
-	serverBase := procstat.CPUSince(server, 0)
-	broker := procstat.Listener(e.kafka.Brokers[0])
-	brokerBase := procstat.CPUSince(broker, 0)
+	window := e.Measure(c, procstat.BeginListener(e.srv.addr()))
 	start := time.Now()
-	err = schedule.Run(ctx, start, schedule.Interval(o.rate, o.txRows), o.duration, func(time.Time) error {
-		if err := c.Failed(); err != nil {
-			return err
-		}
-		return w.transaction(o.txRows)
-	})
-	if err != nil {
+	if err := o.Load(ctx, c, start, w.transaction); err != nil {
 		c.Kill()
 		return r, err
 	}
 	r.WallSeconds = time.Since(start).Seconds()
-	want := w.inserts + w.updates + 2*w.deletes // a tombstone follows each delete
-	_, err = e.waitRecords(ctx, o, c, want, 30*time.Second)
-	r.ServerCPU = procstat.CPUSince(server, serverBase).Seconds()
-	r.BrokerCPU = procstat.CPUSince(broker, brokerBase).Seconds()
-	if err != nil {
-		c.Kill()
-		return r, err
-	}
-	cpu, rss, err := c.Stop()
+	want := w.mix.Records()
+	cpu, err := window.Caught(ctx, &r.Figures, want)
+	r.ServerCPU, r.BrokerCPU = cpu.Database, cpu.Broker
 	if err != nil {
 		return r, err
 	}
-	records, lat, err := e.latencies(ctx, w, start.Add(o.warmup))
+	lat, err := e.Latencies(ctx, run, start, want, e.commitTime(w))
 	if err != nil {
 		return r, err
 	}
-	if o.latencyFile != "" {
-		if err := lat.WriteCSV(figures.RunFile(o.latencyFile, run)); err != nil {
-			return r, err
-		}
-	}
-	if records != want {
-		return r, fmt.Errorf("topic %s holds %d records, want %d", e.topic, records, want)
-	}
-	r.TargetRate = float64(o.rate)
+	r.TargetRate = float64(o.Rate)
 	r.Transactions = float64(len(w.rtt))
 	slices.Sort(w.rtt)
 	r.CommitRTTP50, r.CommitRTTP99 = quantile(w.rtt, 0.50), quantile(w.rtt, 0.99)
-	r.Rows = float64(w.inserts + w.updates + w.deletes)
+	r.Rows = float64(w.mix.Changes())
 	r.Records = float64(want)
-	r.CPUSeconds = cpu.Seconds()
-	r.PeakRSSMB = float64(rss) / (1 << 20)
-	r.LatencySamples = float64(lat.Len())
-	r.LatencyP50, r.LatencyP99, r.LatencyMax = lat.Quantile(0.50), lat.Quantile(0.99), lat.Quantile(1)
+	r.Latency.Set(lat)
 	r.derive()
 	return r, nil
 }
@@ -119,18 +85,14 @@ func quantile(sorted []float64, q float64) float64 {
 	return sorted[max(int(math.Ceil(q*float64(len(sorted))))-1, 0)]
 }
 
-// writer changes rows at a fixed rate: transactions of -tx-rows changes.
-// Live ids are [lo, hi): inserts take hi, deletes take lo, updates pick one
-// at random, so every change hits a row. It remembers when each change's
+// writer commits the changes of a rowgen.Mix. It remembers when each change's
 // transaction committed, by what identifies the change in its record: an
 // inserted or deleted row's id (each id is inserted and deleted at most
 // once), an update's new value of b (a sequence number, unique).
 type writer struct {
-	db     *client.Conn
-	lo, hi int64
-	rng    *rand.Rand
+	db  *client.Conn
+	mix *rowgen.Mix
 
-	inserts, updates, deletes int64
 	// Commit times in Unix ms: by id, by id, by b.
 	inserted, deleted, updated map[int64]int64
 	rtt                        []float64 // each COMMIT's round trip, ms
@@ -151,23 +113,18 @@ func (w *writer) transaction(n int) error {
 	changes := make([]change, 0, n)
 	var ins, upd, del strings.Builder
 	for range n {
-		p := w.rng.IntN(100)
-		switch {
-		case p < insertPercent || w.hi-w.lo < 2:
+		switch op, id := w.mix.Next(); op {
+		case rowgen.Insert:
 			if ins.Len() == 0 {
 				ins.WriteString(";" + insertInto)
 			} else {
 				ins.WriteByte(',')
 			}
-			appendRow(&ins, w.hi, 0, ts)
-			changes = append(changes, change{w.inserted, w.hi})
-			w.hi++
-			w.inserts++
-		case p < insertPercent+updatePercent:
-			id := w.lo + w.rng.Int64N(w.hi-w.lo)
-			w.updates++
-			v := int(w.updates) // unique: the key of the update's record
-			fmt.Fprintf(&upd, ";UPDATE `rows` SET b = %d, ts = %s, txt = '%s' WHERE id = %d", v, ts, text(id, v), id)
+			appendRow(&ins, id, 0, ts)
+			changes = append(changes, change{w.inserted, id})
+		case rowgen.Update:
+			v := int(w.mix.Updates) // unique: the key of the update's record
+			fmt.Fprintf(&upd, ";UPDATE `rows` SET b = %d, ts = %s, txt = '%s' WHERE id = %d", v, ts, rowgen.Text(id, v), id)
 			changes = append(changes, change{w.updated, int64(v)})
 		default:
 			if del.Len() == 0 {
@@ -175,10 +132,8 @@ func (w *writer) transaction(n int) error {
 			} else {
 				del.WriteByte(',')
 			}
-			del.WriteString(strconv.FormatInt(w.lo, 10))
-			changes = append(changes, change{w.deleted, w.lo})
-			w.lo++
-			w.deletes++
+			del.WriteString(strconv.FormatInt(id, 10))
+			changes = append(changes, change{w.deleted, id})
 		}
 	}
 	if del.Len() > 0 {
@@ -211,25 +166,12 @@ func errorsOr(a, b error) error {
 	return b
 }
 
-// latencies reads the run's topic from the start and returns how many
-// records it read (tombstones included) and, for each change whose
-// transaction committed at or after from, the broker's append time minus
-// the commit time the writer took. Both are milliseconds. Every change
-// record must be one the writer made.
-func (e *runEnv) latencies(ctx context.Context, w *writer, from time.Time) (int64, *figures.Latencies, error) {
-	out := &figures.Latencies{}
-	end, err := e.kafka.Records(ctx)
-	if err != nil {
-		return 0, out, err
-	}
-	reg, err := registry.New(e.kafka.RegistryURL)
-	if err != nil {
-		return 0, out, err
-	}
-	fromMs := from.UnixMilli()
+// commitTime returns the commit time the writer w took for each change
+// record (sourcebench.Latencies); every change record must be one w made.
+func (e *runEnv) commitTime(w *writer) sourcebench.CommitTime {
 	var cols *event.Schema
 	idCol, bCol := -1, -1
-	records, err := appended.Each(ctx, e.kafka.Brokers, reg, e.topic, end, 5*time.Minute, func(ev *event.Event, envelope *event.Schema, at time.Time) error {
+	return func(ev *event.Event, envelope *event.Schema) (int64, error) {
 		if envelope != cols {
 			cols, idCol, bCol = envelope, -1, -1
 			if i := envelope.FieldIndex("after"); i >= 0 {
@@ -237,7 +179,7 @@ func (e *runEnv) latencies(ctx context.Context, w *writer, from time.Time) (int6
 				idCol, bCol = value.FieldIndex("id"), value.FieldIndex("b")
 			}
 			if idCol < 0 || bCol < 0 {
-				return fmt.Errorf("records of %s have no id or b column", e.topic)
+				return 0, fmt.Errorf("records of %s have no id or b column", e.Topic)
 			}
 		}
 		var m map[int64]int64
@@ -254,19 +196,14 @@ func (e *runEnv) latencies(ctx context.Context, w *writer, from time.Time) (int6
 			m = w.deleted
 			key, ok = integer(ev.Before, idCol)
 		default:
-			return fmt.Errorf("unexpected %c record in %s", ev.Op, e.topic)
+			return 0, fmt.Errorf("unexpected %c record in %s", ev.Op, e.Topic)
 		}
 		commit, found := m[key]
 		if !ok || !found {
-			return fmt.Errorf("a %c record in %s the writer did not make (key %d)", ev.Op, e.topic, key)
+			return 0, fmt.Errorf("a %c record in %s the writer did not make (key %d)", ev.Op, e.Topic, key)
 		}
-		if commit >= fromMs {
-			out.Add(commit, at.UnixMilli()-commit)
-		}
-		return nil
-	})
-	out.Sort()
-	return records, out, err
+		return commit, nil
+	}
 }
 
 // integer returns column i of row as an int64.

@@ -14,9 +14,9 @@ import (
 	"github.com/sluice-cdc/sluice/bench/internal/procstat"
 )
 
-// runDrain measures how fast sluice drains a backlog of o.rows inserted
+// runDrain measures how fast sluice drains a backlog of -rows inserted
 // rows already in the WAL, and how fast pg_recvlogical reads the same WAL.
-func runDrain(ctx context.Context, o options, run int) (result, error) {
+func (o *options) runDrain(ctx context.Context, run int) (result, error) {
 	var r result
 	e, err := newRunEnv(ctx, o, "drain")
 	if err != nil {
@@ -26,7 +26,7 @@ func runDrain(ctx context.Context, o options, run int) (result, error) {
 
 	// sluice creates its slot and publication state on a first start; stop
 	// it once it streams, so the backlog accumulates in its slot.
-	c, err := startChild(ctx, o, e, "")
+	c, err := e.StartChild(ctx, "")
 	if err != nil {
 		return r, err
 	}
@@ -46,9 +46,9 @@ func runDrain(ctx context.Context, o options, run int) (result, error) {
 		return r, err
 	}
 
-	logf(o, "run %d: writing %d rows", run, o.rows)
+	o.Logf("run %d: writing %d rows", run, o.Rows)
 	t0 := time.Now()
-	if err := writeRows(ctx, e.db, 1, int64(o.rows)+1, o.copyBatch); err != nil {
+	if err := writeRows(ctx, e.db, 1, int64(o.Rows)+1, o.copyBatch); err != nil {
 		return r, err
 	}
 	r.BacklogWriteSeconds = time.Since(t0).Seconds()
@@ -57,17 +57,17 @@ func runDrain(ctx context.Context, o options, run int) (result, error) {
 		return r, err
 	}
 	r.WALMB = float64(endLSN-startLSN) / (1 << 20)
-	r.Rows = float64(o.rows)
+	r.Rows = float64(o.Rows)
 
-	logf(o, "run %d: pg_recvlogical reads %.0f MiB of WAL", run, r.WALMB)
+	o.Logf("run %d: pg_recvlogical reads %.0f MiB of WAL", run, r.WALMB)
 	wall, walsender, err := ceiling(ctx, o, e, endLSN)
 	if err != nil {
 		return r, err
 	}
 	r.CeilingWallSeconds, r.CeilingWalsenderCPU = wall.Seconds(), walsender.Seconds()
 
-	logf(o, "run %d: sluice drains the backlog", run)
-	if c, err = startChild(ctx, o, e, figures.RunFile(o.cpuProfile, run)); err != nil {
+	o.Logf("run %d: sluice drains the backlog", run)
+	if c, err = e.StartChild(ctx, figures.RunFile(o.CPUProfile, run)); err != nil {
 		return r, err
 	}
 	pid, err := e.waitSlotActive(ctx, c)
@@ -75,32 +75,11 @@ func runDrain(ctx context.Context, o options, run int) (result, error) {
 		c.Kill()
 		return r, err
 	}
-	ws := procstat.Sample(pid)
-	broker := procstat.Listener(e.kafka.Brokers[0])
-	brokerBase := procstat.CPUSince(broker, 0)
-	doneAt, err := e.waitRecords(ctx, o, c, int64(o.rows), 60*time.Second)
-	walsenderCPU := ws.Finish()
-	r.BrokerCPU = procstat.CPUSince(broker, brokerBase).Seconds()
-	if err != nil {
-		c.Kill()
-		return r, err
-	}
-	cpu, rss, err := c.Stop()
+	cpu, err := e.Measure(c, procstat.Sample(pid)).Drained(ctx, &r.Figures)
+	r.WalsenderCPU, r.BrokerCPU = cpu.Database, cpu.Broker
 	if err != nil {
 		return r, err
 	}
-	n, err := e.records(ctx)
-	if err != nil {
-		return r, err
-	}
-	if n != int64(o.rows) {
-		return r, fmt.Errorf("topic %s holds %d records after the drain, want %d", e.topic, n, o.rows)
-	}
-	r.Records = float64(n)
-	r.WallSeconds = doneAt.Sub(c.ReadyAt).Seconds()
-	r.CPUSeconds = cpu.Seconds()
-	r.PeakRSSMB = float64(rss) / (1 << 20)
-	r.WalsenderCPU = walsenderCPU.Seconds()
 	r.derive()
 	return r, nil
 }
@@ -117,13 +96,13 @@ func currentLSN(ctx context.Context, e *runEnv) (pglogrepl.LSN, error) {
 // ceiling reads the run's raw slot with pg_recvlogical up to endpos, with
 // the pgoutput options sluice uses, into /dev/null. It returns the wall time
 // from start to exit and the CPU time of the walsender that decoded for it.
-func ceiling(ctx context.Context, o options, e *runEnv, endpos pglogrepl.LSN) (time.Duration, time.Duration, error) {
+func ceiling(ctx context.Context, o *options, e *runEnv, endpos pglogrepl.LSN) (time.Duration, time.Duration, error) {
 	u := *e.pgURL
 	pw, _ := u.User.Password()
 	u.User = url.User(u.User.Username())
 	cmd := exec.CommandContext(ctx, o.recvlogical, "--dbname", u.String(), "--slot", e.rawSlot, "--start",
 		"--endpos", endpos.String(), "--no-loop", "--file", "/dev/null",
-		"-o", "proto_version=2", "-o", "publication_names="+e.name, "-o", "messages=true", "-o", "streaming=true")
+		"-o", "proto_version=2", "-o", "publication_names="+e.Name, "-o", "messages=true", "-o", "streaming=true")
 	cmd.Env = append(os.Environ(), "PGPASSWORD="+pw)
 	cmd.Stderr = os.Stderr
 	start := time.Now()
@@ -154,11 +133,4 @@ func ceiling(ctx context.Context, o options, e *runEnv, endpos pglogrepl.LSN) (t
 		return wall, 0, nil // it finished before its walsender was seen
 	}
 	return wall, ws.Finish(), nil
-}
-
-// logf prints progress on stderr with -v.
-func logf(o options, format string, args ...any) {
-	if o.verbose {
-		fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+format+"\n", args...)
-	}
 }

@@ -13,39 +13,40 @@ import (
 	"strings"
 )
 
-// Median returns, for every float64 field of the structs rs, its median
-// over rs (the mean of the two middle values for an even count); other
-// fields are left zero. T must be a struct type.
+// Median returns, for every float64 field of the structs rs (those of
+// embedded structs included), its median over rs (the mean of the two
+// middle values for an even count); other fields are left zero. T must be
+// a struct type.
 func Median[T any](rs []T) T {
 	var out T
-	ov := reflect.ValueOf(&out).Elem()
-	for i := range ov.NumField() {
-		if ov.Field(i).Kind() != reflect.Float64 || len(rs) == 0 {
-			continue
+	if len(rs) == 0 {
+		return out
+	}
+	outs := floats(reflect.ValueOf(&out).Elem())
+	vals := make([][]float64, len(outs))
+	for j := range rs {
+		for i, f := range floats(reflect.ValueOf(&rs[j]).Elem()) {
+			vals[i] = append(vals[i], f.Float())
 		}
-		vals := make([]float64, len(rs))
-		for j, r := range rs {
-			vals[j] = reflect.ValueOf(r).Field(i).Float()
-		}
-		slices.Sort(vals)
-		n := len(vals)
-		m := vals[n/2]
+	}
+	for i, f := range outs {
+		v := vals[i]
+		slices.Sort(v)
+		n := len(v)
+		m := v[n/2]
 		if n%2 == 0 {
-			m = (vals[n/2-1] + vals[n/2]) / 2
+			m = (v[n/2-1] + v[n/2]) / 2
 		}
-		ov.Field(i).SetFloat(m)
+		f.SetFloat(m)
 	}
 	return out
 }
 
-// PrintJSON prints the struct r on one line, float64 fields rounded to 3
-// decimals.
+// PrintJSON prints the struct r on one line, float64 fields (those of
+// embedded structs included) rounded to 3 decimals.
 func PrintJSON[T any](r T) {
-	rv := reflect.ValueOf(&r).Elem()
-	for i := range rv.NumField() {
-		if f := rv.Field(i); f.Kind() == reflect.Float64 {
-			f.SetFloat(math.Round(f.Float()*1000) / 1000)
-		}
+	for _, f := range floats(reflect.ValueOf(&r).Elem()) {
+		f.SetFloat(math.Round(f.Float()*1000) / 1000)
 	}
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -53,6 +54,22 @@ func PrintJSON[T any](r T) {
 		return
 	}
 	fmt.Println(string(b))
+}
+
+// floats returns the float64 fields of the struct v, in order, going into
+// embedded structs as encoding/json does.
+func floats(v reflect.Value) []reflect.Value {
+	var out []reflect.Value
+	for i := range v.NumField() {
+		f := v.Field(i)
+		switch {
+		case f.Kind() == reflect.Float64:
+			out = append(out, f)
+		case f.Kind() == reflect.Struct && v.Type().Field(i).Anonymous:
+			out = append(out, floats(f)...)
+		}
+	}
+	return out
 }
 
 // Latencies are commit → append latency samples, in milliseconds.

@@ -18,6 +18,21 @@ func TestMedian(t *testing.T) {
 	}
 }
 
+type common struct{ A float64 }
+
+type embedding struct {
+	Name string
+	common
+	B float64
+}
+
+func TestMedianOfEmbeddedFields(t *testing.T) {
+	got := Median([]embedding{{"x", common{3}, 1}, {"y", common{1}, 4}, {"z", common{2}, 10}})
+	if got != (embedding{common: common{A: 2}, B: 4}) {
+		t.Errorf("got %+v, want A 2 (embedded), B 4", got)
+	}
+}
+
 func TestQuantile(t *testing.T) {
 	var l Latencies
 	for i := int64(100); i >= 1; i-- {

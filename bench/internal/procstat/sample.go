@@ -109,3 +109,20 @@ func CPUSince(pid int, base time.Duration) time.Duration {
 	}
 	return v - base
 }
+
+// Span is the CPU time a process used between BeginListener and Finish.
+type Span struct {
+	pid  int
+	base time.Duration
+}
+
+// BeginListener starts a Span of the local process listening on addr
+// (host:port): the database server or the Kafka broker of a run. Without
+// one that can be told (Listener), Finish returns 0.
+func BeginListener(addr string) Span {
+	pid := Listener(addr)
+	return Span{pid: pid, base: CPUSince(pid, 0)}
+}
+
+// Finish returns the CPU time the process has used since the Span began.
+func (s Span) Finish() time.Duration { return CPUSince(s.pid, s.base) }

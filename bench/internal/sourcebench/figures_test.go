@@ -1,0 +1,47 @@
+package sourcebench
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestDeriveAndAgainst(t *testing.T) {
+	f := Figures{Rows: 1_000_000, WallSeconds: 4, CPUSeconds: 6}
+	f.Derive()
+	if f.RowsPerSecond != 250_000 || f.CPUPerMillion != 6 {
+		t.Errorf("Derive: %v rows/s, %v CPU-s per 1M rows, want 250000 and 6", f.RowsPerSecond, f.CPUPerMillion)
+	}
+	if rate, pct := f.Against(5); rate != 200_000 || pct != 125 {
+		t.Errorf("Against(5 s) = %v rows/s, %v%%, want 200000 and 125", rate, pct)
+	}
+	if rate, pct := f.Against(0); rate != 0 || pct != 0 {
+		t.Errorf("Against(0) = %v, %v, want 0, 0: no ceiling measured", rate, pct)
+	}
+}
+
+type result struct {
+	Figures
+	Extra float64 `json:"extra"`
+}
+
+func TestDriveRunsTheWorkloadNamed(t *testing.T) {
+	var ran []string
+	run := func(name string) func(context.Context, int) (result, error) {
+		return func(_ context.Context, i int) (result, error) {
+			ran = append(ran, name)
+			return result{Figures: Figures{Rows: float64(i)}}, nil
+		}
+	}
+	o := &Options{Workload: "steady", Runs: 2}
+	if err := Drive(context.Background(), o, run("drain"), run("steady")); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(ran, ",") != "steady,steady" {
+		t.Errorf("ran %v, want steady twice", ran)
+	}
+	o.Workload = "burst"
+	if err := Drive(context.Background(), o, run("drain"), run("steady")); err == nil || !strings.Contains(err.Error(), `unknown -workload "burst"`) {
+		t.Errorf("Drive with -workload burst: %v, want an unknown workload error", err)
+	}
+}
