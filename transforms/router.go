@@ -19,7 +19,8 @@ func init() {
 			{Name: "replacement", Type: conf.String, Required: true, Doc: "The new topic name; $1, $2, … refer to the expression's groups, as in Java."},
 		}},
 		New: func(c *conf.Config) (Transform, error) {
-			return regexRouter{re: regexp.MustCompile("^(?:" + c.String("regex") + ")$"), template: javaReplacement(c.String("replacement"))}, nil
+			return &regexRouter{re: regexp.MustCompile("^(?:" + c.String("regex") + ")$"), template: javaReplacement(c.String("replacement")),
+				routes: map[string]string{}}, nil
 		},
 	})
 }
@@ -31,19 +32,34 @@ func checkRegex(v string) error {
 	return nil
 }
 
-// regexRouter is Kafka Connect's RegexRouter.
+// regexRouter is Kafka Connect's RegexRouter. A record's new topic depends
+// on its topic alone, and a connector writes to few topics: each topic's
+// route is worked out once and remembered (up to maxRoutes topics), so the
+// expression is not run for every record.
 type regexRouter struct {
 	re       *regexp.Regexp
 	template string
+	routes   map[string]string // topic → new topic; "" when the expression does not match
 }
 
-func (t regexRouter) Apply(r *record.Record) (*record.Record, error) {
-	m := t.re.FindStringSubmatchIndex(r.Topic)
-	if m == nil {
+// maxRoutes bounds the routes a regexRouter remembers.
+const maxRoutes = 4096
+
+func (t *regexRouter) Apply(r *record.Record) (*record.Record, error) {
+	to, ok := t.routes[r.Topic]
+	if !ok {
+		if m := t.re.FindStringSubmatchIndex(r.Topic); m != nil {
+			to = string(t.re.ExpandString(nil, t.template, r.Topic, m))
+		}
+		if len(t.routes) < maxRoutes {
+			t.routes[r.Topic] = to
+		}
+	}
+	if to == "" {
 		return r, nil
 	}
 	out := r.Clone()
-	out.Topic = string(t.re.ExpandString(nil, t.template, r.Topic, m))
+	out.Topic = to
 	return out, nil
 }
 
