@@ -1,8 +1,6 @@
 package mysql_test
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -13,10 +11,7 @@ import (
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
-	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/sluice-cdc/sluice/connectors"
-	"github.com/sluice-cdc/sluice/connectors/kafka"
 	"github.com/sluice-cdc/sluice/connectors/mysql"
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/schema/registry"
@@ -24,6 +19,7 @@ import (
 	"github.com/sluice-cdc/sluice/testenv/kafkatest"
 	"github.com/sluice-cdc/sluice/testenv/offsetstest"
 	"github.com/sluice-cdc/sluice/testenv/registrytest"
+	"github.com/sluice-cdc/sluice/testenv/sourcetest"
 	"github.com/sluice-cdc/sluice/testenv/topictest"
 )
 
@@ -42,15 +38,8 @@ type harness struct {
 	// if the server logged binlog_row_metadata=NO_LOG.
 	noRowMetadata bool
 
-	run    *running
+	run    *sourcetest.Source
 	reader *topictest.Reader
-}
-
-type running struct {
-	cancel  context.CancelFunc
-	done    chan error
-	client  *kgo.Client
-	running chan struct{} // closed once the source reported RUNNING
 }
 
 func newHarness(t *testing.T, extra map[string]string) *harness {
@@ -128,50 +117,19 @@ func (h *harness) start() {
 	if h.run != nil {
 		h.t.Fatal("already running")
 	}
-	class, ok := connectors.Lookup("io.debezium.connector.mysql.MySqlConnector")
-	if !ok {
-		h.t.Fatal("class not registered")
-	}
-	c, err := class.Spec.Parse(h.config())
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	client, err := kgo.NewClient(append(kafka.SourceClientOpts(c), kgo.SeedBrokers(h.brokers...))...)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	logger := h.logger()
-	w := kafka.NewSourceWriter(client, h.reg, class, c, kafka.WithLogger(logger))
-	r := &running{done: make(chan error, 1), client: client, running: make(chan struct{})}
-	env := connectors.Env{Name: "test", Version: "test", Logger: logger, Offsets: h.offsets, StateDir: h.t.TempDir(),
-		Running: func() { close(r.running) }}
-	newSource := class.NewSource
+	opts := []sourcetest.Option{sourcetest.WithOffsets(h.offsets)}
 	if h.noRowMetadata {
-		newSource = mysql.NewWithoutRowMetadata
+		opts = append(opts, sourcetest.WithNewSource(mysql.NewWithoutRowMetadata))
 	}
-	src, err := newSource(c, env)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
-	go func() { r.done <- src.Run(ctx, w) }()
-	h.run = r
+	target := sourcetest.Target{Brokers: h.brokers, Registry: h.reg}
+	h.run = target.StartSource(h.t, h.config(), opts...)
 }
 
 // waitRunning waits until the source reported RUNNING: its start position
 // is stored.
 func (h *harness) waitRunning() {
 	h.t.Helper()
-	select {
-	case <-h.run.running:
-	case err := <-h.run.done:
-		h.run.client.Close()
-		h.run = nil
-		h.t.Fatalf("source stopped before RUNNING: %v", err)
-	case <-time.After(30 * time.Second):
-		h.t.Fatal("source not RUNNING after 30 s")
-	}
+	h.run.WaitRunning()
 }
 
 // stop stops the source and returns what Run returned, other than the
@@ -182,40 +140,22 @@ func (h *harness) stop() error {
 	}
 	r := h.run
 	h.run = nil
-	r.cancel()
-	err := <-r.done
-	r.client.Close()
-	if errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
+	return r.Stop()
 }
 
 // wait returns the error that ended Run on its own, failing after timeout.
 func (h *harness) wait(timeout time.Duration) error {
 	h.t.Helper()
-	select {
-	case err := <-h.run.done:
-		h.run.client.Close()
-		h.run = nil
-		return err
-	case <-time.After(timeout):
-		h.t.Fatal("source still running")
-		return nil
-	}
+	r := h.run
+	h.run = nil
+	return r.Wait(timeout)
 }
 
+// checkRunning fails the test if the source stopped on its own.
 func (h *harness) checkRunning() {
 	h.t.Helper()
-	if h.run == nil {
-		return
-	}
-	select {
-	case err := <-h.run.done:
-		h.run.client.Close()
-		h.run = nil
-		h.t.Fatalf("source stopped: %v", err)
-	default:
+	if h.run != nil {
+		h.run.Alive()
 	}
 }
 

@@ -2,19 +2,14 @@ package postgres_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,95 +18,20 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/schema/event"
+	"github.com/sluice-cdc/sluice/testenv/sourcetest"
 )
-
-var (
-	childOnce sync.Once
-	childBin  string
-	childErr  error
-)
-
-// childBinary builds testdata/child, a process running one source into Kafka.
-func childBinary(t *testing.T) string {
-	t.Helper()
-	childOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "sluice-pgchild")
-		if err != nil {
-			childErr = err
-			return
-		}
-		childBin = filepath.Join(dir, "child")
-		out, err := exec.Command("go", "build", "-o", childBin, "./testdata/child").CombinedOutput()
-		if err != nil {
-			childErr = fmt.Errorf("build child: %v\n%s", err, out)
-		}
-	})
-	if childErr != nil {
-		t.Fatal(childErr)
-	}
-	return childBin
-}
-
-// child is the source running as its own process.
-type child struct {
-	cmd    *exec.Cmd
-	stderr *lockedBuffer
-	done   chan error
-}
-
-// lockedBuffer collects a child's stderr while the test may read it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // startChild runs the source in a child process sharing the harness's
 // database, registry and state directory.
-func (h *harness) startChild(state string) *child {
+func (h *harness) startChild(state string, opts ...sourcetest.ChildOption) *sourcetest.Child {
 	h.t.Helper()
-	cfg, err := json.Marshal(h.config())
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	cfgFile := filepath.Join(state, "config.json")
-	if err := os.WriteFile(cfgFile, cfg, 0o600); err != nil {
-		h.t.Fatal(err)
-	}
-	c := &child{stderr: &lockedBuffer{}, done: make(chan error, 1)}
-	c.cmd = exec.Command(childBinary(h.t), "-config", cfgFile, "-brokers", h.brokers[0], "-registry", h.regURL, "-state", state)
-	c.cmd.Stderr = c.stderr
-	if err := c.cmd.Start(); err != nil {
-		h.t.Fatal(err)
-	}
-	go func() { c.done <- c.cmd.Wait() }()
-	h.t.Cleanup(func() { c.cmd.Process.Kill(); <-c.done })
-	return c
-}
-
-// kill ends the child with SIGKILL: no drain, no final status.
-func (c *child) kill(t *testing.T) {
-	t.Helper()
-	c.cmd.Process.Signal(syscall.SIGKILL)
-	<-c.done
-	c.done <- nil // for the cleanup
+	return h.target().StartChild(h.t, h.config(), state, opts...)
 }
 
 // peakRSS reads the child's peak resident set size (VmHWM) in bytes.
-func (c *child) peakRSS(t *testing.T) int64 {
+func peakRSS(t *testing.T, c *sourcetest.Child) int64 {
 	t.Helper()
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", c.Pid()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +88,7 @@ func TestKillNineLosesNothing(t *testing.T) {
 	}()
 	for kill := range 5 {
 		time.Sleep(time.Duration(300+rand.IntN(1200)) * time.Millisecond)
-		c.kill(t)
+		c.Kill()
 		t.Logf("kill %d after id %d", kill+1, committed.Load())
 		c = h.startChild(state)
 	}
@@ -200,7 +120,7 @@ func TestKillNineLosesNothing(t *testing.T) {
 		t.Fatalf("%d of %d committed changes missing from Kafka, first %v", len(missing), last, missing[:min(10, len(missing))])
 	}
 	t.Logf("%d committed rows, %d records (%d duplicates from replays)", last, len(records), len(records)-int(last)-int(last)/3)
-	if out := c.stderr.String(); out != "" {
+	if out := c.Output(); out != "" {
 		t.Logf("child stderr: %s", out)
 	}
 }
@@ -212,7 +132,9 @@ func TestLargeTransactionMemoryIsBounded(t *testing.T) {
 	const rows = 1_000_000
 	h := newHarness(t, nil)
 	h.exec(`CREATE TABLE t (id int PRIMARY KEY, pad text)`)
-	c := h.startChild(t.TempDir())
+	// The memory measured is the source's as the daemon runs it, without
+	// the race detector's.
+	c := h.startChild(t.TempDir(), sourcetest.WithoutRace())
 	h.waitStreaming()
 	h.exec(fmt.Sprintf(`INSERT INTO t SELECT g, repeat('x', 100) FROM generate_series(1, %d) g`, rows))
 
@@ -231,11 +153,11 @@ func TestLargeTransactionMemoryIsBounded(t *testing.T) {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("not all %d rows reached Kafka in time; child: %s", rows, c.stderr.String())
+			t.Fatalf("not all %d rows reached Kafka in time; child: %s", rows, c.Output())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	peak := c.peakRSS(t)
+	peak := peakRSS(t, c)
 	t.Logf("peak RSS %.1f MB for a %d-row transaction", float64(peak)/(1<<20), rows)
 	if peak > 256<<20 {
 		t.Errorf("peak RSS %d MB, want under 256 MB", peak>>20)

@@ -2,9 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"errors"
-	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,15 +10,14 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/connectors"
-	"github.com/sluice-cdc/sluice/connectors/kafka"
 	"github.com/sluice-cdc/sluice/connectors/metrics"
-	"github.com/sluice-cdc/sluice/connectors/postgres"
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/schema/registry"
 	"github.com/sluice-cdc/sluice/testenv"
 	"github.com/sluice-cdc/sluice/testenv/offsetstest"
 	"github.com/sluice-cdc/sluice/testenv/pgtest"
 	"github.com/sluice-cdc/sluice/testenv/registrytest"
+	"github.com/sluice-cdc/sluice/testenv/sourcetest"
 	"github.com/sluice-cdc/sluice/testenv/topictest"
 )
 
@@ -42,14 +38,8 @@ type harness struct {
 
 	// wrap, when set, wraps the pipeline the source emits to.
 	wrap   func(connectors.Emitter, context.CancelFunc) connectors.Emitter
-	run    *running
+	run    *sourcetest.Source
 	reader *topictest.Reader
-}
-
-type running struct {
-	cancel context.CancelFunc
-	done   chan error
-	client *kgo.Client
 }
 
 func newHarness(t *testing.T, extra map[string]string) *harness {
@@ -94,33 +84,16 @@ func (h *harness) start() {
 	if h.run != nil {
 		h.t.Fatal("already running")
 	}
-	class, ok := connectors.Lookup("postgres")
-	if !ok {
-		h.t.Fatal("class postgres not registered")
-	}
-	c, err := class.Spec.Parse(h.config())
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	cfg, err := postgres.ParseConfig(c)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	client, err := kgo.NewClient(append(kafka.SourceClientOpts(c), kgo.SeedBrokers(h.brokers...))...)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	w := kafka.NewSourceWriter(client, h.reg, class, c, kafka.WithLogger(logger))
-	src := postgres.New(cfg, connectors.Env{Name: "test", Version: "test", Logger: logger, Offsets: h.offsets, StateDir: h.t.TempDir(), Metrics: h.metrics})
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{cancel: cancel, done: make(chan error, 1), client: client}
-	var out connectors.Emitter = w
+	opts := []sourcetest.Option{sourcetest.WithOffsets(h.offsets), sourcetest.WithMetrics(h.metrics)}
 	if h.wrap != nil {
-		out = h.wrap(w, cancel)
+		opts = append(opts, sourcetest.WithEmitter(h.wrap))
 	}
-	go func() { r.done <- src.Run(ctx, out) }()
-	h.run = r
+	h.run = h.target().StartSource(h.t, h.config(), opts...)
+}
+
+// target is where the harness's sources write: its Kafka and registry.
+func (h *harness) target() sourcetest.Target {
+	return sourcetest.Target{Brokers: h.brokers, Registry: h.reg, RegistryURL: h.regURL}
 }
 
 // stop stops the source and returns what Run returned, other than the
@@ -131,41 +104,22 @@ func (h *harness) stop() error {
 	}
 	r := h.run
 	h.run = nil
-	r.cancel()
-	err := <-r.done
-	r.client.Close()
-	if errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
+	return r.Stop()
 }
 
 // wait returns the error that ended Run on its own, failing after timeout.
 func (h *harness) wait(timeout time.Duration) error {
 	h.t.Helper()
-	select {
-	case err := <-h.run.done:
-		h.run.client.Close()
-		h.run = nil
-		return err
-	case <-time.After(timeout):
-		h.t.Fatal("source still running")
-		return nil
-	}
+	r := h.run
+	h.run = nil
+	return r.Wait(timeout)
 }
 
 // checkRunning fails the test if the source stopped on its own.
 func (h *harness) checkRunning() {
 	h.t.Helper()
-	if h.run == nil {
-		return
-	}
-	select {
-	case err := <-h.run.done:
-		h.run.client.Close()
-		h.run = nil
-		h.t.Fatalf("source stopped: %v", err)
-	default:
+	if h.run != nil {
+		h.run.Alive()
 	}
 }
 

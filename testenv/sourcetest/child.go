@@ -32,10 +32,11 @@ const childEnv = "SLUICE_SOURCETEST_CHILD"
 // which it cannot be its own child.
 var mainCalled bool
 
-// Main runs the tests of a driver's package; its TestMain must call it.
-// Started by the suite as a child process (see childEnv), the test binary
+// Main runs the tests of a package that starts children (a driver's
+// package, or a connector's tests calling StartChild); its TestMain must
+// call it. Started as a child process (see childEnv), the test binary
 // instead runs one source into Kafka until SIGTERM or SIGKILL: the child
-// then knows exactly the source classes the driver's package registers.
+// then knows exactly the source classes the test's package registers.
 func Main(m *testing.M) {
 	if spec := os.Getenv(childEnv); spec != "" {
 		if err := runChild(spec); err != nil {
@@ -45,7 +46,11 @@ func Main(m *testing.M) {
 		os.Exit(0)
 	}
 	mainCalled = true
-	os.Exit(m.Run())
+	code := m.Run()
+	if plain.dir != "" {
+		os.RemoveAll(plain.dir)
+	}
+	os.Exit(code)
 }
 
 // childSpec is what a child process runs.
@@ -161,8 +166,9 @@ func (f *fileOffsets) read() (map[string]json.RawMessage, error) {
 	return m, json.Unmarshal(b, &m)
 }
 
-// child is a source running in a child process.
-type child struct {
+// Child is a source running in a child process: the test binary itself,
+// through Main.
+type Child struct {
 	cmd    *exec.Cmd
 	output *lockedBuffer
 	done   chan struct{}
@@ -187,15 +193,27 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// startChild runs a source configured by raw in a child process: the test
-// binary itself, through Main. state is its state directory, kept across
-// restarts.
-func (s *Suite) startChild(t testing.TB, raw map[string]string, state string) *child {
+// StartChild runs the source configured by raw (its class named by
+// connector.class) into the target's Kafka in a child process: the test
+// binary itself, whose TestMain must call Main, so the child knows the
+// classes the test's package registers. state is its state directory, and
+// its offsets are kept there in offsets.json: a child started again on
+// the same state resumes. The child retries transient failures as the
+// daemon's supervisor does; it is killed at the end of the test.
+func (k Target) StartChild(t testing.TB, raw map[string]string, state string, opts ...ChildOption) *Child {
 	t.Helper()
 	if !mainCalled {
-		t.Fatal("the driver's test package must run its tests through sourcetest.Main (func TestMain(m *testing.M) { sourcetest.Main(m) })")
+		t.Fatal("the test package must run its tests through sourcetest.Main (func TestMain(m *testing.M) { sourcetest.Main(m) })")
 	}
-	b, err := json.Marshal(childSpec{Config: raw, Brokers: s.Brokers, Registry: s.RegistryURL, State: state})
+	var o childOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	bin := os.Args[0]
+	if o.withoutRace && raceEnabled {
+		bin = plainBinary(t)
+	}
+	b, err := json.Marshal(childSpec{Config: raw, Brokers: k.Brokers, Registry: k.RegistryURL, State: state})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,26 +221,73 @@ func (s *Suite) startChild(t testing.TB, raw map[string]string, state string) *c
 	if err := os.WriteFile(spec, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c := &child{output: &lockedBuffer{}, done: make(chan struct{})}
-	c.cmd = exec.Command(os.Args[0], "-test.run=^$")
+	c := &Child{output: &lockedBuffer{}, done: make(chan struct{})}
+	c.cmd = exec.Command(bin, "-test.run=^$")
 	c.cmd.Env = append(os.Environ(), childEnv+"="+spec)
 	c.cmd.Stdout, c.cmd.Stderr = c.output, c.output
 	if err := c.cmd.Start(); err != nil {
 		t.Fatalf("start the child: %v", err)
 	}
 	go func() { c.err = c.cmd.Wait(); close(c.done) }()
-	t.Cleanup(func() { c.kill() })
+	t.Cleanup(c.Kill)
 	return c
 }
 
-// kill ends the child with SIGKILL: no drain, no last acknowledgement.
-func (c *child) kill() {
+// ChildOption changes how StartChild runs its child.
+type ChildOption func(*childOptions)
+
+type childOptions struct {
+	withoutRace bool
+}
+
+// WithoutRace runs the child from a build of the test's package without
+// the race detector when this test binary has it, so that what a test
+// measures of the child, such as its memory, is the source's as the daemon
+// runs it. The package is the one in the working directory, where go test
+// runs its tests; it is built once per test binary, with go test -c.
+func WithoutRace() ChildOption {
+	return func(o *childOptions) { o.withoutRace = true }
+}
+
+// plain is the build of the test's package without the race detector,
+// made by plainBinary and removed by Main.
+var plain struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// plainBinary builds the test's package without the race detector, once,
+// and returns the test binary's path.
+func plainBinary(t testing.TB) string {
+	t.Helper()
+	plain.once.Do(func() {
+		plain.dir, plain.err = os.MkdirTemp("", "sluice-child")
+		if plain.err != nil {
+			return
+		}
+		plain.bin = filepath.Join(plain.dir, "child.test")
+		out, err := exec.Command("go", "test", "-c", "-race=false", "-o", plain.bin, ".").CombinedOutput()
+		if err != nil {
+			plain.err = fmt.Errorf("build the child without the race detector: %v\n%s", err, out)
+		}
+	})
+	if plain.err != nil {
+		t.Fatal(plain.err)
+	}
+	return plain.bin
+}
+
+// Kill ends the child with SIGKILL — no drain, no last acknowledgement —
+// and waits for it to exit. Killing it again does nothing.
+func (c *Child) Kill() {
 	c.cmd.Process.Signal(syscall.SIGKILL)
 	<-c.done
 }
 
-// alive fails the test when the child has exited.
-func (c *child) alive(t testing.TB) {
+// Alive fails the test when the child has exited.
+func (c *Child) Alive(t testing.TB) {
 	t.Helper()
 	select {
 	case <-c.done:
@@ -230,3 +295,10 @@ func (c *child) alive(t testing.TB) {
 	default:
 	}
 }
+
+// Pid is the child's process id, for reading its /proc entries.
+func (c *Child) Pid() int { return c.cmd.Process.Pid }
+
+// Output is what the child wrote to standard output and standard error so
+// far: "running" once the source reported Running, and its warnings.
+func (c *Child) Output() string { return c.output.String() }

@@ -19,9 +19,9 @@ func testKill(t *testing.T, s *Suite) {
 	w := newWorkload(db, "t", func(r *rand.Rand) int { return 2 + r.IntN(3) })
 	w.preload(t, 20)
 	state := t.TempDir()
-	c := s.startChild(t, cfg, state)
+	c := s.StartChild(t, cfg, state)
 	topicT := topic(cfg, db, "t")
-	s.ReadUntil(t, topicT, func() { c.alive(t) }, func(rs []Record) bool { return len(rs) > 0 })
+	s.ReadUntil(t, topicT, func() { c.Alive(t) }, func(rs []Record) bool { return len(rs) > 0 })
 
 	stop := w.Run(t, 0)
 	kills := 5
@@ -30,9 +30,9 @@ func testKill(t *testing.T, s *Suite) {
 	}
 	for i := range kills {
 		time.Sleep(time.Duration(300+rand.IntN(1200)) * time.Millisecond)
-		c.kill()
+		c.Kill()
 		t.Logf("kill %d after %d transactions", i+1, w.Steps())
-		c = s.startChild(t, cfg, state)
+		c = s.StartChild(t, cfg, state)
 	}
 	time.Sleep(500 * time.Millisecond)
 	if err := stop(); err != nil {
@@ -42,7 +42,7 @@ func testKill(t *testing.T, s *Suite) {
 	want := w.Model()
 	want[markerID] = row{V: "marker"}
 
-	rs := s.ReadUntil(t, topicT, func() { c.alive(t) }, func(rs []Record) bool {
+	rs := s.ReadUntil(t, topicT, func() { c.Alive(t) }, func(rs []Record) bool {
 		return len(rs) > 0 && isMarker(rs[len(rs)-1])
 	})
 	got, err := rebuild(rs)
@@ -55,6 +55,6 @@ func testKill(t *testing.T, s *Suite) {
 	_, replays, _ := replay(rs)
 	t.Logf("%d transactions, %d records, %d of them out of step (replays after a kill)", w.Steps(), len(rs), len(replays))
 	if testing.Verbose() {
-		t.Logf("child output: %s", c.output.String())
+		t.Logf("child output: %s", c.Output())
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/conf"
 	"github.com/sluice-cdc/sluice/connectors/kafka"
+	"github.com/sluice-cdc/sluice/connectors/metrics"
 	"github.com/sluice-cdc/sluice/testenv/offsetstest"
 )
 
@@ -51,33 +52,97 @@ func parse(className string, raw map[string]string, env connectors.Env) (*connec
 	return class, cfg, src, err
 }
 
-// Start runs a source of the class configured by raw, with offsets as its
-// offset store, until Stop or the end of the test. Every call makes a new
-// source instance, as a restart does.
-func (s *Suite) Start(t testing.TB, raw map[string]string, offsets *offsetstest.Memory) *Source {
+// Option changes how StartSource runs a source.
+type Option func(*options)
+
+type options struct {
+	offsets   connectors.OffsetStore
+	metrics   *metrics.Registry
+	newSource func(*conf.Config, connectors.Env) (connectors.Source, error)
+	wrap      func(connectors.Emitter, context.CancelFunc) connectors.Emitter
+}
+
+// WithOffsets makes store the source's offset store; pass the same store
+// to a restart to resume. The default is a new, empty offsetstest.Memory.
+func WithOffsets(store connectors.OffsetStore) Option {
+	return func(o *options) { o.offsets = store }
+}
+
+// WithMetrics makes reg the registry the source records its metrics in,
+// under the connector name "test". By default they stay private.
+func WithMetrics(reg *metrics.Registry) Option {
+	return func(o *options) { o.metrics = reg }
+}
+
+// WithNewSource builds the source with newSource instead of the class's
+// NewSource, for a variant only tests make.
+func WithNewSource(newSource func(*conf.Config, connectors.Env) (connectors.Source, error)) Option {
+	return func(o *options) { o.newSource = newSource }
+}
+
+// WithEmitter puts wrap between the source and its Kafka writer: the
+// source emits to what wrap returns, which may also cancel the source
+// with the function it is given (Wait then returns context.Canceled).
+func WithEmitter(wrap func(connectors.Emitter, context.CancelFunc) connectors.Emitter) Option {
+	return func(o *options) { o.wrap = wrap }
+}
+
+// StartSource runs the source configured by raw (its class named by
+// connector.class) into the target's Kafka until Stop, Wait or the end of
+// the test, with a state directory of its own. Every call makes a new
+// source instance, as a restart does. It fails the test when the
+// configuration is refused.
+func (k Target) StartSource(t testing.TB, raw map[string]string, opts ...Option) *Source {
 	t.Helper()
+	o := options{offsets: &offsetstest.Memory{}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	className := raw["connector.class"]
+	class, ok := connectors.Lookup(className)
+	if !ok {
+		t.Fatalf("no connector class %q is registered", className)
+	}
+	if class.Kind != connectors.KindSource || class.Output == nil {
+		t.Fatalf("class %s is no source or declares no Output, which kafka.NewSourceWriter and the daemon need", class.Name)
+	}
+	cfg, err := class.Spec.Parse(raw)
+	if err != nil {
+		t.Fatalf("configure a %s source: %v", className, err)
+	}
 	r := &Source{t: t, done: make(chan error, 1), running: make(chan struct{})}
 	var once sync.Once
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	env := connectors.Env{Name: "acceptance", Version: "test", Logger: logger, Offsets: offsets, StateDir: t.TempDir(),
-		Running: func() { once.Do(func() { close(r.running) }) }}
-	class, cfg, src, err := parse(s.driver.Class(), raw, env)
+	env := connectors.Env{Name: "test", Version: "test", Logger: logger, Offsets: o.offsets, StateDir: t.TempDir(),
+		Metrics: o.metrics, Running: func() { once.Do(func() { close(r.running) }) }}
+	newSource := class.NewSource
+	if o.newSource != nil {
+		newSource = o.newSource
+	}
+	src, err := newSource(cfg, env)
 	if err != nil {
-		t.Fatalf("configure a %s source: %v", s.driver.Class(), err)
+		t.Fatalf("configure a %s source: %v", className, err)
 	}
-	if class.Output == nil {
-		t.Fatalf("class %s declares no Output, which kafka.NewSourceWriter and the daemon need", class.Name)
-	}
-	r.client, err = kgo.NewClient(append(kafka.SourceClientOpts(cfg), kgo.SeedBrokers(s.Brokers...))...)
+	r.client, err = kgo.NewClient(append(kafka.SourceClientOpts(cfg), kgo.SeedBrokers(k.Brokers...))...)
 	if err != nil {
 		t.Fatalf("producer client: %v", err)
 	}
-	w := kafka.NewSourceWriter(r.client, s.Registry, class, cfg, kafka.WithLogger(logger))
+	var out connectors.Emitter = kafka.NewSourceWriter(r.client, k.Registry, class, cfg, kafka.WithLogger(logger))
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
-	go func() { r.done <- src.Run(ctx, w) }()
+	if o.wrap != nil {
+		out = o.wrap(out, cancel)
+	}
+	go func() { r.done <- src.Run(ctx, out) }()
 	t.Cleanup(func() { r.Stop() })
 	return r
+}
+
+// Start runs a scenario's source configured by raw, with offsets as its
+// offset store, until Stop or the end of the test (see StartSource).
+func (s *Suite) Start(t testing.TB, raw map[string]string, offsets *offsetstest.Memory) *Source {
+	t.Helper()
+	return s.StartSource(t, raw, WithOffsets(offsets))
 }
 
 // Stop cancels the source and waits for Run to return; it returns Run's
@@ -99,6 +164,30 @@ func (r *Source) Stop() error {
 		r.client.Close()
 	}
 	return r.err
+}
+
+// Wait waits for Run to return on its own and returns its error, failing
+// the test when Run is still running after timeout. The source counts as
+// stopped afterwards.
+func (r *Source) Wait(timeout time.Duration) error {
+	r.t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return r.err
+	}
+	select {
+	case err := <-r.done:
+		r.stopped = true
+		if !errors.Is(err, context.Canceled) {
+			r.err = err
+		}
+		r.client.Close()
+		return err
+	case <-time.After(timeout):
+		r.t.Fatalf("the source still runs after %s", timeout)
+		return nil
+	}
 }
 
 // Alive fails the test when Run has returned on its own.

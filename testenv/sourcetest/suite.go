@@ -15,6 +15,9 @@
 //
 //	func TestMain(m *testing.M) { sourcetest.Main(m) }
 //	func TestAcceptance(t *testing.T) { sourcetest.Run(t, driver{}) }
+//
+// A connector's own integration tests run their source the same two ways
+// through a Target: StartSource in-process, StartChild in a child process.
 package sourcetest
 
 import (
@@ -29,14 +32,22 @@ import (
 	"github.com/sluice-cdc/sluice/testenv/topictest"
 )
 
-// Suite is one run of the scenarios for one driver: the Kafka cluster, the
-// registry and the reader of topics its scenarios share.
-type Suite struct {
-	driver   Driver
+// Target is where the sources a test starts write: a Kafka cluster and a
+// schema registry. A connector's own tests make one to run its source
+// in-process (StartSource) or in a child process (StartChild) as the
+// suite does.
+type Target struct {
 	Brokers  []string
 	Registry *registry.Client
 	// RegistryURL is the registry's address, for a child process.
 	RegistryURL string
+}
+
+// Suite is one run of the scenarios for one driver: the Kafka cluster, the
+// registry and the reader of topics its scenarios share.
+type Suite struct {
+	Target
+	driver Driver
 	// Reader reads the scenarios' topics back, decoded with Registry.
 	Reader *topictest.Reader
 }
@@ -69,7 +80,8 @@ func newSuite(t *testing.T, d Driver) *Suite {
 	name := testenv.Name(t, "_schemas_acceptance")
 	kafkatest.DeleteTopicsAtCleanup(t, brokers, func(topic string) bool { return topic == name })
 	reg := registrytest.Start(t, brokers, name)
-	return &Suite{driver: d, Brokers: brokers, Registry: reg.Client, RegistryURL: reg.URL, Reader: topictest.NewReader(brokers, reg.Client)}
+	return &Suite{Target: Target{Brokers: brokers, Registry: reg.Client, RegistryURL: reg.URL}, driver: d,
+		Reader: topictest.NewReader(brokers, reg.Client)}
 }
 
 // database makes a scenario's database and returns it with its
