@@ -45,9 +45,6 @@ func (c *Chain) Apply(r *record.Record) (*record.Record, error) {
 	return r, nil
 }
 
-// Len is the number of transforms in the chain.
-func (c *Chain) Len() int { return len(c.steps) }
-
 var aliasRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
 // Build returns the chain a connector configuration's transforms.* and

@@ -85,13 +85,6 @@ func NewAcker[P any](store *Store[P], state *State[P], confirm func(P), m Metric
 	return &Acker[P]{store: store, state: state, confirm: confirm, metrics: m, logger: logger}
 }
 
-// Position returns the last acknowledged position and whether there is one.
-func (a *Acker[P]) Position() (P, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.state.Position, a.state.Positioned
-}
-
 // Save writes the state now (a stopping source's last word).
 func (a *Acker[P]) Save(ctx context.Context) error {
 	a.mu.Lock()

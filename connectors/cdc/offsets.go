@@ -153,9 +153,6 @@ func NewStore[P any](offsets connectors.OffsetStore, key string) *Store[P] {
 	return &Store[P]{offsets: offsets, key: key}
 }
 
-// Key is the partition key the state is kept under.
-func (s *Store[P]) Key() string { return s.key }
-
 // Load returns the stored state, or an empty one when none is stored.
 func (s *Store[P]) Load(ctx context.Context) (*State[P], error) {
 	st := &State[P]{}
