@@ -46,7 +46,10 @@ func (w *Writer) stagedRecords(ctx context.Context, tw *tableWriter, topic strin
 	if tw.schemas.Key != nil && e.Op != event.OpTruncate {
 		keySchema, key = tw.schemas.Key.Schema(), e.Key()
 	}
-	value, err := tw.schemas.Envelope.Value(e)
+	if tw.values == nil {
+		tw.values = tw.schemas.Envelope.Values()
+	}
+	value, err := tw.values.Value(e)
 	if err != nil {
 		return nil, fmt.Errorf("%s event of %s at %s: %w", e.Op, e.Table.ID, e.Position, err)
 	}

@@ -115,6 +115,8 @@ type tableWriter struct {
 	topic   string // the default topic of the table
 	schemas *schema.TableSchemas
 	ids     map[string][2]uint32 // per topic: key and value schema ids
+	// values builds envelopes as values for a Stage; nil until first used.
+	values *schema.EnvelopeValues
 }
 
 // pendingBatch counts a batch's records still waiting for Kafka.
