@@ -1,6 +1,8 @@
 package connectors
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -37,6 +39,24 @@ type Class struct {
 	NewSource func(cfg *conf.Config, env Env) (Source, error)
 	// NewSink builds a sink from a parsed configuration (KindSink only).
 	NewSink func(cfg *conf.Config, env Env) (Sink, error)
+	// Group names the consumer group a sink commits its progress to (Kafka
+	// Connect's connect-<name>): the offsets API reads and changes that
+	// group's committed offsets. Nil for a sink that commits none (KindSink
+	// only).
+	Group func(connector string) string
+	// AlterOffset checks an offset set through the offsets API (PATCH
+	// /connectors/{name}/offsets) for a stopped source, carries it out where
+	// the database keeps its own position (Postgres advances its replication
+	// slot) and returns the value to store under key. An error wrapping
+	// ErrInvalidOffset is the user's to fix; its message says why. Nil:
+	// offsets are stored as given (KindSource only).
+	AlterOffset func(ctx context.Context, cfg *conf.Config, key string, offset json.RawMessage) (json.RawMessage, error)
+	// Probe checks that what the connector writes to or reads from answers
+	// (an Elasticsearch sink's cluster). The daemon calls it every few
+	// seconds while the connector runs, from one goroutine, with a deadline;
+	// while it fails, its error is the trace of the RUNNING connector's
+	// status. Nil: nothing to probe.
+	Probe func(ctx context.Context, cfg *conf.Config) error
 }
 
 // SourceOutput is what the pipeline from a source into Kafka takes from

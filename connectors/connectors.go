@@ -105,6 +105,12 @@ type Env struct {
 	// stop or restart skips a change it has not delivered. The daemon shows
 	// a source as RUNNING only from then. Nil outside the daemon.
 	Running func()
+	// RecordTopic is called with the topic of each batch the connector's
+	// Kafka clients produced (a source) or fetched (a sink): the daemon
+	// keeps them as the connector's active topics (Kafka Connect's KIP-558).
+	// The runtime calls it, from any goroutine; it is cheap for a topic
+	// already recorded. Nil outside the daemon.
+	RecordTopic func(topic string)
 }
 
 // ReportRunning calls e.Running when it is set.
