@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -88,6 +89,7 @@ func clone(r *Record) Record {
 	c := *r
 	c.Config = maps.Clone(r.Config)
 	c.Offsets = maps.Clone(r.Offsets)
+	c.Topics = slices.Clone(r.Topics)
 	return c
 }
 
@@ -114,7 +116,7 @@ func (f *Files) Get(ctx context.Context, name string) (Record, error) {
 	return clone(r), nil
 }
 
-// Put creates or replaces a connector, keeping its offsets.
+// Put creates or replaces a connector, keeping its offsets and topics.
 func (f *Files) Put(ctx context.Context, rec Record) error {
 	if rec.Name == "" {
 		return fmt.Errorf("store connector: empty name")
@@ -122,9 +124,9 @@ func (f *Files) Put(ctx context.Context, rec Record) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	next := clone(&rec)
-	next.Offsets = nil
+	next.Offsets, next.Topics = nil, nil
 	if old, ok := f.records[rec.Name]; ok {
-		next.Offsets = maps.Clone(old.Offsets)
+		next.Offsets, next.Topics = maps.Clone(old.Offsets), slices.Clone(old.Topics)
 	}
 	return f.write(&next)
 }
@@ -137,6 +139,11 @@ func (f *Files) SetTarget(ctx context.Context, name string, t Target) error {
 // SetOffsets replaces all of a connector's offsets.
 func (f *Files) SetOffsets(ctx context.Context, name string, offsets map[string]json.RawMessage) error {
 	return f.update(name, func(r *Record) { r.Offsets = maps.Clone(offsets) })
+}
+
+// SetTopics replaces a connector's active topics.
+func (f *Files) SetTopics(ctx context.Context, name string, topics []string) error {
+	return f.update(name, func(r *Record) { r.Topics = slices.Clone(topics) })
 }
 
 // Delete removes a connector and its offsets.
@@ -171,6 +178,9 @@ func (f *Files) update(name string, change func(*Record)) error {
 func (f *Files) write(rec *Record) error {
 	if len(rec.Offsets) == 0 {
 		rec.Offsets = nil
+	}
+	if len(rec.Topics) == 0 {
+		rec.Topics = nil
 	}
 	data, err := json.Marshal(rec)
 	if err != nil {

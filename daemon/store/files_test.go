@@ -30,7 +30,10 @@ func TestFilesKeepsRecordsAcrossReopen(t *testing.T) {
 	if err := f.SetTarget(ctx, a.Name, Stopped); err != nil {
 		t.Fatal(err)
 	}
-	// Put replaces the config but keeps the offsets.
+	if err := f.SetTopics(ctx, a.Name, []string{"cdc.public.a", "cdc.public.b"}); err != nil {
+		t.Fatal(err)
+	}
+	// Put replaces the config but keeps the offsets and topics.
 	a.Config["k"] = "2"
 	a.Target = Stopped
 	if err := f.Put(ctx, a); err != nil {
@@ -48,7 +51,7 @@ func TestFilesKeepsRecordsAcrossReopen(t *testing.T) {
 	want := []Record{
 		b,
 		{Name: a.Name, Config: map[string]string{"connector.class": "postgres", "database.password": "${env:PW}", "k": "2"}, Target: Stopped,
-			Offsets: map[string]json.RawMessage{"server=cdc": json.RawMessage(`{"lsn":42}`)}},
+			Offsets: map[string]json.RawMessage{"server=cdc": json.RawMessage(`{"lsn":42}`)}, Topics: []string{"cdc.public.a", "cdc.public.b"}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("after reopen:\n got %+v\nwant %+v", got, want)
@@ -94,6 +97,18 @@ func TestFilesOffsetsAndDelete(t *testing.T) {
 	if rec, _ := f.Get(ctx, "a"); rec.Offsets != nil {
 		t.Fatalf("offsets after reset = %v", rec.Offsets)
 	}
+	if err := f.SetTopics(ctx, "a", []string{"t"}); err != nil {
+		t.Fatal(err)
+	}
+	if rec, _ := f.Get(ctx, "a"); !reflect.DeepEqual(rec.Topics, []string{"t"}) {
+		t.Fatalf("topics = %v", rec.Topics)
+	}
+	if err := f.SetTopics(ctx, "a", []string{}); err != nil {
+		t.Fatal(err)
+	}
+	if rec, _ := f.Get(ctx, "a"); rec.Topics != nil {
+		t.Fatalf("topics after reset = %v", rec.Topics)
+	}
 	if err := f.Delete(ctx, "a"); err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +116,7 @@ func TestFilesOffsetsAndDelete(t *testing.T) {
 		"Get":       func() error { _, err := f.Get(ctx, "a"); return err }(),
 		"Delete":    f.Delete(ctx, "a"),
 		"SetTarget": f.SetTarget(ctx, "a", Paused),
+		"SetTopics": f.SetTopics(ctx, "a", []string{"t"}),
 		"Save":      f.Offsets("a").Save(ctx, "k", []byte("{}")),
 		"Load":      func() error { _, err := f.Offsets("a").Load(ctx, "k"); return err }(),
 	} {

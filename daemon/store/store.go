@@ -1,6 +1,6 @@
 // Package store keeps what a connector needs to survive a daemon restart:
 // its configuration as written (secret references unresolved), its target
-// state and its source offsets.
+// state, its source offsets and its active topics.
 //
 // Store is the contract; Files keeps one JSON file per connector under a
 // directory (single-node mode). A store backed by compacted Kafka topics can
@@ -49,6 +49,10 @@ type Record struct {
 	// Offsets are the connector's source offsets by partition key; Put
 	// ignores them (they change through OffsetStore and SetOffsets).
 	Offsets map[string]json.RawMessage `json:"offsets,omitempty"`
+	// Topics are the topics the connector produced to or consumed from
+	// since they were last reset, sorted (Kafka Connect's active topics);
+	// Put ignores them (they change through SetTopics).
+	Topics []string `json:"topics,omitempty"`
 }
 
 // ErrNotFound is returned for a connector the store does not hold.
@@ -71,6 +75,9 @@ type Store interface {
 	// SetOffsets replaces all of a connector's offsets; nil or empty resets
 	// them.
 	SetOffsets(ctx context.Context, name string, offsets map[string]json.RawMessage) error
+	// SetTopics replaces a connector's active topics; nil or empty resets
+	// them.
+	SetTopics(ctx context.Context, name string, topics []string) error
 	// Offsets is the connector's OffsetStore; it fails with ErrNotFound once
 	// the connector is deleted.
 	Offsets(name string) connectors.OffsetStore
