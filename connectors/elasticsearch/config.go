@@ -48,7 +48,7 @@ var Spec = &conf.Spec{
 		{Name: "flush.timeout.ms", Type: conf.Int, Default: "180000", Min: 1, Max: 1 << 30, Group: "Batching", Doc: "How long writing one batch may take, retries included, before the connector fails (and is restarted by the daemon)."},
 		{Name: "max.retries", Type: conf.Int, Default: "5", Min: 0, Max: 1000000, Group: "Retries", Doc: "Retries of a request that failed with 429, 5xx, a timeout or a connection error; then the connector is FAILED with the reason."},
 		{Name: "retry.backoff.ms", Type: conf.Int, Default: "100", Min: 0, Max: 3600000, Group: "Retries", Doc: "First wait before a retry; each retry doubles it (with jitter), up to one minute."},
-		{Name: "errors.tolerance", Type: conf.String, Default: "none", Allowed: []string{"none", "all"}, Group: "Errors", Doc: "none: a record that cannot be decoded fails the connector; all: it is skipped (and sent to the dead-letter topic when configured)."},
+		{Name: "errors.tolerance", Type: conf.String, Default: "none", Allowed: []string{"none", "all"}, Group: "Errors", Doc: "none: a record that cannot be decoded or transformed fails the connector; all: it is skipped (and sent to the dead-letter topic when configured)."},
 		{Name: "errors.deadletterqueue.topic.name", Type: conf.String, Check: checkTopic, Group: "Errors", Doc: "Topic that receives the original records that were skipped, with headers saying why."},
 		{Name: "errors.deadletterqueue.topic.replication.factor", Type: conf.Int, Default: "-1", Min: -1, Max: 32767, Group: "Errors", Doc: "Replication factor of the dead-letter topic when sluice creates it; -1 takes the broker's default."},
 		{Name: "errors.deadletterqueue.context.headers.enable", Type: conf.Boolean, Default: "true", Group: "Errors", Doc: "Add Kafka Connect's __connect.errors.* headers (origin topic, partition, offset, reason) to dead-letter records. On by default in sluice."},
@@ -95,9 +95,6 @@ type Config struct {
 // ParseConfig builds a Config from a parsed configuration.
 func ParseConfig(c *conf.Config) (*Config, error) {
 	var problems conf.Problems
-	if c.Given("transforms") {
-		problems = append(problems, conf.Problem{Key: "transforms", Message: "transforms are not yet supported by this build; remove the transforms keys"})
-	}
 	topics, regex := c.List("topics"), c.String("topics.regex")
 	switch {
 	case len(topics) == 0 && regex == "":

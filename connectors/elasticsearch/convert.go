@@ -8,13 +8,11 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/kafka"
-	"github.com/sluice-cdc/sluice/schema"
 	"github.com/sluice-cdc/sluice/schema/event"
 )
 
@@ -51,7 +49,8 @@ type action struct {
 type rejection struct {
 	rec *kgo.Record
 	// malformed rejections follow behavior.on.malformed.documents; the
-	// others (records that cannot be decoded) follow errors.tolerance.
+	// others (records that cannot be decoded or transformed) follow
+	// errors.tolerance.
 	malformed bool
 	stage     string // Kafka Connect's stage name, for the dead-letter headers
 	class     string // the error's kind: an Elasticsearch error type, or sluice's
@@ -65,7 +64,7 @@ func (r *rejection) Error() string {
 // converter turns consumed records into actions. It is used by one
 // goroutine.
 type converter struct {
-	dec         *kafka.Decoder
+	dec         *kafka.SinkDecoder
 	keyIgnore   bool
 	upsert      bool
 	onNull      string
@@ -95,9 +94,10 @@ type flatFields struct {
 	deleted int // index of the __deleted field, or -1
 }
 
-func newConverter(reg kafka.SchemaSource, cfg *Config) *converter {
+// newConverter returns a converter that decodes records with dec.
+func newConverter(dec *kafka.SinkDecoder, cfg *Config) *converter {
 	return &converter{
-		dec: kafka.NewDecoder(reg), keyIgnore: cfg.KeyIgnore, upsert: cfg.Upsert, onNull: cfg.OnNull, placeholder: cfg.Placeholder,
+		dec: dec, keyIgnore: cfg.KeyIgnore, upsert: cfg.Upsert, onNull: cfg.OnNull, placeholder: cfg.Placeholder,
 		flat: map[*event.Schema]flatFields{}, lastDelete: map[partition]deleted{},
 	}
 }
@@ -105,25 +105,36 @@ func newConverter(reg kafka.SchemaSource, cfg *Config) *converter {
 // errNullValue is returned for a null value under behavior.on.null.values=fail.
 var errNullValue = errors.New("record has a null value and behavior.on.null.values is fail")
 
-// convert turns one record into an action. A record that cannot be written
-// is a rejection; an error is a failure to reach the registry (retryable)
-// or a permanent one.
+// convert turns one record into an action, on the record as the
+// connector's transforms left it (see kafka.SinkDecoder): its topic names
+// the index, its key the document. A record the transforms dropped is
+// skipped. A record that cannot be written is a rejection; an error is a
+// failure to reach the registry (retryable) or a permanent one.
 func (c *converter) convert(ctx context.Context, r *kgo.Record) (action, *rejection, error) {
-	a := action{rec: r, index: strings.ToLower(r.Topic)}
+	a := action{rec: r}
 	tp := partition{r.Topic, r.Partition}
 	prev, hadDelete := c.lastDelete[tp]
 	delete(c.lastDelete, tp)
 
+	var d kafka.SinkRecord
+	switch keep, err := c.dec.Decode(ctx, r, !c.keyIgnore, &d); {
+	case err != nil:
+		rej, err := readFailure(r, err)
+		return a, rej, err
+	case !keep:
+		return a, nil, nil
+	}
+	a.index = strings.ToLower(d.Topic)
+
 	// A key that cannot be an id rejects the record, unless it truncates.
 	var idRej *rejection
-	var err error
 	if c.keyIgnore {
-		a.id = r.Topic + "+" + strconv.Itoa(int(r.Partition)) + "+" + strconv.FormatInt(r.Offset, 10)
-	} else if a.id, idRej, err = c.documentID(ctx, r); err != nil {
-		return a, nil, err
+		a.id = d.Topic + "+" + strconv.Itoa(int(r.Partition)) + "+" + strconv.FormatInt(r.Offset, 10)
+	} else {
+		a.id, idRej = documentID(r, &d.Decoded)
 	}
 
-	if r.Value == nil {
+	if d.Value == nil {
 		switch {
 		case idRej != nil:
 			return a, idRej, nil
@@ -139,11 +150,7 @@ func (c *converter) convert(ctx context.Context, r *kgo.Record) (action, *reject
 		return a, nil, nil
 	}
 
-	var d kafka.Decoded
-	if err := c.dec.DecodeValue(ctx, r, &d); err != nil {
-		rej, err := decodeFailure(r, err)
-		return a, rej, err
-	}
+	var err error
 	if ev := d.Event; ev != nil {
 		if a.version, a.versioned, err = envelopeVersion(ev); err != nil {
 			return a, &rejection{rec: r, malformed: true, stage: "TASK_PUT", class: "sluice.VersionError", reason: err.Error()}, nil
@@ -251,55 +258,43 @@ func envelopeVersion(ev *event.Event) (int64, bool, error) {
 	return v, true, err
 }
 
-// decodeFailure turns a Decoder error into a rejection for a record that
-// cannot be decoded, or returns it when it is worth retrying (the registry
-// is unavailable, ctx ended).
-func decodeFailure(r *kgo.Record, err error) (*rejection, error) {
+// readFailure turns an error of kafka.SinkDecoder into a rejection for a
+// record that cannot be decoded or transformed, or returns it when it is
+// worth retrying (the registry is unavailable, ctx ended).
+func readFailure(r *kgo.Record, err error) (*rejection, error) {
 	var bad *kafka.BadRecordError
-	if !errors.As(err, &bad) {
+	var failed *kafka.TransformError
+	switch {
+	case errors.As(err, &failed):
+		return &rejection{rec: r, stage: "TRANSFORMATION", class: "sluice.TransformError", reason: failed.Err.Error()}, nil
+	case !errors.As(err, &bad):
 		return nil, err
+	case bad.Key:
+		return &rejection{rec: r, stage: "KEY_CONVERTER", class: "sluice.DecodeError", reason: bad.Err.Error()}, nil
 	}
-	stage := "VALUE_CONVERTER"
-	if bad.Key {
-		stage = "KEY_CONVERTER"
-	}
-	return &rejection{rec: r, stage: stage, class: "sluice.DecodeError", reason: bad.Err.Error()}, nil
+	return &rejection{rec: r, stage: "VALUE_CONVERTER", class: "sluice.DecodeError", reason: bad.Err.Error()}, nil
 }
 
-// documentID turns the record key into a document id: a single-field key
-// is used as is (text as it is, numbers in decimal, bytes in base64), a
-// composite key becomes the JSON array of its values. A key without a
-// Confluent frame is used as text.
-func (c *converter) documentID(ctx context.Context, r *kgo.Record) (string, *rejection, error) {
+// documentID turns the decoded key of r into a document id: a
+// single-field key is used as is (text as it is, numbers in decimal, bytes
+// in base64), a composite key becomes the JSON array of its values.
+func documentID(r *kgo.Record, d *kafka.Decoded) (string, *rejection) {
 	malformed := func(reason string) *rejection {
 		return &rejection{rec: r, malformed: true, stage: "TASK_PUT", class: "sluice.InvalidDocumentID", reason: reason}
 	}
-	if len(r.Key) == 0 {
-		return "", malformed("record has no key to use as document id (set key.ignore=true to index keyless records)"), nil
+	if d.KeySchema == nil && d.Key == nil {
+		return "", malformed("record has no key to use as document id (set key.ignore=true to index keyless records)")
 	}
-	var d kafka.Decoded
-	var s string
-	switch err := c.dec.DecodeKey(ctx, r, &d); {
-	case errors.Is(err, schema.ErrShortFrame) || errors.Is(err, schema.ErrMagicByte):
-		if !utf8.Valid(r.Key) {
-			return "", &rejection{rec: r, stage: "KEY_CONVERTER", class: "sluice.DecodeError", reason: "key is neither a Confluent frame nor UTF-8 text"}, nil
-		}
-		s = string(r.Key)
-	case err != nil:
-		rej, err := decodeFailure(r, err)
-		return "", rej, err
-	default:
-		if s, err = keyText(d.KeySchema, d.Key); err != nil {
-			return "", malformed(err.Error()), nil
-		}
-	}
+	s, err := keyText(d.KeySchema, d.Key)
 	switch {
+	case err != nil:
+		return "", malformed(err.Error())
 	case s == "":
-		return "", malformed("document id is empty"), nil
+		return "", malformed("document id is empty")
 	case len(s) > maxIDBytes:
-		return "", malformed(fmt.Sprintf("document id is %d bytes, more than Elasticsearch's limit of %d", len(s), maxIDBytes)), nil
+		return "", malformed(fmt.Sprintf("document id is %d bytes, more than Elasticsearch's limit of %d", len(s), maxIDBytes))
 	}
-	return s, nil, nil
+	return s, nil
 }
 
 // keyText renders a decoded key as a document id.

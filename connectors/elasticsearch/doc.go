@@ -3,10 +3,18 @@
 // keeps one index per topic equal to the source table, with the keys and
 // defaults of Confluent's Elasticsearch sink connector.
 //
+// Transforms. A connector's transforms.* and predicates.* keys (Kafka
+// Connect's single message transforms) apply to each record after it is
+// decoded, as in Kafka Connect: the sink sees the record they put out, so
+// RegexRouter chooses the index, ExtractNewRecordState turns envelopes into
+// flattened rows, and a record a transform drops is skipped (and counts as
+// written). A record a transform fails on follows errors.tolerance, with
+// the stage TRANSFORMATION in its dead-letter headers.
+//
 // Documents and ids. The index is the topic name lower-cased. The document
 // id is the record key: a single-field key as it is, a composite key as the
-// JSON array of its values; ids over 512 bytes follow
-// behavior.on.malformed.documents. Envelopes apply "after" (op c, u, r) or
+// JSON array of its values, a key without a Confluent frame as its text;
+// ids over 512 bytes follow behavior.on.malformed.documents. Envelopes apply "after" (op c, u, r) or
 // delete (op d); flattened records (after ExtractNewRecordState) are the row
 // itself, deleted when "__deleted" is true. Documents are the row's fields
 // in JSON: decimals as exact JSON numbers, bytes as base64, temporal values

@@ -343,7 +343,7 @@ func (p *pipeline) history(rows map[string]string) string {
 	}
 	defer cl.Close()
 	end := p.endOffset()
-	conv := newConverter(p.reg, &Config{OnNull: "delete", Placeholder: "__debezium_unavailable_value"})
+	conv := newConverter(kafka.NewSinkDecoder(p.reg, nil), &Config{OnNull: "delete", Placeholder: "__debezium_unavailable_value"})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var b strings.Builder

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/conf"
+	"github.com/sluice-cdc/sluice/connectors/kafka"
 )
 
 func init() {
@@ -33,10 +34,11 @@ func init() {
 
 // Sink keeps Elasticsearch indices equal to the change topics it consumes.
 type Sink struct {
-	cfg *Config
-	env connectors.Env
-	log *slog.Logger
-	m   *sinkMetrics
+	cfg   *Config
+	env   connectors.Env
+	log   *slog.Logger
+	m     *sinkMetrics
+	stage connectors.Stage // the connector's transforms; nil when it has none
 }
 
 var _ connectors.Sink = (*Sink)(nil)
@@ -49,6 +51,12 @@ func New(cfg *Config, env connectors.Env) *Sink {
 	}
 	return &Sink{cfg: cfg, env: env, log: log, m: newSinkMetrics(env.Metrics, env.Name)}
 }
+
+// SetStage makes the sink pass every record it consumes through stage (the
+// connector's transforms, which the daemon plugs in) after decoding it:
+// the index and document come from what the stage puts out. It must be
+// called before Run.
+func (s *Sink) SetStage(stage connectors.Stage) { s.stage = stage }
 
 // GroupID is the consumer group of a sink connector, named as Kafka Connect
 // names it, so that existing tooling (and existing committed offsets) apply.
@@ -136,7 +144,7 @@ func (s *Sink) consume(ctx context.Context, k connectors.Kafka, w *writer, membe
 	if err != nil {
 		return connectors.Permanent(fmt.Errorf("create Kafka consumer for group %q: %w", GroupID(s.env.Name), err))
 	}
-	b.cl, b.conv, b.dlq = cl, newConverter(k.Registry, s.cfg), newDeadLetters(cl, s.cfg, s.env.Name)
+	b.cl, b.conv, b.dlq = cl, newConverter(kafka.NewSinkDecoder(k.Registry, s.stage), s.cfg), newDeadLetters(cl, s.cfg, s.env.Name)
 	// The lanes outlive ctx by up to drainTimeout, so that a stopped sink
 	// finishes the writes in flight and commits them.
 	lanesCtx, stopLanes := context.WithCancel(context.WithoutCancel(ctx))

@@ -11,7 +11,7 @@ import (
 )
 
 // Spec declares every configuration key of the SSE sink.
-var Spec = &conf.Spec{Keys: []conf.Key{
+var Spec = &conf.Spec{Prefixes: []string{"transforms", "predicates"}, Keys: []conf.Key{
 	{Name: "connector.class", Type: conf.Class, Required: true, Doc: "sse"},
 	{Name: "tasks.max", Type: conf.Int, Default: "1", Min: 1, Max: 1, Doc: "An SSE sink runs one task: one reader feeds every subscriber."},
 	{Name: "topics", Type: conf.List, Group: "Topics", Doc: "Topics to stream; give this or topics.regex."},

@@ -10,6 +10,7 @@ import (
 	"github.com/sluice-cdc/sluice/connectors/kafka"
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/schema/jsontext"
+	"github.com/sluice-cdc/sluice/schema/record"
 )
 
 // message is one change, decoded once and rendered once. The hub and each
@@ -47,32 +48,42 @@ func (m *message) fieldText(name string) (string, bool) {
 // decoder turns records into messages. It is shared by the hub and the
 // replays and is safe for concurrent use.
 type decoder struct {
-	dec  *kafka.Decoder
+	dec  *kafka.SinkDecoder
 	flat bool
 }
 
-func newDecoder(reg kafka.SchemaSource, format string) *decoder {
-	return &decoder{dec: kafka.NewDecoder(reg), flat: format == "flat"}
+func newDecoder(dec *kafka.SinkDecoder, format string) *decoder {
+	return &decoder{dec: dec, flat: format == "flat"}
 }
 
-// decode decodes r into a message without its frame. It returns nil for a
-// tombstone, an error wrapping a *kafka.BadRecordError for a record that
-// cannot be decoded (or is not a Debezium envelope), and other errors (the
-// registry is unavailable, ctx ended) when reading must stop.
+// decode decodes r, as the connector's transforms leave it, into a message
+// without its frame. It returns nil for a tombstone and a record the
+// transforms dropped, an error for which skipped is true for a record that
+// cannot be decoded or transformed, and other errors (the registry is
+// unavailable, ctx ended) when reading must stop.
 func (d *decoder) decode(ctx context.Context, r *kgo.Record) (*message, error) {
-	var rec kafka.Decoded
-	if err := d.dec.DecodeValue(ctx, r, &rec); err != nil {
+	var rec kafka.SinkRecord
+	keep, err := d.dec.Decode(ctx, r, d.flat && r.Value != nil, &rec)
+	if err != nil {
 		return nil, failure(r, err)
 	}
-	if rec.Value == nil {
+	if !keep || rec.Value == nil {
 		return nil, nil
 	}
+	m := &message{topic: rec.Topic}
 	ev := rec.Event
 	if ev == nil {
-		return nil, failure(r, &kafka.BadRecordError{Err: fmt.Errorf("value schema %s is not a Debezium envelope", rec.ValueSchema.Name)})
+		// A value that is not an envelope (a row a transform flattened) is
+		// sent as it is, with the operation its __op field holds.
+		m.row, m.rowSchema = rec.Row()
+		if _, op, ok := record.Field(m.rowSchema, m.row, "__op"); ok {
+			m.op, _ = event.ParseOp(fmt.Sprint(op))
+		}
+		m.data = appendJSON(nil, rec.ValueSchema, rec.Value)
+		return m, nil
 	}
-	m := &message{topic: r.Topic, op: ev.Op}
-	if _, src := field(&rec, "source"); src != nil {
+	m.op = ev.Op
+	if _, src := field(&rec.Decoded, "source"); src != nil {
 		sch := ev.Source.Schema
 		if sch == "" {
 			sch = ev.Source.DB
@@ -84,15 +95,12 @@ func (d *decoder) decode(ctx context.Context, r *kgo.Record) (*message, error) {
 		m.data = appendJSON(nil, rec.ValueSchema, rec.Value)
 		return m, nil
 	}
-	var err error
-	if m.data, err = d.flatJSON(ctx, r, &rec, m); err != nil {
-		return nil, err
-	}
+	m.data = flatJSON(&rec.Decoded, m)
 	return m, nil
 }
 
 // flatJSON renders the row with __op, __table, __ts_ms and __key.
-func (d *decoder) flatJSON(ctx context.Context, r *kgo.Record, rec *kafka.Decoded, m *message) ([]byte, error) {
+func flatJSON(rec *kafka.Decoded, m *message) []byte {
 	b := []byte{'{'}
 	if m.rowSchema != nil {
 		obj := appendJSON(nil, m.rowSchema, m.row)
@@ -112,15 +120,12 @@ func (d *decoder) flatJSON(ctx context.Context, r *kgo.Record, rec *kafka.Decode
 		b = append(b, "null"...)
 	}
 	b = append(b, `,"__key":`...)
-	if err := d.dec.DecodeKey(ctx, r, rec); err != nil {
-		return nil, failure(r, err)
-	}
 	if rec.KeySchema == nil {
 		b = append(b, "null"...)
 	} else {
 		b = appendJSON(b, rec.KeySchema, rec.Key)
 	}
-	return append(b, '}'), nil
+	return append(b, '}')
 }
 
 // field returns the schema and value of the envelope's field called name;
@@ -136,9 +141,16 @@ func field(rec *kafka.Decoded, name string) (*event.Schema, any) {
 
 // failure says which record a bad one is; other errors already do.
 func failure(r *kgo.Record, err error) error {
-	var bad *kafka.BadRecordError
-	if errors.As(err, &bad) {
-		return fmt.Errorf("decode record %s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err)
+	if skipped(err) {
+		return fmt.Errorf("read record %s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err)
 	}
 	return err
+}
+
+// skipped reports whether err is about one record that cannot be decoded
+// or transformed, which the stream skips, rather than a reason to stop.
+func skipped(err error) bool {
+	var bad *kafka.BadRecordError
+	var failed *kafka.TransformError
+	return errors.As(err, &bad) || errors.As(err, &failed)
 }

@@ -77,4 +77,17 @@
 // "__op", "__table" (schema.table, or database.table for MySQL), "__ts_ms"
 // (the envelope's ts_ms) and "__key" (the record key as an object, or null)
 // added. Tombstones (records without a value) are not sent.
+//
+// # Transforms
+//
+// A connector's transforms.* and predicates.* keys (Kafka Connect's single
+// message transforms) apply to each record after it is decoded, so
+// subscribers get what they put out: the topic a router gave the record
+// (which topic filters match), a value with fields removed or renamed, no
+// event for a record a transform dropped. A value that is no longer a
+// Debezium envelope (a row ExtractNewRecordState flattened) is sent as it
+// is in both formats; its event name is its "__op" field when it has one
+// (add.fields=op), none otherwise, and it has no table, so table filters
+// never select it. A record a transform fails on is skipped, like one that
+// cannot be decoded, and counted in sluice_sse_records_skipped_total.
 package sse

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/sluice-cdc/sluice/connectors/kafka"
 )
 
 // hub is the stream's one live reader. It reads every partition of the
@@ -123,11 +121,10 @@ func (h *hub) run(ctx context.Context) error {
 				return
 			}
 			m, err := h.dec.decode(ctx, r)
-			var bad *kafka.BadRecordError
 			switch {
-			case errors.As(err, &bad):
+			case skipped(err):
 				h.met.badRecords.Add(1)
-				h.log.Warn("skipping a record that cannot be decoded", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "error", err)
+				h.log.Warn("skipping a record that cannot be decoded or transformed", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "error", err)
 			case err != nil:
 				failed = err
 				return
@@ -185,9 +182,14 @@ type outFrame struct {
 	frame []byte
 }
 
+// name is the event name of m: event.name, or its operation; none (the
+// client's default, "message") for a value without an operation.
 func (h *hub) name(m *message) string {
-	if h.eventName != "" {
+	switch {
+	case h.eventName != "":
 		return h.eventName
+	case m.op == 0:
+		return ""
 	}
 	return m.op.String()
 }

@@ -34,7 +34,7 @@ func newSinkMetrics(reg *metrics.Registry, name string) *sinkMetrics {
 		subscribers: reg.Gauge("sluice_sse_subscribers", "Subscribers connected to the stream.", l, name),
 		sent:        reg.Counter("sluice_sse_events_sent_total", "Events written to subscribers, replays included.", l, name),
 		records:     reg.Counter("sluice_sse_records_read_total", "Records the live reader read from Kafka.", l, name),
-		badRecords:  reg.Counter("sluice_sse_records_skipped_total", "Records that could not be decoded and were skipped.", l, name),
+		badRecords:  reg.Counter("sluice_sse_records_skipped_total", "Records that could not be decoded or transformed and were skipped.", l, name),
 		replayReads: reg.Counter("sluice_sse_replay_records_total", "Records read back from Kafka to resume subscribers.", l, name),
 		resets:      reg.Counter("sluice_sse_resets_total", "Resuming subscribers told to reset: their id was unknown, malformed or too old.", l, name),
 	}

@@ -8,8 +8,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/sluice-cdc/sluice/connectors/kafka"
 )
 
 // errReplayStalled ends a replay that waited replay.idle.timeout.ms for
@@ -142,9 +140,8 @@ func (st *stream) replay(ctx context.Context, from, to position, f *Filter, out 
 				remaining--
 			}
 			m, err := st.dec.decode(ctx, r)
-			var bad *kafka.BadRecordError
 			switch {
-			case errors.As(err, &bad):
+			case skipped(err):
 				st.met.badRecords.Add(1)
 				return
 			case err != nil:

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/conf"
+	"github.com/sluice-cdc/sluice/connectors/kafka"
 )
 
 func init() {
@@ -32,10 +33,11 @@ func init() {
 
 // Sink serves one stream of change events to SSE subscribers.
 type Sink struct {
-	cfg *Config
-	env connectors.Env
-	log *slog.Logger
-	met *sinkMetrics
+	cfg   *Config
+	env   connectors.Env
+	log   *slog.Logger
+	met   *sinkMetrics
+	stage connectors.Stage // the connector's transforms; nil when it has none
 }
 
 var _ connectors.Sink = (*Sink)(nil)
@@ -48,6 +50,11 @@ func New(cfg *Config, env connectors.Env) *Sink {
 	}
 	return &Sink{cfg: cfg, env: env, log: log, met: newSinkMetrics(env.Metrics, cfg.Name)}
 }
+
+// SetStage makes the sink pass every record it reads through stage (the
+// connector's transforms, which the daemon plugs in) after decoding it:
+// subscribers get what the stage puts out. It must be called before Run.
+func (s *Sink) SetStage(stage connectors.Stage) { s.stage = stage }
 
 // topicWait is how often the sink looks again for topics that do not exist yet.
 const topicWait = time.Second
@@ -99,7 +106,7 @@ func (s *Sink) Run(ctx context.Context, k connectors.Kafka) error {
 		return fmt.Errorf("serve stream %q: %w", s.cfg.Name, err)
 	}
 	defer watcher.close()
-	dec := newDecoder(k.Registry, s.cfg.Format)
+	dec := newDecoder(kafka.NewSinkDecoder(k.Registry, s.stage), s.cfg.Format)
 	h := newHub(lay, start, live, dec, s.cfg, watcher, s.log, s.met)
 	st := &stream{cfg: s.cfg, lay: lay, hub: h, dec: dec, admin: admin, kafkaOpts: opts, met: s.met, log: s.log,
 		now: time.Now, perToken: map[string]int{}}

@@ -78,12 +78,8 @@ func Check(c Connector, r *Resolver) (*Checked, Problems) {
 		reported[p.Key] = true
 	}
 	cfg, err := class.Spec.Parse(resolved)
-	chain, tps := transforms.Build(resolved)
-	if tps != nil {
+	if _, tps := transforms.Build(resolved); tps != nil {
 		err = errors.Join(err, tps)
-	}
-	if chain != nil && class.Kind == connectors.KindSink {
-		err = errors.Join(err, conf.Problems{{Key: "transforms", Message: "transforms on sink connectors are not yet supported by this build; apply them on the source, or remove the transforms keys"}})
 	}
 	for _, p := range fromErrors(err, redact) {
 		if !reported[p.Key] {

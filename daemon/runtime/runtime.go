@@ -1,7 +1,8 @@
 // Package runtime builds what runs connectors inside the daemon: the Kafka
 // cluster connection (or the embedded single-node broker), the Schema
 // Registry client (or the embedded registry), and the workers that run a
-// source connector into Kafka.
+// source connector into Kafka or a sink connector from it, each with its
+// transforms plugged in.
 package runtime
 
 import (
@@ -153,16 +154,28 @@ func (r *Runtime) startRegistry(ctx context.Context, addr string, d *config.Daem
 
 // Workers builds the worker of one connector: for a source, the source
 // itself writing to Kafka through its own producing client; for a sink, the
-// sink reading from Kafka.
+// sink reading from Kafka. The connector's transforms (transforms.Build)
+// wrap the source's way into Kafka, or the sink's way out of it.
 func (r *Runtime) Workers(_ context.Context, name string, class *connectors.Class, cfg *conf.Config, env connectors.Env) (daemon.Worker, error) {
 	env.Metrics, env.SSE = r.metrics, r.sse
 	if env.Logger == nil {
 		env.Logger = r.logger.With("connector", name)
 	}
+	chain, ps := transforms.Build(cfg.Raw())
+	if ps != nil {
+		return nil, connectors.Permanent(ps)
+	}
 	if class.Kind == connectors.KindSink && class.NewSink != nil {
 		sink, err := class.NewSink(cfg, env)
 		if err != nil {
 			return nil, connectors.Permanent(err)
+		}
+		if chain != nil {
+			staged, ok := sink.(stagedSink)
+			if !ok {
+				return nil, connectors.Permanent(fmt.Errorf("connector class %s does not apply transforms; remove the transforms keys", class.Name))
+			}
+			staged.SetStage(chain)
 		}
 		return &sinkWorker{rt: r, sink: sink}, nil
 	}
@@ -176,15 +189,18 @@ func (r *Runtime) Workers(_ context.Context, name string, class *connectors.Clas
 	if err != nil {
 		return nil, connectors.Permanent(err)
 	}
-	chain, ps := transforms.Build(cfg.Raw())
-	if ps != nil {
-		return nil, connectors.Permanent(ps)
-	}
 	w := &sourceWorker{rt: r, class: class, cfg: cfg, src: src, logger: env.Logger}
 	if chain != nil {
 		w.stage = chain
 	}
 	return w, nil
+}
+
+// stagedSink is a sink that passes the records it consumes through a stage
+// after decoding them: the daemon plugs the connector's transforms in
+// there, before Run.
+type stagedSink interface {
+	SetStage(connectors.Stage)
 }
 
 // Close stops the embedded registry and broker, if any.
