@@ -3,10 +3,8 @@ package schema
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"reflect"
-	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -179,13 +177,7 @@ func (w *jsonWriter) props(s *event.Schema) error {
 	if len(s.Params) > 0 {
 		w.key(propConnectParameters)
 		w.raw(`{`)
-		// Parameters keep no order in the model; sorted keys make the output
-		// stable, with a decimal's scale first as Connect's Decimal adds it.
-		keys := slices.Sorted(maps.Keys(s.Params))
-		if i := slices.Index(keys, event.DecimalScaleParam); i > 0 {
-			keys = append(append([]string{event.DecimalScaleParam}, keys[:i]...), keys[i+1:]...)
-		}
-		for i, k := range keys {
+		for i, k := range paramOrder(s.Params) {
 			if i > 0 {
 				w.raw(`,`)
 			}

@@ -1,11 +1,14 @@
 package kafka
 
 import (
+	"context"
+
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/conf"
 	"github.com/sluice-cdc/sluice/schema"
+	"github.com/sluice-cdc/sluice/schema/event"
 )
 
 // SourceClientOpts are the options of the client a source of this
@@ -14,13 +17,40 @@ import (
 func SourceClientOpts(cfg *conf.Config) []kgo.Opt { return ProducerConfigFrom(cfg).ClientOpts() }
 
 // NewSourceWriter builds the Writer a source of class, configured by cfg,
-// emits to: topics created as its producer keys say, Avro names under its
-// topic prefix, tombstones as tombstones.on.delete says. client must have
-// been built with SourceClientOpts(cfg). The daemon, tests and benchmarks
-// all build a source's way into Kafka here.
+// emits to: topics created as its producer keys say, schema names under its
+// topic prefix, tombstones as tombstones.on.delete says, keys and values
+// written by the converters its key.converter and value.converter keys
+// choose (falling back to WithWorkerConverters', then to Avro with reg).
+// client must have been built with SourceClientOpts(cfg). The daemon, tests
+// and benchmarks all build a source's way into Kafka here.
 func NewSourceWriter(client *kgo.Client, reg SchemaRegistrar, class *connectors.Class, cfg *conf.Config, opts ...Option) *Writer {
 	out := class.Output(cfg)
-	return NewWriter(client, reg, ProducerConfigFrom(cfg).Topics(client),
+	w := NewWriter(client, reg, ProducerConfigFrom(cfg).Topics(client),
 		schema.Options{Prefix: out.TopicPrefix, Connector: class.Connector},
 		append([]Option{WithTombstones(out.Tombstones)}, opts...)...)
+	w.keys = sourceConverter(cfg, w.worker, KeyConverterKey, reg)
+	w.values = sourceConverter(cfg, w.worker, ValueConverterKey, reg)
+	return w
+}
+
+// WithWorkerConverters gives NewSourceWriter the daemon's converter
+// settings (a configuration parsed against a spec holding ConverterKeys),
+// which apply to every converter key the source does not set.
+func WithWorkerConverters(worker *conf.Config) Option { return func(w *Writer) { w.worker = worker } }
+
+// sourceConverter builds a source's converter of role; a converter that
+// cannot be built fails the first record it is asked to write.
+func sourceConverter(cfg, worker *conf.Config, role string, reg SchemaRegistrar) Converter {
+	c, err := NewConverter(ConverterConfigFrom(cfg, worker, role), reg)
+	if err != nil {
+		return brokenConverter{connectors.Permanent(err)}
+	}
+	return c
+}
+
+// brokenConverter is a converter that could not be built.
+type brokenConverter struct{ err error }
+
+func (c brokenConverter) Encoder(context.Context, string, bool, *event.Schema) (Encoder, error) {
+	return nil, c.err
 }

@@ -8,21 +8,19 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/connectors"
-	"github.com/sluice-cdc/sluice/schema"
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/schema/jsontext"
 	"github.com/sluice-cdc/sluice/schema/record"
 )
 
-// staging is what a Writer with a Stage keeps: the stage, and the codecs
-// and registry ids of the schemas records come out with. A transform that
-// changes a record's shape derives its output schema once per input schema,
-// so schemas are few and keyed by identity; each is compiled once and
-// registered once per topic.
+// staging is what a Writer with a Stage keeps: the stage, and the encoders
+// of the schemas records come out with. A transform that changes a
+// record's shape derives its output schema once per input schema, so
+// schemas are few and keyed by identity; each gets its encoder (for Avro:
+// compiled once, registered once per topic) at its first use on a topic.
 type staging struct {
-	stage  connectors.Stage
-	codecs map[*event.Schema]*schema.Codec
-	ids    map[schemaUse]uint32
+	stage    connectors.Stage
+	encoders map[schemaUse]Encoder
 }
 
 // schemaUse is a schema registered as a topic's key or value schema.
@@ -33,7 +31,7 @@ type schemaUse struct {
 }
 
 func newStaging(s connectors.Stage) *staging {
-	return &staging{stage: s, codecs: map[*event.Schema]*schema.Codec{}, ids: map[schemaUse]uint32{}}
+	return &staging{stage: s, encoders: map[schemaUse]Encoder{}}
 }
 
 // stagedRecords builds the event's records as Kafka Connect would hand them
@@ -46,10 +44,7 @@ func (w *Writer) stagedRecords(ctx context.Context, tw *tableWriter, topic strin
 	if tw.schemas.Key != nil && e.Op != event.OpTruncate {
 		keySchema, key = tw.schemas.Key.Schema(), e.Key()
 	}
-	if tw.values == nil {
-		tw.values = tw.schemas.Envelope.Values()
-	}
-	value, err := tw.values.Value(e)
+	value, err := tw.envelopeValues().Value(e)
 	if err != nil {
 		return nil, fmt.Errorf("%s event of %s at %s: %w", e.Op, e.Table.ID, e.Position, err)
 	}
@@ -77,9 +72,9 @@ func (w *Writer) stagedRecords(ctx context.Context, tw *tableWriter, topic strin
 	return out, nil
 }
 
-// encodeRecord encodes a transformed record: key and value in the
-// Confluent wire format with their schemas registered for its topic,
-// headers as text (strings as they are, other values as JSON).
+// encodeRecord encodes a transformed record: key and value through the
+// Writer's converters, headers as text (strings as they are, other values
+// as JSON).
 func (w *Writer) encodeRecord(ctx context.Context, r *record.Record) (*kgo.Record, error) {
 	kr := &kgo.Record{Topic: r.Topic}
 	if r.Timestamp > 0 {
@@ -112,33 +107,27 @@ func (w *Writer) encodeRecord(ctx context.Context, r *record.Record) (*kgo.Recor
 	return kr, nil
 }
 
-// encodeValue writes v with the codec of s, registered as the topic's key
-// or value schema the first time.
+// encodeValue writes v with the key or value converter's encoder of s on
+// topic, made (and, for Avro, registered) the first time.
 func (w *Writer) encodeValue(ctx context.Context, topic string, isKey bool, s *event.Schema, v any) ([]byte, error) {
 	if s == nil {
-		return nil, fmt.Errorf("a value without a schema cannot be written as Avro")
-	}
-	st := w.staged
-	codec := st.codecs[s]
-	if codec == nil {
-		var err error
-		if codec, err = schema.NewCodec(s); err != nil {
-			return nil, err
-		}
-		st.codecs[s] = codec
+		return nil, fmt.Errorf("a value without a schema cannot be converted")
 	}
 	use := schemaUse{topic, isKey, s}
-	id, ok := st.ids[use]
-	if !ok {
+	enc := w.staged.encoders[use]
+	if enc == nil {
 		if err := w.topics.EnsureTopic(ctx, topic); err != nil {
 			return nil, err
 		}
-		reg, err := w.registry.Register(ctx, topic, isKey, codec.AvroJSON())
-		if err != nil {
-			return nil, registrationError(fmt.Errorf("register schema %s for topic %q: %w", s.Name, topic, err))
+		conv := w.values
+		if isKey {
+			conv = w.keys
 		}
-		id = uint32(reg.ID)
-		st.ids[use] = id
+		var err error
+		if enc, err = conv.Encoder(ctx, topic, isKey, s); err != nil {
+			return nil, err
+		}
+		w.staged.encoders[use] = enc
 	}
-	return codec.Append(schema.AppendFrame(make([]byte, 0, 256), id, nil), v)
+	return enc.Append(make([]byte, 0, 256), v)
 }

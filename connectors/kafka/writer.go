@@ -1,7 +1,8 @@
 // Package kafka connects connectors to Kafka: the Writer turns a source's
-// batches into Avro records (Confluent wire format, schemas registered once
-// per table version) and acknowledges each batch only when Kafka has
-// acknowledged every record of it and of every earlier batch.
+// batches into records through its key and value converters (by default
+// Avro in Confluent's wire format, schemas registered once per table
+// version; or Kafka Connect's JSON) and acknowledges each batch only when
+// Kafka has acknowledged every record of it and of every earlier batch.
 package kafka
 
 import (
@@ -14,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/connectors/conf"
 	"github.com/sluice-cdc/sluice/schema"
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/schema/registry"
@@ -40,19 +42,21 @@ type TopicFunc func(e *event.Event) string
 // connectors.Emitter; Emit is called from one goroutine.
 type Writer struct {
 	producer    Producer
-	registry    SchemaRegistrar
+	keys        Converter
+	values      Converter
 	topics      TopicEnsurer
 	schemaOpts  schema.Options
 	topicOf     TopicFunc // nil: the default, cached per table
 	tombstones  bool
 	maxBuffered int64
 	logger      *slog.Logger
-	staged      *staging // nil: no transforms
+	staged      *staging     // nil: no transforms
+	worker      *conf.Config // the daemon's converter settings, for NewSourceWriter
 
 	tables map[*event.Table]*tableWriter // by table version
-	// The schema-change topic's codecs and schema ids, made at its first event.
+	// The schema-change topic's schemas and encoders, made at its first event.
 	changes   *schema.SchemaChanges
-	changeIDs [2]uint32
+	changeEnc [2]Encoder
 
 	mu      sync.Mutex
 	pending []*pendingBatch // batches not yet acknowledged, in order
@@ -94,14 +98,23 @@ func WithStage(s connectors.Stage) Option {
 	}
 }
 
+// WithConverters sets how keys and values are written (Kafka Connect's
+// key.converter and value.converter); the default is an AvroConverter with
+// the Writer's registry for both.
+func WithConverters(keys, values Converter) Option {
+	return func(w *Writer) { w.keys, w.values = keys, values }
+}
+
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(w *Writer) { w.logger = l } }
 
 // NewWriter returns a Writer producing through p, registering schemas with
-// r and creating topics with t. so names the Avro records.
+// r (unless WithConverters says otherwise) and creating topics with t. so
+// names the records' schemas.
 func NewWriter(p Producer, r SchemaRegistrar, t TopicEnsurer, so schema.Options, opts ...Option) *Writer {
+	avro := NewAvroConverter(r)
 	w := &Writer{
-		producer: p, registry: r, topics: t, schemaOpts: so, tombstones: true, logger: slog.Default(), maxBuffered: MaxBufferedBytes,
+		producer: p, keys: avro, values: avro, topics: t, schemaOpts: so, tombstones: true, logger: slog.Default(), maxBuffered: MaxBufferedBytes,
 		tables: map[*event.Table]*tableWriter{}, space: make(chan struct{}, 1),
 	}
 	for _, o := range opts {
@@ -112,11 +125,46 @@ func NewWriter(p Producer, r SchemaRegistrar, t TopicEnsurer, so schema.Options,
 
 // tableWriter holds what encoding one table version needs.
 type tableWriter struct {
-	topic   string // the default topic of the table
-	schemas *schema.TableSchemas
-	ids     map[string][2]uint32 // per topic: key and value schema ids
-	// values builds envelopes as values for a Stage; nil until first used.
+	topic    string // the default topic of the table
+	schemas  *schema.TableSchemas
+	encoders map[string]*eventEncoders // per topic
+	// values builds envelopes as values for a Stage or a converter that
+	// takes values; nil until first used.
 	values *schema.EnvelopeValues
+}
+
+// envelopeValues returns the builder of the table version's envelopes as values.
+func (tw *tableWriter) envelopeValues() *schema.EnvelopeValues {
+	if tw.values == nil {
+		tw.values = tw.schemas.Envelope.Values()
+	}
+	return tw.values
+}
+
+// eventEncoders write one table version's change events to one topic.
+type eventEncoders struct {
+	key   Encoder // nil for a keyless table
+	value envelopeEncoder
+}
+
+// envelopeEncoder writes a change event as the record value, Debezium's envelope.
+type envelopeEncoder interface {
+	appendEvent(dst []byte, e *event.Event) ([]byte, error)
+}
+
+// envelopeValueEncoder is the envelopeEncoder of converters that take the
+// envelope as a value.
+type envelopeValueEncoder struct {
+	values *schema.EnvelopeValues
+	enc    Encoder
+}
+
+func (e envelopeValueEncoder) appendEvent(dst []byte, ev *event.Event) ([]byte, error) {
+	v, err := e.values.Value(ev)
+	if err != nil {
+		return dst, err
+	}
+	return e.enc.Append(dst, v)
 }
 
 // pendingBatch counts a batch's records still waiting for Kafka.
@@ -272,19 +320,18 @@ func (w *Writer) records(ctx context.Context, e *event.Event) ([]*kgo.Record, er
 	if w.staged != nil {
 		return w.stagedRecords(ctx, tw, topic, e)
 	}
-	keyID, valueID, err := w.schemaIDs(ctx, tw, e.Table, topic)
+	enc, err := w.eventEncoders(ctx, tw, topic)
 	if err != nil {
 		return nil, err
 	}
 	var key []byte
-	if tw.schemas.Key != nil && e.Op != event.OpTruncate {
-		key = schema.AppendFrame(make([]byte, 0, 64), keyID, nil)
-		if key, err = tw.schemas.Key.Append(key, e.Key()); err != nil {
+	if enc.key != nil && e.Op != event.OpTruncate {
+		if key, err = enc.key.Append(make([]byte, 0, 64), e.Key()); err != nil {
 			return nil, fmt.Errorf("encode key of %s at %s: %w", e.Table.ID, e.Position, err)
 		}
 	}
-	value := schema.AppendFrame(make([]byte, 0, 512), valueID, nil)
-	if value, err = tw.schemas.Envelope.Append(value, e); err != nil {
+	value, err := enc.value.appendEvent(make([]byte, 0, 512), e)
+	if err != nil {
 		return nil, fmt.Errorf("encode %s event of %s at %s: %w", e.Op, e.Table.ID, e.Position, err)
 	}
 	recs := []*kgo.Record{{Topic: topic, Key: key, Value: value}}
@@ -304,35 +351,52 @@ func (w *Writer) tableWriter(t *event.Table) (*tableWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	tw := &tableWriter{topic: w.schemaOpts.Prefix + "." + t.ID.String(), schemas: ts, ids: map[string][2]uint32{}}
+	tw := &tableWriter{topic: w.schemaOpts.Prefix + "." + t.ID.String(), schemas: ts, encoders: map[string]*eventEncoders{}}
 	w.tables[t] = tw
 	return tw, nil
 }
 
-// schemaIDs returns the key and value schema ids of a table version on a
+// eventEncoders returns the encoders of a table version's events on a
 // topic, creating the topic and registering the schemas the first time.
-func (w *Writer) schemaIDs(ctx context.Context, tw *tableWriter, t *event.Table, topic string) (uint32, uint32, error) {
-	if ids, ok := tw.ids[topic]; ok {
-		return ids[0], ids[1], nil
+func (w *Writer) eventEncoders(ctx context.Context, tw *tableWriter, topic string) (*eventEncoders, error) {
+	if enc, ok := tw.encoders[topic]; ok {
+		return enc, nil
 	}
 	if err := w.topics.EnsureTopic(ctx, topic); err != nil {
-		return 0, 0, err
+		return nil, err
 	}
-	var ids [2]uint32
+	enc := &eventEncoders{}
+	var err error
 	if k := tw.schemas.Key; k != nil {
-		reg, err := w.registry.Register(ctx, topic, true, k.AvroJSON())
-		if err != nil {
-			return 0, 0, registrationError(fmt.Errorf("register key schema of %s for topic %q: %w", t.ID, topic, err))
+		if enc.key, err = codecEncoder(ctx, w.keys, topic, true, k); err != nil {
+			return nil, fmt.Errorf("key of %s: %w", tw.schemas.Table.ID, err)
 		}
-		ids[0] = uint32(reg.ID)
 	}
-	reg, err := w.registry.Register(ctx, topic, false, tw.schemas.Envelope.AvroJSON())
-	if err != nil {
-		return 0, 0, registrationError(fmt.Errorf("register value schema of %s for topic %q: %w", t.ID, topic, err))
+	envelope := tw.schemas.Envelope
+	if avro, ok := w.values.(*AvroConverter); ok {
+		id, err := avro.register(ctx, topic, false, envelope.Schema(), envelope.AvroJSON())
+		if err != nil {
+			return nil, fmt.Errorf("value of %s: %w", tw.schemas.Table.ID, err)
+		}
+		enc.value = &avroEnvelopeEncoder{id: id, codec: envelope}
+	} else {
+		ve, err := w.values.Encoder(ctx, topic, false, envelope.Schema())
+		if err != nil {
+			return nil, fmt.Errorf("value of %s: %w", tw.schemas.Table.ID, err)
+		}
+		enc.value = envelopeValueEncoder{values: tw.envelopeValues(), enc: ve}
 	}
-	ids[1] = uint32(reg.ID)
-	tw.ids[topic] = ids
-	return ids[0], ids[1], nil
+	tw.encoders[topic] = enc
+	return enc, nil
+}
+
+// codecEncoder is conv's encoder of codec's schema; an AvroConverter
+// reuses the compiled codec.
+func codecEncoder(ctx context.Context, conv Converter, topic string, isKey bool, codec *schema.Codec) (Encoder, error) {
+	if avro, ok := conv.(*AvroConverter); ok {
+		return avro.codecEncoder(ctx, topic, isKey, codec)
+	}
+	return conv.Encoder(ctx, topic, isKey, codec.Schema())
 }
 
 // registrationError marks a schema the registry rejected (incompatible or
@@ -359,21 +423,21 @@ func (w *Writer) schemaChangeRecord(ctx context.Context, e *event.Event) (*kgo.R
 		if err := w.topics.EnsureTopic(ctx, topic); err != nil {
 			return nil, err
 		}
-		key, err := w.registry.Register(ctx, topic, true, sc.Key.AvroJSON())
+		key, err := codecEncoder(ctx, w.keys, topic, true, sc.Key)
 		if err != nil {
-			return nil, registrationError(fmt.Errorf("register the schema-change key schema for topic %q: %w", topic, err))
+			return nil, fmt.Errorf("the schema-change key: %w", err)
 		}
-		value, err := w.registry.Register(ctx, topic, false, sc.Value.AvroJSON())
+		value, err := codecEncoder(ctx, w.values, topic, false, sc.Value)
 		if err != nil {
-			return nil, registrationError(fmt.Errorf("register the schema-change value schema for topic %q: %w", topic, err))
+			return nil, fmt.Errorf("the schema-change value: %w", err)
 		}
-		w.changes, w.changeIDs = sc, [2]uint32{uint32(key.ID), uint32(value.ID)}
+		w.changes, w.changeEnc = sc, [2]Encoder{key, value}
 	}
-	key, err := w.changes.Key.Append(schema.AppendFrame(make([]byte, 0, 64), w.changeIDs[0], nil), w.changes.KeyRow(e))
+	key, err := w.changeEnc[0].Append(make([]byte, 0, 64), w.changes.KeyRow(e))
 	if err != nil {
 		return nil, fmt.Errorf("encode the schema-change key at %s:%d: %w", e.Source.File, e.Source.Pos, err)
 	}
-	value, err := w.changes.Value.Append(schema.AppendFrame(make([]byte, 0, 1024), w.changeIDs[1], nil), w.changes.ValueRow(e))
+	value, err := w.changeEnc[1].Append(make([]byte, 0, 1024), w.changes.ValueRow(e))
 	if err != nil {
 		return nil, fmt.Errorf("encode the schema-change value at %s:%d: %w", e.Source.File, e.Source.Pos, err)
 	}

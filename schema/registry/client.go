@@ -52,7 +52,17 @@ type Schema struct {
 
 // New returns a client for the registry at url (e.g. "http://localhost:8081").
 func New(url string, opts ...Option) (*Client, error) {
-	cfg := defaultConfig()
+	return build(url, defaultConfig(), opts...)
+}
+
+// With returns a client for the same registry with c's options followed by
+// opts (a connector's own converter settings over the daemon's), with a
+// cache of its own.
+func (c *Client) With(opts ...Option) (*Client, error) {
+	return build(c.url, c.cfg, opts...)
+}
+
+func build(url string, cfg config, opts ...Option) (*Client, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
