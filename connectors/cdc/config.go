@@ -13,11 +13,12 @@ import (
 // NewSpec declares a source class's keys: own (the database's), then the
 // Debezium keys every source shares — with level naming the container
 // filter keys ("schema" for schema.include.list, "database" for
-// database.include.list) — then the producer keys.
+// database.include.list) — then the producer and converter keys.
 func NewSpec(level string, own ...conf.Key) *conf.Spec {
 	keys := append([]conf.Key{}, own...)
 	keys = append(keys, sharedKeys(level)...)
-	return &conf.Spec{Prefixes: []string{"transforms", "predicates"}, Keys: append(keys, kafka.ProducerKeys...)}
+	keys = append(keys, kafka.ProducerKeys...)
+	return &conf.Spec{Prefixes: []string{"transforms", "predicates"}, Keys: append(keys, kafka.ConverterKeys...)}
 }
 
 func sharedKeys(level string) []conf.Key {
