@@ -7,6 +7,9 @@
 #     missing);
 #   - Kafka's broker jars, resolved by Maven from testenv/kafka/pom.xml into
 #     ~/.m2, with the classpath recorded in $SLUICE_TESTENV_CACHE/kafka.classpath;
+#   - the Java transforms runner: Kafka Connect's and Debezium's transforms,
+#     resolved by Maven from testenv/smtjava/pom.xml, and SmtRunner.java
+#     compiled against them into $SLUICE_TESTENV_CACHE/smtjava;
 #   - Elasticsearch's integration-test zip (no bundled JDK), the newest of
 #     SLUICE_ES_VERSIONS that resolves, recorded in $SLUICE_TESTENV_CACHE/es.version;
 #   - the system user that runs Elasticsearch.
@@ -31,6 +34,8 @@ pg_bindir >/dev/null || missing+=(postgresql)
 pkg_installed mariadb-server || missing+=(mariadb-server)
 pkg_installed mariadb-client || missing+=(mariadb-client)
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+# javac compiles testenv/smtjava/SmtRunner.java.
+command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v unzip >/dev/null || missing+=(unzip)
 command -v curl >/dev/null || missing+=(curl)
@@ -98,6 +103,37 @@ else
 	sha256sum <"$kafka_pom" >"$kafka_sum"
 fi
 kafka_version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$kafka_pom")"
+
+# --- Java transforms runner ---------------------------------------------------
+
+smt_src="$TESTENV_SRC/smtjava"
+smt_dir="$TESTENV_CACHE/smtjava"
+# smt_sum: the sha256 of the runner's sources; testenv/smtjava's Go side checks it too.
+smt_sum() { cat "$smt_src/pom.xml" "$smt_src/SmtRunner.java" | sha256sum; }
+
+smt_ok() {
+	[[ -s "$smt_dir/classpath" && -s "$smt_dir/classes/SmtRunner.class" && -r "$smt_dir/source.sha256" ]] || return 1
+	[[ "$(smt_sum)" == "$(cat "$smt_dir/source.sha256")" ]] || return 1
+	local jar
+	while IFS= read -r jar; do
+		[[ -f "$jar" ]] || return 1
+	done < <(tr ':' '\n' <"$smt_dir/classpath")
+}
+
+if smt_ok; then
+	log "Java transforms runner: already built ($smt_dir)"
+else
+	log "Java transforms runner: resolving jars with Maven (testenv/smtjava/pom.xml) and compiling SmtRunner.java"
+	rm -rf "$smt_dir"
+	mkdir -p "$smt_dir"
+	mvn_quiet -f "$smt_src/pom.xml" dependency:build-classpath -Dmdep.outputFile="$smt_dir/classpath" ||
+		die "Maven could not resolve testenv/smtjava/pom.xml"
+	javac="$(java_home)/bin/javac"
+	[[ -x "$javac" ]] || javac=javac
+	"$javac" --release 17 -d "$smt_dir/classes" -cp "$(cat "$smt_dir/classpath")" "$smt_src/SmtRunner.java" >&2 ||
+		die "javac could not compile testenv/smtjava/SmtRunner.java"
+	smt_sum >"$smt_dir/source.sha256"
+fi
 
 # --- Elasticsearch ------------------------------------------------------------
 
