@@ -8,6 +8,7 @@
 //	sluice validate --config sluice.json [--connectors-dir DIR]
 //	sluice version
 //	sluice health [--url http://127.0.0.1:8083/healthz]
+//	sluice keys [class...]
 //
 // Exit codes: 0 success, 1 runtime failure, 2 bad usage or invalid configuration.
 package main
@@ -53,6 +54,8 @@ Commands:
   version    print the version
   health     ask a running daemon's /healthz; exit 0 when healthy
              (the container image's health check)
+  keys       print every configuration key of the connector classes as
+             Markdown: supported, without effect, or not supported
 
 Run 'sluice <command> --help' for the flags of a command.
 
@@ -86,6 +89,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = validate(rest, stdout, stderr)
 	case "health":
 		err = health(ctx, rest, stdout, stderr)
+	case "keys":
+		err = keys(rest, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "sluice: unknown command %q\n\n%s", cmd, usage)
 		return exitUsage

@@ -49,8 +49,22 @@ type Key struct {
 	// Deprecated, when set, is the warning logged when the key is present;
 	// the key is accepted.
 	Deprecated string
-	Doc        string
-	Group      string
+	// Ignored, when set, says why the key has no effect in sluice (a
+	// Debezium or Kafka Connect key whose job is done otherwise, or not
+	// needed): the key is accepted so existing configurations load, and the
+	// reason is a warning when it is given.
+	Ignored string
+	// Unsupported, when set, says what to do instead of a behaviour sluice
+	// does not have: the key is refused with it unless its value is Default
+	// (the behaviour sluice has), so pasted configurations that spell out a
+	// default still load.
+	Unsupported string
+	// Pattern, when set, makes the key a family: every name it matches is
+	// this key, and Name is the family's name as documentation shows it
+	// (for example "column.mask.with.<n>.chars").
+	Pattern *regexp.Regexp
+	Doc     string
+	Group   string
 }
 
 // Spec is the set of keys a connector class accepts.
@@ -89,10 +103,16 @@ type Config struct {
 	warnings []Problem
 }
 
-// Lookup returns the declared key called name.
+// Lookup returns the declared key called name, or the family whose
+// Pattern matches it.
 func (s *Spec) Lookup(name string) (Key, bool) {
 	for _, k := range s.Keys {
-		if k.Name == name {
+		if k.Name == name && k.Pattern == nil {
+			return k, true
+		}
+	}
+	for _, k := range s.Keys {
+		if k.Pattern != nil && k.Pattern.MatchString(name) {
 			return k, true
 		}
 	}
@@ -119,14 +139,26 @@ func (s *Spec) Parse(raw map[string]string) (*Config, error) {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if _, ok := s.Lookup(name); !ok && !s.prefixed(name) {
+		k, ok := s.Lookup(name)
+		switch {
+		case !ok && !s.prefixed(name):
 			problems = append(problems, Problem{name, "unknown configuration key"})
+			continue
+		case k.Pattern != nil:
+			if err := k.check(raw[name]); err != nil {
+				problems = append(problems, Problem{name, err.Error()})
+			} else if k.Ignored != "" {
+				c.warnings = append(c.warnings, Problem{name, "has no effect in sluice: " + k.Ignored})
+			}
 			continue
 		}
 		c.values[name] = raw[name]
 		c.given[name] = true
 	}
 	for _, k := range s.Keys {
+		if k.Pattern != nil {
+			continue
+		}
 		v, ok := raw[k.Name]
 		if !ok || (strings.TrimSpace(v) == "" && k.Type != String && k.Type != Password) {
 			if k.Required {
@@ -141,8 +173,11 @@ func (s *Spec) Parse(raw map[string]string) (*Config, error) {
 			problems = append(problems, Problem{k.Name, err.Error()})
 			continue
 		}
-		if k.Deprecated != "" {
+		switch {
+		case k.Deprecated != "":
 			c.warnings = append(c.warnings, Problem{k.Name, k.Deprecated})
+		case k.Ignored != "":
+			c.warnings = append(c.warnings, Problem{k.Name, "has no effect in sluice: " + k.Ignored})
 		}
 	}
 	if len(problems) > 0 {
@@ -183,7 +218,15 @@ func (k Key) check(v string) error {
 		return fmt.Errorf("invalid value %q: must be one of %s", v, strings.Join(k.Allowed, ", "))
 	}
 	if k.Check != nil {
-		return k.Check(v)
+		if err := k.Check(v); err != nil {
+			return err
+		}
+	}
+	if k.Unsupported != "" && !strings.EqualFold(strings.TrimSpace(v), k.Default) {
+		if k.Default == "" {
+			return fmt.Errorf("not supported by sluice: %s", k.Unsupported)
+		}
+		return fmt.Errorf("not supported by sluice (only %q is): %s", k.Default, k.Unsupported)
 	}
 	return nil
 }

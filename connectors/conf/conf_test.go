@@ -3,6 +3,7 @@ package conf
 import (
 	"errors"
 	"reflect"
+	"regexp"
 	"testing"
 )
 
@@ -72,5 +73,40 @@ func TestParseRejectsNonInteger(t *testing.T) {
 	_, err := testSpec.Parse(map[string]string{"host": "h", "port": "54x"})
 	if err == nil || err.Error() != `port: invalid value "54x": not an integer` {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestParseIgnoredUnsupportedAndFamilies covers keys kept for configurations
+// written for Debezium: an ignored key is accepted with a warning saying
+// why; an unsupported key is accepted at its default only, and otherwise
+// refused with what to do instead; a family matches every name of its
+// pattern.
+func TestParseIgnoredUnsupportedAndFamilies(t *testing.T) {
+	spec := &Spec{Keys: []Key{
+		{Name: "max.queue.size", Type: String, Ignored: "sluice bounds its queues itself"},
+		{Name: "slot.failover", Type: String, Default: "false", Unsupported: "create the slot yourself"},
+		{Name: "converters", Type: String, Unsupported: "use transforms"},
+		{Name: "column.mask.with.<n>.chars", Type: String, Unsupported: "use MaskField", Pattern: regexp.MustCompile(`^column\.mask\.with\.[0-9]+\.chars$`)},
+	}}
+	c, err := spec.Parse(map[string]string{"max.queue.size": "8192", "slot.failover": "FALSE", "converters": ""})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Warnings(); !reflect.DeepEqual(got, []Problem{{"max.queue.size", "has no effect in sluice: sluice bounds its queues itself"}}) {
+		t.Errorf("warnings = %v", got)
+	}
+	_, err = spec.Parse(map[string]string{"slot.failover": "true", "converters": "boolean", "column.mask.with.12.chars": "public.users.ssn", "column.mask.with.x.chars": "a"})
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("err = %v, want Problems", err)
+	}
+	want := Problems{
+		{"column.mask.with.12.chars", "not supported by sluice: use MaskField"},
+		{"column.mask.with.x.chars", "unknown configuration key"},
+		{"slot.failover", `not supported by sluice (only "false" is): create the slot yourself`},
+		{"converters", "not supported by sluice: use transforms"},
+	}
+	if !reflect.DeepEqual(ps, want) {
+		t.Errorf("problems:\n got %v\nwant %v", ps, want)
 	}
 }

@@ -13,7 +13,10 @@ import (
 // Spec declares every configuration key of the MySQL and MariaDB source,
 // with Debezium's names and defaults, then the keys every source shares
 // (cdc.NewSpec, at the "database" level) and the producer keys.
-var Spec = cdc.NewSpec("database",
+var Spec = cdc.NewSpec("database", append(ownKeys, debeziumKeys...)...)
+
+// ownKeys are the keys this source reads.
+var ownKeys = []conf.Key{
 	conf.Key{Name: "connector.class", Type: conf.Class, Required: true, Doc: "mysql, mariadb, io.debezium.connector.mysql.MySqlConnector or io.debezium.connector.mariadb.MariaDbConnector"},
 	conf.Key{Name: "tasks.max", Type: conf.Int, Default: "1", Check: checkTasks, Doc: "A MySQL source always runs one task: the binlog is read by one connection."},
 	conf.Key{Name: "database.hostname", Type: conf.String, Required: true, Group: "Connection", Doc: "Host name or address of the MySQL or MariaDB server."},
@@ -21,7 +24,7 @@ var Spec = cdc.NewSpec("database",
 	conf.Key{Name: "database.user", Type: conf.String, Required: true, Group: "Connection", Doc: "User to connect as; needs SELECT on the captured tables, REPLICATION SLAVE and REPLICATION CLIENT (MariaDB 10.5+: BINLOG MONITOR)."},
 	conf.Key{Name: "database.password", Type: conf.Password, Group: "Connection", Doc: "Password of the user."},
 	conf.Key{Name: "database.server.id", Type: conf.Long, Required: true, Min: 1, Max: 1<<32 - 1, Group: "Replication", Doc: "Server id the connector reads the binlog as, like a replica; it must differ from the id of every other replica of the server."},
-	conf.Key{Name: "database.server.name", Type: conf.String, Deprecated: "obsolete since Debezium 2.0 and ignored: topic.prefix names the topics", Doc: "Obsolete; accepted for existing configurations."},
+	conf.Key{Name: "database.server.name", Type: conf.String, Ignored: "obsolete since Debezium 2.0: topic.prefix names the topics", Doc: "Obsolete; accepted for existing configurations."},
 	conf.Key{Name: "snapshot.locking.mode", Type: conf.String, Default: "minimal", Allowed: []string{"minimal", "extended", "none"}, Group: "Snapshot", Doc: "MariaDB needs no lock: its consistent snapshot reports its own binlog position. On MySQL, minimal and extended hold FLUSH TABLES WITH READ LOCK only while the snapshot transaction starts and its binlog position is read; none takes no lock, so the position may be slightly off when tables are written at that moment."},
 	conf.Key{Name: "include.schema.changes", Type: conf.Boolean, Default: "true", Group: "Events", Doc: "Write each DDL statement read from the binlog whose database is captured to the topic named by topic.prefix, as Debezium does: key io.debezium.connector.mysql.SchemaChangeKey {databaseName}, value io.debezium.connector.mysql.SchemaChangeValue {source, ts_ms, databaseName, schemaName, ddl, tableChanges} with the CREATE, ALTER or DROP of each captured table the statement changed (its columns as the schema history has them). A statement's position is confirmed only once its record is acknowledged. The snapshot writes no DDL records."},
 	conf.Key{Name: "time.precision.mode", Type: conf.String, Default: "adaptive_time_microseconds", Allowed: []string{"adaptive_time_microseconds", "adaptive", "connect"}, Group: "Events", Doc: "Which semantic types time values use."},
@@ -30,7 +33,7 @@ var Spec = cdc.NewSpec("database",
 	conf.Key{Name: "gtid.source.excludes", Type: conf.List, Check: conf.RegexList, Group: "Filters", Doc: "Regular expressions of GTID sources whose transactions are not captured."},
 	conf.Key{Name: "schema.history.internal.kafka.bootstrap.servers", Type: conf.String, Group: "Schema history", Doc: "Accepted and unused: the schema history (each captured table's definition as of each DDL statement, used to decode rows when binlog_row_metadata is not FULL) is kept in the connector's offset store under the key history=<topic.prefix>, not in a Kafka topic."},
 	conf.Key{Name: "schema.history.internal.kafka.topic", Type: conf.String, Group: "Schema history", Doc: "Accepted and unused, as schema.history.internal.kafka.bootstrap.servers: the schema history is kept in the offset store under history=<topic.prefix>."},
-)
+}
 
 func checkTasks(v string) error {
 	if n, err := strconv.Atoi(v); err != nil || n != 1 {

@@ -14,7 +14,10 @@ import (
 // Spec declares every configuration key of the Postgres source: its own,
 // then the Debezium keys every source shares (connectors/cdc) with schema
 // as the container level, then the producer keys.
-var Spec = cdc.NewSpec("schema",
+var Spec = cdc.NewSpec("schema", append(ownKeys, debeziumKeys...)...)
+
+// ownKeys are the keys this source reads.
+var ownKeys = []conf.Key{
 	conf.Key{Name: "connector.class", Type: conf.Class, Required: true, Doc: "postgres, or io.debezium.connector.postgresql.PostgresConnector"},
 	conf.Key{Name: "tasks.max", Type: conf.Int, Default: "1", Min: 1, Max: 1, Doc: "A Postgres source always runs one task: one slot is read by one connection."},
 	conf.Key{Name: "database.hostname", Type: conf.String, Required: true, Group: "Connection", Doc: "Host name or address of the Postgres server."},
@@ -27,7 +30,7 @@ var Spec = cdc.NewSpec("schema",
 	conf.Key{Name: "database.sslcert", Type: conf.String, Group: "Connection", Doc: "File of the client certificate."},
 	conf.Key{Name: "database.sslkey", Type: conf.String, Group: "Connection", Doc: "File of the client certificate's key."},
 	conf.Key{Name: "database.sslpassword", Type: conf.Password, Group: "Connection", Doc: "Password of the client key file."},
-	conf.Key{Name: "database.server.name", Type: conf.String, Deprecated: "obsolete since Debezium 2.0 and ignored: topic.prefix names the topics", Doc: "Obsolete; accepted for existing configurations."},
+	conf.Key{Name: "database.server.name", Type: conf.String, Ignored: "obsolete since Debezium 2.0: topic.prefix names the topics", Doc: "Obsolete; accepted for existing configurations."},
 	conf.Key{Name: "plugin.name", Type: conf.String, Default: "pgoutput", Check: checkPlugin, Group: "Replication", Doc: "Logical decoding plugin; only pgoutput, which every Postgres since 10 has built in."},
 	conf.Key{Name: "slot.name", Type: conf.String, Default: "debezium", Check: checkSlotName, Group: "Replication", Doc: "Name of the logical replication slot."},
 	conf.Key{Name: "slot.drop.on.stop", Type: conf.Boolean, Default: "false", Group: "Replication", Doc: "Drop the slot when the connector stops for good. Only for tests: changes made while it is dropped are lost."},
@@ -37,7 +40,7 @@ var Spec = cdc.NewSpec("schema",
 	conf.Key{Name: "unavailable.value.placeholder", Type: conf.String, Default: "__debezium_unavailable_value", Group: "Events", Doc: "Value written for unchanged TOASTed columns that the WAL does not carry."},
 	conf.Key{Name: "time.precision.mode", Type: conf.String, Default: "adaptive", Allowed: []string{"adaptive", "adaptive_time_microseconds", "connect"}, Group: "Events", Doc: "Which semantic types time values use."},
 	conf.Key{Name: "interval.handling.mode", Type: conf.String, Default: "numeric", Allowed: []string{"numeric", "string"}, Group: "Events", Doc: "How INTERVAL is written: microseconds, or ISO-8601 text."},
-)
+}
 
 var slotNameRE = regexp.MustCompile(`^[a-z0-9_]{1,63}$`)
 
