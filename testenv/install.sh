@@ -10,6 +10,9 @@
 #   - the Java transforms runner: Kafka Connect's and Debezium's transforms,
 #     resolved by Maven from testenv/smtjava/pom.xml, and SmtRunner.java
 #     compiled against them into $SLUICE_TESTENV_CACHE/smtjava;
+#   - Kafka Connect 4.3 and Debezium's Postgres and MySQL connectors, resolved
+#     by Maven from testenv/debezium/pom.xml, with the classpath recorded in
+#     $SLUICE_TESTENV_CACHE/debezium.classpath (for make compat);
 #   - Elasticsearch's integration-test zip (no bundled JDK), the newest of
 #     SLUICE_ES_VERSIONS that resolves, recorded in $SLUICE_TESTENV_CACHE/es.version;
 #   - the system user that runs Elasticsearch.
@@ -133,6 +136,33 @@ else
 	"$javac" --release 17 -d "$smt_dir/classes" -cp "$(cat "$smt_dir/classpath")" "$smt_src/SmtRunner.java" >&2 ||
 		die "javac could not compile testenv/smtjava/SmtRunner.java"
 	smt_sum >"$smt_dir/source.sha256"
+fi
+
+# --- Debezium on Kafka Connect ------------------------------------------------
+
+dbz_pom="$TESTENV_SRC/debezium/pom.xml"
+dbz_cp="$TESTENV_CACHE/debezium.classpath"
+dbz_sum="$TESTENV_CACHE/debezium.pom.sha256"
+
+dbz_cp_ok() {
+	[[ -s "$dbz_cp" && -r "$dbz_sum" ]] || return 1
+	[[ "$(sha256sum <"$dbz_pom")" == "$(cat "$dbz_sum")" ]] || return 1
+	local jar
+	while IFS= read -r jar; do
+		[[ -f "$jar" ]] || return 1
+	done < <(tr ':' '\n' <"$dbz_cp")
+}
+
+if dbz_cp_ok; then
+	log "Debezium: classpath already resolved ($dbz_cp)"
+else
+	log "Debezium: resolving Kafka Connect and Debezium's connectors with Maven (testenv/debezium/pom.xml)"
+	tmp="$dbz_cp.tmp"
+	mvn_quiet -f "$dbz_pom" dependency:build-classpath -Dmdep.outputFile="$tmp" ||
+		die "Maven could not resolve testenv/debezium/pom.xml"
+	[[ -s "$tmp" ]] || die "Maven wrote an empty Debezium classpath"
+	mv "$tmp" "$dbz_cp"
+	sha256sum <"$dbz_pom" >"$dbz_sum"
 fi
 
 # --- Elasticsearch ------------------------------------------------------------

@@ -22,14 +22,7 @@ func PyVenv() string {
 	if v := os.Getenv(EnvPyVenv); v != "" {
 		return v
 	}
-	if c := os.Getenv("SLUICE_TESTENV_CACHE"); c != "" {
-		return filepath.Join(c, "pyvenv")
-	}
-	c, err := os.UserCacheDir()
-	if err != nil {
-		c = filepath.Join(os.Getenv("HOME"), ".cache")
-	}
-	return filepath.Join(c, "sluice-testenv", "pyvenv")
+	return filepath.Join(CacheDir(), "pyvenv")
 }
 
 // Python returns the interpreter of PyVenv after checking that it imports
