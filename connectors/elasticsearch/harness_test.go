@@ -25,6 +25,7 @@ import (
 	"github.com/sluice-cdc/sluice/testenv"
 	"github.com/sluice-cdc/sluice/testenv/kafkatest"
 	"github.com/sluice-cdc/sluice/testenv/registrytest"
+	"github.com/sluice-cdc/sluice/transforms"
 )
 
 // harness produces Debezium envelopes to a topic of the real Kafka (schemas
@@ -91,15 +92,37 @@ func sinkConfig(t testing.TB, topic, esURL string, over map[string]string) *Conf
 	return cfg
 }
 
+// setTransforms plugs the chain the transforms.* and predicates.* keys of
+// raw describe into sink, as the daemon does.
+func setTransforms(t testing.TB, sink *Sink, raw map[string]string) {
+	t.Helper()
+	chain, ps := transforms.Build(raw)
+	if ps != nil {
+		t.Fatal(ps)
+	}
+	if chain != nil {
+		sink.SetStage(chain)
+	}
+}
+
 // run runs a sink named name until its group has committed every record of
 // the topic, then stops it; it returns the sink's metrics.
 func (h *harness) run(name string, cfg *Config) *metrics.Registry {
 	h.t.Helper()
+	return h.runWith(name, cfg, nil)
+}
+
+// runWith is run for a sink that applies the transforms of raw's
+// transforms.* and predicates.* keys.
+func (h *harness) runWith(name string, cfg *Config, raw map[string]string) *metrics.Registry {
+	h.t.Helper()
 	reg := metrics.NewRegistry()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	sink := New(cfg, connectors.Env{Name: name, Metrics: reg})
+	setTransforms(h.t, sink, raw)
 	go func() {
-		done <- New(cfg, connectors.Env{Name: name, Metrics: reg}).Run(ctx, connectors.Kafka{Brokers: h.brokers, Registry: h.reg})
+		done <- sink.Run(ctx, connectors.Kafka{Brokers: h.brokers, Registry: h.reg})
 	}()
 	adm := kadm.NewClient(h.cl)
 	deadline := time.Now().Add(60 * time.Second)

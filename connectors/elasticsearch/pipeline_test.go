@@ -158,13 +158,15 @@ func (p *pipeline) stopSource() {
 }
 
 // startSink runs a sink named name (consumer group connect-<name>) on the
-// topic, writing to esURL, with configuration overrides.
+// topic, writing to esURL, with configuration overrides (transforms among
+// them, plugged in as the daemon does).
 func (p *pipeline) startSink(name, esURL string, over map[string]string) *running {
 	p.t.Helper()
 	cfg := sinkConfig(p.t, p.topic, esURL, over)
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{name: name, cancel: cancel, done: make(chan error, 1), metrics: metrics.NewRegistry()}
 	sink := New(cfg, connectors.Env{Name: name, Logger: p.log, Metrics: r.metrics})
+	setTransforms(p.t, sink, over)
 	go func() { r.done <- sink.Run(ctx, connectors.Kafka{Brokers: p.brokers, Registry: p.reg}) }()
 	p.t.Cleanup(func() { r.cancel(); <-r.done })
 	return r
@@ -236,17 +238,23 @@ func (p *pipeline) rows() map[string]string {
 	return out
 }
 
-// docs returns every document of the index after a refresh, its source
-// with sorted keys, by id; none when there is no index yet.
+// docs returns every document of the topic's index after a refresh, its
+// source with sorted keys, by id; none when there is no index yet.
 func (p *pipeline) docs() map[string]string {
 	p.t.Helper()
+	return p.docsOf(p.topic)
+}
+
+// docsOf returns every document of index as docs does.
+func (p *pipeline) docsOf(index string) map[string]string {
+	p.t.Helper()
 	out := map[string]string{}
-	if status, body := p.es("POST", "/"+p.topic+"/_refresh", ""); status == 404 {
+	if status, body := p.es("POST", "/"+index+"/_refresh", ""); status == 404 {
 		return out
 	} else if status != 200 {
 		p.t.Fatalf("refresh: %d %s", status, body)
 	}
-	status, body := p.es("POST", "/"+p.topic+"/_search", `{"size":10000,"query":{"match_all":{}}}`)
+	status, body := p.es("POST", "/"+index+"/_search", `{"size":10000,"query":{"match_all":{}}}`)
 	if status != 200 {
 		p.t.Fatalf("search: %d %s", status, body)
 	}
