@@ -14,6 +14,9 @@ var (
 	// ErrManaged marks a change refused because a connector file defines
 	// the connector; see ManagedError.
 	ErrManaged = errors.New("managed by a file")
+	// ErrGroupActive marks a change to a sink's consumer group offsets
+	// refused because the group has members (a consumer still running).
+	ErrGroupActive = errors.New("consumer group has members")
 )
 
 // kindError is an error with a message of its own that wraps a sentinel.
@@ -27,6 +30,11 @@ func (e *kindError) Unwrap() error { return e.kind }
 
 func notFound(name string) error {
 	return &kindError{fmt.Sprintf("Connector %s not found", name), ErrNotFound}
+}
+
+// taskNotFound is Kafka Connect's error for a task that does not exist.
+func taskNotFound(name, task string) error {
+	return &kindError{fmt.Sprintf("Task %s-%s not found", name, task), ErrNotFound}
 }
 
 func exists(name string) error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"strconv"
 
 	"github.com/sluice-cdc/sluice/daemon/config"
 	"github.com/sluice-cdc/sluice/daemon/store"
@@ -40,10 +41,16 @@ func (s *Supervisor) Status(name string) (Status, error) {
 	return s.statusLocked(name, c), nil
 }
 
+// statusLocked is a connector's status. A RUNNING connector whose probe
+// finds its target unusable shows that problem as its trace. s.mu is held.
 func (s *Supervisor) statusLocked(name string, c *conn) Status {
-	st := Status{Name: name, State: c.state, Trace: c.trace, WorkerID: s.opts.WorkerID, Type: typeOf(config.ClassOf(c.rec.Config)), Restarts: c.restarts}
+	trace := c.trace
+	if c.state == Running && trace == "" {
+		trace = c.problem
+	}
+	st := Status{Name: name, State: c.state, Trace: trace, WorkerID: s.opts.WorkerID, Type: typeOf(config.ClassOf(c.rec.Config)), Restarts: c.restarts}
 	if c.state != Stopped {
-		st.Tasks = []TaskStatus{{ID: 0, State: c.state, Trace: c.trace, WorkerID: s.opts.WorkerID}}
+		st.Tasks = []TaskStatus{{ID: 0, State: c.state, Trace: trace, WorkerID: s.opts.WorkerID}}
 	}
 	return st
 }
@@ -73,6 +80,8 @@ func (s *Supervisor) add(ctx context.Context, def config.Connector) error {
 		target = t
 	}
 	c := &conn{rec: store.Record{Name: def.Name, Config: maps.Clone(def.Config), Target: target, File: def.File}, state: stateOf(target)}
+	c.topics.load(nil)
+	s.opts.Loggers.Logger(ConnectorLogger(def.Name))
 	c.op.Lock()
 	defer c.op.Unlock()
 	s.mu.Lock()
@@ -257,6 +266,23 @@ func (s *Supervisor) Restart(ctx context.Context, name string, onlyFailed bool) 
 	s.halt(name, c, Unassigned)
 	s.start(name, c)
 	return st, true, nil
+}
+
+// RestartTask restarts a connector's task, Kafka Connect style: the
+// connector's one task, 0, shares its worker, so the worker restarts (see
+// Restart). It fails with ErrNotFound when the connector or the task does
+// not exist; a STOPPED connector has no task. task is the id as the
+// request path has it.
+func (s *Supervisor) RestartTask(ctx context.Context, name, task string) error {
+	info, err := s.Info(name)
+	if err != nil {
+		return err
+	}
+	if id, err := strconv.Atoi(task); err != nil || id < 0 || id >= info.Tasks {
+		return taskNotFound(name, task)
+	}
+	_, _, err = s.Restart(ctx, name, false)
+	return err
 }
 
 // Delete stops an API-managed connector and removes it with its offsets

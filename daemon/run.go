@@ -21,7 +21,7 @@ func (s *Supervisor) start(name string, c *conn) {
 	ctx, cancel := context.WithCancel(s.base)
 	r := &run{cancel: cancel, done: make(chan struct{})}
 	s.mu.Lock()
-	c.run, c.state, c.trace = r, Unassigned, ""
+	c.run, c.state, c.trace, c.problem = r, Unassigned, "", ""
 	s.mu.Unlock()
 	s.wg.Add(1)
 	go s.loop(ctx, name, c, r)
@@ -33,7 +33,7 @@ func (s *Supervisor) halt(name string, c *conn, then State) {
 	s.mu.Lock()
 	r := c.run
 	c.run = nil
-	c.state, c.trace = then, ""
+	c.state, c.trace, c.problem = then, "", ""
 	s.mu.Unlock()
 	if r == nil {
 		return
@@ -131,16 +131,18 @@ func (s *Supervisor) runOnce(ctx context.Context, name string, c *conn, r *run) 
 		s.set(c, r, Running, "")
 		s.log.Info("connector running", "connector", name, "class", checked.Class.Name)
 	}
+	log := s.opts.Loggers.Logger(ConnectorLogger(name)).With("connector", name)
 	env := connectors.Env{
 		Name:     name,
 		Version:  s.opts.Version,
-		Logger:   s.log.With("connector", name),
+		Logger:   log,
 		Offsets:  s.opts.Store.Offsets(name),
 		StateDir: s.workDir(name),
 		// A source is RUNNING once it says its start position is fixed;
 		// until then it stays UNASSIGNED, as a Kafka Connect task that has
 		// not started.
-		Running: sync.OnceFunc(running),
+		Running:     sync.OnceFunc(running),
+		RecordTopic: func(topic string) { s.recordTopic(name, c, topic) },
 	}
 	if env.StateDir != "" {
 		if err := os.MkdirAll(env.StateDir, 0o700); err != nil {
@@ -158,6 +160,9 @@ func (s *Supervisor) runOnce(ctx context.Context, name string, c *conn, r *run) 
 	}
 	if checked.Class.Kind != connectors.KindSource {
 		env.Running()
+	}
+	if checked.Class.Probe != nil {
+		defer s.probe(ctx, log, c, r, checked.Class.Probe, checked.Config)()
 	}
 	return w.Run(ctx)
 }

@@ -50,6 +50,15 @@ type Options struct {
 	// one connector waits for its worker to return (default 30s); a worker
 	// that takes longer is left to finish on its own, its context cancelled.
 	StopTimeout time.Duration
+	// Loggers names the daemon's loggers, each connector's among them
+	// (ConnectorLogger); when nil, they are made over Logger's handler.
+	Loggers *Loggers
+	// Groups reads and changes sink connectors' consumer group offsets for
+	// the offsets API; without it, those calls fail saying so.
+	Groups GroupOffsets
+	// ProbeInterval is how often a running connector's class Probe is
+	// called (default 10s).
+	ProbeInterval time.Duration
 }
 
 // Supervisor runs connectors. Its methods are safe for concurrent use;
@@ -79,9 +88,12 @@ type conn struct {
 	rec      store.Record
 	state    State
 	trace    string
+	problem  string // what the current run's probe finds wrong; shown while RUNNING
 	restarts int64
 	run      *run // the current run, nil when not running
 	deleted  bool
+
+	topics topicSet // guarded by its own lock
 }
 
 // run is one start of a connector: its goroutine, until cancel and done.
@@ -107,6 +119,12 @@ func New(opts Options) (*Supervisor, error) {
 	if opts.StopTimeout <= 0 {
 		opts.StopTimeout = 30 * time.Second
 	}
+	if opts.Loggers == nil {
+		opts.Loggers = NewLoggers(opts.Logger.Handler(), lowestLevel(opts.Logger.Handler()))
+	}
+	if opts.ProbeInterval <= 0 {
+		opts.ProbeInterval = 10 * time.Second
+	}
 	base, cancel := context.WithCancel(context.Background())
 	return &Supervisor{opts: opts, log: opts.Logger, backoff: opts.Backoff.withDefaults(), base: base, stopAll: cancel, conns: map[string]*conn{}}, nil
 }
@@ -125,7 +143,10 @@ func (s *Supervisor) Start(ctx context.Context, files []config.Connector) error 
 	}
 	s.mu.Lock()
 	for _, r := range recs {
-		s.conns[r.Name] = &conn{rec: r, state: stateOf(r.Target)}
+		c := &conn{rec: r, state: stateOf(r.Target)}
+		c.topics.load(r.Topics)
+		s.conns[r.Name] = c
+		s.opts.Loggers.Logger(ConnectorLogger(r.Name))
 	}
 	s.mu.Unlock()
 	if err := s.applyFiles(ctx, files); err != nil {

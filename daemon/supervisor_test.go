@@ -300,12 +300,12 @@ func TestOffsetsChangeOnlyWhileStopped(t *testing.T) {
 	sup.Create(ctx, config.Connector{Name: "a", Config: conf("offset.key", "server=cdc", "offset.value", `{"lsn":7}`)})
 	waitState(t, sup, "a", daemon.Running)
 	offs := waitOffsets(t, sup, "a")
-	if !reflect.DeepEqual(offs, map[string]json.RawMessage{"server=cdc": json.RawMessage(`{"lsn":7}`)}) {
-		t.Fatalf("offsets = %s", offs)
+	if want := []daemon.Offset{{Partition: map[string]any{"server": "cdc"}, Offset: json.RawMessage(`{"lsn":7}`)}}; !reflect.DeepEqual(offs, want) {
+		t.Fatalf("offsets = %+v", offs)
 	}
 	wantMsg := "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/a/stop' endpoint"
 	for _, op := range []error{
-		sup.AlterOffsets(ctx, "a", map[string]json.RawMessage{"x=1": json.RawMessage(`{}`)}),
+		sup.AlterOffsets(ctx, "a", []daemon.Offset{{Partition: map[string]any{"x": "1"}, Offset: json.RawMessage(`{}`)}}),
 		sup.ResetOffsets(ctx, "a"),
 		func() error { sup.Pause(ctx, "a"); return sup.ResetOffsets(ctx, "a") }(),
 	} {
@@ -314,21 +314,21 @@ func TestOffsetsChangeOnlyWhileStopped(t *testing.T) {
 		}
 	}
 	sup.Stop(ctx, "a")
-	if err := sup.AlterOffsets(ctx, "a", map[string]json.RawMessage{"server=cdc": nil, "x=1": json.RawMessage(`{"n":1}`)}); err != nil {
+	if err := sup.AlterOffsets(ctx, "a", []daemon.Offset{{Partition: map[string]any{"server": "cdc"}}, {Partition: map[string]any{"x": "1"}, Offset: json.RawMessage(`{"n":1}`)}}); err != nil {
 		t.Fatal(err)
 	}
-	if offs, _ := sup.Offsets(ctx, "a"); !reflect.DeepEqual(offs, map[string]json.RawMessage{"x=1": json.RawMessage(`{"n":1}`)}) {
-		t.Fatalf("after alter: %s", offs)
+	if offs, _ := sup.Offsets(ctx, "a"); !reflect.DeepEqual(offs, []daemon.Offset{{Partition: map[string]any{"x": "1"}, Offset: json.RawMessage(`{"n":1}`)}}) {
+		t.Fatalf("after alter: %+v", offs)
 	}
 	if err := sup.ResetOffsets(ctx, "a"); err != nil {
 		t.Fatal(err)
 	}
-	if offs, _ := sup.Offsets(ctx, "a"); offs != nil {
-		t.Fatalf("after reset: %s", offs)
+	if offs, _ := sup.Offsets(ctx, "a"); len(offs) != 0 {
+		t.Fatalf("after reset: %+v", offs)
 	}
 }
 
-func waitOffsets(t *testing.T, sup *daemon.Supervisor, name string) map[string]json.RawMessage {
+func waitOffsets(t *testing.T, sup *daemon.Supervisor, name string) []daemon.Offset {
 	t.Helper()
 	for i := 0; i < 1000; i++ {
 		if offs, _ := sup.Offsets(ctx, name); len(offs) > 0 {
@@ -366,8 +366,8 @@ func TestRestartOfTheDaemonKeepsConnectorsTargetsAndOffsets(t *testing.T) {
 			t.Errorf("%s: %s, want %s", name, got.State, want)
 		}
 	}
-	if offs, _ := second.Offsets(ctx, "run"); string(offs["server=cdc"]) != `{"lsn":9}` {
-		t.Fatalf("offsets = %s", offs)
+	if offs, _ := second.Offsets(ctx, "run"); len(offs) != 1 || string(offs[0].Offset) != `{"lsn":9}` {
+		t.Fatalf("offsets = %+v", offs)
 	}
 }
 

@@ -1,7 +1,8 @@
 // Package api serves sluice's management REST API: Kafka Connect's paths,
-// JSON bodies, status codes and {"error_code", "message"} errors, plus
-// /healthz, /readyz, /metrics (Prometheus text) and /openapi.json, which
-// describes all of it.
+// JSON bodies, status codes and {"error_code", "message"} errors (connectors,
+// their status, tasks, offsets, active topics, plugins, and /admin/loggers
+// for log levels at runtime), plus /healthz, /readyz, /metrics (Prometheus
+// text) and /openapi.json, which describes all of it.
 //
 // Secrets never leave the daemon: values of password-type keys and of keys
 // whose names look secret are shown as "[hidden]" unless they are ${...}
@@ -83,6 +84,9 @@ func (a *API) table() []route {
 		{"GET", "/connectors/{name}/status", a.getStatus},
 		{"GET", "/connectors/{name}/tasks", a.getTasks},
 		{"GET", "/connectors/{name}/tasks/{id}/status", a.getTaskStatus},
+		{"POST", "/connectors/{name}/tasks/{id}/restart", a.restartTask},
+		{"GET", "/connectors/{name}/topics", a.getTopics},
+		{"PUT", "/connectors/{name}/topics/reset", a.resetTopics},
 		{"POST", "/connectors/{name}/restart", a.restart},
 		{"PUT", "/connectors/{name}/pause", a.pause},
 		{"PUT", "/connectors/{name}/resume", a.resume},
@@ -93,6 +97,9 @@ func (a *API) table() []route {
 		{"GET", "/connector-plugins", a.listPlugins},
 		{"GET", "/connector-plugins/{type}/config", a.pluginConfig},
 		{"PUT", "/connector-plugins/{type}/config/validate", a.validate},
+		{"GET", "/admin/loggers", a.listLoggers},
+		{"GET", "/admin/loggers/{logger}", a.getLogger},
+		{"PUT", "/admin/loggers/{logger}", a.setLogger},
 		{"GET", "/healthz", a.healthz},
 		{"GET", "/readyz", a.readyz},
 		{"GET", "/metrics", a.metrics},

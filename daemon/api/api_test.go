@@ -16,16 +16,18 @@ import (
 	"github.com/sluice-cdc/sluice/daemon"
 	"github.com/sluice-cdc/sluice/daemon/config"
 	"github.com/sluice-cdc/sluice/daemon/internal/testclass"
+	"github.com/sluice-cdc/sluice/daemon/internal/testsink"
 	"github.com/sluice-cdc/sluice/daemon/store"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 type harness struct {
-	t     *testing.T
-	api   *API
-	sup   *daemon.Supervisor
-	store *store.Files
+	t      *testing.T
+	api    *API
+	sup    *daemon.Supervisor
+	store  *store.Files
+	groups *fakeGroups
 }
 
 func newHarness(t *testing.T, opts Options, files ...config.Connector) *harness {
@@ -34,14 +36,15 @@ func newHarness(t *testing.T, opts Options, files ...config.Connector) *harness 
 	if err != nil {
 		t.Fatal(err)
 	}
-	sup, _ := daemon.New(daemon.Options{Store: st, Workers: testclass.Workers, WorkerID: "host:8083", Logger: quiet,
-		Backoff: daemon.Backoff{Initial: 10 * time.Millisecond, Max: 40 * time.Millisecond}})
+	groups := &fakeGroups{committed: map[string][]daemon.GroupOffset{}}
+	sup, _ := daemon.New(daemon.Options{Store: st, Workers: testsink.Workers, WorkerID: "host:8083", Logger: quiet,
+		Backoff: daemon.Backoff{Initial: 10 * time.Millisecond, Max: 40 * time.Millisecond}, Groups: groups, ProbeInterval: 10 * time.Millisecond})
 	if err := sup.Start(context.Background(), files); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sup.Shutdown(context.Background()) })
 	opts.Version, opts.Commit, opts.Logger = "1.2.3", "abc123", quiet
-	return &harness{t: t, api: New(sup, opts), sup: sup, store: st}
+	return &harness{t: t, api: New(sup, opts), sup: sup, store: st, groups: groups}
 }
 
 // do sends a request and returns the status and body.
@@ -183,12 +186,14 @@ func TestConnectorEndpoints(t *testing.T) {
 	h.expect("PATCH", "/connectors/a/offsets", change, 200, `{"message": "The offsets for this connector have been altered successfully"}`)
 	h.expect("GET", "/connectors/a/offsets", "", 200, `{"offsets": [{"partition": {"server": "cdc"}, "offset": {"lsn": 1}}]}`)
 	for body, msg := range map[string]string{
-		`{"offsets": []}`:                                       `Invalid offsets body: offsets must list at least one {\"partition\": {...}, \"offset\": {...}}`,
-		`{"offsets": [{"offset": {}}]}`:                         `Invalid offsets body: offsets[0].partition is missing`,
-		`{"offsets": [{"partition": {"a": 1}}]}`:                `Invalid offsets body: offsets[0].partition.a must be a string`,
+		`{"offsets": []}`:                        `Partitions / offsets need to be provided for an alter offsets request`,
+		`{}`:                                     `Partitions / offsets need to be provided for an alter offsets request`,
+		`{"offsets": [{"partition": [1]}]}`:      `Invalid offsets body: offsets[0].partition must be an object or null`,
+		`{"offsets": [{"offset": {}}]}`:          `Invalid offsets body: offsets[0].partition is missing`,
+		`{"offsets": [{"partition": {"a": 1}}]}`: `Invalid offsets body: offsets[0].partition.a must be a string`,
 		`{"offsets": [{"partition": {"a": "x"}, "offset": 3}]}`: `Invalid offsets body: offsets[0].offset must be an object or null`,
 		`{"offsets": [{"partition": {}, "offset": {}}]}`:        `Invalid offsets body: offsets[0]: the partition must not be empty`,
-		`{"offset": []}`:                                        `Invalid offsets body: unknown field \"offset\"`,
+		`{"offset": []}`: `Invalid offsets body: unknown field \"offset\"`,
 	} {
 		h.expect("PATCH", "/connectors/a/offsets", body, 400, `{"error_code": 400, "message": "`+msg+`"}`)
 	}
@@ -265,7 +270,7 @@ func TestBadInputsAreRefusedAndChangeNothing(t *testing.T) {
 		{"nested value", "POST", "/connectors", `{"name": "x", "config": {` + valid + `, "count": {"n": 1}}}`, 400, problems([2]string{"count", "must be a string, number or boolean, not an object"})},
 		{"missing required key", "POST", "/connectors", `{"name": "x", "config": {"connector.class": "sluice-test"}}`, 400, problems([2]string{"topic.prefix", "missing required configuration"})},
 		{"unknown class", "POST", "/connectors", `{"name": "x", "config": {"connector.class": "com.example.Nope"}}`, 400,
-			problems([2]string{"connector.class", `unknown connector class "com.example.Nope"; this build has: sluice-test`})},
+			problems([2]string{"connector.class", `unknown connector class "com.example.Nope"; this build has: sluice-test, sluice-test-sink`})},
 		{"unknown transform key", "POST", "/connectors", `{"name": "x", "config": {` + valid + `, "transforms": "route", "transforms.rout.type": "RegexRouter"}}`, 400,
 			problems([2]string{"transforms.rout.type", `"rout" is not listed in transforms`}, [2]string{"transforms.route.type", "missing required configuration"})},
 		{"client override", "POST", "/connectors", `{"name": "x", "config": {` + valid + `, "consumer.override.sasl.jaas.config": "x"}}`, 400,
@@ -307,7 +312,7 @@ func TestBadInputsAreRefusedAndChangeNothing(t *testing.T) {
 
 func TestPlugins(t *testing.T) {
 	h := newHarness(t, Options{})
-	h.expect("GET", "/connector-plugins", "", 200, `[{"class": "io.sluice.test.TestSourceConnector", "type": "source", "version": "1.2.3"}]`)
+	h.expect("GET", "/connector-plugins", "", 200, `[{"class": "io.sluice.test.TestSourceConnector", "type": "source", "version": "1.2.3"}, {"class": "sluice-test-sink", "type": "sink", "version": "1.2.3"}]`)
 	code, body, _ := h.do("GET", "/connector-plugins/sluice-test/config", "")
 	var defs []keyDefinition
 	if code != 200 || json.Unmarshal([]byte(body), &defs) != nil || len(defs) != len(testclass.Spec.Keys) {

@@ -280,6 +280,36 @@ func (a *API) restart(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, statusOf(st))
 }
 
+// POST /connectors/{name}/tasks/{id}/restart
+func (a *API) restartTask(w http.ResponseWriter, r *http.Request) {
+	if err := a.sup.RestartTask(r.Context(), r.PathValue("name"), r.PathValue("id")); err != nil {
+		a.writeFailure(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// activeTopics is Kafka Connect's ActiveTopicsInfo body.
+type activeTopics struct {
+	Topics []string `json:"topics"`
+}
+
+// GET /connectors/{name}/topics
+func (a *API) getTopics(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	topics, err := a.sup.Topics(name)
+	if err != nil {
+		a.writeFailure(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]activeTopics{name: {Topics: topics}})
+}
+
+// PUT /connectors/{name}/topics/reset
+func (a *API) resetTopics(w http.ResponseWriter, r *http.Request) {
+	a.accepted(w, r, a.sup.ResetTopics(r.Context(), r.PathValue("name")))
+}
+
 // boolParam reads an optional true/false query parameter, answering 400 for
 // any other value.
 func boolParam(w http.ResponseWriter, r *http.Request, name string) (bool, bool) {

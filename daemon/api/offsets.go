@@ -5,14 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
-)
 
-// Offsets are stored by partition key; the API shows each key as Kafka
-// Connect's partition object. A key is written name=value[,name=value]
-// (Postgres: "server=<topic.prefix>", shown as {"server": "<topic.prefix>"});
-// a key not of that form is shown as {"key": "<key>"}.
+	"github.com/sluice-cdc/sluice/daemon"
+)
 
 // offsetsBody is Kafka Connect's ConnectorOffsets body.
 type offsetsBody struct {
@@ -20,42 +16,8 @@ type offsetsBody struct {
 }
 
 type offsetEntry struct {
-	Partition map[string]string `json:"partition"`
-	Offset    json.RawMessage   `json:"offset"`
-}
-
-// partitionOf turns an offset key into a partition object.
-func partitionOf(key string) map[string]string {
-	p := map[string]string{}
-	for _, pair := range strings.Split(key, ",") {
-		k, v, ok := strings.Cut(pair, "=")
-		if !ok || k == "" {
-			return map[string]string{"key": key}
-		}
-		p[k] = v
-	}
-	return p
-}
-
-// keyOf turns a partition object into its offset key, or explains why it
-// cannot.
-func keyOf(p map[string]string) (string, error) {
-	if len(p) == 0 {
-		return "", fmt.Errorf("the partition must not be empty")
-	}
-	names := make([]string, 0, len(p))
-	for k, v := range p {
-		if k == "" || strings.ContainsAny(k, ",=") || strings.Contains(v, ",") {
-			return "", fmt.Errorf("partition field %q: names may not be empty or contain ',' or '=', values may not contain ','", k)
-		}
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	pairs := make([]string, len(names))
-	for i, k := range names {
-		pairs[i] = k + "=" + p[k]
-	}
-	return strings.Join(pairs, ","), nil
+	Partition map[string]any  `json:"partition"`
+	Offset    json.RawMessage `json:"offset"`
 }
 
 // GET /connectors/{name}/offsets
@@ -65,20 +27,15 @@ func (a *API) getOffsets(w http.ResponseWriter, r *http.Request) {
 		a.writeFailure(w, r, err)
 		return
 	}
-	keys := make([]string, 0, len(offs))
-	for k := range offs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	body := offsetsBody{Offsets: []offsetEntry{}}
-	for _, k := range keys {
-		body.Offsets = append(body.Offsets, offsetEntry{Partition: partitionOf(k), Offset: offs[k]})
+	for _, o := range offs {
+		body.Offsets = append(body.Offsets, offsetEntry{Partition: o.Partition, Offset: o.Offset})
 	}
 	writeJSON(w, http.StatusOK, body)
 }
 
 // PATCH /connectors/{name}/offsets: sets the listed partitions' offsets; a
-// null offset removes the partition. Only while the connector is STOPPED.
+// null offset removes the partition's. Only while the connector is STOPPED.
 func (a *API) alterOffsets(w http.ResponseWriter, r *http.Request) {
 	if _, err := a.sup.Info(r.PathValue("name")); err != nil {
 		a.writeFailure(w, r, err)
@@ -100,13 +57,14 @@ func (a *API) alterOffsets(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"message": "The offsets for this connector have been altered successfully"})
 }
 
-// parseOffsets reads a PATCH body into changes by key (nil: remove), or
-// returns what is wrong with it.
-func parseOffsets(body []byte) (map[string]json.RawMessage, string) {
+// parseOffsets reads a PATCH body into changes, or returns what is wrong
+// with its shape; what the partitions and offsets must hold depends on the
+// connector (see daemon.Supervisor.AlterOffsets).
+func parseOffsets(body []byte) ([]daemon.Offset, string) {
 	var doc struct {
-		Offsets *[]struct {
-			Partition *map[string]json.RawMessage `json:"partition"`
-			Offset    json.RawMessage             `json:"offset"`
+		Offsets []struct {
+			Partition json.RawMessage `json:"partition"`
+			Offset    json.RawMessage `json:"offset"`
 		} `json:"offsets"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -114,32 +72,22 @@ func parseOffsets(body []byte) (map[string]json.RawMessage, string) {
 	if err := dec.Decode(&doc); err != nil {
 		return nil, "Invalid offsets body: " + strings.TrimPrefix(err.Error(), "json: ")
 	}
-	if doc.Offsets == nil || len(*doc.Offsets) == 0 {
-		return nil, "Invalid offsets body: offsets must list at least one {\"partition\": {...}, \"offset\": {...}}"
+	if len(doc.Offsets) == 0 {
+		return nil, "Partitions / offsets need to be provided for an alter offsets request"
 	}
-	changes := map[string]json.RawMessage{}
-	for i, e := range *doc.Offsets {
-		if e.Partition == nil {
-			return nil, fmt.Sprintf("Invalid offsets body: offsets[%d].partition is missing", i)
-		}
-		part := map[string]string{}
-		for k, v := range *e.Partition {
-			var s string
-			if err := json.Unmarshal(v, &s); err != nil {
-				return nil, fmt.Sprintf("Invalid offsets body: offsets[%d].partition.%s must be a string", i, k)
+	changes := make([]daemon.Offset, len(doc.Offsets))
+	for i, e := range doc.Offsets {
+		if p := bytes.TrimSpace(e.Partition); len(p) > 0 && string(p) != "null" {
+			dec := json.NewDecoder(bytes.NewReader(p))
+			dec.UseNumber()
+			if p[0] != '{' || dec.Decode(&changes[i].Partition) != nil {
+				return nil, fmt.Sprintf("Invalid offsets body: offsets[%d].partition must be an object or null", i)
 			}
-			part[k] = s
 		}
-		key, err := keyOf(part)
-		if err != nil {
-			return nil, fmt.Sprintf("Invalid offsets body: offsets[%d]: %v", i, err)
-		}
-		off := bytes.TrimSpace(e.Offset)
-		switch {
+		switch off := bytes.TrimSpace(e.Offset); {
 		case len(off) == 0 || string(off) == "null":
-			changes[key] = nil
 		case off[0] == '{':
-			changes[key] = append(json.RawMessage(nil), off...)
+			changes[i].Offset = append(json.RawMessage(nil), off...)
 		default:
 			return nil, fmt.Sprintf("Invalid offsets body: offsets[%d].offset must be an object or null", i)
 		}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/daemon"
 	"github.com/sluice-cdc/sluice/daemon/config"
 )
@@ -70,8 +71,10 @@ func (a *API) writeFailure(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusNotFound, err.Error())
 	case errors.Is(err, daemon.ErrExists), errors.Is(err, daemon.ErrManaged):
 		writeError(w, http.StatusConflict, err.Error())
-	case errors.Is(err, daemon.ErrNotStopped):
+	case errors.Is(err, daemon.ErrNotStopped), errors.Is(err, connectors.ErrInvalidOffset):
 		writeError(w, http.StatusBadRequest, err.Error())
+	case errors.Is(err, daemon.ErrGroupActive):
+		writeError(w, http.StatusConflict, err.Error())
 	default:
 		a.log.Error("REST request failed", "method", r.Method, "path", r.URL.Path, "error", err.Error())
 		writeError(w, http.StatusInternalServerError, "Internal server error: "+err.Error())
