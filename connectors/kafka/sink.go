@@ -121,16 +121,24 @@ func (s *SinkDecoder) transform(r *kgo.Record, out *SinkRecord) (bool, error) {
 	if err != nil {
 		return false, &TransformError{Err: err}
 	}
-	if t == nil {
+	switch {
+	case t == nil:
 		return false, nil
+	case t.Key != nil && t.KeySchema == nil:
+		return false, &TransformError{Err: errors.New("the transformed key has no schema")}
+	case t.Value != nil && t.ValueSchema == nil:
+		return false, &TransformError{Err: errors.New("the transformed value has no schema")}
 	}
 	out.Topic, out.KeySchema, out.Key, out.ValueSchema, out.Value, out.Event = t.Topic, t.KeySchema, t.Key, t.ValueSchema, t.Value, nil
 	if t.Value == nil {
 		return true, nil
 	}
 	env, err := s.envelope(t.ValueSchema)
-	if err != nil || env == nil {
-		return true, err
+	switch {
+	case err != nil:
+		return false, err
+	case env == nil:
+		return true, nil
 	}
 	row, _ := t.Value.(event.Row)
 	ev := &event.Event{}
@@ -149,7 +157,7 @@ func (s *SinkDecoder) envelope(vs *event.Schema) (*schema.EnvelopeCodec, error) 
 		return c, nil
 	}
 	var c *schema.EnvelopeCodec
-	if vs != nil && isEnvelope(vs) {
+	if isEnvelope(vs) {
 		var err error
 		if c, err = schema.NewEnvelopeCodec(vs, nil); err != nil {
 			return nil, &TransformError{Err: fmt.Errorf("the transformed value schema %s: %w", vs.Name, err)}

@@ -125,7 +125,21 @@ func TestSinkDecoderRunsRecordsThroughTheStage(t *testing.T) {
 	if !errors.As(err, &failed) || err.Error() != `transform cast: cast field "note": value (gift) was out of range for requested data type int32` {
 		t.Errorf("failing cast: %v", err)
 	}
+
+	// So is a value a stage leaves without a schema, which no sink can read.
+	dec = NewSinkDecoder(reg, stageFunc(func(r *record.Record) (*record.Record, error) {
+		out := r.Clone()
+		out.ValueSchema = nil
+		return out, nil
+	}))
+	if _, err := dec.Decode(ctx, r, false, &got); !errors.As(err, &failed) || err.Error() != "the transformed value has no schema" {
+		t.Errorf("schemaless value: %v", err)
+	}
 }
+
+type stageFunc func(*record.Record) (*record.Record, error)
+
+func (f stageFunc) Apply(r *record.Record) (*record.Record, error) { return f(r) }
 
 // seen is a stage that keeps the records it is given and passes them on.
 type seen struct {

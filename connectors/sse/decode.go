@@ -10,7 +10,6 @@ import (
 	"github.com/sluice-cdc/sluice/connectors/kafka"
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/schema/jsontext"
-	"github.com/sluice-cdc/sluice/schema/record"
 )
 
 // message is one change, decoded once and rendered once. The hub and each
@@ -76,8 +75,9 @@ func (d *decoder) decode(ctx context.Context, r *kgo.Record) (*message, error) {
 		// A value that is not an envelope (a row a transform flattened) is
 		// sent as it is, with the operation its __op field holds.
 		m.row, m.rowSchema = rec.Row()
-		if _, op, ok := record.Field(m.rowSchema, m.row, "__op"); ok {
-			m.op, _ = event.ParseOp(fmt.Sprint(op))
+		if _, op := field(&rec.Decoded, "__op"); op != nil {
+			text, _ := op.(string)
+			m.op, _ = event.ParseOp(text)
 		}
 		m.data = appendJSON(nil, rec.ValueSchema, rec.Value)
 		return m, nil
@@ -128,8 +128,8 @@ func flatJSON(rec *kafka.Decoded, m *message) []byte {
 	return append(b, '}')
 }
 
-// field returns the schema and value of the envelope's field called name;
-// a nil schema when it has none.
+// field returns the schema and value of the field called name of a struct
+// value (an envelope, or a flattened row); a nil schema when it has none.
 func field(rec *kafka.Decoded, name string) (*event.Schema, any) {
 	i := rec.ValueSchema.FieldIndex(name)
 	env, _ := rec.Value.(event.Row)

@@ -24,6 +24,7 @@ import (
 	"github.com/sluice-cdc/sluice/testenv"
 	"github.com/sluice-cdc/sluice/testenv/kafkatest"
 	"github.com/sluice-cdc/sluice/testenv/registrytest"
+	"github.com/sluice-cdc/sluice/transforms"
 )
 
 var orders = &event.Table{
@@ -127,8 +128,8 @@ func (e *env) produce(evs ...*event.Event) {
 }
 
 // start runs an SSE sink named name with the given configuration on top
-// of the defaults, and waits until it serves its path. The returned
-// function stops it.
+// of the defaults (transforms included), and waits until it serves its
+// path. The returned function stops it.
 func (e *env) start(name string, extra map[string]string) (stop func()) {
 	e.t.Helper()
 	raw := map[string]string{"connector.class": "sse", "topics": e.topic}
@@ -146,6 +147,14 @@ func (e *env) start(name string, extra map[string]string) (stop func()) {
 	sink, err := class.NewSink(c, connectors.Env{Name: name, SSE: e.router, Metrics: e.metrics})
 	if err != nil {
 		e.t.Fatal(err)
+	}
+	// The transforms are plugged in as the daemon does.
+	chain, ps := transforms.Build(raw)
+	if ps != nil {
+		e.t.Fatal(ps)
+	}
+	if chain != nil {
+		sink.(interface{ SetStage(connectors.Stage) }).SetStage(chain)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
