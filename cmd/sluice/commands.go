@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"os/signal"
@@ -128,13 +129,15 @@ func validate(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func newLogger(d *config.Daemon, w io.Writer) *slog.Logger {
+// newLoggers returns the daemon's loggers writing to w, in log.format, the
+// root logger at log.level; the REST API's /admin/loggers changes levels.
+func newLoggers(d *config.Daemon, w io.Writer) *daemon.Loggers {
 	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[d.Log.Level]
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: slog.Level(math.MinInt)} // the loggers' levels decide
 	if d.Log.Format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+		return daemon.NewLoggers(slog.NewTextHandler(w, opts), level)
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return daemon.NewLoggers(slog.NewJSONHandler(w, opts), level)
 }
 
 func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -156,7 +159,8 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return printProblems(stderr, ps)
 	}
 	d := l.daemon
-	log := newLogger(d, stderr)
+	loggers := newLoggers(d, stderr)
+	log := loggers.Logger(daemon.DaemonLogger)
 	for _, w := range d.Warnings {
 		log.Warn(w)
 	}
@@ -165,7 +169,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	reg := metrics.NewRegistry()
-	workers, release, err := newRuntime(ctx, d, log, reg)
+	workers, groups, release, err := newRuntime(ctx, d, loggers.Logger(daemon.RuntimeLogger), reg)
 	if err != nil {
 		return fmt.Errorf("start the connector runtime: %w", err)
 	}
@@ -178,14 +182,15 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	sup, err := daemon.New(daemon.Options{
 		Store: st, Workers: workers, Resolver: resolver,
 		WorkDir: filepath.Join(d.StateDir, "work"), Version: version, WorkerID: workerID(ln.Addr()),
-		Logger: log, StopTimeout: d.ShutdownTimeout(),
+		Logger: log, StopTimeout: d.ShutdownTimeout(), Loggers: loggers, Groups: groups,
 	})
 	if err != nil {
 		ln.Close()
 		release()
 		return err
 	}
-	srv, err := api.NewServer(api.New(sup, api.Options{Version: version, Auth: d.REST.Auth, Resolver: resolver, Logger: log, Metrics: reg}), d.REST, log)
+	restLog := loggers.Logger(daemon.RESTLogger)
+	srv, err := api.NewServer(api.New(sup, api.Options{Version: version, Auth: d.REST.Auth, Resolver: resolver, Logger: restLog, Metrics: reg}), d.REST, restLog)
 	if err != nil {
 		ln.Close()
 		release()

@@ -12,12 +12,13 @@ import (
 
 // newRuntime builds what runs connectors for the daemon config d: the
 // WorkerFactory that turns a checked connector into a running pipeline
-// recording into m, and a function that releases what the factory holds
-// (the embedded broker and registry), called once every worker has returned.
-func newRuntime(ctx context.Context, d *config.Daemon, logger *slog.Logger, m *metrics.Registry) (daemon.WorkerFactory, func() error, error) {
+// recording into m, the sinks' consumer group offsets, and a function that
+// releases what the factory holds (the embedded broker and registry),
+// called once every worker has returned.
+func newRuntime(ctx context.Context, d *config.Daemon, logger *slog.Logger, m *metrics.Registry) (daemon.WorkerFactory, daemon.GroupOffsets, func() error, error) {
 	rt, err := runtime.New(ctx, d, logger, m)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return rt.Workers, rt.Close, nil
+	return rt.Workers, rt.Groups(), rt.Close, nil
 }

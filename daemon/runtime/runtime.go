@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -177,7 +178,7 @@ func (r *Runtime) Workers(_ context.Context, name string, class *connectors.Clas
 			}
 			staged.SetStage(chain)
 		}
-		return &sinkWorker{rt: r, sink: sink}, nil
+		return &sinkWorker{rt: r, sink: sink, hooks: topicHooks("sink", env.RecordTopic)}, nil
 	}
 	if class.Kind != connectors.KindSource || class.NewSource == nil {
 		return nil, connectors.Permanent(fmt.Errorf("connector class %s has no runtime in this build", class.Name))
@@ -189,7 +190,7 @@ func (r *Runtime) Workers(_ context.Context, name string, class *connectors.Clas
 	if err != nil {
 		return nil, connectors.Permanent(err)
 	}
-	w := &sourceWorker{rt: r, class: class, cfg: cfg, src: src, logger: env.Logger}
+	w := &sourceWorker{rt: r, class: class, cfg: cfg, src: src, logger: env.Logger, hooks: topicHooks("source", env.RecordTopic)}
 	if chain != nil {
 		w.stage = chain
 	}
@@ -221,13 +222,14 @@ type sourceWorker struct {
 	src    connectors.Source
 	stage  connectors.Stage // the connector's transforms; nil when it has none
 	logger *slog.Logger
+	hooks  []kgo.Opt // record the topics written to
 }
 
 // Run produces with a client of its own, so that one connector's buffer
 // and failures never touch another's.
 func (w *sourceWorker) Run(ctx context.Context) error {
 	opts := append(kafka.SourceClientOpts(w.cfg), kgo.SeedBrokers(w.rt.brokers...))
-	client, err := kgo.NewClient(append(opts, w.rt.kafkaOpts...)...)
+	client, err := kgo.NewClient(append(append(opts, w.rt.kafkaOpts...), w.hooks...)...)
 	if err != nil {
 		return fmt.Errorf("create Kafka client: %w", err)
 	}
@@ -237,12 +239,14 @@ func (w *sourceWorker) Run(ctx context.Context) error {
 
 // sinkWorker runs one sink from Kafka.
 type sinkWorker struct {
-	rt   *Runtime
-	sink connectors.Sink
+	rt    *Runtime
+	sink  connectors.Sink
+	hooks []kgo.Opt // record the topics fetched from
 }
 
 func (w *sinkWorker) Run(ctx context.Context) error {
-	return w.sink.Run(ctx, connectors.Kafka{Brokers: w.rt.brokers, Opts: w.rt.kafkaOpts, Registry: w.rt.registry})
+	opts := append(slices.Clone(w.rt.kafkaOpts), w.hooks...)
+	return w.sink.Run(ctx, connectors.Kafka{Brokers: w.rt.brokers, Opts: opts, Registry: w.rt.registry})
 }
 
 // clientOpts turns the daemon's Kafka security settings into client options.
