@@ -1,12 +1,15 @@
 package config_test
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 
+	_ "github.com/sluice-cdc/sluice/connectors/elasticsearch"
 	_ "github.com/sluice-cdc/sluice/connectors/postgres"
+	_ "github.com/sluice-cdc/sluice/connectors/sse"
 	"github.com/sluice-cdc/sluice/daemon/config"
 	"github.com/sluice-cdc/sluice/daemon/internal/testclass"
 )
@@ -22,10 +25,9 @@ func TestCheckSeedConfigs(t *testing.T) {
 	}
 	r := &config.Resolver{LookupEnv: func(string) (string, bool) { return "", false }}
 	want := map[string]config.Problems{
-		"elasticsearch-sink-connector": {{File: dir + "/elasticsearch-sink-connector.json", Connector: "elasticsearch-sink-connector", Key: "connector.class",
-			Message: `unknown connector class "io.confluent.connect.elasticsearch.ElasticsearchSinkConnector"; this build has: postgres, sluice-test`}},
+		"elasticsearch-sink-connector": nil,
 		"mysql-source-connector": {{File: dir + "/mysql-source-connector.json", Connector: "mysql-source-connector", Key: "connector.class",
-			Message: `unknown connector class "io.debezium.connector.mysql.MySqlConnector"; this build has: postgres, sluice-test`}},
+			Message: `unknown connector class "io.debezium.connector.mysql.MySqlConnector"; this build has: elasticsearch, postgres, sluice-test, sse`}},
 		"postgresql-source-connector": nil,
 	}
 	for _, f := range files {
@@ -67,7 +69,7 @@ func TestCheckProblems(t *testing.T) {
 		{"valid with references", base("database.password", "${env:PW}", "topic.prefix", "${file:"+secrets+"/db.json:prefix}", "count", "3"), nil},
 		{"missing class", base("connector.class", "-"), config.Problems{{Key: "connector.class", Message: "missing required configuration"}}},
 		{"unknown class", base("connector.class", "com.example.Nope"),
-			config.Problems{{Key: "connector.class", Message: `unknown connector class "com.example.Nope"; this build has: postgres, sluice-test`}}},
+			config.Problems{{Key: "connector.class", Message: `unknown connector class "com.example.Nope"; this build has: elasticsearch, postgres, sluice-test, sse`}}},
 		{"unknown key, wrong type, missing required key, bad enum", base("topic.prefix", "-", "colour", "red", "count", "many", "behavior", "dance"), config.Problems{
 			{Key: "behavior", Message: `invalid value "dance": must be one of run, fail, permanent, finish, panic, linger`},
 			{Key: "colour", Message: "unknown configuration key"},
@@ -109,6 +111,47 @@ func TestCheckProblems(t *testing.T) {
 				t.Fatal("no problems but nothing checked")
 			}
 		})
+	}
+}
+
+// Sinks take transforms as sources do: a valid chain is accepted, and bad
+// transform settings are problems naming the full key.
+func TestCheckSinkTransforms(t *testing.T) {
+	r := &config.Resolver{LookupEnv: func(string) (string, bool) { return "", false }}
+	sinks := map[string]map[string]string{
+		"elasticsearch": {"connector.class": "io.confluent.connect.elasticsearch.ElasticsearchSinkConnector", "connection.url": "http://es:9200", "topics": "cdc.public.orders"},
+		"sse":           {"connector.class": "sse", "topics": "cdc.public.orders"},
+	}
+	for class, base := range sinks {
+		with := func(kv ...string) map[string]string {
+			cfg := maps.Clone(base)
+			for i := 0; i < len(kv); i += 2 {
+				cfg[kv[i]] = kv[i+1]
+			}
+			return cfg
+		}
+		valid := with("transforms", "route,unwrap",
+			"transforms.route.type", "org.apache.kafka.connect.transforms.RegexRouter",
+			"transforms.route.regex", `cdc\.public\.(.*)`, "transforms.route.replacement", "$1",
+			"transforms.route.predicate", "notAudit", "transforms.route.negate", "true",
+			"predicates", "notAudit", "predicates.notAudit.type", "TopicNameMatches", "predicates.notAudit.pattern", ".*audit",
+			"transforms.unwrap.type", "io.debezium.transforms.ExtractNewRecordState", "transforms.unwrap.add.fields", "op,lsn")
+		if checked, ps := config.Check(config.Connector{Name: "c", Config: valid}, r); checked == nil || ps != nil {
+			t.Errorf("%s with valid transforms: %v", class, ps)
+		}
+		bad := with("transforms", "route,cast",
+			"transforms.route.type", "RegexRouter", "transforms.route.regex", "(",
+			"transforms.cast.type", "Cast$Value", "transforms.cast.spec", "v:decimal",
+			"transforms.drop.type", "Filter")
+		want := config.Problems{
+			{Connector: "c", Key: "transforms.cast.spec", Message: "invalid type found in casting spec: decimal"},
+			{Connector: "c", Key: "transforms.drop.type", Message: `"drop" is not listed in transforms`},
+			{Connector: "c", Key: "transforms.route.regex", Message: "invalid regular expression \"(\": error parsing regexp: missing closing ): `(`"},
+			{Connector: "c", Key: "transforms.route.replacement", Message: "missing required configuration"},
+		}
+		if checked, ps := config.Check(config.Connector{Name: "c", Config: bad}, r); checked != nil || !reflect.DeepEqual(ps, want) {
+			t.Errorf("%s with bad transforms:\n got %#v\nwant %#v", class, ps, want)
+		}
 	}
 }
 
