@@ -29,6 +29,8 @@ func init() {
 			}
 			return New(cfg, env), nil
 		},
+		Group: GroupID,
+		Probe: probe,
 	})
 }
 
