@@ -18,7 +18,9 @@ import (
 // its RegexRouter transform — in the built binary on the real Postgres and
 // Kafka. The transform routes cdc.public.orders to cdc-orders, where the
 // seed's Confluent Elasticsearch sink (pointed at that topic) reads it into
-// Elasticsearch.
+// Elasticsearch. A second sink reads it with transforms of its own, as
+// Debezium users write them: the rows flattened, the index named by a
+// route.
 func TestPostgresSeedExampleRoutesToElasticsearch(t *testing.T) {
 	pgURL, err := url.Parse(testenv.PostgresURL(t))
 	if err != nil {
@@ -42,6 +44,15 @@ func TestPostgresSeedExampleRoutesToElasticsearch(t *testing.T) {
 		"INSERT INTO public.orders VALUES (1, 'ada', 10.50), (2, 'grace', 99.99), (3, 'edsger', 0.01)",
 	)
 
+	flat := esIndex{url: p.esURL, name: "orders-flat"}
+	p.alsoRun(t, map[string]any{"name": "orders-flat-sink", "config": map[string]any{
+		"connector.class": "io.confluent.connect.elasticsearch.ElasticsearchSinkConnector",
+		"connection.url":  p.esURL, "topics": topic, "key.ignore": false, "behavior.on.null.values": "delete",
+		"transforms":             "unwrap,route",
+		"transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState", "transforms.unwrap.add.fields": "op",
+		"transforms.route.type":  "org.apache.kafka.connect.transforms.RegexRouter",
+		"transforms.route.regex": "cdc-(.*)", "transforms.route.replacement": "$1-flat",
+	}}, flat.name)
 	p.start(t, "postgresql-source-connector.json", map[string]string{"database.hostname": pgURL.Hostname(), "database.port": pgURL.Port()})
 	pgtest.WaitStreaming(t, conn, "debezium_slot", nil)
 	pgtest.Exec(t, conn,
@@ -58,6 +69,11 @@ func TestPostgresSeedExampleRoutesToElasticsearch(t *testing.T) {
 		"1": {"id": 1.0, "customer": "ada l.", "total": 11.0},
 		"3": {"id": 3.0, "customer": "edsger", "total": 0.01},
 		"4": {"id": 4.0, "customer": "barbara", "total": 42.0},
+	})
+	p.expectDocs(t, flat, map[string]map[string]any{
+		"1": {"id": 1.0, "customer": "ada l.", "total": 11.0, "__op": "u"},
+		"3": {"id": 3.0, "customer": "edsger", "total": 0.01, "__op": "r"},
+		"4": {"id": 4.0, "customer": "barbara", "total": 42.0, "__op": "c"},
 	})
 	p.d.terminate(15 * time.Second)
 	// The unrouted topic was never written.

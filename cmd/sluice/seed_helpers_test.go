@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +33,8 @@ type seedPipeline struct {
 	index   esIndex
 	reg     *registrytest.Registry
 	d       *daemonProc
+	// extra are connector definitions run beside the seed's.
+	extra []map[string]any
 }
 
 // newSeedPipeline clears what an earlier run left: the sink's group and
@@ -54,6 +58,18 @@ func newSeedPipeline(t *testing.T, topic string, also ...string) *seedPipeline {
 	return p
 }
 
+// alsoRun adds an Elasticsearch sink to run beside the seed's: def is its
+// definition, which writes to index. Its group and index are removed
+// before and after the test.
+func (p *seedPipeline) alsoRun(t *testing.T, def map[string]any, index string) {
+	t.Helper()
+	kcl := kafkatest.NewClient(t, p.brokers)
+	fresh := func() { dropGroupAndIndex(t, kcl, "connect-"+def["name"].(string), esIndex{url: p.esURL, name: index}) }
+	fresh()
+	t.Cleanup(fresh)
+	p.extra = append(p.extra, def)
+}
+
 // start writes the seed source file with its addresses changed by set and
 // the seed sink reading p.topic, checks that `sluice validate` accepts
 // both, runs the daemon and waits for the source to be RUNNING.
@@ -73,8 +89,14 @@ func (p *seedPipeline) start(t *testing.T, sourceFile string, set map[string]str
 	writeSeed(t, filepath.Join(conns, "elasticsearch-sink-connector.json"), sink)
 
 	name := source["name"].(string)
+	names := []string{"elasticsearch-sink-connector", name}
+	for _, def := range p.extra {
+		writeSeed(t, filepath.Join(conns, def["name"].(string)+".json"), def)
+		names = append(names, def["name"].(string))
+	}
+	sort.Strings(names)
 	out, err := exec.Command(sluiceBinary(t), "validate", "--connectors-dir", conns).CombinedOutput()
-	if want := "ok: daemon config (defaults and environment) and 2 connector(s): elasticsearch-sink-connector, " + name + "\n"; err != nil || string(out) != want {
+	if want := fmt.Sprintf("ok: daemon config (defaults and environment) and %d connector(s): %s\n", len(names), strings.Join(names, ", ")); err != nil || string(out) != want {
 		t.Fatalf("validate: %v\n%s\nwant %s", err, out, want)
 	}
 	cfgFile := filepath.Join(dir, "sluice.json")
@@ -97,14 +119,20 @@ func (p *seedPipeline) expectTopic(t *testing.T, topic string, want ...string) {
 // of want, by id, and returns them with their versions.
 func (p *seedPipeline) expectIndex(t *testing.T, want map[string]map[string]any) map[string]esDoc {
 	t.Helper()
+	return p.expectDocs(t, p.index, want)
+}
+
+// expectDocs is expectIndex for any index.
+func (p *seedPipeline) expectDocs(t *testing.T, index esIndex, want map[string]map[string]any) map[string]esDoc {
+	t.Helper()
 	var got map[string]esDoc
 	var err error
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
-		if got, err = p.index.docs(t.Context(), "id"); err == nil && sameSources(got, want) {
+		if got, err = index.docs(t.Context(), "id"); err == nil && sameSources(got, want) {
 			return got
 		}
 	}
-	t.Fatalf("index %s holds %v (%v), want %v; logs:\n%s", p.index.name, got, err, want, p.d.log())
+	t.Fatalf("index %s holds %v (%v), want %v; logs:\n%s", index.name, got, err, want, p.d.log())
 	return nil
 }
 
