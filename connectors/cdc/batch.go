@@ -48,6 +48,7 @@ const offsetSaveInterval = time.Second
 type Metrics struct {
 	events  *metrics.Counter   // events made durable in Kafka
 	latency *metrics.Histogram // commit in the database to acknowledgement by Kafka
+	failed  *metrics.Counter   // changes dropped by event.processing.failure.handling.mode
 }
 
 // NewMetrics registers a source's series in r (a private registry when nil).
@@ -59,6 +60,7 @@ func NewMetrics(r *metrics.Registry, connector string) Metrics {
 	return Metrics{
 		events:  r.Counter("sluice_source_events_total", "Change events made durable in Kafka.", l, connector),
 		latency: r.Histogram("sluice_source_commit_to_ack_seconds", "Time from a change's commit in the database to Kafka acknowledging it (millisecond resolution).", metrics.LatencyBuckets, l, connector),
+		failed:  r.Counter("sluice_source_failed_changes_total", "Changes dropped because a value could not be converted (event.processing.failure.handling.mode warn or skip).", l, connector),
 	}
 }
 

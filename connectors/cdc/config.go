@@ -17,6 +17,7 @@ import (
 func NewSpec(level string, own ...conf.Key) *conf.Spec {
 	keys := append([]conf.Key{}, own...)
 	keys = append(keys, sharedKeys(level)...)
+	keys = append(keys, failureKeys()...)
 	keys = append(keys, kafka.ProducerKeys...)
 	return &conf.Spec{Prefixes: []string{"transforms", "predicates"}, Keys: append(keys, kafka.ConverterKeys...)}
 }
@@ -60,7 +61,12 @@ type Config struct {
 	Tombstones        bool
 	DecimalMode       string
 	BinaryMode        string
-	Producer          kafka.ProducerConfig
+	// FailureMode is event.processing.failure.handling.mode: one of the
+	// Failure* constants.
+	FailureMode string
+	// DeadLetterTopic is errors.deadletterqueue.topic.name; "" for none.
+	DeadLetterTopic string
+	Producer        kafka.ProducerConfig
 }
 
 // ParseConfig reads the shared keys of a configuration parsed against a
@@ -75,12 +81,17 @@ func ParseConfig(c *conf.Config, level string, system func(container string) boo
 	if mode == "never" {
 		mode = SnapshotNoData
 	}
+	failure := c.Enum("event.processing.failure.handling.mode")
+	if failure == "ignore" {
+		failure = FailureSkip
+	}
 	return Config{
 		TopicPrefix: c.String("topic.prefix"), Filter: filter, KeyColumns: keys,
 		SnapshotMode: mode, SnapshotFetchSize: int(c.Int("snapshot.fetch.size")),
 		HeartbeatInterval: time.Duration(c.Int("heartbeat.interval.ms")) * time.Millisecond,
 		Tombstones:        c.Bool("tombstones.on.delete"),
 		DecimalMode:       c.Enum("decimal.handling.mode"), BinaryMode: c.Enum("binary.handling.mode"),
+		FailureMode: failure, DeadLetterTopic: c.String("errors.deadletterqueue.topic.name"),
 		Producer: kafka.ProducerConfigFrom(c),
 	}, nil
 }

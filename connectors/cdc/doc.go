@@ -11,6 +11,8 @@
 //     (Snapshot);
 //   - batching of the readers' chunks with the acknowledgement that confirms
 //     positions only once Kafka holds everything before them (Batch, Acker);
+//   - event.processing.failure.handling.mode for changes whose values do not
+//     convert, with their dead-letter topic (Failures);
 //   - draining on stop, and the metrics every source reports.
 //
 // Positions are a type parameter P: a Postgres LSN, a MySQL binlog file and

@@ -56,7 +56,8 @@ func (d *tableDef) column(name string) int {
 }
 
 // binaryTypes are the byte-string types: their charset is binary.
-var binaryTypes = map[string]bool{"binary": true, "varbinary": true, "tinyblob": true, "blob": true, "mediumblob": true, "longblob": true}
+var binaryTypes = map[string]bool{"binary": true, "varbinary": true, "tinyblob": true, "blob": true, "mediumblob": true, "longblob": true,
+	"uuid": true, "inet6": true, "inet4": true}
 
 // binlogType is the type code a row event gives a column of this data
 // type, after realType, and its equivalents: JSON is LONGTEXT on MariaDB,
@@ -97,7 +98,7 @@ func binlogTypes(dataType string) []byte {
 		return []byte{gomysql.MYSQL_TYPE_SET}
 	case "json":
 		return []byte{gomysql.MYSQL_TYPE_JSON, gomysql.MYSQL_TYPE_BLOB}
-	case "char", "binary":
+	case "char", "binary", "uuid", "inet6", "inet4":
 		return []byte{gomysql.MYSQL_TYPE_STRING}
 	case "varchar", "varbinary":
 		return []byte{gomysql.MYSQL_TYPE_VARCHAR, gomysql.MYSQL_TYPE_VAR_STRING}
@@ -153,7 +154,7 @@ func columnsFromHistory(tme *replication.TableMapEvent, def *tableDef, where str
 			return nil, fmt.Errorf("table map of %s at %s: column %d has binlog type %d, but the schema history defines column %s as %s: the history does not match the binlog",
 				id, where, i+1, real, d.Name, d.DataType)
 		}
-		c := Column{Name: d.Name, Type: tp, Meta: meta, Nullable: nullable, Unsigned: d.Unsigned, Collation: d.collationOf()}
+		c := Column{Name: d.Name, Type: tp, Meta: meta, Nullable: nullable, Unsigned: d.Unsigned, Collation: d.collationOf(), DataType: extensionType(d.DataType)}
 		if unsigned != nil {
 			c.Unsigned = unsigned[i]
 		}

@@ -3,6 +3,7 @@ package mysql
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -159,12 +160,18 @@ func (r *tableReader) ReadTable(ctx context.Context, name string, after []string
 		key = append(key, v.raw[k])
 	}
 	fetch := r.src.cfg.SnapshotFetchSize
+	// build converts a row into its event; nil for a row that does not
+	// convert and that the failure handling drops.
 	build := func(row []gomysql.FieldValue) (*event.Event, error) {
 		image := make([]any, len(row))
 		for i := range row {
 			image[i] = conv[i](row[i])
 		}
 		after, err := v.row(image)
+		if verr := (*cdc.ValueError)(nil); errors.As(err, &verr) {
+			return nil, r.src.failures.Handle(ctx, &cdc.FailedChange{Table: id.String(), Op: event.OpRead,
+				Position: fmt.Sprintf("snapshot at binlog %s:%d", r.start.File, r.start.Pos), Value: verr, After: v.text(image)})
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -176,7 +183,7 @@ func (r *tableReader) ReadTable(ctx context.Context, name string, after []string
 		var res gomysql.Result
 		err := r.conn.ExecuteSelectStreaming(from, &res, func(row []gomysql.FieldValue) error {
 			e, err := build(row)
-			if err != nil {
+			if err != nil || e == nil {
 				return err
 			}
 			if batch = append(batch, e); len(batch) >= fetch {
@@ -214,7 +221,9 @@ func (r *tableReader) ReadTable(ctx context.Context, name string, after []string
 				res.Close()
 				return err
 			}
-			events = append(events, e)
+			if e != nil {
+				events = append(events, e)
+			}
 		}
 		n := len(res.Values)
 		if n > 0 {
@@ -245,6 +254,10 @@ func keyLiteral(v gomysql.FieldValue, c Column) string {
 	case gomysql.FieldValueTypeNull:
 		return "NULL"
 	case gomysql.FieldValueTypeString:
+		if _, ok := extensionSizes[c.DataType]; ok {
+			// UUID and INET text: hexadecimal digits, '-', ':' and '.'.
+			return "'" + string(v.AsString()) + "'"
+		}
 		h := "X'" + hex.EncodeToString(v.AsString()) + "'"
 		if c.Collation == binaryCollation || c.Type == gomysql.MYSQL_TYPE_BIT {
 			return h
@@ -257,7 +270,7 @@ func keyLiteral(v gomysql.FieldValue, c Column) string {
 // snapshotValue returns the select expression of a column and the
 // conversion of the text-protocol value into what the binlog holds for it
 // (what ColumnType.Value takes): ENUM as its 1-based index, SET as its
-// bitmap, BIT as an integer. FLOAT is read as DOUBLE, since the text form
+// bitmap, BIT as an integer, MariaDB's UUID and INET as their bytes. FLOAT is read as DOUBLE, since the text form
 // of a FLOAT rounds it to 6 digits.
 func snapshotValue(c Column) (func(gomysql.FieldValue) any, string) {
 	name := quoteIdent(c.Name)
@@ -295,6 +308,18 @@ func snapshotValue(c Column) (func(gomysql.FieldValue) any, string) {
 			return string(v.AsString())
 		}, name
 	case gomysql.MYSQL_TYPE_STRING:
+		if _, ok := extensionSizes[c.DataType]; ok {
+			dataType := c.DataType
+			return func(v gomysql.FieldValue) any {
+				if v.Type != gomysql.FieldValueTypeString {
+					return text(v)
+				}
+				if b, ok := extensionBytes(dataType, string(v.AsString())); ok {
+					return b
+				}
+				return string(v.AsString()) // the mapping refuses its length
+			}, name
+		}
 		switch byte(c.Meta >> 8) {
 		case gomysql.MYSQL_TYPE_ENUM:
 			members := c.EnumValues

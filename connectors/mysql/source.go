@@ -25,8 +25,9 @@ type Source struct {
 	cfg    *Config
 	env    connectors.Env
 	logger *slog.Logger
-	mapper *Mapper
-	tables *tables
+	mapper   *Mapper
+	tables   *tables
+	failures *cdc.Failures // set by Run
 
 	// Learnt by preflight.
 	flavor       string // go-mysql's mysql.MariaDBFlavor or mysql.MySQLFlavor
@@ -77,6 +78,12 @@ func New(cfg *Config, env connectors.Env) *Source {
 // where to start, stores that start position before reporting RUNNING,
 // snapshots when needed, then streams from the snapshot's position.
 func (s *Source) Run(ctx context.Context, out connectors.Emitter) error {
+	metrics := cdc.NewMetrics(s.env.Metrics, s.env.Name)
+	failures, err := cdc.NewFailures(s.cfg.Config, s.env.Name, out, metrics, s.logger)
+	if err != nil {
+		return err
+	}
+	s.failures = failures
 	catalog, err := s.connect(ctx)
 	if err != nil {
 		return err
@@ -172,7 +179,7 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) error {
 	s.logger.Info("start position stored", "file", start.File, "pos", start.Pos, "gtids", start.GTIDs, "snapshot", plan != nil)
 
 	chunks := make(chan cdc.Chunk[Position], 8)
-	acker := cdc.NewAcker(store, state, nil, cdc.NewMetrics(s.env.Metrics, s.env.Name), s.logger)
+	acker := cdc.NewAcker(store, state, nil, metrics, s.logger)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return cdc.Batch(gctx, chunks, out, acker) })
 	g.Go(func() error {

@@ -276,6 +276,13 @@ func (st *stream) rows(ctx context.Context, e *replication.RowsEvent, h *replica
 		if cols, err = ColumnsFromTableMap(tme); err != nil {
 			return fmt.Errorf("at %s:%d: %w", st.file, h.LogPos, err)
 		}
+		if def := st.hist.def(id); def != nil {
+			for i := range cols {
+				if j := def.column(cols[i].Name); j >= 0 {
+					cols[i].DataType = extensionType(def.Columns[j].DataType)
+				}
+			}
+		}
 	} else {
 		def := st.hist.def(id)
 		if cols, err = columnsFromHistory(tme, def, fmt.Sprintf("%s:%d", st.file, h.LogPos)); err != nil {
@@ -299,22 +306,29 @@ func (st *stream) rows(ctx context.Context, e *replication.RowsEvent, h *replica
 		step = 2
 	}
 	for i := 0; i+step <= len(e.Rows); i += step {
-		var before, after event.Row
-		if op != event.OpCreate {
-			if before, err = v.row(e.Rows[i]); err != nil {
-				return err
-			}
-		}
+		rowIndex := int32(i / step)
+		beforeImage, afterImage := e.Rows[i], e.Rows[i+step-1]
 		switch op {
 		case event.OpCreate:
-			after, err = v.row(e.Rows[i])
-		case event.OpUpdate:
-			after, err = v.row(e.Rows[i+1])
+			beforeImage = nil
+		case event.OpDelete:
+			afterImage = nil
+		}
+		before, after, err := v.images(beforeImage, afterImage)
+		if verr := (*cdc.ValueError)(nil); errors.As(err, &verr) {
+			pos := fmt.Sprintf("binlog %s:%d row %d", st.file, h.LogPos-h.EventSize, rowIndex)
+			if st.gtid != "" {
+				pos += " (GTID " + st.gtid + ")"
+			}
+			err = s.failures.Handle(ctx, &cdc.FailedChange{Table: id.String(), Op: op, Position: pos, Value: verr,
+				Before: v.text(beforeImage), After: v.text(afterImage)})
+			if err == nil {
+				continue
+			}
 		}
 		if err != nil {
 			return err
 		}
-		rowIndex := int32(i / step)
 		if op == event.OpUpdate && len(v.table.Key) > 0 && !slices.EqualFunc(v.table.KeyRow(before), v.table.KeyRow(after), keyEqual) {
 			// The key changed: a delete of the old key and a create of
 			// the new one, as Debezium emits it.

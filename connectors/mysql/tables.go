@@ -1,16 +1,20 @@
 package mysql
 
 import (
+	"encoding/hex"
 	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
+	"unicode/utf8"
 
 	"github.com/go-mysql-org/go-mysql/client"
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/sluice-cdc/sluice/connectors/cdc"
 	"github.com/sluice-cdc/sluice/schema/event"
 )
 
@@ -23,7 +27,8 @@ type version struct {
 	types []*ColumnType
 }
 
-// row converts a row image into an event row.
+// row converts a row image into an event row; a value that does not
+// convert is a *cdc.ValueError.
 func (v *version) row(image []any) (event.Row, error) {
 	out := make(event.Row, len(v.raw))
 	for i, r := range v.raw {
@@ -32,11 +37,64 @@ func (v *version) row(image []any) (event.Row, error) {
 		}
 		val, err := v.types[i].Value(image[r])
 		if err != nil {
-			return nil, fmt.Errorf("table %s column %s: %w", v.table.ID, v.table.Columns[i].Name, err)
+			return nil, &cdc.ValueError{Column: v.table.Columns[i].Name, Type: v.types[i].SourceType, Err: err}
 		}
 		out[i] = val
 	}
 	return out, nil
+}
+
+// images converts the old and new row images of a change; an image the
+// change does not have is nil, and so is its row.
+func (v *version) images(before, after []any) (event.Row, event.Row, error) {
+	var rows [2]event.Row
+	for i, image := range [2][]any{before, after} {
+		if image == nil {
+			continue
+		}
+		var err error
+		if rows[i], err = v.row(image); err != nil {
+			return nil, nil, err
+		}
+	}
+	return rows[0], rows[1], nil
+}
+
+// text is a row image's captured values by column as text, for a dead
+// letter: nil for NULL, byte strings that are not UTF-8 in hexadecimal
+// after "\x", DATETIME and TIMESTAMP as "2006-01-02 15:04:05.999999".
+// A nil image is nil.
+func (v *version) text(image []any) map[string]any {
+	if image == nil {
+		return nil
+	}
+	out := make(map[string]any, len(v.raw))
+	for i, r := range v.raw {
+		if r >= len(image) {
+			continue
+		}
+		var t any
+		switch x := image[r].(type) {
+		case nil:
+		case string:
+			t = bytesText([]byte(x))
+		case []byte:
+			t = bytesText(x)
+		case time.Time:
+			t = x.Format("2006-01-02 15:04:05.999999")
+		default:
+			t = fmt.Sprint(x)
+		}
+		out[v.table.Columns[i].Name] = t
+	}
+	return out
+}
+
+func bytesText(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return `\x` + hex.EncodeToString(b)
 }
 
 // tables keeps the current version of every captured table. A table gets a
@@ -189,12 +247,8 @@ FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER 
 	}
 	cols := make([]Column, len(rows))
 	for i, r := range rows {
-		c, err := catalogColumn(str(r[0]), strings.ToLower(str(r[1])), str(r[2]), str(r[3]) == "YES",
+		cols[i] = catalogColumn(str(r[0]), strings.ToLower(str(r[1])), str(r[2]), str(r[3]) == "YES",
 			atoi(r[4]), atoi(r[5]), atoi(r[6]), atoi(r[7]), str(r[8]))
-		if err != nil {
-			return nil, fmt.Errorf("table %s: %w", id, err)
-		}
-		cols[i] = c
 	}
 	return cols, nil
 }
@@ -206,8 +260,8 @@ func atoi(p *string) int {
 
 const utf8mb4Collation = 45
 
-func catalogColumn(name, dataType, columnType string, nullable bool, octets, precision, scale, fsp int, collation string) (Column, error) {
-	c := Column{Name: name, Nullable: nullable, Unsigned: strings.Contains(strings.ToLower(columnType), "unsigned"), Collation: utf8mb4Collation}
+func catalogColumn(name, dataType, columnType string, nullable bool, octets, precision, scale, fsp int, collation string) Column {
+	c := Column{Name: name, Nullable: nullable, Unsigned: strings.Contains(strings.ToLower(columnType), "unsigned"), Collation: utf8mb4Collation, DataType: dataType}
 	binary := collation == "" || collation == "binary"
 	switch dataType {
 	case "tinyint":
@@ -258,13 +312,18 @@ func catalogColumn(name, dataType, columnType string, nullable bool, octets, pre
 		c.Type, c.Meta = gomysql.MYSQL_TYPE_BLOB, 4
 	case "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection", "geomcollection":
 		c.Type, c.Meta = gomysql.MYSQL_TYPE_GEOMETRY, 4
+	case "uuid", "inet6", "inet4":
+		c.Type, c.Meta = binlogStringType(extensionSizes[dataType])
+		c.Collation = binaryCollation
 	default:
-		return Column{}, fmt.Errorf("column %s has type %s, which this connector does not capture", name, columnType)
+		// A type this mapping does not know: its text (Mapper.Column maps it
+		// through unknownColumn).
+		c.Type, c.Meta = gomysql.MYSQL_TYPE_VARCHAR, 65535
 	}
 	if binary && (dataType == "binary" || dataType == "varbinary" || strings.HasSuffix(dataType, "blob")) {
 		c.Collation = binaryCollation
 	}
-	return c, nil
+	return c
 }
 
 // enumMembers reads the members of "enum('a','b”c')" or "set(...)".

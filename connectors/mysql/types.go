@@ -13,6 +13,7 @@ package mysql
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
@@ -113,10 +114,30 @@ func (m *Mapper) Column(c Column) (*ColumnType, error) {
 		return nil, fmt.Errorf("map column %s: %w", c.Name, err)
 	}
 	ct.Schema.Optional = c.Nullable
+	if rejected != "" {
+		convert := ct.convert
+		ct.convert = func(v any) (any, error) {
+			if s, ok := v.(string); ok && s == rejected {
+				return nil, fmt.Errorf("%q is rejected", s)
+			}
+			return convert(v)
+		}
+	}
 	return ct, nil
 }
 
+// rejected, when not empty, is a text every column refuses to convert. Only
+// this package's tests set it (export_test.go), to drive a conversion
+// failure through the whole source.
+var rejected string
+
 func (m *Mapper) column(c Column) (*ColumnType, error) {
+	if ct := extensionColumn(c); ct != nil {
+		return ct, nil
+	}
+	if dataType := strings.ToLower(c.DataType); unknownDataType(dataType) {
+		return m.unknownColumn(c, dataType), nil
+	}
 	tp, meta := realType(c.Type, c.Meta)
 	switch tp {
 	case mysql.MYSQL_TYPE_TINY, mysql.MYSQL_TYPE_SHORT, mysql.MYSQL_TYPE_INT24, mysql.MYSQL_TYPE_LONG, mysql.MYSQL_TYPE_LONGLONG:
@@ -133,7 +154,7 @@ func (m *Mapper) column(c Column) (*ColumnType, error) {
 			if err != nil {
 				return nil, err
 			}
-			return logical.DecimalValue(mode, d, s)
+			return logical.DecimalValue(mode, d, s), nil
 		}), nil
 	case mysql.MYSQL_TYPE_BIT:
 		return bitColumn(int(meta>>8)*8 + int(meta&0xff)), nil
@@ -144,7 +165,7 @@ func (m *Mapper) column(c Column) (*ColumnType, error) {
 	case mysql.MYSQL_TYPE_TIMESTAMP, mysql.MYSQL_TYPE_TIMESTAMP2:
 		return m.timestamp(c, fsp(tp, meta)), nil
 	case mysql.MYSQL_TYPE_TIME, mysql.MYSQL_TYPE_TIME2:
-		return m.timeColumn(fsp(tp, meta)), nil
+		return m.timeColumn(c, fsp(tp, meta)), nil
 	case mysql.MYSQL_TYPE_YEAR:
 		return typed("year", logical.Year(), yearValue), nil
 	case mysql.MYSQL_TYPE_ENUM:
@@ -160,7 +181,7 @@ func (m *Mapper) column(c Column) (*ColumnType, error) {
 			slog.String("column", c.Name), slog.Int("binlog_type", int(tp)))
 		return m.binaryColumn("geometry", 0), nil
 	}
-	return nil, fmt.Errorf("unsupported binlog column type %d", tp)
+	return m.unknownColumn(c, fmt.Sprintf("binlog type %d", tp)), nil
 }
 
 // realType resolves the real type of MYSQL_TYPE_STRING columns (ENUM, SET

@@ -41,8 +41,7 @@ func (m *Mapper) date(c Column) *ColumnType {
 // datetime maps DATETIME(fsp): a wall clock without zone, read as UTC.
 func (m *Mapper) datetime(c Column, fsp int) *ColumnType {
 	mode := m.time
-	zeroValue, _ := logical.TimestampValue(mode, fsp, 0)
-	zero := m.zeroDate(c, zeroValue)
+	zero := m.zeroDate(c, logical.TimestampValue(mode, fsp, time.Unix(0, 0)))
 	return typed(fmt.Sprintf("datetime(%d)", fsp), logical.Timestamp(mode, fsp), func(v any) (any, error) {
 		t, ok, err := wallClock(v)
 		if err != nil {
@@ -51,7 +50,7 @@ func (m *Mapper) datetime(c Column, fsp int) *ColumnType {
 		if !ok {
 			return zero(v), nil
 		}
-		return logical.TimestampValue(mode, fsp, logical.EpochMicros(t))
+		return logical.TimestampValue(mode, fsp, t), nil
 	})
 }
 
@@ -73,8 +72,12 @@ func (m *Mapper) timestamp(c Column, fsp int) *ColumnType {
 
 // timeColumn maps TIME(fsp), a signed duration from -838:59:59 to
 // 838:59:59, to MicroTime (or Time/Connect Time per time.precision.mode).
-func (m *Mapper) timeColumn(fsp int) *ColumnType {
-	mode := m.time
+// Kafka Connect's Time (connect) holds only 00:00:00 to 24:00:00: another
+// value is null in a nullable column and does not convert in a NOT NULL
+// one, as in Debezium. io.debezium.time.Time (adaptive, fsp up to 3) holds
+// ±596:31:23.647 in its int32 milliseconds; beyond, TimeValue clamps.
+func (m *Mapper) timeColumn(c Column, fsp int) *ColumnType {
+	mode, log, name, nullable := m.time, m.log, c.Name, c.Nullable
 	return typed(fmt.Sprintf("time(%d)", fsp), logical.Time(mode, fsp), func(v any) (any, error) {
 		s, ok := v.(string)
 		if !ok {
@@ -84,7 +87,15 @@ func (m *Mapper) timeColumn(fsp int) *ColumnType {
 		if err != nil {
 			return nil, err
 		}
-		return logical.TimeValue(mode, fsp, us)
+		if mode == logical.TimeConnect && (us < 0 || us > 24*3600*1_000_000) {
+			if !nullable {
+				return nil, fmt.Errorf("TIME %s is outside 00:00:00 to 24:00:00, which Kafka Connect's Time (time.precision.mode=connect) holds", s)
+			}
+			log.Warn("TIME outside 00:00:00 to 24:00:00 emitted as null: Kafka Connect's Time (time.precision.mode=connect) cannot hold it",
+				slog.String("column", name), slog.String("value", s))
+			return nil, nil
+		}
+		return logical.TimeValue(mode, fsp, us), nil
 	})
 }
 

@@ -1,6 +1,7 @@
 package mysql
 
 import (
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -54,6 +55,28 @@ func TestColumnValues(t *testing.T) {
 		{"binary(3) padded", nil, Column{Type: gomysql.MYSQL_TYPE_STRING, Meta: uint16(gomysql.MYSQL_TYPE_STRING)<<8 | 3, Collation: 63}, "a", []byte{'a', 0, 0}},
 		{"char(300)", nil, Column{Type: gomysql.MYSQL_TYPE_STRING, Meta: 0xee<<8 | 0xb0, Collation: utf8}, "x", "x"},
 		{"year", nil, Column{Type: gomysql.MYSQL_TYPE_YEAR}, 2024, int32(2024)},
+		// Zero dates: null when nullable, the epoch otherwise (Debezium's
+		// RowDeserializers.deserializeDate and JdbcValueConverters.convertValue).
+		{"date zero nullable", nil, Column{Type: gomysql.MYSQL_TYPE_DATE, Nullable: true}, "0000-00-00", nil},
+		{"date zero day NOT NULL", nil, Column{Type: gomysql.MYSQL_TYPE_DATE}, "2020-05-00", int32(0)},
+		{"date year 1", nil, Column{Type: gomysql.MYSQL_TYPE_DATE}, "0001-01-01", int32(-719162)},
+		// MySQL's TIME range in io.debezium.time.Time's int32 milliseconds
+		// is clamped (Debezium's (int) cast wraps it around).
+		{"time adaptive clamped", []Option{WithTimeMode(logical.TimeAdaptive)}, Column{Type: gomysql.MYSQL_TYPE_TIME2}, "838:59:59", int32(math.MaxInt32)},
+		{"time adaptive clamped negative", []Option{WithTimeMode(logical.TimeAdaptive)}, Column{Type: gomysql.MYSQL_TYPE_TIME2}, "-838:59:59", int32(math.MinInt32)},
+		{"time microseconds max", nil, Column{Type: gomysql.MYSQL_TYPE_TIME2, Meta: 6}, "-838:59:59.000000", int64(-3020399000000)},
+		// Kafka Connect's Time holds 00:00 to 24:00 only: Debezium's
+		// JdbcValueConverters.convertTimeToMillisPastMidnightAsDate gives null.
+		{"time connect out of range nullable", []Option{WithTimeMode(logical.TimeConnect)}, Column{Type: gomysql.MYSQL_TYPE_TIME2, Nullable: true}, "25:00:00", nil},
+		{"time connect 24:00", []Option{WithTimeMode(logical.TimeConnect)}, Column{Type: gomysql.MYSQL_TYPE_TIME2}, "24:00:00", int32(86400000)},
+		{"uuid", nil, Column{Type: gomysql.MYSQL_TYPE_STRING, Meta: uint16(gomysql.MYSQL_TYPE_STRING)<<8 | 16, Collation: 63, DataType: "uuid"},
+			"\x12\x3e\x45\x67\xe8\x9b\x12\xd3\xa4\x56\x42\x66\x14\x17\x40\x00", "123e4567-e89b-12d3-a456-426614174000"},
+		{"inet6", nil, Column{Type: gomysql.MYSQL_TYPE_STRING, Meta: uint16(gomysql.MYSQL_TYPE_STRING)<<8 | 16, Collation: 63, DataType: "inet6"},
+			[]byte{0x20, 0x01, 0x0d, 0xb8, 15: 1}, "2001:db8::1"},
+		{"inet4", nil, Column{Type: gomysql.MYSQL_TYPE_STRING, Meta: uint16(gomysql.MYSQL_TYPE_STRING)<<8 | 4, Collation: 63, DataType: "INET4"},
+			"\x0a\x00\x00\x01", "10.0.0.1"},
+		{"unknown catalog type", nil, Column{Type: gomysql.MYSQL_TYPE_VARCHAR, Meta: 65535, Collation: utf8, DataType: "hyperloglog"}, "abc", "abc"},
+		{"unknown binlog type", nil, Column{Type: 0x0e + 200}, []byte{0xff, 1}, "\\xff01"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -97,8 +120,10 @@ func TestColumnErrors(t *testing.T) {
 		in   any
 		want string
 	}{
-		{"time beyond int32 ms", []Option{WithTimeMode(logical.TimeAdaptive)}, Column{Type: gomysql.MYSQL_TYPE_TIME2}, "838:59:59",
-			"time 3020399000000µs does not fit in io.debezium.time.Time (int32 milliseconds)"},
+		{"time connect out of range NOT NULL", []Option{WithTimeMode(logical.TimeConnect)}, Column{Type: gomysql.MYSQL_TYPE_TIME2}, "-00:00:01",
+			"TIME -00:00:01 is outside 00:00:00 to 24:00:00, which Kafka Connect's Time (time.precision.mode=connect) holds"},
+		{"uuid of the wrong size", nil, Column{Type: gomysql.MYSQL_TYPE_STRING, Meta: uint16(gomysql.MYSQL_TYPE_STRING)<<8 | 16, Collation: 63, DataType: "uuid"},
+			"not-a-uuid", "uuid value of 10 bytes, want 16"},
 		{"enum out of range", nil, Column{Type: gomysql.MYSQL_TYPE_STRING, Meta: uint16(gomysql.MYSQL_TYPE_ENUM)<<8 | 1, EnumValues: []string{"a"}}, int64(2),
 			"enum index 2 out of range of 1 values"},
 		{"wrong Go type", nil, Column{Type: gomysql.MYSQL_TYPE_LONG}, "12", `unexpected string 12 for an integer column`},
@@ -113,8 +138,46 @@ func TestColumnErrors(t *testing.T) {
 			t.Errorf("%s: error = %v, want %q", c.name, err, c.want)
 		}
 	}
-	if _, err := NewMapper().Column(Column{Name: "g", Type: 0x0e + 200}); err == nil || err.Error() != "map column g: unsupported binlog column type 214" {
-		t.Errorf("unknown type error = %v", err)
+}
+
+// TestUnknownTypesAreText maps column types this mapping has no case for
+// to strings named by their type, rather than failing.
+func TestUnknownTypesAreText(t *testing.T) {
+	for _, c := range []struct {
+		col  Column
+		want string
+	}{
+		{Column{Name: "g", Type: 0x0e + 200}, "binlog type 214"},
+		{Column{Name: "h", Type: gomysql.MYSQL_TYPE_VARCHAR, DataType: "HyperLogLog"}, "hyperloglog"},
+	} {
+		ct, err := NewMapper().Column(c.col)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ct.SourceType != c.want || !reflect.DeepEqual(ct.Schema, &event.Schema{Type: event.String}) {
+			t.Errorf("%s: source type %q schema %+v, want %q and a string", c.col.Name, ct.SourceType, ct.Schema, c.want)
+		}
+	}
+}
+
+// TestExtensionTypesSnapshotAsTheBinlogLogsThem turns the text of MariaDB's
+// UUID and INET values, as a snapshot reads them, into the binlog's bytes.
+func TestExtensionTypesSnapshotAsTheBinlogLogsThem(t *testing.T) {
+	for _, c := range []struct {
+		dataType, text string
+		want           []byte
+		ok             bool
+	}{
+		{"uuid", "123e4567-e89b-12d3-a456-426614174000", []byte{0x12, 0x3e, 0x45, 0x67, 0xe8, 0x9b, 0x12, 0xd3, 0xa4, 0x56, 0x42, 0x66, 0x14, 0x17, 0x40, 0x00}, true},
+		{"inet6", "::ffff:10.0.0.1", []byte{10: 0xff, 11: 0xff, 12: 10, 15: 1}, true},
+		{"inet4", "10.0.0.1", []byte{10, 0, 0, 1}, true},
+		{"inet4", "::1", nil, false},
+		{"uuid", "xyz", nil, false},
+	} {
+		got, ok := extensionBytes(c.dataType, c.text)
+		if ok != c.ok || (ok && !reflect.DeepEqual(got, c.want)) {
+			t.Errorf("extensionBytes(%s, %q) = %v, %v; want %v, %v", c.dataType, c.text, got, ok, c.want, c.ok)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pglogrepl"
 
+	"github.com/sluice-cdc/sluice/connectors/cdc"
 	"github.com/sluice-cdc/sluice/schema/event"
 )
 
@@ -97,7 +98,8 @@ func (s *Source) change(tx *txState, relID uint32, rel *relation, op event.Op, b
 	return e
 }
 
-// row decodes a tuple into a row of rel's table. Unchanged TOASTed values,
+// row decodes a tuple into a row of rel's table; a value that does not
+// convert is a *cdc.ValueError. Unchanged TOASTed values,
 // which the WAL does not carry, are taken from prev (the old image of the
 // same update, when the table's replica identity is FULL) or else carry the
 // unavailable-value placeholder. Columns absent from a key-only old image
@@ -127,7 +129,7 @@ func (s *Source) row(rel *relation, tuple *pglogrepl.TupleData, prev event.Row) 
 		case pglogrepl.TupleDataTypeText:
 			v, err := rel.decode[c](col.Data)
 			if err != nil {
-				return nil, fmt.Errorf("decode %s.%s (%s): %w", t.ID, t.Columns[c].Name, t.Columns[c].SourceType, err)
+				return nil, &cdc.ValueError{Column: t.Columns[c].Name, Type: t.Columns[c].SourceType, Err: err}
 			}
 			row[c] = v
 		default:
@@ -150,4 +152,50 @@ func sameKey(t *event.Table, a, b event.Row) bool {
 		}
 	}
 	return true
+}
+
+// failed describes the change of msg, in transaction tx, that verr stopped
+// from converting, with the text of its row images.
+func (s *Source) failed(msg pglogrepl.Message, rels *relations, tx *txState, verr *cdc.ValueError) *cdc.FailedChange {
+	var id uint32
+	var op event.Op
+	var before, after *pglogrepl.TupleData
+	switch m := msg.(type) {
+	case *pglogrepl.InsertMessageV2:
+		id, op, after = m.RelationID, event.OpCreate, m.Tuple
+	case *pglogrepl.UpdateMessageV2:
+		id, op, before, after = m.RelationID, event.OpUpdate, m.OldTuple, m.NewTuple
+	case *pglogrepl.DeleteMessageV2:
+		id, op, before = m.RelationID, event.OpDelete, m.OldTuple
+	}
+	rel := rels.byID[id]
+	return &cdc.FailedChange{
+		Table: rel.table.ID.String(), Op: op, Value: verr,
+		Position: fmt.Sprintf("LSN %s (transaction %d)", tx.commit, tx.xid),
+		Before:   s.imageText(rel, before), After: s.imageText(rel, after),
+	}
+}
+
+// imageText is the text of a tuple's captured values by column: nil for
+// NULL, the unavailable-value placeholder for an unchanged TOASTed value.
+func (s *Source) imageText(rel *relation, tuple *pglogrepl.TupleData) map[string]any {
+	if tuple == nil {
+		return nil
+	}
+	out := make(map[string]any, len(rel.table.Columns))
+	for i, col := range tuple.Columns {
+		if i >= len(rel.columnOf) || rel.columnOf[i] < 0 {
+			continue
+		}
+		name := rel.table.Columns[rel.columnOf[i]].Name
+		switch col.DataType {
+		case pglogrepl.TupleDataTypeNull:
+			out[name] = nil
+		case pglogrepl.TupleDataTypeToast:
+			out[name] = s.cfg.Placeholder
+		default:
+			out[name] = string(col.Data)
+		}
+	}
+	return out
 }

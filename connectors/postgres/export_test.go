@@ -6,3 +6,9 @@ var (
 	TypesSchemaSQL = typesSchemaSQL
 	CheckTypesRow  = checkRow
 )
+
+// Rejected is the text every column of this package's test binaries
+// refuses to convert, in-process and in child processes alike.
+const Rejected = "sluice:rejected"
+
+func init() { rejected = Rejected }

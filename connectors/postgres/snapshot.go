@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -79,22 +80,31 @@ func (r *tableReader) ReadTable(ctx context.Context, name string, after []string
 		rr := r.tx.Conn().PgConn().ExecParams(ctx, fetch, nil, nil, nil, nil)
 		var events []*event.Event
 		var lastKey []string
+		rows := 0
 		for rr.NextRow() {
+			rows++
 			vals := rr.Values()
+			if len(rel.table.Key) > 0 {
+				lastKey = keyText(rel, vals)
+			}
 			row, err := r.src.snapshotRow(rel, vals)
+			if verr := (*cdc.ValueError)(nil); errors.As(err, &verr) {
+				err = r.src.failures.Handle(ctx, &cdc.FailedChange{Table: rel.table.ID.String(), Op: event.OpRead,
+					Position: "snapshot at LSN " + r.lsn.String(), Value: verr, After: rowText(rel, vals)})
+				if err == nil {
+					continue
+				}
+			}
 			if err != nil {
 				rr.Close()
 				return err
 			}
 			events = append(events, r.src.readEvent(rel.table, row, r.lsn, now))
-			if len(rel.table.Key) > 0 {
-				lastKey = keyText(rel, vals)
-			}
 		}
 		if _, err := rr.Close(); err != nil {
 			return fmt.Errorf("snapshot %s: fetch: %w", t, err)
 		}
-		if len(events) == 0 {
+		if rows == 0 {
 			break
 		}
 		if err := emit(events, lastKey); err != nil {
@@ -136,7 +146,8 @@ func snapshotQuery(info *tableInfo, rel *relation, after []string) string {
 }
 
 // snapshotRow decodes a row read in text format, in the table's column
-// order. raw may be the connection's buffer: decoding copies what it keeps.
+// order; a value that does not convert is a *cdc.ValueError. raw may be the
+// connection's buffer: decoding copies what it keeps.
 func (s *Source) snapshotRow(rel *relation, raw [][]byte) (event.Row, error) {
 	row := make(event.Row, len(raw))
 	for i, v := range raw {
@@ -146,11 +157,24 @@ func (s *Source) snapshotRow(rel *relation, raw [][]byte) (event.Row, error) {
 		val, err := rel.decode[i](v)
 		if err != nil {
 			col := rel.table.Columns[i]
-			return nil, fmt.Errorf("snapshot %s: decode %s (%s): %w", rel.table.ID, col.Name, col.SourceType, err)
+			return nil, &cdc.ValueError{Column: col.Name, Type: col.SourceType, Err: err}
 		}
 		row[i] = val
 	}
 	return row, nil
+}
+
+// rowText is the text of a raw snapshot row by column, nil for NULL.
+func rowText(rel *relation, raw [][]byte) map[string]any {
+	out := make(map[string]any, len(raw))
+	for i, v := range raw {
+		if v == nil {
+			out[rel.table.Columns[i].Name] = nil
+		} else {
+			out[rel.table.Columns[i].Name] = string(v)
+		}
+	}
+	return out
 }
 
 // keyText returns the text form of a raw row's key columns.

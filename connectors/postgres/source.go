@@ -36,6 +36,7 @@ type Source struct {
 	spillDir string
 	store    *cdc.Store[position]
 	metrics  cdc.Metrics
+	failures *cdc.Failures // set by Run
 	lag      *metrics.Gauge // WAL received but not yet confirmed, in bytes
 }
 
@@ -77,6 +78,11 @@ func New(cfg *Config, env connectors.Env) *Source {
 
 // Run captures changes until ctx ends or a failure. See connectors.Source.
 func (s *Source) Run(ctx context.Context, out connectors.Emitter) error {
+	failures, err := cdc.NewFailures(s.cfg.Config, s.env.Name, out, s.metrics, s.logger)
+	if err != nil {
+		return err
+	}
+	s.failures = failures
 	conn, err := s.connect(ctx, false)
 	if err != nil {
 		return err

@@ -305,6 +305,9 @@ func (s *stream) handleChange(ctx context.Context, msg pglogrepl.Message, rels *
 		return fmt.Errorf("slot %q: %T outside a transaction", s.src.cfg.Slot, msg)
 	}
 	events, err := s.src.events(msg, rels, tx)
+	if verr := (*cdc.ValueError)(nil); errors.As(err, &verr) {
+		return s.src.failures.Handle(ctx, s.src.failed(msg, rels, tx, verr))
+	}
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"time"
 
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/schema/logical"
@@ -101,8 +102,22 @@ func (m *Mapper) Column(ctx context.Context, name string, oid uint32, typmod int
 	if optional {
 		ct.Schema.Optional = true
 	}
+	if rejected != "" {
+		convert := ct.convert
+		ct.convert = func(s string) (any, error) {
+			if s == rejected {
+				return nil, fmt.Errorf("%q is rejected", s)
+			}
+			return convert(s)
+		}
+	}
 	return ct, nil
 }
+
+// rejected, when not empty, is a text every column refuses to convert. Only
+// this package's tests set it (export_test.go), to drive a conversion
+// failure through the whole source.
+var rejected string
 
 func (m *Mapper) build(ctx context.Context, name string, t *TypeInfo, typmod int32, depth int) (*ColumnType, error) {
 	if depth > maxTypeDepth {
@@ -240,7 +255,7 @@ func (m *Mapper) base(name string, t *TypeInfo, typmod int32) *ColumnType {
 			if err != nil {
 				return nil, err
 			}
-			return logical.TimeValue(mode, p, us)
+			return logical.TimeValue(mode, p, us), nil
 		})
 	case "timetz":
 		return typed(logical.ZonedTime(), func(s string) (any, error) {
@@ -271,7 +286,7 @@ func (m *Mapper) base(name string, t *TypeInfo, typmod int32) *ColumnType {
 			if err != nil {
 				return nil, err
 			}
-			return logical.IntervalValue(mode, mo, d, us)
+			return logical.IntervalValue(mode, mo, d, us), nil
 		})
 	}
 	return nil
@@ -309,9 +324,9 @@ func (m *Mapper) numeric(name string, typmod int32) *ColumnType {
 			return nil, err
 		}
 		if variable {
-			return logical.VariableDecimalValue(mode, d)
+			return logical.VariableDecimalValue(mode, d), nil
 		}
-		return logical.DecimalValue(mode, d, scale)
+		return logical.DecimalValue(mode, d, scale), nil
 	})
 }
 
@@ -324,7 +339,7 @@ func (m *Mapper) money() *ColumnType {
 		if err != nil {
 			return nil, err
 		}
-		return logical.DecimalValue(mode, logical.Rescale(d, digits), digits)
+		return logical.DecimalValue(mode, logical.Rescale(d, digits), digits), nil
 	})
 }
 
@@ -366,19 +381,19 @@ func dateValue(s string) (any, error) {
 
 func timestamp(mode logical.TimeMode, p int) *ColumnType {
 	return typed(logical.Timestamp(mode, p), func(s string) (any, error) {
-		var us int64
+		var t time.Time
 		switch s {
 		case textInfinity:
-			us = timestampInfinityMicros
+			t = time.UnixMicro(timestampInfinityMicros)
 		case textMinusInfinity:
-			us = timestampMinusInfinityMic
+			t = time.UnixMicro(timestampMinusInfinityMic)
 		default:
 			var err error
-			if us, err = parseTimestamp(s); err != nil {
+			if t, err = parseDateTime(s, false); err != nil {
 				return nil, err
 			}
 		}
-		return logical.TimestampValue(mode, p, us)
+		return logical.TimestampValue(mode, p, t), nil
 	})
 }
 

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -42,23 +43,14 @@ func parseDate(s string) (int64, error) {
 	return logical.EpochDays(y, m, d), nil
 }
 
-// parseTimestamp reads timestamp output under DateStyle ISO
-// ("2024-02-29 10:11:12.123456") into microseconds since the epoch, reading
-// the wall clock as UTC.
-func parseTimestamp(s string) (int64, error) {
-	t, err := parseDateTime(s, false)
-	if err != nil {
-		return 0, err
-	}
-	return t.Unix()*1_000_000 + int64(t.Nanosecond()/1000), nil
-}
-
 // parseTimestamptz reads timestamptz output under DateStyle ISO
 // ("2024-02-29 10:11:12.123456+05:30") into an instant.
 func parseTimestamptz(s string) (time.Time, error) {
 	return parseDateTime(s, true)
 }
 
+// parseDateTime reads timestamp (zoned false, the wall clock read as UTC)
+// or timestamptz output under DateStyle ISO into an instant.
 func parseDateTime(s string, zoned bool) (time.Time, error) {
 	what := "timestamp"
 	if zoned {
@@ -211,9 +203,10 @@ func parseInterval(s string) (months, days, micros int64, err error) {
 			neg := strings.HasPrefix(f, "-")
 			clock := strings.TrimLeft(f, "+-")
 			colon := strings.IndexByte(clock, ':')
-			h, herr := atoiDigits(clock[:colon])
+			// Hours reach 2562047788 (the int64 microseconds Postgres keeps).
+			h, herr := strconv.ParseUint(clock[:colon], 10, 63)
 			us, rest, cerr := parseClock("00" + clock[colon:])
-			if herr != nil || cerr != nil || rest != "" {
+			if herr != nil || cerr != nil || rest != "" || h > (math.MaxInt64-uint64(us))/3_600_000_000 {
 				return 0, 0, 0, fmt.Errorf("parse interval %q: bad time %q", s, f)
 			}
 			v := int64(h)*3_600_000_000 + us

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/big"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/sluice-cdc/sluice/schema/event"
@@ -118,6 +119,27 @@ func TestColumnValues(t *testing.T) {
 		{"interval negative", nil, 1186, -1, "-1 days +02:03:00", int64(-86400000000 + 7380000000)},
 		{"interval string", []Option{WithIntervalMode(logical.IntervalString)}, 1186, -1, "1 year 2 mons 3 days 04:05:06.78", "P1Y2M3DT4H5M6.78S"},
 		{"interval string negative", []Option{WithIntervalMode(logical.IntervalString)}, 1186, -1, "-1 years -2 mons -00:00:00.5", "P-1Y-2M0DT0H0M-0.5S"},
+		// Beyond int64 microseconds intervals clamp, as Debezium's
+		// MicroDuration.durationMicros casts its float64 sum to long.
+		{"interval beyond int64", nil, 1186, -1, "178000000 years", int64(math.MaxInt64)},
+		{"interval below int64", nil, 1186, -1, "-178956970 years -8 mons", int64(math.MinInt64)},
+		{"interval of the most hours", nil, 1186, -1, "2562047788:00:54.775807", int64(math.MaxInt64)},
+		{"interval of every maximum", nil, 1186, -1, "178956970 years 7 mons 2147483647 days 2562047788:00:54.775807", int64(math.MaxInt64)},
+		{"interval string beyond int64", []Option{WithIntervalMode(logical.IntervalString)}, 1186, -1, "178000000 years", "P178000000Y0M0DT0H0M0S"},
+		// Postgres's dates and timestamps from 4713 BC to 5874897 and
+		// 294276 AD; timestamps past int64 microseconds clamp.
+		{"date last", nil, 1082, -1, "5874897-12-31", int32(2145042905)},
+		{"date first", nil, 1082, -1, "4713-01-01 BC", int32(-2440550)},
+		{"timestamp first", nil, 1114, -1, "4713-01-01 00:00:00 BC", int64(-210863520000000000)},
+		{"timestamp last of int64", nil, 1114, -1, "294247-01-10 04:00:54.775807", int64(math.MaxInt64)},
+		{"timestamp beyond int64", nil, 1114, -1, "294276-12-31 23:59:59.999999", int64(math.MaxInt64)},
+		{"timestamp(3) beyond int64 microseconds", nil, 1114, 3, "294276-12-31 23:59:59.999", int64(9224318015999999)},
+		{"timestamptz last", nil, 1184, -1, "294276-12-31 23:59:59.999999+00", "+294276-12-31T23:59:59.999999Z"},
+		// decimal.handling.mode=double beyond float64, as Java's
+		// BigDecimal.doubleValue: infinity, or zero.
+		{"numeric double beyond float64", []Option{WithDecimalMode(logical.DecimalDouble)}, 1700, -1, "1" + strings.Repeat("0", 400), math.Inf(1)},
+		{"numeric double below float64", []Option{WithDecimalMode(logical.DecimalDouble)}, 1700, -1, "0." + strings.Repeat("0", 400) + "1", 0.0},
+		{"numeric of the largest scale", nil, 1700, -1, "0." + strings.Repeat("0", 16382) + "1", event.Decimal{Unscaled: big.NewInt(1), Scale: 16383}},
 		{"uuid", nil, 2950, -1, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"},
 		{"enum", nil, 90000, -1, "happy", "happy"},
 		{"domain over numeric(10,2)", nil, 90002, -1, "3.5", dec("3.50")},

@@ -2,6 +2,8 @@ package logical
 
 import (
 	"fmt"
+	"math"
+	"math/big"
 	"strings"
 
 	"github.com/sluice-cdc/sluice/schema/event"
@@ -25,15 +27,17 @@ func Interval(mode IntervalMode) *event.Schema {
 //
 // Numeric mode gives months×30.4375 days + days×24 h + micros, in
 // microseconds, computed exactly in integers (Debezium computes the same sum
-// in float64 and may differ by a microsecond on values with fractions). It
-// fails when the sum overflows int64.
+// in float64 and may differ by a microsecond on values with fractions). A
+// sum beyond the int64 range (intervals of more than about 292,000 years)
+// is clamped to math.MaxInt64 or math.MinInt64, as Debezium's MicroDuration
+// clamps it (Java's cast of a float64 to long saturates).
 //
 // String mode gives "P1Y2M3DT4H5M6.78S": years and months split from months,
 // hours, minutes and seconds from micros, each carrying the sign of the field
 // it came from, every component always present, seconds without trailing zeros.
-func IntervalValue(mode IntervalMode, months, days, micros int64) (any, error) {
+func IntervalValue(mode IntervalMode, months, days, micros int64) any {
 	if mode == IntervalString {
-		return intervalISO(months, days, micros), nil
+		return intervalISO(months, days, micros)
 	}
 	total, ok := mulAdd(months, MicrosPerMonth, 0)
 	if ok {
@@ -42,10 +46,21 @@ func IntervalValue(mode IntervalMode, months, days, micros int64) (any, error) {
 	if ok {
 		total, ok = mulAdd(micros, 1, total)
 	}
-	if !ok {
-		return nil, fmt.Errorf("interval of %d months %d days %dµs overflows int64 microseconds", months, days, micros)
+	if ok {
+		return total
 	}
-	return total, nil
+	// A step overflowed: sum exactly, then clamp.
+	sum := new(big.Int).Mul(big.NewInt(months), big.NewInt(MicrosPerMonth))
+	sum.Add(sum, new(big.Int).Mul(big.NewInt(days), big.NewInt(microsPerDay)))
+	sum.Add(sum, big.NewInt(micros))
+	switch {
+	case sum.IsInt64():
+		return sum.Int64()
+	case sum.Sign() > 0:
+		return int64(math.MaxInt64)
+	default:
+		return int64(math.MinInt64)
+	}
 }
 
 func intervalISO(months, days, micros int64) string {

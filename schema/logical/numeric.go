@@ -1,7 +1,6 @@
 package logical
 
 import (
-	"fmt"
 	"math"
 	"math/big"
 	"strconv"
@@ -64,29 +63,30 @@ func VariableDecimalSchema(mode DecimalMode) *event.Schema {
 // DecimalValue converts d for a DecimalSchema(mode, _, scale) field. In
 // precise mode the value is rescaled to scale, rounding half up as Debezium
 // does when a value carries more digits than the column; double mode gives
-// the nearest float64 and string mode the plain text of d as given.
-func DecimalValue(mode DecimalMode, d event.Decimal, scale int) (any, error) {
+// the nearest float64 (see decimalFloat) and string mode the plain text of
+// d as given.
+func DecimalValue(mode DecimalMode, d event.Decimal, scale int) any {
 	switch mode {
 	case DecimalDouble:
 		return decimalFloat(d)
 	case DecimalString:
-		return d.String(), nil
+		return d.String()
 	default:
-		return Rescale(d, scale), nil
+		return Rescale(d, scale)
 	}
 }
 
 // VariableDecimalValue converts d for a VariableDecimalSchema(mode) field. In
 // precise mode trailing fractional zeros are stripped (never below scale 0),
 // as Debezium does.
-func VariableDecimalValue(mode DecimalMode, d event.Decimal) (any, error) {
+func VariableDecimalValue(mode DecimalMode, d event.Decimal) any {
 	switch mode {
 	case DecimalDouble:
 		return decimalFloat(d)
 	case DecimalString:
-		return d.String(), nil
+		return d.String()
 	default:
-		return StripTrailingZeros(d), nil
+		return StripTrailingZeros(d)
 	}
 }
 
@@ -163,10 +163,12 @@ func StripTrailingZeros(d event.Decimal) event.Decimal {
 	return event.Decimal{Unscaled: u, Scale: s}
 }
 
-func decimalFloat(d event.Decimal) (any, error) {
-	f, err := strconv.ParseFloat(d.String(), 64)
-	if err != nil {
-		return nil, fmt.Errorf("convert decimal %s to float64: %w", d.String(), err)
-	}
-	return f, nil
+// decimalFloat is the float64 nearest to d, as Java's
+// BigDecimal.doubleValue gives it to Debezium: ±Inf beyond ±1.8e308, ±0
+// below 4.9e-324.
+func decimalFloat(d event.Decimal) float64 {
+	// The text of a Decimal always parses; only its range can fail, and
+	// ParseFloat then returns the infinity.
+	f, _ := strconv.ParseFloat(d.String(), 64)
+	return f
 }

@@ -85,9 +85,30 @@ func EpochDays(year, month, day int) int64 {
 }
 
 // EpochMicros returns the microseconds since the Unix epoch of t, rounding
-// toward negative infinity.
+// toward negative infinity, clamped to the int64 range: instants after
+// 294247-01-10T04:00:54.775807Z are math.MaxInt64, before
+// -290308-12-21T19:59:05.224192Z math.MinInt64.
 func EpochMicros(t time.Time) int64 {
-	return t.Unix()*1_000_000 + int64(t.Nanosecond()/1000)
+	return epochUnits(t, 1_000_000, 1000)
+}
+
+// epochNanos is EpochMicros in nanoseconds, clamped alike.
+func epochNanos(t time.Time) int64 {
+	return epochUnits(t, 1_000_000_000, 1)
+}
+
+// epochUnits returns t in units of 1/perSecond s since the epoch, each
+// nanosPerUnit ns, rounding toward negative infinity and clamping to the
+// int64 range.
+func epochUnits(t time.Time, perSecond, nanosPerUnit int64) int64 {
+	sec, frac := t.Unix(), int64(t.Nanosecond())/nanosPerUnit
+	switch {
+	case sec > (math.MaxInt64-frac)/perSecond:
+		return math.MaxInt64
+	case sec < math.MinInt64/perSecond:
+		return math.MinInt64
+	}
+	return sec*perSecond + frac
 }
 
 // DateValue converts days since 1970-01-01 into the value of a Date schema.
@@ -101,34 +122,39 @@ func DateValue(days int64) (int32, error) {
 // TimeValue converts a time of day (or a signed duration, for MySQL TIME)
 // in microseconds into the value of Time(mode, precision): int32
 // milliseconds (truncated toward zero), int64 microseconds or int64
-// nanoseconds.
-func TimeValue(mode TimeMode, precision int, micros int64) (any, error) {
-	switch s := Time(mode, precision); s.Type {
-	case event.Int32:
-		ms := micros / microsPerMilli
-		if ms < math.MinInt32 || ms > math.MaxInt32 {
-			return nil, fmt.Errorf("time %dµs does not fit in %s (int32 milliseconds)", micros, s.Name)
+// nanoseconds. Values beyond the type's range are clamped to it: only a
+// MySQL TIME past ±596:31:23.647 exceeds int32 milliseconds, which
+// Debezium casts to int and so wraps around.
+func TimeValue(mode TimeMode, precision int, micros int64) any {
+	switch s := Time(mode, precision); {
+	case s.Type == event.Int32:
+		return int32(max(math.MinInt32, min(math.MaxInt32, micros/microsPerMilli)))
+	case s.Name == event.NanoTimeName:
+		switch {
+		case micros > math.MaxInt64/1000:
+			return int64(math.MaxInt64)
+		case micros < math.MinInt64/1000:
+			return int64(math.MinInt64)
 		}
-		return int32(ms), nil
-	default:
-		if s.Name == event.NanoTimeName {
-			return mulNanos(micros)
-		}
-		return micros, nil
+		return micros * 1000
 	}
+	return micros
 }
 
-// TimestampValue converts microseconds since the epoch of a wall-clock
-// timestamp read as UTC into the value of Timestamp(mode, precision): int64
-// milliseconds (rounded toward negative infinity), microseconds or nanoseconds.
-func TimestampValue(mode TimeMode, precision int, micros int64) (any, error) {
+// TimestampValue converts a wall-clock timestamp read as UTC into the value
+// of Timestamp(mode, precision): int64 milliseconds (rounded toward
+// negative infinity), microseconds or nanoseconds since the epoch, clamped
+// to the int64 range (see EpochMicros). Debezium computes the same values
+// in range; past it, its microseconds saturate before the fraction of the
+// second is added, which wraps around unless the fraction is zero.
+func TimestampValue(mode TimeMode, precision int, t time.Time) int64 {
 	switch Timestamp(mode, precision).Name {
 	case event.TimestampName, event.ConnectTimestampName:
-		return floorDiv(micros, microsPerMilli), nil
+		return t.UnixMilli()
 	case event.NanoTimestampName:
-		return mulNanos(micros)
+		return epochNanos(t)
 	default:
-		return micros, nil
+		return EpochMicros(t)
 	}
 }
 
@@ -193,13 +219,6 @@ func writeFraction(b *strings.Builder, nanos, width int) {
 		b.WriteByte('.')
 		b.WriteString(digits)
 	}
-}
-
-func mulNanos(micros int64) (int64, error) {
-	if micros > math.MaxInt64/1000 || micros < math.MinInt64/1000 {
-		return 0, fmt.Errorf("%dµs does not fit in int64 nanoseconds", micros)
-	}
-	return micros * 1000, nil
 }
 
 func floorDiv(a, b int64) int64 {
