@@ -109,14 +109,15 @@ func transactionSchema() *event.Schema {
 	}
 }
 
-// snapshotAllowed are the values of source.snapshot.
-const snapshotAllowed = "true,last,false,incremental"
+// snapshotAllowed are the values of source.snapshot, as Debezium 3 lists them.
+const snapshotAllowed = "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental"
 
 // SourceSchema returns the source block Debezium's connector writes —
-// "io.debezium.connector.<connector>.Source" — with its fields, types and
-// order: version, connector, name, ts_ms, snapshot, db, sequence, ts_us,
-// ts_ns, then for "postgresql" schema, table, txId, lsn, xmin, and for
-// "mysql" and "mariadb" table, server_id, gtid, file, pos, row, thread, query.
+// "io.debezium.connector.<connector>.Source", version 1 — with its fields,
+// types and order: version, connector, name, ts_ms, snapshot, db, sequence,
+// ts_us, ts_ns, then for "postgresql" schema, table, txId, lsn, xmin,
+// origin, origin_lsn, and for "mysql" and "mariadb" table, server_id, gtid,
+// file, pos, row, thread, query.
 func SourceSchema(connector string) (*event.Schema, error) {
 	str := func(optional bool) *event.Schema { return &event.Schema{Type: event.String, Optional: optional} }
 	long := func(optional bool) *event.Schema { return &event.Schema{Type: event.Int64, Optional: optional} }
@@ -142,6 +143,10 @@ func SourceSchema(connector string) (*event.Schema, error) {
 			event.Field{Name: "txId", Schema: long(true)},
 			event.Field{Name: "lsn", Schema: long(true)},
 			event.Field{Name: "xmin", Schema: long(true)},
+			// The replication origin of the change (logical replication
+			// between servers); sluice writes null.
+			event.Field{Name: "origin", Schema: str(true)},
+			event.Field{Name: "origin_lsn", Schema: long(true)},
 		)
 	case "mysql", "mariadb":
 		fields = append(fields,
@@ -157,5 +162,5 @@ func SourceSchema(connector string) (*event.Schema, error) {
 	default:
 		return nil, fmt.Errorf("unknown connector %q: want postgresql, mysql or mariadb", connector)
 	}
-	return &event.Schema{Type: event.Struct, Name: "io.debezium.connector." + connector + ".Source", Fields: fields}, nil
+	return &event.Schema{Type: event.Struct, Name: "io.debezium.connector." + connector + ".Source", Version: 1, Fields: fields}, nil
 }

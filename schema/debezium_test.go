@@ -160,7 +160,7 @@ func TestForTableSanitizesNames(t *testing.T) {
 
 func TestSourceSchemaFieldOrder(t *testing.T) {
 	tests := map[string]string{
-		"postgresql": "version connector name ts_ms snapshot db sequence ts_us ts_ns schema table txId lsn xmin",
+		"postgresql": "version connector name ts_ms snapshot db sequence ts_us ts_ns schema table txId lsn xmin origin origin_lsn",
 		"mysql":      "version connector name ts_ms snapshot db sequence ts_us ts_ns table server_id gtid file pos row thread query",
 		"mariadb":    "version connector name ts_ms snapshot db sequence ts_us ts_ns table server_id gtid file pos row thread query",
 	}

@@ -104,7 +104,7 @@ func TestFastavroReadsEnvelope(t *testing.T) {
 		"source": map[string]any{
 			"version": src.Version, "connector": src.Connector, "name": src.Name, "ts_ms": src.TsMs, "snapshot": "false",
 			"db": src.DB, "sequence": nil, "ts_us": src.TsMs * 1000, "ts_ns": src.TsMs * 1000000, "schema": src.Schema,
-			"table": src.Table, "txId": src.TxID, "lsn": src.LSN, "xmin": nil,
+			"table": src.Table, "txId": src.TxID, "lsn": src.LSN, "xmin": nil, "origin": nil, "origin_lsn": nil,
 		},
 		"transaction": map[string]any{"id": "901:123456", "total_order": 2, "data_collection_order": 1},
 		"op":          "u",

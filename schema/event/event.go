@@ -92,11 +92,17 @@ func (t *Table) KeyRow(row Row) Row {
 // source.snapshot field does.
 type Snapshot string
 
-// The values of Source.Snapshot.
+// The values of Source.Snapshot. Debezium marks the first row of a
+// snapshot "first", the first and last rows of every other table
+// "first_in_data_collection" and "last_in_data_collection", the last row
+// of the snapshot "last" and the others "true".
 const (
-	SnapshotFalse Snapshot = "false"
-	SnapshotTrue  Snapshot = "true"
-	SnapshotLast  Snapshot = "last" // the last row of the snapshot
+	SnapshotFalse                 Snapshot = "false"
+	SnapshotTrue                  Snapshot = "true"
+	SnapshotFirst                 Snapshot = "first"
+	SnapshotFirstInDataCollection Snapshot = "first_in_data_collection"
+	SnapshotLastInDataCollection  Snapshot = "last_in_data_collection"
+	SnapshotLast                  Snapshot = "last" // the last row of the snapshot
 )
 
 // Source is the provenance block of an event, with the fields of Debezium's
