@@ -75,3 +75,51 @@ func (s *Source) dropSlot(ctx context.Context) error {
 	s.logger.Info("replication slot dropped (slot.drop.on.stop)")
 	return nil
 }
+
+// advanceSlot moves the slot's confirmed position to lsn, refusing an lsn
+// before it or beyond the server's WAL.
+func advanceSlot(ctx context.Context, conn *pgx.Conn, slot string, lsn pglogrepl.LSN) error {
+	var (
+		confirmed, current, walStatus string
+		activePID                     *int32
+	)
+	err := conn.QueryRow(ctx, `SELECT coalesce(confirmed_flush_lsn::text, '0/0'), active_pid, coalesce(wal_status, ''),
+			(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_flush_lsn() END)::text
+		FROM pg_replication_slots WHERE slot_name = $1 AND slot_type = 'logical'`, slot).Scan(&confirmed, &activePID, &walStatus, &current)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return invalidOffset("replication slot %q does not exist, so there is no position to move: DELETE the offsets instead; "+
+			"the connector creates the slot when resumed, and snapshots as snapshot.mode says", slot)
+	}
+	if err != nil {
+		return fmt.Errorf("read replication slot %q: %w", slot, err)
+	}
+	from, err := pglogrepl.ParseLSN(confirmed)
+	if err != nil {
+		return fmt.Errorf("parse confirmed_flush_lsn of slot %q: %w", slot, err)
+	}
+	end, err := pglogrepl.ParseLSN(current)
+	if err != nil {
+		return fmt.Errorf("parse the server's WAL position: %w", err)
+	}
+	switch {
+	case walStatus == "lost":
+		return invalidOffset("replication slot %q has wal_status=lost: the WAL it needed is gone; drop the slot and DELETE the offsets to take a new snapshot", slot)
+	case activePID != nil:
+		return invalidOffset("replication slot %q is in use by server process %d: stop what streams from it first", slot, *activePID)
+	case lsn < from:
+		return invalidOffset("lsn %s is before replication slot %q's confirmed position %s: a slot never moves back, and the server may already have removed "+
+			"the WAL before that position. Give an LSN at or after %s, or DELETE the offsets to take a new snapshot", lsn, slot, from, from)
+	case lsn > end:
+		return invalidOffset("lsn %s is beyond the server's flushed WAL position %s", lsn, end)
+	case lsn == from:
+		return nil
+	}
+	var moved string
+	if err := conn.QueryRow(ctx, "SELECT end_lsn::text FROM pg_replication_slot_advance($1, $2::pg_lsn)", slot, lsn.String()).Scan(&moved); err != nil {
+		return fmt.Errorf("advance replication slot %q to %s: %w", slot, lsn, err)
+	}
+	if moved != lsn.String() {
+		return fmt.Errorf("advance replication slot %q to %s: the server moved it to %s; retry", slot, lsn, moved)
+	}
+	return nil
+}
