@@ -57,6 +57,7 @@ func init() {
 			}
 			return New(cfg, env), nil
 		},
+		AlterOffset: alterOffset,
 	})
 }
 
