@@ -125,7 +125,7 @@ func (t *cast) Apply(r *record.Record) (*record.Record, error) {
 
 func (t *cast) outSchema(s *event.Schema) (*event.Schema, error) {
 	if t.whole != 0 {
-		return castSchema(s, t.whole)
+		return castSchema(s, t.whole, true)
 	}
 	if !isStruct(s) {
 		return nil, fmt.Errorf("cast types needs a struct %s to cast fields; this record's %s is %s", t.side, t.side, describe(s))
@@ -134,28 +134,34 @@ func (t *cast) outSchema(s *event.Schema) (*event.Schema, error) {
 	for i, f := range s.Fields {
 		fields[i] = f
 		if target, ok := t.casts[f.Name]; ok {
-			cs, err := castSchema(f.Schema, target)
+			cs, err := castSchema(f.Schema, target, false)
 			if err != nil {
 				return nil, fmt.Errorf("field %q: %w", f.Name, err)
 			}
 			fields[i].Schema = cs
 		}
 	}
-	return structLike(s, fields), nil
+	out := structLike(s, fields)
+	out.Optional = s.Optional
+	return out, nil
 }
 
 // castSchema is the schema of s cast to target, optional as s is, with its
-// default cast too.
-func castSchema(s *event.Schema, target event.Type) (*event.Schema, error) {
+// default cast too. A cast field gets a plain schema of the target type,
+// as in Kafka Connect. The whole key or value keeps the name, version, doc
+// and parameters of s (Kafka Connect's copySchemaBasics), but those of a
+// Connect Date, Time, Timestamp or Decimal only when the type stays: they
+// would name a type the value no longer has.
+func castSchema(s *event.Schema, target event.Type, whole bool) (*event.Schema, error) {
 	switch {
 	case s.Type == event.Array || isStruct(s) || s.Type == event.Struct:
 		return nil, fmt.Errorf("cast transformation does not support casting from %s; supported types are int8, int16, int32, int64, float32, float64, boolean, string, bytes", describe(s))
 	case s.Type == event.Bytes && s.Name != event.DecimalName && target != event.String:
 		return nil, fmt.Errorf("cannot cast bytes to %s: bytes cast only to string", target)
 	}
-	out := &event.Schema{Type: target, Optional: s.Optional, Doc: s.Doc}
-	if target == s.Type {
-		out.Name, out.Version, out.Params = s.Name, s.Version, s.Params
+	out := &event.Schema{Type: target, Optional: s.Optional}
+	if whole && (target == s.Type || !isConnectTemporal(s) && s.Name != event.DecimalName) {
+		out.Name, out.Version, out.Doc, out.Params = s.Name, s.Version, s.Doc, s.Params
 	}
 	if s.Default != nil {
 		d, err := castValue(target, s, s.Default)
@@ -218,16 +224,20 @@ func castValue(target event.Type, s *event.Schema, v any) (any, error) {
 		return base64.StdEncoding.EncodeToString(x), nil
 	case event.Decimal:
 		if target == event.String {
-			return x.String(), nil
+			return javaDecimalString(x), nil
 		}
 		rat := new(big.Rat).SetFrac(x.Unscaled, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(x.Scale)), nil))
 		if x.Scale < 0 {
 			rat = new(big.Rat).SetInt(new(big.Int).Mul(x.Unscaled, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(-x.Scale)), nil)))
 		}
-		if target == event.Float32 || target == event.Float64 {
+		switch target {
+		case event.Float32: // rounded once, as BigDecimal.floatValue
+			f32, _ := rat.Float32()
+			return f32, nil
+		case event.Float64:
 			f, _ = rat.Float64()
 			isReal = true
-		} else {
+		default:
 			n, isInt = lowBits(new(big.Int).Quo(rat.Num(), rat.Denom())), true
 		}
 	case string:
@@ -294,6 +304,33 @@ func castValue(target event.Type, s *event.Schema, v any) (any, error) {
 		}
 		return intOf(target, n), nil
 	}
+}
+
+// javaDecimalString is Java's BigDecimal.toString: plain digits, but for
+// a negative scale or a number below 10^-6, which are written as
+// scientific notation ("1E-7", "1.23E+5").
+func javaDecimalString(d event.Decimal) string {
+	if d.Unscaled == nil {
+		d.Unscaled = new(big.Int)
+	}
+	digits := new(big.Int).Abs(d.Unscaled).String()
+	adjusted := -int(d.Scale) + len(digits) - 1
+	if d.Scale >= 0 && adjusted >= -6 {
+		return d.String()
+	}
+	s := digits[:1]
+	if len(digits) > 1 {
+		s += "." + digits[1:]
+	}
+	s += "E"
+	if adjusted > 0 {
+		s += "+"
+	}
+	s += strconv.Itoa(adjusted)
+	if d.Unscaled.Sign() < 0 {
+		s = "-" + s
+	}
+	return s
 }
 
 // lowBits is BigInteger.longValue: the low 64 bits, two's complement.

@@ -2,6 +2,7 @@ package transforms
 
 import (
 	"fmt"
+	"math/big"
 
 	"github.com/sluice-cdc/sluice/connectors/conf"
 	"github.com/sluice-cdc/sluice/schema/event"
@@ -25,8 +26,10 @@ func init() {
 // flatten is Kafka Connect's Flatten$Key and Flatten$Value. A field of a
 // nested struct becomes optional when any struct above it is, and takes
 // its default from the struct's default when it has none. Debezium's
-// VariableScaleDecimal, whose Go value is an event.Decimal, is kept whole.
-// A null value gets the flattened schema; a tombstone passes through.
+// VariableScaleDecimal is a struct to Kafka Connect, so it becomes its
+// fields, <name>.scale and <name>.value (the unscaled two's-complement
+// bytes), though its Go value is an event.Decimal. A null value gets the
+// flattened schema; a tombstone passes through.
 type flatten struct {
 	side      side
 	delimiter string
@@ -61,12 +64,15 @@ func (t *flatten) Apply(r *record.Record) (*record.Record, error) {
 // null struct's leaves are its fields' defaults, as Kafka Connect gives them.
 func flattenValue(s *event.Schema, v any, out event.Row) event.Row {
 	row, _ := asRow(v)
+	if d, ok := v.(event.Decimal); ok {
+		row = event.Row{d.Scale, unscaledBytes(d.Unscaled)}
+	}
 	for i, f := range s.Fields {
 		var fv any
 		if row != nil {
 			fv = row[i]
 		}
-		if isStruct(f.Schema) {
+		if f.Schema.Type == event.Struct {
 			out = flattenValue(f.Schema, fv, out)
 			continue
 		}
@@ -93,7 +99,7 @@ func (t *flatten) outSchema(s *event.Schema) (*event.Schema, error) {
 			if def == nil && parentDefault != nil && i < len(parentDefault) {
 				def = parentDefault[i]
 			}
-			if isStruct(f.Schema) {
+			if f.Schema.Type == event.Struct {
 				d, _ := asRow(def)
 				walk(f.Schema, name, opt, d)
 				continue
@@ -113,4 +119,23 @@ func (t *flatten) outSchema(s *event.Schema) (*event.Schema, error) {
 		return nil, fmt.Errorf("flattening the %s schema %s: %w", t.side, s.Name, err)
 	}
 	return structLike(s, fields), nil
+}
+
+// unscaledBytes is a decimal's unscaled value as Kafka Connect and
+// Debezium write it: Java's BigInteger.toByteArray, big-endian two's
+// complement in as few bytes as hold the sign.
+func unscaledBytes(x *big.Int) []byte {
+	if x == nil || x.Sign() == 0 {
+		return []byte{0}
+	}
+	if x.Sign() > 0 {
+		b := x.Bytes()
+		if b[0]&0x80 != 0 {
+			b = append([]byte{0}, b...)
+		}
+		return b
+	}
+	n := new(big.Int).Not(x).BitLen()/8 + 1
+	m := new(big.Int).Lsh(big.NewInt(1), uint(8*n))
+	return m.Add(m, x).FillBytes(make([]byte, n))
 }

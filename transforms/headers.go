@@ -2,8 +2,6 @@ package transforms
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/sluice-cdc/sluice/connectors/conf"
 	"github.com/sluice-cdc/sluice/schema/event"
@@ -17,7 +15,7 @@ func init() {
 		Doc:     "Adds a header with a literal value to each record, as Kafka Connect's InsertHeader.",
 		Spec: &conf.Spec{Keys: []conf.Key{
 			{Name: "header", Type: conf.String, Doc: "The name of the header (required)."},
-			{Name: "value.literal", Type: conf.String, Doc: "The literal value of the header on all records (required): true and false are booleans, whole numbers the smallest integer type holding them, anything else a string."},
+			{Name: "value.literal", Type: conf.String, Doc: "The literal value of the header on all records (required), typed as Kafka Connect types it: null, true and false; a number as the smallest integer type holding it, else float32, float64 or decimal; an ISO 8601 date, time or timestamp as Connect's Date, Time or Timestamp; anything else (arrays and maps too) a string."},
 		}},
 		New: func(c *conf.Config) (Transform, error) {
 			var ps conf.Problems
@@ -59,26 +57,6 @@ func init() {
 			}
 			return t, nil
 		})
-}
-
-// parseLiteral types a literal as Kafka Connect's Values.parseString does
-// for the simple cases: booleans, integers in the smallest type, otherwise
-// the string itself.
-func parseLiteral(s string) (*event.Schema, any) {
-	switch t := strings.TrimSpace(s); {
-	case strings.EqualFold(t, "true"), strings.EqualFold(t, "false"):
-		return &event.Schema{Type: event.Boolean}, strings.EqualFold(t, "true")
-	default:
-		if n, err := strconv.ParseInt(t, 10, 64); err == nil && t != "" {
-			for _, typ := range []event.Type{event.Int8, event.Int16, event.Int32} {
-				if v := intOf(typ, n); fmt.Sprint(v) == t || fmt.Sprint(v) == strings.TrimPrefix(t, "+") {
-					return &event.Schema{Type: typ}, v
-				}
-			}
-			return &event.Schema{Type: event.Int64}, n
-		}
-	}
-	return &event.Schema{Type: event.String}, s
 }
 
 // insertHeader is Kafka Connect's InsertHeader.

@@ -15,12 +15,17 @@ func TestInsertHeader(t *testing.T) {
 		{name: "string literal", in: &record.Record{Topic: "t", Headers: []record.Header{old}}, want: &record.Record{Topic: "t", Headers: []record.Header{old, {Key: "MessageSource", Schema: sch(event.String), Value: "Kafka Connect Framework"}}}},
 	})
 	for lit, want := range map[string]record.Header{
-		"42":    {Key: "n", Schema: sch(event.Int8), Value: int8(42)},
-		"-300":  {Key: "n", Schema: sch(event.Int16), Value: int16(-300)},
-		"1e3":   {Key: "n", Schema: sch(event.String), Value: "1e3"},
-		"TRUE":  {Key: "n", Schema: sch(event.Boolean), Value: true},
-		"":      {Key: "n", Schema: sch(event.String), Value: ""},
-		"1<<40": {Key: "n", Schema: sch(event.String), Value: "1<<40"},
+		"42":         {Key: "n", Schema: sch(event.Int8), Value: int8(42)},
+		"-300":       {Key: "n", Schema: sch(event.Int16), Value: int16(-300)},
+		"1e3":        {Key: "n", Schema: sch(event.Int16), Value: int16(1000)},
+		"1.5":        {Key: "n", Schema: sch(event.Float32), Value: float32(1.5)},
+		"true":       {Key: "n", Schema: sch(event.Boolean), Value: true},
+		"TRUE":       {Key: "n", Schema: sch(event.String), Value: "TRUE"},
+		"null":       {Key: "n"},
+		"12:30":      {Key: "n", Schema: sch(event.Int8), Value: int8(12)}, // Kafka Connect reads the first token
+		"2024-01-15": {Key: "n", Schema: &event.Schema{Type: event.Int32, Name: event.ConnectDateName, Version: 1}, Value: int32(19737)},
+		"":           {Key: "n", Schema: sch(event.String), Value: ""},
+		"1<<40":      {Key: "n", Schema: sch(event.String), Value: "1<<40"},
 	} {
 		runCases(t, buildOne(t, "InsertHeader", map[string]string{"header": "n", "value.literal": lit}), []smtCase{
 			{name: "literal " + lit, in: &record.Record{}, want: &record.Record{Headers: []record.Header{want}}},

@@ -152,11 +152,13 @@ func fieldValue(f event.Field, v any, withDefault bool) any {
 	return v
 }
 
-// structLike returns a new struct schema with the name, version, doc,
-// parameters and optionality of s (Kafka Connect's copySchemaBasics) and
-// the given fields.
+// structLike returns a new required struct schema with the name, version,
+// doc and parameters of s and the given fields, as Kafka Connect's
+// SchemaUtil.copySchemaBasics builds it: Flatten, InsertField,
+// ReplaceField and HeaderFrom make an optional struct required; Cast and
+// TimestampConverter set the optionality again.
 func structLike(s *event.Schema, fields []event.Field) *event.Schema {
-	return &event.Schema{Type: event.Struct, Optional: s.Optional, Name: s.Name, Version: s.Version, Params: s.Params, Doc: s.Doc, Fields: fields}
+	return &event.Schema{Type: event.Struct, Name: s.Name, Version: s.Version, Params: s.Params, Doc: s.Doc, Fields: fields}
 }
 
 // checkUnique reports the first field name used twice, as Kafka Connect's

@@ -48,7 +48,7 @@ func change(t testing.TB, ts *schema.TableSchemas, op event.Op, before, after ev
 		e.Transaction = nil
 		e.Source.Snapshot = event.SnapshotTrue
 	}
-	value, err := ts.Envelope.Value(e)
+	value, err := ts.Envelope.Values().Value(e)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -114,7 +114,9 @@ func (t *timestampConverter) outSchema(s *event.Schema) (*event.Schema, error) {
 			fields[i].Schema = t.targetSchema(f.Schema.Optional)
 		}
 	}
-	return structLike(s, fields), nil
+	out := structLike(s, fields)
+	out.Optional = s.Optional
+	return out, nil
 }
 
 func (t *timestampConverter) targetSchema(optional bool) *event.Schema {

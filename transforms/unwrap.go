@@ -149,7 +149,7 @@ func (u *unwrap) Apply(r *record.Record) (*record.Record, error) {
 		out := r.Clone()
 		for _, h := range u.headers {
 			if h.field == "op" {
-				out.Headers = append(out.Headers, record.Header{Key: h.name, Schema: optionalString, Value: "d"})
+				out.Headers = append(out.Headers, record.Header{Key: h.name, Schema: requiredString, Value: "d"})
 			}
 		}
 		return out, nil
@@ -278,7 +278,10 @@ func schemaName(s *event.Schema) string {
 	return s.Name
 }
 
-var optionalString = &event.Schema{Type: event.String, Optional: true}
+var (
+	optionalString = &event.Schema{Type: event.String, Optional: true}
+	requiredString = &event.Schema{Type: event.String}
+)
 
 // shape returns what unwrap derived from an envelope schema, deriving it
 // the first time.

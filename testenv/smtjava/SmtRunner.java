@@ -28,7 +28,10 @@ import org.apache.kafka.connect.transforms.predicates.Predicate;
  * line: it reads {"config": {...}, "record": {...}} on stdin, where config
  * holds a connector's transforms.* and predicates.* keys, and writes
  * {"record": {...}} (null when a transform dropped it) or
- * {"error": "class: message", "phase": "configure" or "apply"} on stdout.
+ * {"error": "class: message", "phase": ...} on stdout, where phase says
+ * what failed: "configure" (a transform or predicate), "read" (the input
+ * record), "apply" (a transform) or "write" (the record out, which
+ * JsonConverter refused).
  *
  * A record is {"topic", "key", "value", "headers": [{"key", "value"}],
  * "timestamp"}, where keys, values and header values are in JsonConverter's
@@ -71,8 +74,10 @@ public final class SmtRunner {
         } catch (Exception e) {
             return error(answer, "configure", e);
         }
+        String phase = "read";
         try {
             SourceRecord r = record(c.get("record"));
+            phase = "apply";
             for (Stage s : chain) {
                 if (s.appliesTo(r)) {
                     r = s.transform().apply(r);
@@ -81,9 +86,10 @@ public final class SmtRunner {
                     }
                 }
             }
+            phase = "write";
             return answer.set("record", r == null ? NullNode.getInstance() : json(r));
         } catch (Exception e) {
-            return error(answer, "apply", e);
+            return error(answer, phase, e);
         } finally {
             for (Stage s : chain) {
                 s.transform().close();

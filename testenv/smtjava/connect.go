@@ -93,6 +93,12 @@ var typeNames = map[event.Type]string{
 	event.Array: "array", event.Struct: "struct",
 }
 
+// logicalTypes are the types of Kafka Connect's logical types, which
+// JsonConverter refuses under another type.
+var logicalTypes = map[string]event.Type{
+	event.ConnectDateName: event.Int32, event.ConnectTimeName: event.Int32, event.ConnectTimestampName: event.Int64, event.DecimalName: event.Bytes,
+}
+
 func connectData(s *event.Schema, v any) (any, error) {
 	if s == nil && v == nil {
 		return nil, nil
@@ -170,6 +176,9 @@ func payload(s *event.Schema, v any) (any, error) {
 		return schemaless(v)
 	}
 	mismatch := func() (any, error) { return nil, fmt.Errorf("a %T for a %s schema", v, describe(s)) }
+	if want, ok := logicalTypes[s.Name]; ok && want != s.Type {
+		return mismatch()
+	}
 	switch s.Type {
 	case event.Boolean:
 		if _, ok := v.(bool); !ok {
@@ -260,7 +269,7 @@ func payload(s *event.Schema, v any) (any, error) {
 // schemaless is a value without a schema as JsonConverter writes it.
 func schemaless(v any) (any, error) {
 	switch x := v.(type) {
-	case bool, string:
+	case nil, bool, string:
 		return x, nil
 	case float32:
 		return number(float64(x), 32)

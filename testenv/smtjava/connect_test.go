@@ -97,6 +97,7 @@ func TestEncodeRefusesWhatJavaWould(t *testing.T) {
 		err    string
 	}{
 		{s(event.Int32), int64(1), "a int64 for a int32 schema"},
+		{&event.Schema{Type: event.Int64, Name: event.ConnectDateName}, int64(1), "for a int64 org.apache.kafka.connect.data.Date schema"},
 		{s(event.String), nil, "null for a required string"},
 		{decimal, dec("1.5"), "scale 1"},
 		{&event.Schema{Type: event.Struct, Fields: []event.Field{{Name: "a", Schema: s(event.Int8)}}}, event.Row{}, "0 values for a struct of 1 fields"},

@@ -68,12 +68,15 @@ type Case struct {
 }
 
 // Result is what the Java transforms made of a Case: the record out (nil
-// when a transform dropped it), or the exception one threw ("class:
-// message") and whether it did while being configured or applied.
+// when a transform dropped it), or the exception thrown ("class: message")
+// and in which phase: "configure" (a transform or predicate), "read"
+// (JsonConverter could not read the case's record), "apply" (a transform)
+// or "write" (JsonConverter refused the record out, as a worker's
+// converter would).
 type Result struct {
 	Record *record.Record
 	Err    string
-	Phase  string // "configure" or "apply" when Err is set
+	Phase  string
 }
 
 // runner is the one JVM of the test binary, shared by every Run. It ends
