@@ -18,6 +18,7 @@ func NewSpec(level string, own ...conf.Key) *conf.Spec {
 	keys := append([]conf.Key{}, own...)
 	keys = append(keys, sharedKeys(level)...)
 	keys = append(keys, failureKeys()...)
+	keys = append(keys, debeziumKeys()...)
 	keys = append(keys, kafka.ProducerKeys...)
 	return &conf.Spec{Prefixes: []string{"transforms", "predicates"}, Keys: append(keys, kafka.ConverterKeys...)}
 }
