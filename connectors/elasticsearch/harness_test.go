@@ -186,10 +186,35 @@ func committedAll(ctx context.Context, adm *kadm.Client, topic, group string) bo
 // sorted, with the source's keys sorted.
 func (h *harness) docs() []string {
 	h.t.Helper()
-	h.es("POST", "/"+h.topic+"/_refresh", "")
-	status, body := h.es("POST", "/"+h.topic+"/_search", `{"size":10000,"version":true,"query":{"match_all":{}}}`)
+	var out []string
+	for _, d := range indexDocs(h.t, h.esURL, h.topic) {
+		src, _ := json.Marshal(d.source)
+		out = append(out, fmt.Sprintf("%s v%d %s", d.id, d.version, src))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// storedDoc is a document as Elasticsearch stores it, its source's numbers
+// as json.Number.
+type storedDoc struct {
+	id      string
+	version int64
+	source  map[string]any
+}
+
+// indexDocs refreshes index and returns every document of it; none when
+// there is no such index.
+func indexDocs(t testing.TB, esURL, index string) []storedDoc {
+	t.Helper()
+	if status, body := esRequest(t, esURL, "POST", "/"+index+"/_refresh", ""); status == 404 {
+		return nil
+	} else if status != 200 {
+		t.Fatalf("refresh %s: %d %s", index, status, body)
+	}
+	status, body := esRequest(t, esURL, "POST", "/"+index+"/_search", `{"size":10000,"version":true,"query":{"match_all":{}}}`)
 	if status != 200 {
-		h.t.Fatalf("search: %d %s", status, body)
+		t.Fatalf("search %s: %d %s", index, status, body)
 	}
 	var sr struct {
 		Hits struct {
@@ -201,20 +226,17 @@ func (h *harness) docs() []string {
 		} `json:"hits"`
 	}
 	if err := json.Unmarshal(body, &sr); err != nil {
-		h.t.Fatal(err)
+		t.Fatal(err)
 	}
-	var out []string
-	for _, d := range sr.Hits.Hits {
+	out := make([]storedDoc, len(sr.Hits.Hits))
+	for i, d := range sr.Hits.Hits {
 		dec := json.NewDecoder(bytes.NewReader(d.Source))
 		dec.UseNumber()
-		var m map[string]any
-		if err := dec.Decode(&m); err != nil {
-			h.t.Fatal(err)
+		out[i] = storedDoc{id: d.ID, version: d.Version}
+		if err := dec.Decode(&out[i].source); err != nil {
+			t.Fatal(err)
 		}
-		src, _ := json.Marshal(m)
-		out = append(out, fmt.Sprintf("%s v%d %s", d.ID, d.Version, src))
 	}
-	sort.Strings(out)
 	return out
 }
 

@@ -1,7 +1,6 @@
 package elasticsearch
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -249,35 +248,9 @@ func (p *pipeline) docs() map[string]string {
 func (p *pipeline) docsOf(index string) map[string]string {
 	p.t.Helper()
 	out := map[string]string{}
-	if status, body := p.es("POST", "/"+index+"/_refresh", ""); status == 404 {
-		return out
-	} else if status != 200 {
-		p.t.Fatalf("refresh: %d %s", status, body)
-	}
-	status, body := p.es("POST", "/"+index+"/_search", `{"size":10000,"query":{"match_all":{}}}`)
-	if status != 200 {
-		p.t.Fatalf("search: %d %s", status, body)
-	}
-	var sr struct {
-		Hits struct {
-			Hits []struct {
-				ID     string          `json:"_id"`
-				Source json.RawMessage `json:"_source"`
-			} `json:"hits"`
-		} `json:"hits"`
-	}
-	if err := json.Unmarshal(body, &sr); err != nil {
-		p.t.Fatal(err)
-	}
-	for _, h := range sr.Hits.Hits {
-		dec := json.NewDecoder(bytes.NewReader(h.Source))
-		dec.UseNumber()
-		var m map[string]any
-		if err := dec.Decode(&m); err != nil {
-			p.t.Fatal(err)
-		}
-		src, _ := json.Marshal(m)
-		out[h.ID] = string(src)
+	for _, d := range indexDocs(p.t, p.esURL, index) {
+		src, _ := json.Marshal(d.source)
+		out[d.id] = string(src)
 	}
 	return out
 }

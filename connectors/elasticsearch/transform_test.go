@@ -146,39 +146,14 @@ func TestUnwrappedAndFilteredRecordsIndexFlattenedRows(t *testing.T) {
 func (p *pipeline) lsnDocs(index string) map[string]string {
 	p.t.Helper()
 	out := map[string]string{}
-	if status, _ := p.es("POST", "/"+index+"/_refresh", ""); status != 200 {
-		return out
-	}
-	status, body := p.es("POST", "/"+index+"/_search", `{"size":10000,"version":true,"query":{"match_all":{}}}`)
-	if status != 200 {
-		p.t.Fatalf("search: %d %s", status, body)
-	}
-	var sr struct {
-		Hits struct {
-			Hits []struct {
-				ID      string          `json:"_id"`
-				Version int64           `json:"_version"`
-				Source  json.RawMessage `json:"_source"`
-			} `json:"hits"`
-		} `json:"hits"`
-	}
-	if err := json.Unmarshal(body, &sr); err != nil {
-		p.t.Fatal(err)
-	}
-	for _, h := range sr.Hits.Hits {
-		dec := json.NewDecoder(bytes.NewReader(h.Source))
-		dec.UseNumber()
-		var m map[string]any
-		if err := dec.Decode(&m); err != nil {
-			p.t.Fatal(err)
+	for _, d := range indexDocs(p.t, p.esURL, index) {
+		lsn, err := strconv.ParseUint(fmt.Sprint(d.source["__lsn"]), 10, 64)
+		if err != nil || lsn == 0 || d.version != version(lsn, 0) {
+			p.t.Fatalf("document %s: __lsn %v, version %d; want a positive LSN and the version it gives", d.id, d.source["__lsn"], d.version)
 		}
-		lsn, err := strconv.ParseUint(fmt.Sprint(m["__lsn"]), 10, 64)
-		if err != nil || lsn == 0 || h.Version != version(lsn, 0) {
-			p.t.Fatalf("document %s: __lsn %v, version %d; want a positive LSN and the version it gives", h.ID, m["__lsn"], h.Version)
-		}
-		delete(m, "__lsn")
-		src, _ := json.Marshal(m)
-		out[h.ID] = string(src)
+		delete(d.source, "__lsn")
+		src, _ := json.Marshal(d.source)
+		out[d.id] = string(src)
 	}
 	return out
 }

@@ -2,31 +2,9 @@ package sse_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/sluice-cdc/sluice/schema/event"
 )
-
-// wantEvent is an event as a subscriber reads it.
-type wantEvent struct{ event, data string }
-
-// expect reads len(want) events from c and compares them, then checks that
-// nothing else comes; it returns the events' ids.
-func (c *client) expect(want ...wantEvent) []string {
-	c.t.Helper()
-	var ids []string
-	for i, w := range want {
-		f := c.nextEvent(10 * time.Second)
-		if f.raw != "id: "+f.id+"\nevent: "+w.event+"\ndata: "+w.data+"\n\n" {
-			c.t.Errorf("event %d:\n%q\nwant event %s data %s", i, f.raw, w.event, w.data)
-		}
-		ids = append(ids, f.id)
-	}
-	if evs, _ := c.drain(500 * time.Millisecond); len(evs) != 0 {
-		c.t.Errorf("unexpected events: %+v", evs)
-	}
-	return ids
-}
 
 // Subscribers of a sink with transforms get what the transforms put out:
 // the routed topic (which topic filters match), the flattened row without
