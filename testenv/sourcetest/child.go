@@ -296,6 +296,20 @@ func (c *Child) Alive(t testing.TB) {
 	}
 }
 
+// Wait waits up to timeout for the child to exit on its own, as it does
+// when its source fails for good, and returns how it exited; it fails the
+// test when the child still runs then.
+func (c *Child) Wait(t testing.TB, timeout time.Duration) error {
+	t.Helper()
+	select {
+	case <-c.done:
+		return c.err
+	case <-time.After(timeout):
+		t.Fatalf("the child still runs after %s: %s", timeout, c.output.String())
+		return nil
+	}
+}
+
 // Pid is the child's process id, for reading its /proc entries.
 func (c *Child) Pid() int { return c.cmd.Process.Pid }
 

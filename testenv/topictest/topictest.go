@@ -29,8 +29,8 @@ const Wait = 30 * time.Second
 // this often.
 const pollWait = 500 * time.Millisecond
 
-// Record is a record read back: the record as consumed and its key and
-// value decoded.
+// Record is a record read back: the record as consumed and, unless it was
+// read raw, its key and value decoded.
 type Record struct {
 	// Raw is the record as consumed: topic, partition, offset and the
 	// framed key and value.
@@ -82,7 +82,13 @@ func NewReader(brokers []string, reg kafka.SchemaSource) *Reader {
 	return &Reader{brokers: brokers, dec: kafka.NewDecoder(reg)}
 }
 
-// ReadUntil consumes topic from its start, decoding each record, until done
+// NewRawReader returns a reader of the cluster at brokers that decodes
+// nothing: for topics whose records are not Confluent frames, such as a
+// source's dead-letter topic of JSON records.
+func NewRawReader(brokers []string) *Reader { return &Reader{brokers: brokers} }
+
+// ReadUntil consumes topic from its start, decoding each record (unless the
+// reader is raw), until done
 // accepts the records read so far, and returns them with true. done is
 // asked before the first poll and after each, at least every half second.
 // alive, when not nil, is called between polls to notice that what writes
@@ -121,6 +127,10 @@ func (rd *Reader) ReadUntil(t testing.TB, topic string, alive func(), done func(
 				return
 			}
 			rec := Record{Raw: r}
+			if rd.dec == nil {
+				out = append(out, rec)
+				return
+			}
 			if err := rd.dec.DecodeKey(ctx, r, &rec.Decoded); err != nil {
 				decodeErr = fmt.Errorf("record %s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err)
 			} else if err := rd.dec.DecodeValue(ctx, r, &rec.Decoded); err != nil {
