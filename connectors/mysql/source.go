@@ -22,9 +22,9 @@ import (
 // Source captures the tables of one MySQL or MariaDB server. It implements
 // connectors.Source.
 type Source struct {
-	cfg    *Config
-	env    connectors.Env
-	logger *slog.Logger
+	cfg      *Config
+	env      connectors.Env
+	logger   *slog.Logger
 	mapper   *Mapper
 	tables   *tables
 	failures *cdc.Failures // set by Run

@@ -36,7 +36,7 @@ type Source struct {
 	spillDir string
 	store    *cdc.Store[position]
 	metrics  cdc.Metrics
-	failures *cdc.Failures // set by Run
+	failures *cdc.Failures  // set by Run
 	lag      *metrics.Gauge // WAL received but not yet confirmed, in bytes
 }
 
