@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -151,14 +152,10 @@ func (t *cast) outSchema(s *event.Schema) (*event.Schema, error) {
 // as in Kafka Connect. The whole key or value keeps the name, version, doc
 // and parameters of s (Kafka Connect's copySchemaBasics), but those of a
 // Connect Date, Time, Timestamp or Decimal only when the type stays: they
-// would name a type the value no longer has.
+// would name a type the value no longer has. As in Kafka Connect, a type
+// that does not cast (a struct, an array, bytes but to string) fails only
+// on a value that is not null.
 func castSchema(s *event.Schema, target event.Type, whole bool) (*event.Schema, error) {
-	switch {
-	case s.Type == event.Array || isStruct(s) || s.Type == event.Struct:
-		return nil, fmt.Errorf("cast transformation does not support casting from %s; supported types are int8, int16, int32, int64, float32, float64, boolean, string, bytes", describe(s))
-	case s.Type == event.Bytes && s.Name != event.DecimalName && target != event.String:
-		return nil, fmt.Errorf("cannot cast bytes to %s: bytes cast only to string", target)
-	}
 	out := &event.Schema{Type: target, Optional: s.Optional}
 	if whole && (target == s.Type || !isConnectTemporal(s) && s.Name != event.DecimalName) {
 		out.Name, out.Version, out.Doc, out.Params = s.Name, s.Version, s.Doc, s.Params
@@ -219,7 +216,7 @@ func castValue(target event.Type, s *event.Schema, v any) (any, error) {
 		f, isReal = x, true
 	case []byte:
 		if target != event.String {
-			return nil, fmt.Errorf("unexpected type in cast transformation: bytes to %s", target)
+			return nil, fmt.Errorf("cannot cast bytes to %s: bytes cast only to string", target)
 		}
 		return base64.StdEncoding.EncodeToString(x), nil
 	case event.Decimal:
@@ -241,7 +238,6 @@ func castValue(target event.Type, s *event.Schema, v any) (any, error) {
 			n, isInt = lowBits(new(big.Int).Quo(rat.Num(), rat.Denom())), true
 		}
 	case string:
-		str := strings.TrimSpace(x)
 		switch target {
 		case event.String:
 			return x, nil
@@ -252,8 +248,8 @@ func castValue(target event.Type, s *event.Schema, v any) (any, error) {
 			if target == event.Float32 {
 				bits = 32
 			}
-			p, err := strconv.ParseFloat(str, bits)
-			if err != nil && !errors.Is(err, strconv.ErrRange) {
+			p, ok := parseJavaFloat(x, bits)
+			if !ok {
 				return outOfRange()
 			}
 			if target == event.Float32 {
@@ -269,6 +265,9 @@ func castValue(target event.Type, s *event.Schema, v any) (any, error) {
 			return intOf(target, p), nil
 		}
 	default:
+		if s != nil {
+			return nil, fmt.Errorf("cast transformation does not support casting from %s; supported types are int8, int16, int32, int64, float32, float64, boolean, string, bytes", describe(s))
+		}
 		return nil, fmt.Errorf("unexpected type in cast transformation: %T", v)
 	}
 	if isInt && target == event.String {
@@ -331,6 +330,25 @@ func javaDecimalString(d event.Decimal) string {
 		s = "-" + s
 	}
 	return s
+}
+
+// javaFloat is what Java's Float.parseFloat and Double.parseDouble read,
+// but for hexadecimal: a decimal number with an optional f, F, d or D, NaN
+// or Infinity, each with an optional sign.
+var javaFloat = regexp.MustCompile(`^[+-]?(NaN|Infinity|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[fFdD]?)$`)
+
+// parseJavaFloat reads s as Java does, ignoring the control characters
+// and spaces around it; out of range is infinite.
+func parseJavaFloat(s string, bits int) (float64, bool) {
+	s = strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
+	if !javaFloat.MatchString(s) {
+		return 0, false
+	}
+	if !strings.HasSuffix(s, "Infinity") {
+		s = strings.TrimRight(s, "fFdD")
+	}
+	f, err := strconv.ParseFloat(s, bits)
+	return f, err == nil || errors.Is(err, strconv.ErrRange)
 }
 
 // lowBits is BigInteger.longValue: the low 64 bits, two's complement.

@@ -47,6 +47,12 @@ func TestCast(t *testing.T) {
 		{"boolean", sch(event.String), "TRUE", true, sch(event.Boolean)},
 		{"boolean", sch(event.String), "yes", false, sch(event.Boolean)},
 		{"float32", sch(event.Boolean), true, float32(1), sch(event.Float32)},
+		{"float64", sch(event.String), " 1.5d ", 1.5, sch(event.Float64)}, // as Double.parseDouble reads it
+		{"string", &event.Schema{Type: event.Bytes, Name: event.DecimalName, Params: map[string]string{event.DecimalScaleParam: "7"}},
+			event.Decimal{Unscaled: big.NewInt(1), Scale: 7}, "1E-7", sch(event.String)}, // BigDecimal.toString
+		{"int64", &event.Schema{Type: event.Int32, Name: "shop.Id", Doc: "d", Params: map[string]string{"k": "v"}}, int32(5), int64(5),
+			&event.Schema{Type: event.Int64, Name: "shop.Id", Doc: "d", Params: map[string]string{"k": "v"}}}, // a whole value keeps its basics
+		{"int64", &event.Schema{Type: event.Int32, Name: event.ConnectDateName, Version: 1}, int32(3), int64(3), sch(event.Int64)}, // but not a Date's name
 		{"int64", &event.Schema{Type: event.Int64, Optional: true, Doc: "d", Name: event.TimestampName}, int64(5), int64(5), &event.Schema{Type: event.Int64, Optional: true, Doc: "d", Name: event.TimestampName}},
 	} {
 		c := buildOne(t, "Cast$Key", map[string]string{"spec": tc.spec})
@@ -57,6 +63,11 @@ func TestCast(t *testing.T) {
 		{name: "struct", in: &record.Record{KeySchema: structOf("k"), Key: event.Row{}}, err: "transform x: cast transformation does not support casting from struct k; supported types are int8, int16, int32, int64, float32, float64, boolean, string, bytes"},
 		{name: "bytes", in: &record.Record{KeySchema: sch(event.Bytes), Key: []byte{1}}, err: "transform x: cannot cast bytes to int8: bytes cast only to string"},
 		{name: "null key", in: &record.Record{Topic: "t"}, want: &record.Record{Topic: "t"}},
+	})
+	named := structOf("v", fld("at", ts), fld("n", &event.Schema{Type: event.Int32, Doc: "d"}), fld("s", &event.Schema{Type: event.Struct, Optional: true}))
+	runCases(t, buildOne(t, "Cast$Value", map[string]string{"spec": "at:int64,n:int32,s:string"}), []smtCase{
+		{name: "a cast field gets a plain schema; a null struct casts", in: &record.Record{ValueSchema: named, Value: event.Row{march1, int32(1), nil}},
+			want: &record.Record{ValueSchema: structOf("v", fld("at", sch(event.Int64)), fld("n", sch(event.Int32)), fld("s", optSch(event.String))), Value: event.Row{march1, int32(1), nil}}},
 	})
 	withDefault := &event.Schema{Type: event.Int32, Optional: true, Default: int32(5)}
 	runCases(t, buildOne(t, "Cast$Value", map[string]string{"spec": "n:string"}), []smtCase{

@@ -18,6 +18,8 @@ func TestInsertField(t *testing.T) {
 		{name: "tombstone", in: &record.Record{Topic: "connect-test", Key: "k", KeySchema: sch(event.String)}, want: &record.Record{Topic: "connect-test", Key: "k", KeySchema: sch(event.String)}},
 		{name: "no schema", in: &record.Record{Topic: "t", Value: map[string]any{"a": 1}}, err: "transform x: field insertion needs a value with a schema; this record's value has none"},
 		{name: "not a struct", in: &record.Record{Topic: "t", ValueSchema: sch(event.String), Value: "s"}, err: "transform x: field insertion needs a struct value; this record's value is string"},
+		{name: "an optional struct comes out required, as copySchemaBasics builds it", in: &record.Record{Topic: "t", ValueSchema: &event.Schema{Type: event.Struct, Name: "line", Optional: true, Fields: vs.Fields}, Value: event.Row{"x"}},
+			want: &record.Record{Topic: "t", ValueSchema: structOf("line", fld("line", sch(event.String)), fld("data_source", optSch(event.String))), Value: event.Row{"x", "test-file-source"}}},
 	})
 	sameSchemaTwice(t, quickstart, valueSide, in, &record.Record{Topic: "other", ValueSchema: vs, Value: event.Row{"bye"}})
 

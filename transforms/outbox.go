@@ -176,9 +176,9 @@ func (o *outbox) Apply(r *record.Record) (*record.Record, error) {
 	if row == nil {
 		return nil, fmt.Errorf("%s event on %s has no row after it", op, r.Topic)
 	}
-	routed, _ := row[shape.route].(string)
-	if routed == "" {
-		return nil, fmt.Errorf("route.by.field: column %q is null or empty", o.routeBy)
+	routed, ok := row[shape.route].(string)
+	if !ok {
+		return nil, fmt.Errorf("route.by.field: column %q is null", o.routeBy)
 	}
 	out := &record.Record{
 		Topic:     routed,
