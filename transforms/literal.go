@@ -122,27 +122,48 @@ func parseTemporal(s string) (*event.Schema, any, bool) {
 // javaNumber is what Java's BigDecimal(String) reads.
 var javaNumber = regexp.MustCompile(`^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$`)
 
-// parseNumber types a number as Values does: the smallest integer type
-// that holds it exactly, else (when its scale is not 0) a float32 or a
-// float64 that holds it, else a Decimal of its scale.
-func parseNumber(s string) (*event.Schema, any, bool) {
+// parseJavaDecimal reads s as Java's new BigDecimal(s) does, keeping its
+// scale: "1.50" has scale 2, "1e3" scale -3.
+func parseJavaDecimal(s string) (event.Decimal, bool) {
 	m := javaNumber.FindStringSubmatch(s)
 	if m == nil || m[2]+m[3] == "" {
-		return nil, nil, false
+		return event.Decimal{}, false
 	}
 	unscaled, _ := new(big.Int).SetString(m[1]+m[2]+m[3], 10)
 	scale := int64(len(m[3]))
 	if m[4] != "" {
 		exp, err := strconv.ParseInt(m[4], 10, 32)
 		if err != nil {
-			return nil, nil, false
+			return event.Decimal{}, false
 		}
 		scale -= exp
 	}
 	if scale < math.MinInt32 || scale > math.MaxInt32 {
+		return event.Decimal{}, false
+	}
+	return event.Decimal{Unscaled: unscaled, Scale: int32(scale)}, true
+}
+
+// javaLong is BigDecimal.longValue: the whole part, then its low 64 bits.
+func javaLong(d event.Decimal) int64 {
+	switch {
+	case d.Scale > 0:
+		return lowBits(new(big.Int).Quo(d.Unscaled, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(d.Scale)), nil)))
+	case d.Scale <= -64: // a multiple of 2^64
+		return 0
+	}
+	return lowBits(new(big.Int).Mul(d.Unscaled, new(big.Int).Exp(big.NewInt(10), big.NewInt(-int64(d.Scale)), nil)))
+}
+
+// parseNumber types a number as Values does: the smallest integer type
+// that holds it exactly, else (when its scale is not 0) a float32 or a
+// float64 that holds it, else a Decimal of its scale.
+func parseNumber(s string) (*event.Schema, any, bool) {
+	d, ok := parseJavaDecimal(s)
+	if !ok {
 		return nil, nil, false
 	}
-	d := event.Decimal{Unscaled: unscaled, Scale: int32(scale)}
+	scale := int64(d.Scale)
 	if n, ok := exactInt64(d); ok {
 		for _, t := range []event.Type{event.Int8, event.Int16, event.Int32} {
 			if javaFits(t, n) {

@@ -100,22 +100,23 @@ func (t *maskField) mask(s *event.Schema, v any) (any, error) {
 		return nil, fmt.Errorf("unable to convert %s to %s", repl, s.Type)
 	}
 	switch s.Type {
-	case event.Int8, event.Int16, event.Int32, event.Int64:
-		bits := map[event.Type]int{event.Int8: 8, event.Int16: 16, event.Int32: 32, event.Int64: 64}[s.Type]
-		n, err := strconv.ParseInt(strings.TrimSpace(repl), 10, bits)
-		if err != nil {
+	case event.Int8, event.Int16, event.Int32, event.Int64, event.Float32, event.Float64:
+		// Kafka Connect's Values.convertTo: a decimal number, narrowed as
+		// Java narrows ((byte) 300 is 44), a float32 rounded from a double.
+		num := strings.TrimSpace(repl)
+		d, ok := parseJavaDecimal(num)
+		if !ok {
 			return bad()
 		}
-		return intOf(s.Type, n), nil
-	case event.Float32, event.Float64:
-		f, err := strconv.ParseFloat(strings.TrimSpace(repl), 64)
-		if err != nil {
-			return bad()
+		switch s.Type {
+		case event.Float32, event.Float64:
+			f, _ := strconv.ParseFloat(num, 64)
+			if s.Type == event.Float32 {
+				return float32(f), nil
+			}
+			return f, nil
 		}
-		if s.Type == event.Float32 {
-			return float32(f), nil
-		}
-		return f, nil
+		return intOf(s.Type, javaLong(d)), nil
 	case event.String:
 		return repl, nil
 	}

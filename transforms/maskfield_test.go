@@ -40,6 +40,11 @@ func TestMaskField(t *testing.T) {
 	} {
 		runCases(t, buildOne(t, "MaskField$Value", map[string]string{"fields": fields, "replacement": "10"}), []smtCase{{name: fields, in: in, err: want}})
 	}
+	small := structOf("s", fld("n", sch(event.Int8)), fld("m", sch(event.Int64)))
+	runCases(t, buildOne(t, "MaskField$Value", map[string]string{"fields": "n,m", "replacement": " 300.9 "}), []smtCase{
+		{name: "replacement narrowed as Java narrows", in: &record.Record{ValueSchema: small, Value: event.Row{int8(1), int64(2)}},
+			want: &record.Record{ValueSchema: small, Value: event.Row{int8(44), int64(300)}}},
+	})
 	runCases(t, buildOne(t, "MaskField$Value", map[string]string{"fields": "id", "replacement": "****"}), []smtCase{
 		{name: "replacement not a number", in: in, err: `transform x: mask field "id": unable to convert **** to int32`},
 	})
