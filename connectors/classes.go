@@ -7,8 +7,10 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sluice-cdc/sluice/connectors/conf"
+	"github.com/sluice-cdc/sluice/schema/event"
 )
 
 // Kind says whether a class captures changes (source) or consumes them (sink).
@@ -66,6 +68,17 @@ type SourceOutput struct {
 	TopicPrefix string
 	// Tombstones follows each delete with a tombstone.
 	Tombstones bool
+	// Skipped are the operations whose change events are not written
+	// (Debezium's skipped.operations).
+	Skipped []event.Op
+	// TransactionTopic, when set, receives a BEGIN and an END record for
+	// every transaction with captured changes (Debezium's
+	// provide.transaction.metadata).
+	TransactionTopic string
+	// HeartbeatTopic, when set, receives a heartbeat record at most every
+	// HeartbeatInterval while the source emits.
+	HeartbeatTopic    string
+	HeartbeatInterval time.Duration
 }
 
 var (

@@ -26,6 +26,9 @@ import (
 // acknowledged is replayed after a restart.
 type Batch struct {
 	Events []*event.Event
+	// Committed reports that the transaction of the last event is complete:
+	// its commit has been read (the transaction topic's END follows it).
+	Committed bool
 	// Ack confirms the batch; nil when nothing needs confirming.
 	Ack func()
 }

@@ -137,11 +137,17 @@ func Batch[P any](ctx context.Context, in <-chan Chunk[P], out connectors.Emitte
 			return ctx.Err()
 		}
 		events, end, progress, done := c.Events, c.End, c.Snapshot, c.SnapshotDone
+		// The last event's transaction is complete when a chunk with an
+		// end came after it.
+		committed := c.End != nil
 	merge:
 		for len(events) < maxBatch {
 			select {
 			case more := <-in:
 				events = append(events, more.Events...)
+				if len(more.Events) > 0 || more.End != nil {
+					committed = more.End != nil
+				}
 				if more.End != nil {
 					end = more.End
 				}
@@ -155,7 +161,7 @@ func Batch[P any](ctx context.Context, in <-chan Chunk[P], out connectors.Emitte
 		}
 		times := commitTimes(events)
 		ack := func() { a.ack(ctx, times, end, progress, done) }
-		if err := out.Emit(ctx, connectors.Batch{Events: events, Ack: ack}); err != nil {
+		if err := out.Emit(ctx, connectors.Batch{Events: events, Committed: committed, Ack: ack}); err != nil {
 			return err
 		}
 	}

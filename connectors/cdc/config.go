@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/conf"
 	"github.com/sluice-cdc/sluice/connectors/kafka"
 )
@@ -18,6 +17,7 @@ func NewSpec(level string, own ...conf.Key) *conf.Spec {
 	keys := append([]conf.Key{}, own...)
 	keys = append(keys, sharedKeys(level)...)
 	keys = append(keys, failureKeys()...)
+	keys = append(keys, topicKeys()...)
 	keys = append(keys, debeziumKeys()...)
 	keys = append(keys, kafka.ProducerKeys...)
 	return &conf.Spec{Prefixes: []string{"transforms", "predicates"}, Keys: append(keys, kafka.ConverterKeys...)}
@@ -95,12 +95,6 @@ func ParseConfig(c *conf.Config, level string, system func(container string) boo
 		FailureMode: failure, DeadLetterTopic: c.String("errors.deadletterqueue.topic.name"),
 		Producer: kafka.ProducerConfigFrom(c),
 	}, nil
-}
-
-// Output is the connectors.Class.Output of every source built on this
-// package: the topic prefix and tombstones.on.delete.
-func Output(c *conf.Config) connectors.SourceOutput {
-	return connectors.SourceOutput{TopicPrefix: c.String("topic.prefix"), Tombstones: c.Bool("tombstones.on.delete")}
 }
 
 // OffsetKey is the partition key of a source's offsets: Debezium keys them

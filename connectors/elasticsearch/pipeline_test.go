@@ -106,6 +106,7 @@ func (p *pipeline) startSource(slot string) {
 		"database.dbname": p.pg.Name, "database.sslmode": "disable",
 		"topic.prefix": p.pg.Name, "slot.name": slot, "publication.name": p.pg.Name,
 		"snapshot.mode": "initial", "producer.override.linger.ms": "1",
+		"skipped.operations": "none", // truncates too, which Debezium's default skips
 	})
 	if err != nil {
 		p.t.Fatal(err)

@@ -27,7 +27,7 @@ func NewSourceWriter(client *kgo.Client, reg SchemaRegistrar, class *connectors.
 	out := class.Output(cfg)
 	w := NewWriter(client, reg, ProducerConfigFrom(cfg).Topics(client),
 		schema.Options{Prefix: out.TopicPrefix, Connector: class.Connector},
-		append([]Option{WithTombstones(out.Tombstones)}, opts...)...)
+		append([]Option{WithOutput(out)}, opts...)...)
 	w.keys = sourceConverter(cfg, w.worker, KeyConverterKey, reg)
 	w.values = sourceConverter(cfg, w.worker, ValueConverterKey, reg)
 	return w

@@ -54,9 +54,12 @@ type Writer struct {
 	worker      *conf.Config // the daemon's converter settings, for NewSourceWriter
 
 	tables map[*event.Table]*tableWriter // by table version
-	// The schema-change topic's schemas and encoders, made at its first event.
-	changes   *schema.SchemaChanges
-	changeEnc [2]Encoder
+	// The schema-change topic's schemas and topic, made at its first event.
+	changes     *schema.SchemaChanges
+	changeTopic *metaTopic
+	skipped     [256]bool     // by event.Op: operations not written
+	tx          *transactions // nil: no transaction topic
+	heartbeat   *heartbeats   // nil: no heartbeat topic
 
 	mu      sync.Mutex
 	pending []*pendingBatch // batches not yet acknowledged, in order
@@ -73,10 +76,6 @@ type TopicEnsurer interface {
 
 // Option configures a Writer.
 type Option func(*Writer)
-
-// WithTombstones follows each delete with a tombstone: the same key and a
-// null value (Debezium's tombstones.on.delete, default true).
-func WithTombstones(on bool) Option { return func(w *Writer) { w.tombstones = on } }
 
 // WithTopicFunc overrides how topics are named (the default is
 // <prefix>.<schema>.<table>, or <prefix>.<database>.<table> without a schema,
@@ -186,16 +185,44 @@ func (w *Writer) Emit(ctx context.Context, b connectors.Batch) error {
 	w.mu.Lock()
 	w.pending = append(w.pending, pb)
 	w.mu.Unlock()
+	hb, err := w.heartbeatDue(ctx)
+	if err != nil {
+		w.fail(err)
+		return err
+	}
+	if hb != nil {
+		if err := w.produce(ctx, pb, hb); err != nil {
+			return err
+		}
+	}
 	for _, e := range b.Events {
+		if w.skipped[e.Op] && e.SchemaChange == nil {
+			continue
+		}
+		before, err := w.boundary(ctx, e)
+		if err != nil {
+			w.fail(err)
+			return err
+		}
 		recs, err := w.records(ctx, e)
 		if err != nil {
 			w.fail(err)
 			return err
 		}
-		for _, r := range recs {
+		for _, r := range append(before, recs...) {
 			if err := w.produce(ctx, pb, r); err != nil {
 				return err
 			}
+		}
+	}
+	if b.Committed && w.tx != nil && w.tx.id != "" {
+		end, err := w.endTransaction(ctx)
+		if err != nil {
+			w.fail(err)
+			return err
+		}
+		if err := w.produce(ctx, pb, end); err != nil {
+			return err
 		}
 	}
 	w.mu.Lock()
@@ -414,32 +441,16 @@ func registrationError(err error) error {
 // SchemaChangeValue schemas of schema.ForSchemaChanges, registered the
 // first time.
 func (w *Writer) schemaChangeRecord(ctx context.Context, e *event.Event) (*kgo.Record, error) {
-	topic := w.schemaOpts.Prefix
 	if w.changes == nil {
 		sc, err := schema.ForSchemaChanges(w.schemaOpts)
 		if err != nil {
 			return nil, err
 		}
-		if err := w.topics.EnsureTopic(ctx, topic); err != nil {
-			return nil, err
-		}
-		key, err := codecEncoder(ctx, w.keys, topic, true, sc.Key)
-		if err != nil {
-			return nil, fmt.Errorf("the schema-change key: %w", err)
-		}
-		value, err := codecEncoder(ctx, w.values, topic, false, sc.Value)
-		if err != nil {
-			return nil, fmt.Errorf("the schema-change value: %w", err)
-		}
-		w.changes, w.changeEnc = sc, [2]Encoder{key, value}
+		w.changes, w.changeTopic = sc, &metaTopic{name: w.schemaOpts.Prefix, key: sc.Key, value: sc.Value}
 	}
-	key, err := w.changeEnc[0].Append(make([]byte, 0, 64), w.changes.KeyRow(e))
+	r, err := w.metaRecord(ctx, w.changeTopic, w.changes.KeyRow(e), w.changes.ValueRow(e))
 	if err != nil {
-		return nil, fmt.Errorf("encode the schema-change key at %s:%d: %w", e.Source.File, e.Source.Pos, err)
+		return nil, fmt.Errorf("the schema change at %s:%d: %w", e.Source.File, e.Source.Pos, err)
 	}
-	value, err := w.changeEnc[1].Append(make([]byte, 0, 1024), w.changes.ValueRow(e))
-	if err != nil {
-		return nil, fmt.Errorf("encode the schema-change value at %s:%d: %w", e.Source.File, e.Source.Pos, err)
-	}
-	return &kgo.Record{Topic: topic, Key: key, Value: value}, nil
+	return r, nil
 }
