@@ -46,19 +46,9 @@ const EnvJavaHome = "SLUICE_TESTENV_JAVA_HOME"
 const hint = "run `make deps` (testenv/install.sh builds the Java transforms runner from testenv/smtjava)"
 
 // Dir is where testenv/install.sh builds the runner: smtjava in
-// $SLUICE_TESTENV_CACHE, else in sluice-testenv of the user's cache
-// directory (${XDG_CACHE_HOME:-$HOME/.cache}). It holds classpath (the
-// jars), classes (SmtRunner compiled) and source.sha256.
-func Dir() string {
-	if c := os.Getenv("SLUICE_TESTENV_CACHE"); c != "" {
-		return filepath.Join(c, "smtjava")
-	}
-	c, err := os.UserCacheDir()
-	if err != nil {
-		c = filepath.Join(os.Getenv("HOME"), ".cache")
-	}
-	return filepath.Join(c, "sluice-testenv", "smtjava")
-}
+// testenv.CacheDir. It holds classpath (the jars), classes (SmtRunner
+// compiled) and source.sha256.
+func Dir() string { return filepath.Join(testenv.CacheDir(), "smtjava") }
 
 // Case is one record through the transforms that Config's transforms.*
 // and predicates.* keys describe, written as in a connector configuration.
