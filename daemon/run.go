@@ -132,6 +132,9 @@ func (s *Supervisor) runOnce(ctx context.Context, name string, c *conn, r *run) 
 		s.log.Info("connector running", "connector", name, "class", checked.Class.Name)
 	}
 	log := s.opts.Loggers.Logger(ConnectorLogger(name)).With("connector", name)
+	for _, w := range checked.Config.Warnings() {
+		log.Warn("configuration key "+w.Key+": "+w.Message, "key", w.Key)
+	}
 	env := connectors.Env{
 		Name:     name,
 		Version:  s.opts.Version,

@@ -34,6 +34,7 @@ var Spec = &conf.Spec{
 		{Name: "offset.value", Type: conf.String, Default: "{}", Group: "Test", Doc: "The offset Run saves (JSON)."},
 		{Name: "database.password", Type: conf.Password, Group: "Connection", Doc: "A secret, to test masking."},
 		{Name: "producer.override.linger.ms", Type: conf.Int, Default: "5", Min: 0, Max: 60000, Group: "Producer", Doc: "An allowed Kafka client override."},
+		{Name: "max.queue.size", Type: conf.Int, Ignored: "the test source has no queue", Group: "Test", Doc: "A key without effect, to test its warning."},
 	},
 }
 
