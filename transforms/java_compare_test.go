@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sluice-cdc/sluice/schema"
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/schema/logical"
 	"github.com/sluice-cdc/sluice/schema/record"
@@ -34,6 +35,8 @@ type outcome struct {
 	phase string
 }
 
+// written is the outcome of a chain that gave r: r itself, or a write
+// error when r breaks its own schema.
 func written(r *record.Record) outcome {
 	if r == nil {
 		return outcome{}
@@ -544,6 +547,50 @@ func valueToKeyCases() []javaCase {
 	}
 }
 
+// wideTable has a column of each of Debezium's logical types sluice emits.
+var wideTable = &event.Table{
+	ID: event.TableID{Database: "shop", Schema: "public", Table: "wide"},
+	Columns: []event.Column{
+		{Name: "id", Schema: &event.Schema{Type: event.Int64}},
+		{Name: "price", Schema: logical.Decimal(10, 2)},
+		{Name: "ratio", Schema: &event.Schema{Type: event.Struct, Name: event.VariableDecimalName, Version: 1, Doc: "Variable scaled decimal", Optional: true,
+			Fields: []event.Field{fld("scale", sch(event.Int32)), fld("value", sch(event.Bytes))}}},
+		{Name: "born", Schema: &event.Schema{Type: event.Int32, Name: event.DateName, Version: 1, Optional: true}},
+		{Name: "seen", Schema: &event.Schema{Type: event.Int64, Name: event.MicroTimestampName, Version: 1}},
+		{Name: "zoned", Schema: &event.Schema{Type: event.String, Name: event.ZonedTimestampName, Version: 1, Optional: true}},
+		{Name: "doc", Schema: &event.Schema{Type: event.String, Name: event.JSONName, Version: 1, Optional: true}},
+		{Name: "mood", Schema: &event.Schema{Type: event.String, Name: event.EnumName, Version: 1, Params: map[string]string{event.AllowedParam: "happy,sad"}}},
+		{Name: "tags", Schema: &event.Schema{Type: event.Array, Optional: true, Elem: optSch(event.String)}},
+		{Name: "blob", Schema: &event.Schema{Type: event.Bytes, Optional: true}},
+		{Name: "score", Schema: &event.Schema{Type: event.Float64, Optional: true, Default: 1.5}},
+	},
+	Key: []int{0},
+}
+
+var wideRow = event.Row{int64(1), jdec("12.50"), jdec("-0.125"), int32(19000), int64(1_700_000_000_123_456), "2024-01-15T10:20:30Z",
+	`{"a": 1}`, "happy", []any{"x", nil}, []byte{0, 255}, nil}
+
+// mysqlChange is a change of customers captured by a MySQL connector.
+func mysqlChange(t *testing.T, op event.Op, before, after event.Row) *record.Record {
+	t.Helper()
+	ts, err := schema.ForTable(customers, schema.Options{Prefix: "mysql1", Connector: "mysql"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &event.Event{Op: op, Table: customers, Before: before, After: after, TsMs: 1559033904863,
+		Source: event.Source{Version: "3.1.0", Connector: "mysql", Name: "mysql1", TsMs: 1559033904000, Snapshot: event.SnapshotFalse,
+			DB: "inventory", Table: "customers", ServerID: 223344, GTID: "3e11fa47-71ca-11e1-9e33-c80aa9429562:23", File: "mysql-bin.000003", Pos: 154, RowIndex: 0, Thread: 7}}
+	value, err := ts.Envelope.Values().Value(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := after
+	if row == nil {
+		row = before
+	}
+	return &record.Record{Topic: "mysql1.inventory.customers", KeySchema: ts.Key.Schema(), Key: customers.KeyRow(row), ValueSchema: ts.Envelope.Schema(), Value: value, Timestamp: 1559033904863}
+}
+
 func unwrapCases(t *testing.T) []javaCase {
 	create := change(t, customersSchemas, event.OpCreate, nil, anne)
 	update := change(t, customersSchemas, event.OpUpdate, anne, anneMarie)
@@ -594,9 +641,29 @@ func unwrapCases(t *testing.T) []javaCase {
 		unwrap("drop.fields.header.name", dropFields, "drop.fields.header.name", "drop"),
 		unwrap("drop.fields.header.name every field", dropFields, "drop.fields.header.name", "drop", "drop.fields.keep.schema.compatible", "false", "drop.fields.from.key", "true"),
 		unwrap("not an envelope", notEnvelope),
+		unwrap("every logical type", change(t, mustSchemas(wideTable), event.OpCreate, nil, wideRow), "add.fields", "op,lsn", "delete.tombstone.handling.mode", "rewrite"),
+		unwrap("every logical type deleted", change(t, mustSchemas(wideTable), event.OpDelete, wideRow, nil), "add.fields", "op,lsn", "delete.tombstone.handling.mode", "rewrite"),
+		unwrap("MySQL source fields", mysqlChange(t, event.OpUpdate, anne, anneMarie), "add.fields", "op,file,pos,gtid,server_id,row,thread,db,table:tbl",
+			"add.headers", "source.file,pos", "delete.tombstone.handling.mode", "rewrite"),
+		unwrap("MySQL delete", mysqlChange(t, event.OpDelete, anne, nil), "add.fields", "op,file,pos", "delete.tombstone.handling.mode", "rewrite"),
 		javaCase{name: "ExtractNewRecordState bad mode", config: smt(dz+"ExtractNewRecordState", "delete.tombstone.handling.mode", "keep"), in: create, names: "transforms.t.delete.tombstone.handling.mode"},
 		javaCase{name: "ExtractNewRecordState deprecated delete.handling.mode", config: smt(dz+"ExtractNewRecordState", "delete.handling.mode", "rewrite"), in: del, differs: legacyUnwrap},
 		javaCase{name: "ExtractNewRecordState deprecated drop.tombstones", config: smt(dz+"ExtractNewRecordState", "drop.tombstones", "false"), in: tombstone(del), differs: legacyUnwrap},
+		javaCase{name: "unwrap then Flatten, Cast, TimestampConverter and MaskField", in: change(t, mustSchemas(wideTable), event.OpUpdate, wideRow, wideRow), config: map[string]string{
+			"transforms":                     "unwrap,flat,cast,time,mask",
+			"transforms.unwrap.type":         dz + "ExtractNewRecordState",
+			"transforms.flat.type":           kc + "Flatten$Value",
+			"transforms.flat.delimiter":      "_",
+			"transforms.cast.type":           kc + "Cast$Value",
+			"transforms.cast.spec":           "price:float64,born:string,ratio_scale:int64,score:float32",
+			"transforms.time.type":           kc + "TimestampConverter$Value",
+			"transforms.time.field":          "seen",
+			"transforms.time.target.type":    "string",
+			"transforms.time.format":         "yyyy-MM-dd HH:mm:ss.SSS",
+			"transforms.time.unix.precision": "microseconds",
+			"transforms.mask.type":           kc + "MaskField$Value",
+			"transforms.mask.fields":         "mood,doc,tags",
+		}},
 		javaCase{name: "route, unwrap and rename", in: update, config: map[string]string{
 			"transforms":                   "unwrap,route,rename",
 			"transforms.unwrap.type":       dz + "ExtractNewRecordState",
