@@ -178,15 +178,16 @@ func (l *Loggers) Level(name string) (LoggerLevel, bool) {
 // SetLevel sets the level of the logger namespace and of every logger
 // below it (all of them for root), making namespace known if it was not,
 // as Kafka Connect does. It returns the names of the loggers whose level
-// changed, sorted.
+// changed, sorted; a logger made known counts as changed.
 func (l *Loggers) SetLevel(namespace string, level slog.Level) []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
 	var changed []string
+	_, existed := l.known[namespace]
 	set := func(name string, v *slog.LevelVar) {
 		l.explicit[name] = level
-		if v.Level() != level {
+		if v.Level() != level || (name == namespace && !existed) {
 			v.Set(level)
 			l.modified[name] = now
 			changed = append(changed, name)

@@ -52,6 +52,10 @@ func TestLoggerLevelsChangeWhileRunning(t *testing.T) {
 	if got := lines(); got != nil {
 		t.Fatalf("connectors OFF: %q", got)
 	}
+	// A new namespace counts as changed even at the level it inherits.
+	if got := l.SetLevel("io.sluice.other", slog.LevelInfo); !reflect.DeepEqual(got, []string{"io.sluice.other"}) {
+		t.Fatalf("SetLevel of a new namespace = %v", got)
+	}
 	// A logger made later takes its namespace's level; root sets all.
 	l.Logger(ConnectorLogger("c")).Error("c error")
 	if got := lines(); got != nil {
@@ -64,7 +68,7 @@ func TestLoggerLevelsChangeWhileRunning(t *testing.T) {
 		t.Fatalf("all at TRACE: %q", got)
 	}
 	levels := l.Levels()
-	for _, name := range []string{"root", "io.sluice.daemon", "io.sluice.connector", "io.sluice.connector.a", "io.sluice.connector.c"} {
+	for _, name := range []string{"root", "io.sluice.daemon", "io.sluice.connector", "io.sluice.connector.a", "io.sluice.connector.c", "io.sluice.other"} {
 		if levels[name].Level != "TRACE" || levels[name].Modified.IsZero() {
 			t.Errorf("%s: %+v", name, levels[name])
 		}
