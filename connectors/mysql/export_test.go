@@ -13,6 +13,12 @@ var (
 	EqualValues    = equalMy
 )
 
+// Rejected is the text every column of this package's test binaries
+// refuses to convert, in-process and in child processes alike.
+const Rejected = "sluice:rejected"
+
+func init() { rejected = Rejected }
+
 // NewWithoutRowMetadata builds a source that strips from every table map
 // what a server logging binlog_row_metadata=NO_LOG leaves out, so that rows
 // are decoded by the schema history.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/client"
 
+	"github.com/sluice-cdc/sluice/connectors/metrics"
 	"github.com/sluice-cdc/sluice/connectors/mysql"
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/schema/registry"
@@ -31,7 +32,9 @@ type harness struct {
 	conn                 *client.Conn
 	brokers              []string
 	reg                  *registry.Client
+	regURL               string
 	offsets              *offsetstest.Memory
+	metrics              *metrics.Registry
 	serverID             string
 	extra                map[string]string
 	// noRowMetadata strips the table maps' column names and metadata, as
@@ -45,7 +48,7 @@ type harness struct {
 func newHarness(t *testing.T, extra map[string]string) *harness {
 	t.Helper()
 	h := &harness{t: t, brokers: testenv.KafkaBrokers(t), offsets: &offsetstest.Memory{}, extra: extra,
-		serverID: strconv.Itoa(100000 + rand.IntN(1<<20))}
+		metrics: metrics.NewRegistry(), serverID: strconv.Itoa(100000 + rand.IntN(1<<20))}
 	h.user, h.pass, h.addr, _ = splitDSN(t, testenv.MySQLDSN(t))
 	h.db = testenv.Name(t, "my")
 	kafkatest.DeleteTopicsAtCleanup(t, h.brokers, func(topic string) bool { return strings.Contains(topic, h.db) })
@@ -57,7 +60,8 @@ func newHarness(t *testing.T, extra map[string]string) *harness {
 		h.conn.Close()
 	})
 	h.exec("USE " + h.db)
-	h.reg = registrytest.Start(t, h.brokers, "_schemas_"+h.db).Client
+	reg := registrytest.Start(t, h.brokers, "_schemas_"+h.db)
+	h.reg, h.regURL = reg.Client, reg.URL
 	h.reader = topictest.NewReader(h.brokers, h.reg)
 	return h
 }
@@ -117,12 +121,23 @@ func (h *harness) start() {
 	if h.run != nil {
 		h.t.Fatal("already running")
 	}
-	opts := []sourcetest.Option{sourcetest.WithOffsets(h.offsets)}
+	opts := []sourcetest.Option{sourcetest.WithOffsets(h.offsets), sourcetest.WithMetrics(h.metrics)}
 	if h.noRowMetadata {
 		opts = append(opts, sourcetest.WithNewSource(mysql.NewWithoutRowMetadata))
 	}
-	target := sourcetest.Target{Brokers: h.brokers, Registry: h.reg}
-	h.run = target.StartSource(h.t, h.config(), opts...)
+	h.run = h.target().StartSource(h.t, h.config(), opts...)
+}
+
+// target is where the harness's sources write: its Kafka and registry.
+func (h *harness) target() sourcetest.Target {
+	return sourcetest.Target{Brokers: h.brokers, Registry: h.reg, RegistryURL: h.regURL}
+}
+
+// startChild runs the source in a child process with state as its state
+// directory, writing to the harness's Kafka and registry.
+func (h *harness) startChild(state string) *sourcetest.Child {
+	h.t.Helper()
+	return h.target().StartChild(h.t, h.config(), state)
 }
 
 // waitRunning waits until the source reported RUNNING: its start position

@@ -117,7 +117,11 @@ func (m *Mapper) Column(c Column) (*ColumnType, error) {
 	if rejected != "" {
 		convert := ct.convert
 		ct.convert = func(v any) (any, error) {
-			if s, ok := v.(string); ok && s == rejected {
+			s, _ := v.(string)
+			if b, ok := v.([]byte); ok {
+				s = string(b)
+			}
+			if s == rejected {
 				return nil, fmt.Errorf("%q is rejected", s)
 			}
 			return convert(v)

@@ -58,9 +58,11 @@ func extensionColumn(c Column) *ColumnType {
 		default:
 			return nil, fmt.Errorf("unexpected %T for a %s column", v, dataType)
 		}
-		if len(b) != size {
+		if len(b) > size {
 			return nil, fmt.Errorf("%s value of %d bytes, want %d", dataType, len(b), size)
 		}
+		// The binlog drops trailing zero bytes, as of BINARY(n).
+		b = append(b[:len(b):len(b)], make([]byte, size-len(b))...)
 		switch dataType {
 		case "uuid":
 			h := hex.EncodeToString(b)

@@ -75,6 +75,8 @@ func TestColumnValues(t *testing.T) {
 			[]byte{0x20, 0x01, 0x0d, 0xb8, 15: 1}, "2001:db8::1"},
 		{"inet4", nil, Column{Type: gomysql.MYSQL_TYPE_STRING, Meta: uint16(gomysql.MYSQL_TYPE_STRING)<<8 | 4, Collation: 63, DataType: "INET4"},
 			"\x0a\x00\x00\x01", "10.0.0.1"},
+		{"inet4 without its trailing zero bytes", nil, Column{Type: gomysql.MYSQL_TYPE_STRING, Meta: uint16(gomysql.MYSQL_TYPE_STRING)<<8 | 4, Collation: 63, DataType: "inet4"},
+			"\x0a", "10.0.0.0"},
 		{"unknown catalog type", nil, Column{Type: gomysql.MYSQL_TYPE_VARCHAR, Meta: 65535, Collation: utf8, DataType: "hyperloglog"}, "abc", "abc"},
 		{"unknown binlog type", nil, Column{Type: 0x0e + 200}, []byte{0xff, 1}, "\\xff01"},
 	}
@@ -123,7 +125,7 @@ func TestColumnErrors(t *testing.T) {
 		{"time connect out of range NOT NULL", []Option{WithTimeMode(logical.TimeConnect)}, Column{Type: gomysql.MYSQL_TYPE_TIME2}, "-00:00:01",
 			"TIME -00:00:01 is outside 00:00:00 to 24:00:00, which Kafka Connect's Time (time.precision.mode=connect) holds"},
 		{"uuid of the wrong size", nil, Column{Type: gomysql.MYSQL_TYPE_STRING, Meta: uint16(gomysql.MYSQL_TYPE_STRING)<<8 | 16, Collation: 63, DataType: "uuid"},
-			"not-a-uuid", "uuid value of 10 bytes, want 16"},
+			"not-a-uuid-at-all", "uuid value of 17 bytes, want 16"},
 		{"enum out of range", nil, Column{Type: gomysql.MYSQL_TYPE_STRING, Meta: uint16(gomysql.MYSQL_TYPE_ENUM)<<8 | 1, EnumValues: []string{"a"}}, int64(2),
 			"enum index 2 out of range of 1 values"},
 		{"wrong Go type", nil, Column{Type: gomysql.MYSQL_TYPE_LONG}, "12", `unexpected string 12 for an integer column`},

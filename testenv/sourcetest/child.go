@@ -296,6 +296,17 @@ func (c *Child) Alive(t testing.TB) {
 	}
 }
 
+// Stop ends the child with SIGTERM, so that its source drains and stores
+// its last position, and waits up to timeout for it to exit; it fails the
+// test when the child still runs then or exits with an error.
+func (c *Child) Stop(t testing.TB, timeout time.Duration) {
+	t.Helper()
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	if err := c.Wait(t, timeout); err != nil {
+		t.Fatalf("the child stopped with %v: %s", err, c.output.String())
+	}
+}
+
 // Wait waits up to timeout for the child to exit on its own, as it does
 // when its source fails for good, and returns how it exited; it fails the
 // test when the child still runs then.

@@ -1,0 +1,290 @@
+package mysql_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+
+	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/connectors/mysql"
+	"github.com/sluice-cdc/sluice/testenv/topictest"
+)
+
+// failMessage is the error of a change of db.t whose column v holds the
+// rejected marker, in the transaction of GTID gtid, at any binlog position.
+func failMessage(db, gtid string) *regexp.Regexp {
+	return regexp.MustCompile(`^cannot convert column v \(varchar\) of ` + regexp.QuoteMeta(db) + `\.t at binlog mysql-bin\.[0-9]+:[0-9]+ row 0 \(GTID ` +
+		regexp.QuoteMeta(gtid) + `\): ` + regexp.QuoteMeta(`"`+mysql.Rejected+`" is rejected. The change was not delivered and the connector stopped `+
+		`(event.processing.failure.handling.mode=fail); to drop such changes and go on, set event.processing.failure.handling.mode=warn or skip `+
+		`(errors.deadletterqueue.topic.name keeps them)`) + `$`)
+}
+
+// commit runs sqls in one transaction on conn and returns its GTID.
+func commit(t *testing.T, conn *client.Conn, sqls ...string) string {
+	t.Helper()
+	for _, q := range append(append([]string{"BEGIN"}, sqls...), "COMMIT") {
+		if _, err := conn.Execute(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	res, err := conn.Execute("SELECT @@last_gtid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gtid, _ := res.GetString(0, 0)
+	return gtid
+}
+
+// changes are the distinct changes among rs, as "op id", in the order they
+// first appear: replays after a restart are allowed.
+func changes(rs []record) []string {
+	var out []string
+	for _, e := range values(rs) {
+		row := e.After
+		if row == nil {
+			row = e.Before
+		}
+		if c := fmt.Sprintf("%s %d", e.Op, row[0]); !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// deadLetter decodes a dead-letter record's value, with ts_ms set to 0 and
+// its binlog position to X:X.
+func deadLetter(t *testing.T, value []byte) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(value, &m); err != nil {
+		t.Fatalf("dead letter %s: %v", value, err)
+	}
+	m["ts_ms"] = 0
+	m["position"] = regexp.MustCompile(`mysql-bin\.[0-9]+:[0-9]+`).ReplaceAllString(m["position"].(string), "X:X")
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+// failedChanges reads sluice_source_failed_changes_total of the harness's
+// source from its metrics.
+func failedChanges(t *testing.T, h *harness) int {
+	t.Helper()
+	var b strings.Builder
+	if err := h.metrics.WritePrometheus(&b); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	for _, line := range strings.Split(b.String(), "\n") {
+		if v, ok := strings.CutPrefix(line, `sluice_source_failed_changes_total{connector="test"} `); ok {
+			fmt.Sscan(v, &n)
+		}
+	}
+	return n
+}
+
+// TestConversionFailureStopsForGoodAndSkipResumes streams a transaction
+// holding a value that does not convert: with the default mode the source
+// stops at once with a permanent error naming the table, column, type and
+// binlog position, having delivered nothing of that transaction or after
+// it. Restarted from the same offsets with
+// event.processing.failure.handling.mode=skip and a dead-letter topic, it
+// drops that change, writes it to the dead-letter topic, counts it, and
+// delivers everything else.
+func TestConversionFailureStopsForGoodAndSkipResumes(t *testing.T) {
+	h := newHarness(t, nil)
+	h.exec("CREATE TABLE t (id int PRIMARY KEY, v varchar(40))", "CREATE TABLE other (id int PRIMARY KEY)",
+		"INSERT INTO t VALUES (1, 'a')", "INSERT INTO other VALUES (1)")
+	h.start()
+	h.waitRunning()
+	h.read(h.topic("t"), 1)
+	h.exec("INSERT INTO t VALUES (2, 'b')")
+	h.read(h.topic("t"), 2)
+	gtid := commit(t, h.conn, "INSERT INTO other VALUES (2)", fmt.Sprintf("INSERT INTO t VALUES (3, '%s')", mysql.Rejected), "INSERT INTO t VALUES (4, 'd')")
+	h.exec("INSERT INTO t VALUES (5, 'e')")
+
+	err := h.wait(30 * time.Second)
+	if !errors.Is(err, connectors.ErrPermanent) || !failMessage(h.db, gtid).MatchString(err.Error()) {
+		t.Fatalf("Run = %v, want a permanent error matching %s", err, failMessage(h.db, gtid))
+	}
+	if got := changes(h.readAll(h.topic("t"))); !slices.Equal(got, []string{"r 1", "c 2"}) {
+		t.Errorf("t before the restart: %v, want the changes before the failing transaction", got)
+	}
+	if got := changes(h.readAll(h.topic("other"))); !slices.Equal(got, []string{"r 1"}) {
+		t.Errorf("other before the restart: %v, want nothing of the failing transaction", got)
+	}
+
+	dlq := h.db + ".dlq"
+	h.extra = map[string]string{"event.processing.failure.handling.mode": "skip", "errors.deadletterqueue.topic.name": dlq}
+	h.start()
+	if got := changes(h.read(h.topic("t"), 4)); !slices.Equal(got, []string{"r 1", "c 2", "c 4", "c 5"}) {
+		t.Errorf("t after the restart: %v", got)
+	}
+	if got := changes(h.read(h.topic("other"), 2)); !slices.Equal(got, []string{"r 1", "c 2"}) {
+		t.Errorf("other after the restart: %v", got)
+	}
+	letters := topictest.NewRawReader(h.brokers).Read(t, dlq, 1, h.checkRunning)
+	want := fmt.Sprintf(`{"after":{"id":"3","v":%q},"before":null,"column":"v","connector":"test","error":%q,"op":"c","position":"binlog X:X row 0 (GTID %s)",`+
+		`"table":"%s.t","ts_ms":0,"type":"varchar"}`, mysql.Rejected, fmt.Sprintf("%q is rejected", mysql.Rejected), gtid, h.db)
+	if got := deadLetter(t, letters[0].Raw.Value); string(letters[0].Raw.Key) != h.db+".t" || got != want {
+		t.Errorf("dead letter %s: %s, want %s", letters[0].Raw.Key, got, want)
+	}
+	if got := failedChanges(t, h); got != 1 {
+		t.Errorf("sluice_source_failed_changes_total = %d, want 1", got)
+	}
+}
+
+// TestSnapshotDropsRowsThatDoNotConvert snapshots three tables in warn
+// mode, one row a chunk: the row that does not convert goes to the
+// dead-letter topic and every other row of every table is delivered.
+func TestSnapshotDropsRowsThatDoNotConvert(t *testing.T) {
+	h := newHarness(t, map[string]string{"event.processing.failure.handling.mode": "warn", "snapshot.fetch.size": "1"})
+	dlq := h.db + ".dlq"
+	h.extra["errors.deadletterqueue.topic.name"] = dlq
+	h.exec("CREATE TABLE a (id int PRIMARY KEY, v varchar(40))", "CREATE TABLE t (id int PRIMARY KEY, v varchar(40))", "CREATE TABLE z (id int PRIMARY KEY, v varchar(40))",
+		"INSERT INTO a VALUES (1, 'a'), (2, 'a'), (3, 'a')",
+		fmt.Sprintf("INSERT INTO t VALUES (1, 'x'), (2, '%s'), (3, 'y')", mysql.Rejected),
+		"INSERT INTO z VALUES (1, 'z'), (2, 'z'), (3, 'z')")
+	h.start()
+	for table, want := range map[string][]string{"a": {"r 1", "r 2", "r 3"}, "t": {"r 1", "r 3"}, "z": {"r 1", "r 2", "r 3"}} {
+		if got := changes(h.read(h.topic(table), len(want))); !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", table, got, want)
+		}
+	}
+	letters := topictest.NewRawReader(h.brokers).Read(t, dlq, 1, h.checkRunning)
+	want := fmt.Sprintf(`{"after":{"id":"2","v":%q},"before":null,"column":"v","connector":"test","error":%q,"op":"r","position":"snapshot at binlog X:X",`+
+		`"table":"%s.t","ts_ms":0,"type":"varchar"}`, mysql.Rejected, fmt.Sprintf("%q is rejected", mysql.Rejected), h.db)
+	if got := deadLetter(t, letters[0].Raw.Value); got != want {
+		t.Errorf("dead letter %s, want %s", got, want)
+	}
+	if got := failedChanges(t, h); got != 1 {
+		t.Errorf("sluice_source_failed_changes_total = %d, want 1", got)
+	}
+}
+
+// TestKillNineDuringConversionFailures kills a source in warn mode with a
+// dead-letter topic again and again while changes, some of which do not
+// convert, are committed; then restarts it in fail mode, where it stops at
+// the next failing change, each time at the same one, and in skip mode,
+// where it goes on. Every change that converts is delivered, every other
+// one is in the dead-letter topic, and none of them in the table's topic.
+func TestKillNineDuringConversionFailures(t *testing.T) {
+	h := newHarness(t, nil)
+	dlq := h.db + ".dlq"
+	h.exec("CREATE TABLE t (id int PRIMARY KEY, v varchar(40))", "CREATE TABLE marker (id int PRIMARY KEY)")
+	state := t.TempDir()
+	h.extra = map[string]string{"event.processing.failure.handling.mode": "warn", "errors.deadletterqueue.topic.name": dlq}
+	c := h.startChild(state)
+	rejected := func(id int) bool { return id%7 == 3 }
+	value := func(id int) string {
+		if rejected(id) {
+			return mysql.Rejected
+		}
+		return "ok"
+	}
+	writer := h.connect()
+	defer writer.Close()
+	if _, err := writer.Execute("USE " + h.db); err != nil {
+		t.Fatal(err)
+	}
+	next := 1
+	write := func(n int) string {
+		var gtid string
+		for range n {
+			// Transactions of one to three rows.
+			var sqls []string
+			for range 1 + rand.IntN(3) {
+				sqls = append(sqls, fmt.Sprintf("INSERT INTO t VALUES (%d, '%s')", next, value(next)))
+				next++
+			}
+			gtid = commit(t, writer, sqls...)
+		}
+		return gtid
+	}
+	for kill := range 4 {
+		write(20 + rand.IntN(40))
+		time.Sleep(time.Duration(100+rand.IntN(400)) * time.Millisecond)
+		c.Kill()
+		t.Logf("kill %d after id %d", kill+1, next-1)
+		c = h.startChild(state)
+	}
+	write(20)
+	h.exec("INSERT INTO marker VALUES (1)")
+	h.read(h.topic("marker"), 1)
+	c.Stop(t, 30*time.Second) // its last position is stored
+
+	// fail mode stops at the next failing change, and at the same one
+	// after a restart.
+	h.extra["event.processing.failure.handling.mode"] = "fail"
+	for !rejected(next) {
+		write(1)
+	}
+	failing := next
+	gtid := commit(t, writer, fmt.Sprintf("INSERT INTO t VALUES (%d, '%s')", failing, value(failing)))
+	next++
+	write(5)
+	var first string
+	for attempt := range 2 {
+		c = h.startChild(state)
+		if err := c.Wait(t, 60*time.Second); err == nil {
+			t.Fatalf("attempt %d: the child exited cleanly: %s", attempt, c.Output())
+		}
+		out := c.Output()
+		line := strings.TrimSpace(out[strings.LastIndex(out, "child: ")+len("child: "):])
+		if !failMessage(h.db, gtid).MatchString(line) {
+			t.Fatalf("attempt %d: the child ended with %q, want %s", attempt, line, failMessage(h.db, gtid))
+		}
+		if attempt == 0 {
+			first = line
+		} else if line != first {
+			t.Errorf("the restart stopped at %q, the first run at %q", line, first)
+		}
+	}
+	h.extra["event.processing.failure.handling.mode"] = "skip"
+	c = h.startChild(state)
+	h.exec("INSERT INTO marker VALUES (2)")
+	h.read(h.topic("marker"), 2)
+
+	seen := map[int]bool{}
+	for _, e := range values(h.readAll(h.topic("t"))) {
+		id := int(e.After[0].(int32))
+		if rejected(id) {
+			t.Errorf("row %d, which does not convert, reached the table's topic", id)
+		}
+		seen[id] = true
+	}
+	lettered := map[int]bool{}
+	for _, r := range topictest.NewRawReader(h.brokers).ReadAll(t, dlq, func() { c.Alive(t) }) {
+		var m struct {
+			After struct {
+				ID string `json:"id"`
+			} `json:"after"`
+		}
+		if err := json.Unmarshal(r.Raw.Value, &m); err != nil {
+			t.Fatal(err)
+		}
+		var id int
+		fmt.Sscan(m.After.ID, &id)
+		lettered[id] = true
+	}
+	var missing, unlettered []int
+	for id := 1; id < next; id++ {
+		switch {
+		case rejected(id) && !lettered[id]:
+			unlettered = append(unlettered, id)
+		case !rejected(id) && !seen[id]:
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 || len(unlettered) > 0 {
+		t.Fatalf("of %d rows, missing from the table's topic: %v; missing from the dead-letter topic: %v", next-1, missing, unlettered)
+	}
+	t.Logf("%d rows, %d of them in the dead-letter topic; fail mode stopped twice at row %d", next-1, len(lettered), failing)
+}
