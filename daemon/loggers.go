@@ -185,6 +185,7 @@ func (l *Loggers) SetLevel(namespace string, level slog.Level) []string {
 	now := l.now()
 	var changed []string
 	_, existed := l.known[namespace]
+	existed = existed || isRoot(namespace)
 	set := func(name string, v *slog.LevelVar) {
 		l.explicit[name] = level
 		if v.Level() != level || (name == namespace && !existed) {
