@@ -53,8 +53,11 @@ func typeOf(c *connectors.Class) string {
 // Status is a connector's runtime status. A connector runs one task (id 0),
 // on the same worker; its state mirrors the connector's.
 type Status struct {
-	Name     string
-	State    State
+	Name  string
+	State State
+	// Trace is the error that failed the connector, or that it restarts
+	// after; while it is RUNNING, what its class's Probe finds wrong with
+	// its target (Kafka Connect shows a task's trouble the same way).
 	Trace    string
 	WorkerID string
 	Type     string
