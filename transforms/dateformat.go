@@ -8,11 +8,14 @@ import (
 )
 
 // dateFormat is the subset of java.text.SimpleDateFormat that
-// TimestampRouter and TimestampConverter accept, always in UTC as Kafka
-// Connect uses it: y (yyyy, yy), M (MM), d, H, m, s, S (milliseconds),
-// X and Z (the zone: always UTC when formatting), 'quoted literals' and
-// any other character that is not a letter as itself. Go's time layouts
-// are not used, so literal digits in a pattern stay literal.
+// TimestampRouter and TimestampConverter accept, always in UTC and in
+// English as Kafka Connect uses it on an English JVM: y (yyyy, yy), M (MM;
+// MMM and MMMM are the month's short and full name), d, H (0-23), k
+// (1-24), h (1-12) and K (0-11) with a (AM or PM), m, s, S (milliseconds),
+// E (EEE the day's short name, EEEE its full name), X and Z (the zone:
+// always UTC when formatting), 'quoted literals' and any other character
+// that is not a letter as itself. Go's time layouts are not used, so
+// literal digits in a pattern stay literal.
 type dateFormat struct {
 	pattern string
 	tokens  []dateToken
@@ -24,7 +27,7 @@ type dateToken struct {
 	lit    string
 }
 
-const dateLetters = "yMdHmsSXZ"
+const dateLetters = "yMdHkhKmsSEaXZ"
 
 // parseDateFormat compiles a SimpleDateFormat pattern, or says which part
 // of it sluice does not support.
@@ -50,8 +53,8 @@ func parseDateFormat(p string) (*dateFormat, error) {
 			for j < len(p) && p[j] == c {
 				j++
 			}
-			if !strings.ContainsRune(dateLetters, rune(c)) || (c == 'M' && j-i > 2) {
-				return nil, fmt.Errorf("invalid date format %q: pattern %q is not supported; sluice supports y, M, MM, d, H, m, s, S, X, Z and 'quoted text'", p, p[i:j])
+			if !strings.ContainsRune(dateLetters, rune(c)) {
+				return nil, fmt.Errorf("invalid date format %q: pattern %q is not supported; sluice supports y, M, d, H, k, h, K, a, m, s, S, E, X, Z and 'quoted text'", p, p[i:j])
 			}
 			f.tokens = append(f.tokens, dateToken{letter: c, width: j - i})
 			i = j
@@ -61,6 +64,21 @@ func parseDateFormat(p string) (*dateFormat, error) {
 		}
 	}
 	return f, nil
+}
+
+// text reports whether the token is a name (of a month, a day, AM or PM)
+// rather than a number.
+func (tk dateToken) text() bool {
+	return tk.letter == 'E' || tk.letter == 'a' || tk.letter == 'M' && tk.width >= 3
+}
+
+// name is a month's or a day's name: the full one for 4 pattern letters
+// or more, else the short one.
+func name(full string, width int) string {
+	if width >= 4 {
+		return full
+	}
+	return full[:3]
 }
 
 func (f *dateFormat) lit(s string) {
@@ -93,11 +111,29 @@ func (f *dateFormat) format(ms int64) string {
 				pad(t.Year(), tk.width)
 			}
 		case 'M':
-			pad(int(t.Month()), tk.width)
+			if tk.text() {
+				b.WriteString(name(t.Month().String(), tk.width))
+			} else {
+				pad(int(t.Month()), tk.width)
+			}
 		case 'd':
 			pad(t.Day(), tk.width)
+		case 'E':
+			b.WriteString(name(t.Weekday().String(), tk.width))
 		case 'H':
 			pad(t.Hour(), tk.width)
+		case 'k':
+			pad((t.Hour()+23)%24+1, tk.width)
+		case 'h':
+			pad((t.Hour()+11)%12+1, tk.width)
+		case 'K':
+			pad(t.Hour()%12, tk.width)
+		case 'a':
+			if t.Hour() < 12 {
+				b.WriteString("AM")
+			} else {
+				b.WriteString("PM")
+			}
 		case 'm':
 			pad(t.Minute(), tk.width)
 		case 's':
@@ -116,13 +152,16 @@ func (f *dateFormat) format(ms int64) string {
 // parse reads a time written in the format, as UTC unless the text has a
 // zone, into Unix milliseconds. A number adjacent to the next number has
 // exactly its pattern's width; otherwise it takes every digit there is.
-// Out-of-range fields roll over, as SimpleDateFormat's lenient parsing does.
+// Names are matched in any case, full or short; a day's name is read and
+// ignored. Out-of-range fields roll over, as SimpleDateFormat's lenient
+// parsing does.
 func (f *dateFormat) parse(s string) (int64, error) {
 	fail := func() (int64, error) {
 		return 0, fmt.Errorf("could not parse timestamp: value (%s) does not match pattern (%s)", s, f.pattern)
 	}
 	year, month, day := 1970, 1, 1
 	var hour, minute, sec, milli, offset int
+	hour12, pm := -1, false // h or K, and a
 	pos := 0
 	for i, tk := range f.tokens {
 		switch tk.letter {
@@ -141,8 +180,35 @@ func (f *dateFormat) parse(s string) (int64, error) {
 			pos += n
 			continue
 		}
+		if tk.text() {
+			var names []string
+			switch tk.letter {
+			case 'M':
+				for m := time.January; m <= time.December; m++ {
+					names = append(names, m.String())
+				}
+			case 'E':
+				for d := time.Sunday; d <= time.Saturday; d++ {
+					names = append(names, d.String())
+				}
+			default:
+				names = []string{"AM", "PM"}
+			}
+			which, n := matchName(s[pos:], names)
+			if n == 0 {
+				return fail()
+			}
+			switch tk.letter {
+			case 'M':
+				month = which + 1
+			case 'a':
+				pm = which == 1
+			}
+			pos += n
+			continue
+		}
 		maxDigits := len(s) - pos
-		if i+1 < len(f.tokens) && f.tokens[i+1].letter != 0 && f.tokens[i+1].letter != 'X' && f.tokens[i+1].letter != 'Z' {
+		if i+1 < len(f.tokens) && f.tokens[i+1].letter != 0 && !f.tokens[i+1].text() && f.tokens[i+1].letter != 'X' && f.tokens[i+1].letter != 'Z' {
 			maxDigits = tk.width
 		}
 		j := pos
@@ -167,7 +233,13 @@ func (f *dateFormat) parse(s string) (int64, error) {
 		case 'd':
 			day = n
 		case 'H':
-			hour = n
+			hour, hour12 = n, -1
+		case 'k':
+			hour, hour12 = n%24, -1
+		case 'h':
+			hour12 = n % 12
+		case 'K':
+			hour12 = n
 		case 'm':
 			minute = n
 		case 's':
@@ -177,9 +249,30 @@ func (f *dateFormat) parse(s string) (int64, error) {
 		}
 		pos = j
 	}
+	if hour12 >= 0 {
+		hour = hour12
+		if pm {
+			hour += 12
+		}
+	}
 	// Like SimpleDateFormat.parse(String), what follows a match is ignored.
 	t := time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC)
 	return t.UnixMilli() + int64(milli) - int64(offset)*1000, nil
+}
+
+// matchName returns which of names (full names; their first three letters
+// are the short ones) s starts with, in any case, and how long the match
+// is: the longest one, 0 for none.
+func matchName(s string, names []string) (int, int) {
+	which, longest := -1, 0
+	for i, n := range names {
+		for _, cand := range []string{n, n[:min(3, len(n))]} {
+			if len(cand) > longest && len(s) >= len(cand) && strings.EqualFold(s[:len(cand)], cand) {
+				which, longest = i, len(cand)
+			}
+		}
+	}
+	return which, longest
 }
 
 // twoDigitYear places a two-digit year within 80 years before and 20 after

@@ -335,8 +335,16 @@ func timestampConverterCases() []javaCase {
 			in: rec(times, event.Row{int64(0), "2024-01-15 10:20:30+02:00", int64(0), int32(0), int32(0), nil, int32(0)})},
 		{name: "TimestampConverter whole key", config: smt(kc+"TimestampConverter$Key", "target.type", "unix", "unix.precision", "nanoseconds"), in: keyed(jTimestamp, int64(-1))},
 		{name: "TimestampConverter tombstone", config: smt(kc+"TimestampConverter$Value", "field", "at", "target.type", "Date"), in: tomb()},
-		{name: "TimestampConverter text in a format", config: smt(kc+"TimestampConverter$Value", "field", "at", "target.type", "string", "format", "EEE, d MMM yyyy"), in: rec(times, row),
-			names: "transforms.t.format", differs: "sluice's date formats have the letters y, M, d, H, m, s, S, X and Z: it refuses names of days and months when configured"},
+		tc("names in a format", "field", "at", "target.type", "string", "format", "EEE, d MMM yyyy; EEEE d MMMM"),
+		tc("12-hour clocks", "field", "at", "target.type", "string", "format", "hh:mm a, K a, kk, H"),
+		{name: "TimestampConverter names parsed", config: smt(kc+"TimestampConverter$Value", "field", "s", "target.type", "Timestamp", "format", "EEE, d MMM yyyy h:mm a"),
+			in: rec(times, event.Row{int64(0), "tuesday, 14 NOVEMBER 2023 2:05 pm", int64(0), int32(0), int32(0), nil, int32(0)})},
+		{name: "TimestampConverter 12 AM parsed", config: smt(kc+"TimestampConverter$Value", "field", "s", "target.type", "Timestamp", "format", "MMM d yyyy hh a"),
+			in: rec(times, event.Row{int64(0), "Jan 2 2024 12 AM", int64(0), int32(0), int32(0), nil, int32(0)})},
+		{name: "TimestampConverter 24 o'clock parsed", config: smt(kc+"TimestampConverter$Value", "field", "s", "target.type", "Timestamp", "format", "yyyyMMdd kk"),
+			in: rec(times, event.Row{int64(0), "20240102 24", int64(0), int32(0), int32(0), nil, int32(0)})},
+		{name: "TimestampConverter day of year", config: smt(kc+"TimestampConverter$Value", "field", "at", "target.type", "string", "format", "yyyy-DDD"), in: rec(times, row),
+			names: "transforms.t.format", differs: "sluice's date formats have the letters y, M, d, H, k, h, K, a, m, s, S, E, X and Z: it refuses the others (day of year, week, era, zone names) when configured"},
 	}
 	return cs
 }
@@ -474,6 +482,7 @@ func routerCases() []javaCase {
 		{name: "RegexRouter bad regex", config: smt(kc+"RegexRouter", "regex", "(", "replacement", "x"), in: rec(small, row), names: "transforms.t.regex"},
 		{name: "TimestampRouter default", config: smt(kc + "TimestampRouter"), in: rec(small, row)},
 		{name: "TimestampRouter formats", config: smt(kc+"TimestampRouter", "topic.format", "${timestamp}_${topic}_${timestamp}", "timestamp.format", "yyyy-MM'W'dd.HH"), in: rec(small, row)},
+		{name: "TimestampRouter names", config: smt(kc+"TimestampRouter", "timestamp.format", "EEEE-MMMM-EEE-MMM-a"), in: rec(small, row)},
 		{name: "TimestampRouter short year and time", config: smt(kc+"TimestampRouter", "timestamp.format", "yy.M.d_H-m-s.S"), in: rec(small, row)},
 		{name: "TimestampRouter no timestamp", config: smt(kc + "TimestampRouter"), in: noTimestamp, names: "timestamp"},
 	}

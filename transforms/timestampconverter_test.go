@@ -67,7 +67,7 @@ func TestTimestampConverterBadSettings(t *testing.T) {
 		{map[string]string{"target.type": "date"}, `transforms.x.target.type: invalid value "date": must be one of string, unix, Date, Time, Timestamp`},
 		{map[string]string{"target.type": "string"}, "transforms.x.format: TimestampConverter requires format option to be specified when using string timestamps"},
 		{map[string]string{"target.type": "unix", "unix.precision": "millis"}, `transforms.x.unix.precision: invalid value "millis": must be one of nanoseconds, microseconds, milliseconds, seconds`},
-		{map[string]string{"target.type": "string", "format": "yyyy-MM-dd EEE"}, `transforms.x.format: invalid date format "yyyy-MM-dd EEE": pattern "EEE" is not supported; sluice supports y, M, MM, d, H, m, s, S, X, Z and 'quoted text'`},
+		{map[string]string{"target.type": "string", "format": "yyyy-MM-dd z"}, `transforms.x.format: invalid date format "yyyy-MM-dd z": pattern "z" is not supported; sluice supports y, M, d, H, k, h, K, a, m, s, S, E, X, Z and 'quoted text'`},
 	} {
 		if got := buildProblems("TimestampConverter$Value", tc.keys); got != tc.want {
 			t.Errorf("%v:\n got %s\nwant %s", tc.keys, got, tc.want)

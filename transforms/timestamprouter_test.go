@@ -26,6 +26,9 @@ func TestTimestampRouter(t *testing.T) {
 	runCases(t, buildOne(t, "TimestampRouter", map[string]string{"topic.format": "${topic}_${timestamp}", "timestamp.format": "yyyy-MM-dd'T'HH.mm.ss.SSS"}), []smtCase{
 		{name: "every field", in: in, want: routed("orders_2024-03-01T12.34.56.789")},
 	})
+	runCases(t, buildOne(t, "TimestampRouter", map[string]string{"timestamp.format": "EEEE-d-MMM-yy-hh-a"}), []smtCase{
+		{name: "names of days and months, a 12-hour clock", in: in, want: routed("orders-Friday-1-Mar-24-12-PM")},
+	})
 	runCases(t, buildOne(t, "TimestampRouter", map[string]string{"topic.format": "archive-${timestamp}-${topic}-${topic}", "timestamp.format": "yyyyMM"}), []smtCase{
 		{name: "placeholders repeat; digits stay literal", in: &record.Record{Topic: "t1", Timestamp: march1}, want: &record.Record{Topic: "archive-202403-t1-t1", Timestamp: march1}},
 	})
@@ -33,9 +36,9 @@ func TestTimestampRouter(t *testing.T) {
 
 func TestTimestampRouterBadSettings(t *testing.T) {
 	for format, want := range map[string]string{
-		"EEE yyyy": `transforms.x.timestamp.format: invalid date format "EEE yyyy": pattern "EEE" is not supported; sluice supports y, M, MM, d, H, m, s, S, X, Z and 'quoted text'`,
-		"yyyy'T":   `transforms.x.timestamp.format: invalid date format "yyyy'T": unterminated quote`,
-		"MMM":      `transforms.x.timestamp.format: invalid date format "MMM": pattern "MMM" is not supported; sluice supports y, M, MM, d, H, m, s, S, X, Z and 'quoted text'`,
+		"G yyyy": `transforms.x.timestamp.format: invalid date format "G yyyy": pattern "G" is not supported; sluice supports y, M, d, H, k, h, K, a, m, s, S, E, X, Z and 'quoted text'`,
+		"yyyy'T": `transforms.x.timestamp.format: invalid date format "yyyy'T": unterminated quote`,
+		"DDD":    `transforms.x.timestamp.format: invalid date format "DDD": pattern "DDD" is not supported; sluice supports y, M, d, H, k, h, K, a, m, s, S, E, X, Z and 'quoted text'`,
 	} {
 		if got := buildProblems("TimestampRouter", map[string]string{"timestamp.format": format}); got != want {
 			t.Errorf("%s:\n got %s\nwant %s", format, got, want)
