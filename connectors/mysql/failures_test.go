@@ -223,8 +223,8 @@ func TestKillNineDuringConversionFailures(t *testing.T) {
 	// fail mode stops at the next failing change, and at the same one
 	// after a restart.
 	h.extra["event.processing.failure.handling.mode"] = "fail"
-	for !rejected(next) {
-		write(1)
+	for ; !rejected(next); next++ {
+		commit(t, writer, fmt.Sprintf("INSERT INTO t VALUES (%d, 'ok')", next))
 	}
 	failing := next
 	gtid := commit(t, writer, fmt.Sprintf("INSERT INTO t VALUES (%d, '%s')", failing, value(failing)))

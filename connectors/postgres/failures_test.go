@@ -231,8 +231,8 @@ func TestKillNineDuringConversionFailures(t *testing.T) {
 	// fail mode stops at the next failing change, and at the same one
 	// after a restart.
 	h.extra["event.processing.failure.handling.mode"] = "fail"
-	for !rejected(next) {
-		write(1)
+	for ; !rejected(next); next++ {
+		commitXid(t, writer, fmt.Sprintf("INSERT INTO t VALUES (%d, 'ok')", next))
 	}
 	failing := next
 	xid := commitXid(t, writer, fmt.Sprintf("INSERT INTO t VALUES (%d, '%s')", failing, value(failing)))
