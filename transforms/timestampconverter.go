@@ -14,7 +14,7 @@ func init() {
 		&conf.Spec{Keys: []conf.Key{
 			{Name: "field", Type: conf.String, Doc: "The field containing the timestamp, or empty if the entire value is a timestamp."},
 			{Name: "target.type", Type: conf.String, Required: true, Check: oneOf("string", "unix", "Date", "Time", "Timestamp"), Doc: "The desired timestamp representation: string, unix, Date, Time, or Timestamp."},
-			{Name: "format", Type: conf.String, Check: checkDateFormat, Doc: "A java.text.SimpleDateFormat pattern (y, M, d, H, m, s, S, X, Z and quoted text), in UTC: the output when target.type is string, and how string inputs are parsed."},
+			{Name: "format", Type: conf.String, Check: checkDateFormat, Doc: "A java.text.SimpleDateFormat pattern (y, M, MMM, d, E, H, k, h, K, a, m, s, S, X, Z and quoted text), in UTC and English: the output when target.type is string, and how string inputs are parsed."},
 			{Name: "unix.precision", Type: conf.String, Default: "milliseconds", Check: oneOf("nanoseconds", "microseconds", "milliseconds", "seconds"), Doc: "The precision of Unix timestamps, as output when target.type is unix and as read from int64 inputs: seconds, milliseconds, microseconds, or nanoseconds."},
 			replaceNullKey,
 		}},

@@ -15,7 +15,7 @@ func init() {
 		Doc:     "Renames the topic from the original topic and the record's timestamp, as Kafka Connect's TimestampRouter.",
 		Spec: &conf.Spec{Keys: []conf.Key{
 			{Name: "topic.format", Type: conf.String, Default: "${topic}-${timestamp}", Doc: "The new topic name; ${topic} and ${timestamp} stand for the topic and the formatted timestamp."},
-			{Name: "timestamp.format", Type: conf.String, Default: "yyyyMMdd", Check: checkDateFormat, Doc: "java.text.SimpleDateFormat pattern of ${timestamp}, in UTC (y, M, d, H, m, s, S and quoted text)."},
+			{Name: "timestamp.format", Type: conf.String, Default: "yyyyMMdd", Check: checkDateFormat, Doc: "java.text.SimpleDateFormat pattern of ${timestamp}, in UTC and English (y, M, MMM, d, E, H, k, h, K, a, m, s, S and quoted text)."},
 		}},
 		New: func(c *conf.Config) (Transform, error) {
 			f, err := parseDateFormat(c.String("timestamp.format"))
