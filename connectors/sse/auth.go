@@ -2,8 +2,6 @@ package sse
 
 import (
 	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/subtle"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluice-cdc/sluice/connectors/conf"
+	"github.com/sluice-cdc/sluice/internal/httpauth"
 )
 
 // AuthConfig is how subscribers authenticate.
@@ -30,7 +29,7 @@ type AuthConfig struct {
 // StaticToken is one configured token. Only a hash of its secret is kept.
 type StaticToken struct {
 	Name   string
-	hash   [sha256.Size]byte
+	secret httpauth.Secret
 	Filter *Filter // nil: no fixed filter
 }
 
@@ -149,7 +148,7 @@ func parseTokens(v string) ([]StaticToken, error) {
 		if len(secret) < 16 {
 			return nil, fmt.Errorf("entry %d (token %q): the secret must be at least 16 characters", i+1, name)
 		}
-		t := StaticToken{Name: name, hash: sha256.Sum256([]byte(secret))}
+		t := StaticToken{Name: name, secret: httpauth.Hash(secret)}
 		if len(parts) == 3 && parts[2] != "" {
 			q, err := url.ParseQuery(parts[2])
 			if err != nil {
@@ -176,11 +175,12 @@ func (a *AuthConfig) authenticate(r *http.Request, stream string, now time.Time)
 		return grant{}, err
 	}
 	if a.Static {
-		sum := sha256.Sum256([]byte(tok))
+		secrets := make([]httpauth.Secret, len(a.Tokens))
 		for i := range a.Tokens {
-			if subtle.ConstantTimeCompare(sum[:], a.Tokens[i].hash[:]) == 1 {
-				return grant{subject: "token:" + a.Tokens[i].Name, filter: a.Tokens[i].Filter}, nil
-			}
+			secrets[i] = a.Tokens[i].secret
+		}
+		if i := httpauth.Find(secrets, tok); i >= 0 {
+			return grant{subject: "token:" + a.Tokens[i].Name, filter: a.Tokens[i].Filter}, nil
 		}
 	}
 	if a.JWT && strings.Count(tok, ".") == 2 {
@@ -192,8 +192,7 @@ func (a *AuthConfig) authenticate(r *http.Request, stream string, now time.Time)
 // bearer extracts the bearer token from the Authorization header, or from
 // the access_token query parameter when that is enabled.
 func (a *AuthConfig) bearer(r *http.Request) (string, error) {
-	h := r.Header.Get("Authorization")
-	if h == "" {
+	if r.Header.Get("Authorization") == "" {
 		if a.QueryToken {
 			if t := r.URL.Query().Get("access_token"); t != "" {
 				return t, nil
@@ -201,9 +200,9 @@ func (a *AuthConfig) bearer(r *http.Request) (string, error) {
 		}
 		return "", unauthorized("missing bearer token")
 	}
-	scheme, tok, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+	tok, ok := httpauth.Bearer(r)
+	if !ok {
 		return "", unauthorized("the Authorization header must be: Bearer <token>")
 	}
-	return strings.TrimSpace(tok), nil
+	return tok, nil
 }

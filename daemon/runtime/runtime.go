@@ -118,12 +118,7 @@ func (r *Runtime) startRegistry(ctx context.Context, addr string, d *config.Daem
 		opts = append(opts, embedded.WithReplicationFactor(1))
 	}
 	if a := d.REST.Auth; a != nil {
-		if a.User != "" {
-			opts = append(opts, embedded.WithBasicAuth(a.User, a.Password))
-		}
-		for _, t := range a.Tokens {
-			opts = append(opts, embedded.WithBearerToken(t))
-		}
+		opts = append(opts, embedded.WithBasicAuth(a.User, a.Password), embedded.WithBearerTokens(a.Tokens...))
 	}
 	reg, err := embedded.New(ctx, r.brokers, opts...)
 	if err != nil {

@@ -73,18 +73,36 @@ func TestBadInputChangesNothing(t *testing.T) {
 
 func TestAuth(t *testing.T) {
 	brokers := backends[0].brokers(t)
+	basic := func(user, password string) func(*http.Request) {
+		return func(r *http.Request) { r.SetBasicAuth(user, password) }
+	}
+	bearer := func(tok string) func(*http.Request) {
+		return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok) }
+	}
+	both := func(c *config) {
+		for _, o := range []Option{WithBasicAuth("u", "p"), WithBearerTokens("first-token"), WithBearerTokens("second-token")} {
+			o(c)
+		}
+	}
 	cases := []struct {
 		name   string
 		opt    Option
 		set    func(*http.Request)
 		status int
 	}{
-		{"basic ok", WithBasicAuth("u", "p"), func(r *http.Request) { r.SetBasicAuth("u", "p") }, 200},
-		{"basic wrong password", WithBasicAuth("u", "p"), func(r *http.Request) { r.SetBasicAuth("u", "x") }, 401},
+		{"basic ok", WithBasicAuth("u", "p"), basic("u", "p"), 200},
+		{"basic wrong password", WithBasicAuth("u", "p"), basic("u", "x"), 401},
 		{"basic missing", WithBasicAuth("u", "p"), func(*http.Request) {}, 401},
-		{"bearer ok", WithBearerToken("tok"), func(r *http.Request) { r.Header.Set("Authorization", "Bearer tok") }, 200},
-		{"bearer wrong", WithBearerToken("tok"), func(r *http.Request) { r.Header.Set("Authorization", "Bearer tok2") }, 401},
-		{"bearer as basic", WithBearerToken("tok"), func(r *http.Request) { r.SetBasicAuth("tok", "") }, 401},
+		{"bearer ok", WithBearerTokens("tok"), bearer("tok"), 200},
+		{"bearer wrong", WithBearerTokens("tok"), bearer("tok2"), 401},
+		{"bearer as basic", WithBearerTokens("tok"), basic("tok", ""), 401},
+		// The daemon gives a user and every REST token: each of them passes.
+		{"all: basic", both, basic("u", "p"), 200},
+		{"all: first token", both, bearer("first-token"), 200},
+		{"all: last token", both, bearer("second-token"), 200},
+		{"all: wrong token", both, bearer("third-token"), 401},
+		{"all: wrong user", both, basic("v", "p"), 401},
+		{"all: missing", both, func(*http.Request) {}, 401},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

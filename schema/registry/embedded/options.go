@@ -17,7 +17,7 @@ type config struct {
 	kafka              []kgo.Opt     // extra client options (TLS, SASL, …); default none
 	basicUser          string        // default "": no basic auth
 	basicPassword      string        // default ""
-	bearerToken        string        // default "": no bearer auth
+	bearerTokens       []string      // default none: no bearer auth
 	maxBody            int64         // default 1 MiB
 	writeTimeout       time.Duration // default 10s
 	defaultLevel       Level         // default BACKWARD
@@ -39,9 +39,6 @@ func defaultConfig() config {
 func (c *config) validate() error {
 	if c.topic == "" {
 		return fmt.Errorf("schema registry topic must not be empty")
-	}
-	if c.basicUser != "" && c.bearerToken != "" {
-		return fmt.Errorf("schema registry listener: choose basic auth or a bearer token, not both")
 	}
 	if c.maxBody <= 0 {
 		return fmt.Errorf("schema registry max body size must be positive, got %d", c.maxBody)
@@ -67,13 +64,17 @@ func WithKafkaOptions(opts ...kgo.Opt) Option {
 	return func(c *config) { c.kafka = append(c.kafka, opts...) }
 }
 
-// WithBasicAuth requires HTTP basic auth with this user and password on every request.
+// WithBasicAuth requires credentials on every request, and accepts HTTP basic auth with
+// this user and password. It combines with WithBearerTokens: either credential passes.
 func WithBasicAuth(user, password string) Option {
 	return func(c *config) { c.basicUser, c.basicPassword = user, password }
 }
 
-// WithBearerToken requires "Authorization: Bearer <token>" on every request.
-func WithBearerToken(token string) Option { return func(c *config) { c.bearerToken = token } }
+// WithBearerTokens requires credentials on every request, and accepts
+// "Authorization: Bearer <token>" with any of tokens. Calls add to the tokens already given.
+func WithBearerTokens(tokens ...string) Option {
+	return func(c *config) { c.bearerTokens = append(c.bearerTokens, tokens...) }
+}
 
 // WithMaxBodyBytes limits request bodies; larger ones get 413. Default 1 MiB.
 func WithMaxBodyBytes(n int64) Option { return func(c *config) { c.maxBody = n } }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluice-cdc/sluice/internal/httpauth"
 )
 
 // Registry is an embedded Confluent-compatible Schema Registry. It implements http.Handler;
@@ -16,6 +18,7 @@ import (
 // root of the registry URL). Safe for concurrent use.
 type Registry struct {
 	cfg   config
+	auth  *httpauth.Credentials
 	cl    *kgo.Client
 	store *store
 	mux   *http.ServeMux
@@ -71,6 +74,7 @@ func New(ctx context.Context, brokers []string, opts ...Option) (*Registry, erro
 	}
 	r := &Registry{
 		cfg:   cfg,
+		auth:  httpauth.New(cfg.basicUser, cfg.basicPassword, cfg.bearerTokens...),
 		cl:    cl,
 		st:    newState(cfg.defaultLevel),
 		ready: make(chan struct{}),
@@ -165,7 +169,7 @@ func (r *Registry) Close() {
 // ServeHTTP answers one request of Confluent's Schema Registry API.
 func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if !r.authorized(req) {
-		w.Header().Set("WWW-Authenticate", r.challenge())
+		w.Header().Set("WWW-Authenticate", r.auth.Challenge("schema-registry"))
 		writeError(w, newAPIError(http.StatusUnauthorized, codeUnauthorized, "Unauthorized"))
 		return
 	}
