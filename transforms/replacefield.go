@@ -81,6 +81,9 @@ type replaceField struct {
 type replacePlan struct {
 	schema *event.Schema
 	from   []int
+	// same is set when the output values are the input's, in order (only
+	// names change, and no null becomes a default): the row is reused.
+	same bool
 }
 
 func (t *replaceField) Apply(r *record.Record) (*record.Record, error) {
@@ -95,6 +98,9 @@ func (t *replaceField) Apply(r *record.Record) (*record.Record, error) {
 	plan, err := t.cache.get(schema, t.plan)
 	if err != nil {
 		return nil, err
+	}
+	if plan.same && len(row) == len(plan.from) {
+		return t.side.with(r, plan.schema, row), nil
 	}
 	nv := make(event.Row, len(plan.from))
 	for i, j := range plan.from {
@@ -120,5 +126,11 @@ func (t *replaceField) plan(s *event.Schema) (replacePlan, error) {
 		return p, fmt.Errorf("field replacement in the %s schema %s: %w", t.side, s.Name, err)
 	}
 	p.schema = structLike(s, fields)
+	p.same = len(p.from) == len(s.Fields)
+	for _, f := range s.Fields {
+		if t.withDefault && f.Schema != nil && f.Schema.Default != nil {
+			p.same = false
+		}
+	}
 	return p, nil
 }

@@ -228,6 +228,9 @@ func (u *unwrap) extended(s *event.Schema, shape *unwrapShape) *event.Schema {
 // envelope is not nil.
 func (u *unwrap) row(shape *unwrapShape, rowSchema *event.Schema, row, envelope event.Row, deleted string) event.Row {
 	rewrite := u.onDelete == deleteRewrite
+	if !rewrite && (envelope == nil || len(shape.fields) == 0) {
+		return row // unchanged: records share what they do not change
+	}
 	n := len(row) + len(shape.fields)
 	if rewrite {
 		n++
