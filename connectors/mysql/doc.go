@@ -86,7 +86,12 @@
 // transient error, and the restart resumes from the stored position; access
 // denied (1045, 1044) is permanent; a stored binlog file the server no
 // longer has is cdc.ErrPositionLost, or a new snapshot with
-// snapshot.mode=when_needed.
+// snapshot.mode=when_needed. A row holding a value that does not convert
+// follows event.processing.failure.handling.mode (cdc.Failures): by
+// default the connector stops for good naming the table, column, type and
+// binlog position. docs/type-mapping.md lists the values at the edges of
+// the type mapping (zero dates, TIME beyond a day, MariaDB's UUID and INET
+// types, unknown types) and what they become.
 //
 // Tested against a live MariaDB 10.11 (testenv) through a real Kafka:
 // snapshot then stream under concurrent inserts, updates, deletes and key
