@@ -10,7 +10,7 @@ export CGO_ENABLED ?= 0
 phase = @start=$$(date +%s); echo "==> $(1)" >&2; $(2); rc=$$?; \
 	echo "==> $(1): $$(( $$(date +%s) - start ))s (exit $$rc)" >&2; exit $$rc
 
-.PHONY: all build test unit lint deps pydeps deps-check demo testenv-up testenv-down clean
+.PHONY: all build test compat unit lint deps pydeps deps-check demo testenv-up testenv-down clean
 
 all: build
 
@@ -24,6 +24,12 @@ test: deps
 	$(call phase,testenv-up,bash testenv/up.sh > .testenv.env)
 	$(call phase,lint,$(MAKE) -s lint)
 	$(call phase,go test,source .testenv.env && SLUICE_TESTENV_REQUIRED=1 CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 30m ./...)
+
+# sluice side by side with Debezium on the same tables and changes
+# (testenv/compat; make test runs it too), verbosely.
+compat: deps
+	$(call phase,testenv-up,bash testenv/up.sh > .testenv.env)
+	$(call phase,compat,source .testenv.env && SLUICE_TESTENV_REQUIRED=1 $(GO) test -count=1 -timeout 15m -v ./testenv/compat/ ./testenv/debezium/)
 
 # Postgres → sluice (embedded Kafka and registry) → a live SSE stream.
 demo:

@@ -10,9 +10,10 @@
 #   - the Java transforms runner: Kafka Connect's and Debezium's transforms,
 #     resolved by Maven from testenv/smtjava/pom.xml, and SmtRunner.java
 #     compiled against them into $SLUICE_TESTENV_CACHE/smtjava;
-#   - Kafka Connect 4.3 and Debezium's Postgres and MySQL connectors, resolved
-#     by Maven from testenv/debezium/pom.xml, with the classpath recorded in
-#     $SLUICE_TESTENV_CACHE/debezium.classpath (for make compat);
+#   - Kafka Connect 4.3 with Debezium's Postgres and MySQL connectors, and
+#     with its MariaDB connector, resolved by Maven from testenv/debezium's
+#     pom.xml and mariadb/pom.xml, the classpaths recorded in
+#     $SLUICE_TESTENV_CACHE/debezium.classpath and debezium-mariadb.classpath;
 #   - Elasticsearch's integration-test zip (no bundled JDK), the newest of
 #     SLUICE_ES_VERSIONS that resolves, recorded in $SLUICE_TESTENV_CACHE/es.version;
 #   - the system user that runs Elasticsearch.
@@ -140,30 +141,29 @@ fi
 
 # --- Debezium on Kafka Connect ------------------------------------------------
 
-dbz_pom="$TESTENV_SRC/debezium/pom.xml"
-dbz_cp="$TESTENV_CACHE/debezium.classpath"
-dbz_sum="$TESTENV_CACHE/debezium.pom.sha256"
-
-dbz_cp_ok() {
-	[[ -s "$dbz_cp" && -r "$dbz_sum" ]] || return 1
-	[[ "$(sha256sum <"$dbz_pom")" == "$(cat "$dbz_sum")" ]] || return 1
-	local jar
-	while IFS= read -r jar; do
-		[[ -f "$jar" ]] || return 1
-	done < <(tr ':' '\n' <"$dbz_cp")
+# dbz_resolve NAME POM: records in $TESTENV_CACHE/NAME.classpath the jars POM
+# resolves, and the pom's sha256 in NAME.pom.sha256 (testenv/debezium checks it).
+dbz_resolve() {
+	local name=$1 pom=$2 cp="$TESTENV_CACHE/$1.classpath" sum="$TESTENV_CACHE/$1.pom.sha256" jar ok=1
+	if [[ -s "$cp" && -r "$sum" && "$(sha256sum <"$pom")" == "$(cat "$sum")" ]]; then
+		while IFS= read -r jar; do
+			[[ -f "$jar" ]] || ok=0
+		done < <(tr ':' '\n' <"$cp")
+		if ((ok)); then
+			log "Debezium: $name classpath already resolved ($cp)"
+			return
+		fi
+	fi
+	log "Debezium: resolving $name with Maven (${pom#"$REPO_ROOT/"})"
+	mvn_quiet -f "$pom" dependency:build-classpath -Dmdep.outputFile="$cp.tmp" ||
+		die "Maven could not resolve ${pom#"$REPO_ROOT/"}"
+	[[ -s "$cp.tmp" ]] || die "Maven wrote an empty $name classpath"
+	mv "$cp.tmp" "$cp"
+	sha256sum <"$pom" >"$sum"
 }
 
-if dbz_cp_ok; then
-	log "Debezium: classpath already resolved ($dbz_cp)"
-else
-	log "Debezium: resolving Kafka Connect and Debezium's connectors with Maven (testenv/debezium/pom.xml)"
-	tmp="$dbz_cp.tmp"
-	mvn_quiet -f "$dbz_pom" dependency:build-classpath -Dmdep.outputFile="$tmp" ||
-		die "Maven could not resolve testenv/debezium/pom.xml"
-	[[ -s "$tmp" ]] || die "Maven wrote an empty Debezium classpath"
-	mv "$tmp" "$dbz_cp"
-	sha256sum <"$dbz_pom" >"$dbz_sum"
-fi
+dbz_resolve debezium "$TESTENV_SRC/debezium/pom.xml"
+dbz_resolve debezium-mariadb "$TESTENV_SRC/debezium/mariadb/pom.xml"
 
 # --- Elasticsearch ------------------------------------------------------------
 

@@ -39,7 +39,8 @@ CREATE TABLE all_types (
   c_bit bit(1), c_bits bit(10), c_varbit varbit,
   c_enum mood, c_price price, c_code code,
   c_int_arr int4[], c_text_arr text[], c_2d int4[][], c_num_arr numeric(5,2)[], c_enum_arr mood[],
-  c_tstz_arr timestamptz[], c_int4range int4range
+  c_tstz_arr timestamptz[], c_int4range int4range,
+  c_default int4 NOT NULL DEFAULT 42, c_label text DEFAULT 'none'
 );
 ALTER TABLE all_types REPLICA IDENTITY FULL;
 CREATE TABLE toasted (id int4 PRIMARY KEY, note text, big text);
@@ -65,7 +66,7 @@ const pgRows = `INSERT INTO all_types VALUES
   B'1', B'1000000001', B'101',
   'happy', 12.5, 'AB',
   '{1,NULL,3}', ARRAY['a b', 'c"d', 'NULL', NULL, '', 'x\y', 'é,}'], '{{1,2},{3,4}}', '{1.5,NaN,NULL}', '{sad,happy}',
-  ARRAY['2024-02-29 10:11:12+00'::timestamptz, NULL], '[1,10)'),
+  ARRAY['2024-02-29 10:11:12+00'::timestamptz, NULL], '[1,10)', 1, 'one'),
  (%[1]d+2, false, -32768, -2147483648, -9223372036854775808, 0,
   '-Infinity', 1.7976931348623157e308,
   -0.0000000001, 3.14159265358979323846264338327950288, '-92233720368547758.08',
@@ -78,11 +79,11 @@ const pgRows = `INSERT INTO all_types VALUES
   B'0', B'0000000000', B'',
   'sad', 0, 'Z',
   '{}', '{}', '{{{1}}}', '{}', '{}',
-  '{}', 'empty'),
+  '{}', 'empty', DEFAULT, DEFAULT),
  (%[1]d+3, NULL, NULL, NULL, 0, NULL, 1.5, 0.1, 0.5, -7.25, NULL, NULL, NULL, NULL, NULL, NULL,
   '1969-12-31', NULL, NULL, NULL, '1970-01-01 00:00:00.000001', NULL, '0044-03-15 12:00:00+00 BC', NULL,
   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'N',
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL)`
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, DEFAULT, NULL)`
 
 // pgChanges are the changes made once every side streams, each statement
 // its own transaction unless it says BEGIN.
@@ -105,19 +106,19 @@ var pgChanges = []string{
 var pgAllowed = []allowance{
 	allow(`value\.payload\.source\.version`, "the version of the connector that wrote the record", nil),
 	allow(`value\.payload\.ts_(ms|us|ns)`, "when the connector processed the change", nil),
-	allow(`value\.payload\.source\.ts_(ms|us|ns)`, "a snapshot read's time is when the connector read the row", snapshotRead),
-	allow(`value\.payload\.source\.(lsn|txId|sequence)`, "a snapshot read's position is that of the connector's own snapshot, taken when its slot was created", snapshotRead),
+	allow(`value\.payload\.source\.ts_(ms|us|ns)`, "a snapshot read's time is when the connector read the row", inRecords(snapshotRead)),
+	allow(`value\.payload\.source\.(lsn|txId|sequence)`, "a snapshot read's position is that of the connector's own snapshot, taken when its slot was created", inRecords(snapshotRead)),
 	allow(`value\.payload\.(before|after)\.c_2d(\[[0-9]+\])?`, "Debezium writes a multi-dimensional array as one null per outer element; sluice writes its elements in row-major order", nil),
 	allow(`value\.payload\.(before|after)\.c_num_arr`, "Debezium writes null for a whole numeric array when an element is NaN; sluice writes null for that element only", nil),
-	allow(`value\.payload\.(before|after)\.c_name`, "Debezium 3.6.1 writes null for a column of type name in streamed changes (its snapshot reads have the value)", func(v *compat.Value) bool { return !snapshotRead(v) }),
-	allow(`value\.payload\.after\.c_date`, "Debezium's snapshot reads a date of 'infinity' through JDBC as a far date; its streamed changes and sluice write the int32 maximum", snapshotRead),
+	allow(`value\.payload\.(before|after)\.c_name`, "Debezium 3.6.1 writes null for a column of type name in streamed changes (its snapshot reads have the value)", inRecords(func(v *compat.Value) bool { return !snapshotRead(v) })),
+	allow(`value\.payload\.after\.c_date`, "Debezium's snapshot reads a date of 'infinity' through JDBC as a far date; its streamed changes and sluice write the int32 maximum", inRecords(snapshotRead)),
 	known(`value\.schema\.fields\[(before|after)\]\.fields\[c_code\]\.optional`, "a column of a domain declared NOT NULL is optional in sluice's schema; Debezium makes it required"),
 	known(`value\.schema\.fields\[(before|after)\]\.fields\[c_enum_arr\]\.items\.optional`, "the elements of an enum array are optional in sluice's schema; Debezium makes them required"),
 	known(`value\.payload\.source\.snapshot`, "sluice marks snapshot rows true and last; Debezium marks the first row first, the first and last rows of every other table first_in_data_collection and last_in_data_collection (event.SnapshotFirst… exist, connectors/cdc's snapshot driver does not set them yet)"),
 	known(`value\.payload\.source\.lsn`, "sluice writes the commit LSN of the transaction in source.lsn; Debezium writes the LSN of the change itself"),
 	known(`value\.payload\.source\.sequence`, "sluice writes null in source.sequence; Debezium writes [last commit LSN, change LSN] as strings"),
 	known(`value\.payload\.source\.ts_(us|ns)`, "sluice's source.ts_us and ts_ns are the commit time in milliseconds times 1000 and 10^6; Debezium has the commit time to the microsecond"),
-	known(`value\.payload\.transaction`, "sluice always fills the transaction block; Debezium leaves it null unless provide.transaction.metadata=true, which sluice does not have yet"),
+	allow(`(key|value)\.payload\.(transaction\.)?id`, "Debezium's Postgres transaction ids are the txId and the LSN of the record's own change (so they differ within a transaction); sluice's are the txId and the commit LSN, the same on every record of the transaction", sameTransaction),
 }
 
 // TestPostgresMatchesDebezium runs Debezium's Postgres connector and
@@ -129,7 +130,7 @@ var pgAllowed = []allowance{
 // compared: sluice has no provide.transaction.metadata yet.
 func TestPostgresMatchesDebezium(t *testing.T) {
 	brokers := testenv.KafkaBrokers(t)
-	worker := debezium.Shared(t, brokers)
+	worker := debezium.Start(t, debezium.Current, brokers)
 	db := pgtest.NewDatabase(t, "compat")
 	conn := db.Connect(t)
 	pgtest.Exec(t, conn, pgSchema, fmt.Sprintf(pgRows, 0),
@@ -146,14 +147,14 @@ func TestPostgresMatchesDebezium(t *testing.T) {
 		"database.user": db.URL.User.Username(), "database.password": password, "database.dbname": db.Name,
 		"plugin.name": "pgoutput", "publication.autocreate.mode": "filtered", "snapshot.mode": "initial",
 		"table.include.list": "public.all_types,public.toasted,public.keyless,public.trunc,public.compat_end",
+		// Truncates too (Debezium's default skips them), and transaction metadata.
+		"skipped.operations": "none", "provide.transaction.metadata": "true",
 	}
 	side := func(prefix string) map[string]string {
 		return map[string]string{"topic.prefix": prefix, "slot.name": prefix, "publication.name": prefix}
 	}
 	worker.AddConnector(t, s.dbz, with(common, side(s.dbz), map[string]string{
 		"connector.class": "io.debezium.connector.postgresql.PostgresConnector",
-		// Debezium skips truncates by default; sluice writes them.
-		"skipped.operations": "none",
 	}))
 	reg := registrytest.Start(t, brokers, testenv.Name(t, "_schemas"))
 	target := sourcetest.Target{Brokers: brokers, Registry: reg.Client, RegistryURL: reg.URL}
@@ -167,7 +168,7 @@ func TestPostgresMatchesDebezium(t *testing.T) {
 		pgtest.Exec(t, conn, sql)
 	}
 
-	recs := readAll(t, target, s, "public.compat_end")
+	recs := readAll(t, target, s, "public.compat_end", worker.Check(t, s.dbz), sluiceJSON.Alive, sluiceAvro.Alive)
 	c := newChecker(pgAllowed)
 	dbz := compareTopics(t, c, recs, s)
 	compareAvroSchemas(t, c, target, recs, dbz, s)

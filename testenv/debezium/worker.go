@@ -1,15 +1,19 @@
-// Package debezium runs Debezium's own connectors (3.6.1.Final) on a Kafka
-// Connect 4.3.0 standalone worker writing to the test Kafka, for tests that
-// compare what sluice writes with what Debezium writes.
+// Package debezium runs Debezium's own connectors on a Kafka Connect 4.3.0
+// standalone worker writing to the test Kafka, for tests that compare what
+// sluice writes with what Debezium writes: Debezium 3.6.1.Final's Postgres
+// and MySQL connectors (Current), and its MariaDB connector 3.5.0.Final
+// (MariaDB), the last published to Maven Central, which needs a core and
+// so a worker of its own.
 //
-// testenv/install.sh (run by `make deps`) resolves the jars pom.xml names
-// and records their classpath in the testenv cache. Shared starts one
-// worker per test binary — ConnectStandalone with JsonConverter
-// (schemas.enable=true) for keys and values, offsets in a file of its own
-// directory, its REST API on a free port of 127.0.0.1, at most 512 MB of
-// heap — and AddConnector runs a connector on it until the test ends. When
-// the jars are missing, or were resolved from another pom.xml, the test is
-// skipped with a hint, or fails when SLUICE_TESTENV_REQUIRED is set.
+// testenv/install.sh (run by `make deps`) resolves the jars pom.xml and
+// mariadb/pom.xml name and records their classpaths in the testenv cache.
+// Start starts a worker for one test — ConnectStandalone with
+// JsonConverter (schemas.enable=true) for keys and values, offsets in a
+// file of its own directory, its REST API on a free port of 127.0.0.1, at
+// most 512 MB of heap — and AddConnector runs a connector on it until the
+// test ends. When the jars are missing, or were resolved from another pom,
+// the test is skipped with a hint, or fails when SLUICE_TESTENV_REQUIRED
+// is set.
 package debezium
 
 import (
@@ -31,7 +35,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -41,16 +44,41 @@ import (
 
 var (
 	//go:embed pom.xml
-	pom []byte
+	currentPom []byte
+	//go:embed mariadb/pom.xml
+	mariaDBPom []byte
 	//go:embed log4j2.properties
 	log4jConfig []byte
 )
+
+// Distribution is a set of Debezium connectors with the Kafka Connect
+// runtime they run on, as one pom.xml of this package resolves them.
+type Distribution struct {
+	// Name names the classpath install.sh records: <Name>.classpath in
+	// testenv.CacheDir, beside <Name>.pom.sha256, the sha256 of the pom
+	// it was resolved from.
+	Name string
+	pom  []byte
+}
+
+// The distributions.
+var (
+	// Current is Debezium 3.6.1.Final's Postgres and MySQL connectors (pom.xml).
+	Current = Distribution{Name: "debezium", pom: currentPom}
+	// MariaDB is Debezium's MariaDB connector 3.5.0.Final (mariadb/pom.xml).
+	MariaDB = Distribution{Name: "debezium-mariadb", pom: mariaDBPom}
+)
+
+// ClasspathFile is where testenv/install.sh records the distribution's jars.
+func (d Distribution) ClasspathFile() string {
+	return filepath.Join(testenv.CacheDir(), d.Name+".classpath")
+}
 
 // EnvJavaHome names the JDK that runs the worker, as for testenv/up.sh;
 // when unset, java is looked up on PATH.
 const EnvJavaHome = "SLUICE_TESTENV_JAVA_HOME"
 
-const hint = "run `make deps` (testenv/install.sh resolves Kafka Connect and Debezium from testenv/debezium/pom.xml)"
+const hint = "run `make deps` (testenv/install.sh resolves Kafka Connect and Debezium from testenv/debezium's pom.xml files)"
 
 // How long the worker may take to serve its REST API, and a connector to
 // run with all its tasks.
@@ -59,11 +87,6 @@ const (
 	connectorTimeout = 3 * time.Minute
 	stopTimeout      = 30 * time.Second
 )
-
-// ClasspathFile is where testenv/install.sh records the worker's jars:
-// debezium.classpath in testenv.CacheDir, beside debezium.pom.sha256, the
-// sha256 of the pom.xml they were resolved from.
-func ClasspathFile() string { return filepath.Join(testenv.CacheDir(), "debezium.classpath") }
 
 // Worker is a Kafka Connect standalone worker.
 type Worker struct {
@@ -80,57 +103,48 @@ type Worker struct {
 	err    error // how the JVM ended, once exited is closed
 }
 
-var shared struct {
-	once   sync.Once
-	worker *Worker
-	err    error
-}
-
-// Shared returns the worker of the test binary, writing to brokers,
-// starting it at the first call. TestMain stops it with StopShared once
-// the tests have run.
-func Shared(t testing.TB, brokers []string) *Worker {
+// Start starts a worker of distribution d writing to brokers, and stops it
+// when the test ends.
+func Start(t testing.TB, d Distribution, brokers []string) *Worker {
 	t.Helper()
-	cp := classpath(t)
-	shared.once.Do(func() { shared.worker, shared.err = Start(cp, brokers) })
-	if shared.err != nil {
-		t.Fatalf("start Kafka Connect with Debezium: %v", shared.err)
+	w, err := start(d.classpath(t), brokers)
+	if err != nil {
+		t.Fatalf("start Kafka Connect with %s: %v", d.Name, err)
 	}
-	return shared.worker
-}
-
-// StopShared stops the worker Shared started, if any, and removes its
-// directory; it reports where the log was kept when stopping failed.
-func StopShared() {
-	if w := shared.worker; w != nil {
+	t.Cleanup(func() {
 		if err := w.Stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "stop Kafka Connect: %v (log: %s)\n", err, w.LogFile)
+			t.Errorf("stop Kafka Connect: %v; its log is %s", err, w.LogFile)
 			return
 		}
-		os.RemoveAll(w.Dir)
-	}
+		if !t.Failed() {
+			os.RemoveAll(w.Dir)
+		} else {
+			t.Logf("Kafka Connect's log is %s", w.LogFile)
+		}
+	})
+	return w
 }
 
 // classpath returns the recorded classpath, or skips (fails, when
 // required) the test when it is missing, stale or names a missing jar.
-func classpath(t testing.TB) string {
+func (d Distribution) classpath(t testing.TB) string {
 	t.Helper()
 	missing := func(why string) {
 		t.Helper()
 		if os.Getenv(testenv.EnvRequired) != "" {
-			t.Fatalf("%s requires Kafka Connect with Debezium, whose jars %s: %s", testenv.EnvRequired, why, hint)
+			t.Fatalf("%s requires Kafka Connect with %s, whose jars %s: %s", testenv.EnvRequired, d.Name, why, hint)
 		}
-		t.Skipf("Kafka Connect with Debezium: the jars %s: %s", why, hint)
+		t.Skipf("Kafka Connect with %s: the jars %s: %s", d.Name, why, hint)
 	}
-	file := ClasspathFile()
+	file := d.ClasspathFile()
 	data, err := os.ReadFile(file)
 	if err != nil {
 		missing("are not resolved (" + err.Error() + ")")
 	}
 	sum, err := os.ReadFile(strings.TrimSuffix(file, ".classpath") + ".pom.sha256")
-	want := sha256.Sum256(pom)
+	want := sha256.Sum256(d.pom)
 	if err != nil || !strings.HasPrefix(string(sum), hex.EncodeToString(want[:])) {
-		missing("in " + file + " were resolved from another testenv/debezium/pom.xml")
+		missing("in " + file + " were resolved from another pom than testenv/debezium's")
 	}
 	cp := strings.TrimSpace(string(data))
 	for _, jar := range filepath.SplitList(cp) {
@@ -141,11 +155,11 @@ func classpath(t testing.TB) string {
 	return cp
 }
 
-// Start starts a standalone worker with no connector, writing to brokers
+// start starts a standalone worker with no connector, writing to brokers
 // through JsonConverter with schemas, and waits until its REST API
 // answers. The JVM runs until Stop (or the end of the process that started
 // it).
-func Start(classpath string, brokers []string) (*Worker, error) {
+func start(classpath string, brokers []string) (*Worker, error) {
 	dir, err := os.MkdirTemp("", "sluice-debezium-")
 	if err != nil {
 		return nil, err
@@ -271,6 +285,23 @@ func (w *Worker) AddConnector(t testing.TB, name string, config map[string]strin
 		case <-w.exited:
 			t.Fatalf("the Kafka Connect worker exited (%v); the log %s ends:\n%s", w.err, w.LogFile, w.Tail())
 		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// Check returns a function that fails the test when the connector name,
+// or a task of it, has FAILED or the worker has exited: for a test to call
+// while it waits for what the connector writes.
+func (w *Worker) Check(t testing.TB, name string) func() {
+	return func() {
+		t.Helper()
+		select {
+		case <-w.exited:
+			t.Fatalf("the Kafka Connect worker exited (%v); the log %s ends:\n%s", w.err, w.LogFile, w.Tail())
+		default:
+		}
+		if state, trace, _ := w.state(name); state == "FAILED" {
+			t.Fatalf("Debezium connector %s FAILED: %s; the log %s ends:\n%s", name, trace, w.LogFile, w.Tail())
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 
@@ -12,16 +11,28 @@ import (
 	"github.com/sluice-cdc/sluice/testenv/debezium"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	debezium.StopShared()
-	os.Exit(code)
+// The workers serve Kafka Connect 4.3.0 with Debezium's connectors and the
+// JSON converter: Postgres and MySQL 3.6.1.Final, and MariaDB 3.5.0.Final.
+func TestWorkerServesDebezium(t *testing.T) {
+	for _, tc := range []struct {
+		dist debezium.Distribution
+		want map[string]string
+	}{
+		{debezium.Current, map[string]string{
+			"io.debezium.connector.postgresql.PostgresConnector": "3.6.1.Final",
+			"io.debezium.connector.mysql.MySqlConnector":         "3.6.1.Final",
+			"org.apache.kafka.connect.json.JsonConverter":        "4.3.0",
+		}},
+		{debezium.MariaDB, map[string]string{
+			"io.debezium.connector.mariadb.MariaDbConnector": "3.5.0.Final",
+			"org.apache.kafka.connect.json.JsonConverter":    "4.3.0",
+		}},
+	} {
+		t.Run(tc.dist.Name, func(t *testing.T) { checkPlugins(t, debezium.Start(t, tc.dist, testenv.KafkaBrokers(t)), tc.want) })
+	}
 }
 
-// The worker serves Kafka Connect 4.3.0 with Debezium's Postgres and MySQL
-// connectors 3.6.1.Final and the JSON converter.
-func TestWorkerServesDebezium(t *testing.T) {
-	w := debezium.Shared(t, testenv.KafkaBrokers(t))
+func checkPlugins(t *testing.T, w *debezium.Worker, want map[string]string) {
 	resp, err := http.Get(w.URL + "/connector-plugins?connectorsOnly=false")
 	if err != nil {
 		t.Fatal(err)
@@ -39,11 +50,7 @@ func TestWorkerServesDebezium(t *testing.T) {
 	for _, p := range plugins {
 		got[p.Class] = p.Version
 	}
-	for class, version := range map[string]string{
-		"io.debezium.connector.postgresql.PostgresConnector": "3.6.1.Final",
-		"io.debezium.connector.mysql.MySqlConnector":         "3.6.1.Final",
-		"org.apache.kafka.connect.json.JsonConverter":        "4.3.0",
-	} {
+	for class, version := range want {
 		if got[class] != version {
 			t.Errorf("plugin %s: version %q, want %s (plugins: %s)", class, got[class], version, strings.TrimSpace(string(body)))
 		}
