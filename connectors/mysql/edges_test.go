@@ -12,7 +12,7 @@ import (
 const (
 	edgesTable = `CREATE TABLE edges (id int PRIMARY KEY,
   d date NULL, d_nn date NOT NULL, dt datetime(6) NULL, dt_nn datetime NOT NULL,
-  ts timestamp(6) NULL, ts_nn timestamp NOT NULL DEFAULT '2000-01-01 00:00:00',
+  ts timestamp(6) NULL, ts_nn timestamp NOT NULL,
   tm time(6), tm0 time, dec65 decimal(65,30), ubig bigint unsigned, u uuid, i6 inet6, i4 inet4)`
 	edgesInsert = `INSERT INTO edges VALUES
  (1, '0000-00-00', '0000-00-00', '0000-00-00 00:00:00', '0000-00-00 00:00:00', '0000-00-00 00:00:00', '0000-00-00 00:00:00',
@@ -42,7 +42,8 @@ var wantEdges = map[int32][]any{
 		// Zero dates: RowDeserializers.deserializeDate, deserializeDatetime(V2)
 		// and deserializeTimestamp(V2) give null; JdbcValueConverters.convertValue
 		// keeps it in a nullable column and gives the fallback, the epoch,
-		// in a NOT NULL one (ZonedTimestamp's is 1970-01-01T00:00:00Z).
+		// in a NOT NULL one without a DEFAULT (ZonedTimestamp's is
+		// 1970-01-01T00:00:00Z).
 		nil, int32(0), nil, int64(0), nil, "1970-01-01T00:00:00Z",
 		// convertDurationToMicroseconds: Duration.toNanos()/1000.
 		int64(3020399000000), int64(-3020399000000),
