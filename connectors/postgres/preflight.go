@@ -19,35 +19,42 @@ type capturedTable struct {
 
 func (t capturedTable) String() string { return t.Schema + "." + t.Name }
 
+// setup is what preflight found: the captured tables, and the statement
+// that makes the publication carry them ("" when it already does).
+type setup struct {
+	tables      []capturedTable
+	publication string
+}
+
 // preflight checks, before anything is created, that capture can work, and
-// fails with an error that says what to change. It returns the captured
-// tables.
-func (s *Source) preflight(ctx context.Context, conn *pgx.Conn) ([]capturedTable, error) {
+// fails with an error that says what to change, naming the statements to
+// run for the captured tables.
+func (s *Source) preflight(ctx context.Context, conn *pgx.Conn) (setup, error) {
 	var walLevel string
 	if err := conn.QueryRow(ctx, "SHOW wal_level").Scan(&walLevel); err != nil {
-		return nil, fmt.Errorf("read wal_level: %w", err)
+		return setup{}, fmt.Errorf("read wal_level: %w", err)
 	}
 	if walLevel != "logical" {
-		return nil, connectors.Permanent(fmt.Errorf("server %s has wal_level=%s: logical decoding needs wal_level=logical (set it in postgresql.conf and restart the server)", s.cfg.Redacted(), walLevel))
+		return setup{}, connectors.Permanent(fmt.Errorf("server %s has wal_level=%s: logical decoding needs wal_level=logical (set it in postgresql.conf and restart the server)", s.cfg.Redacted(), walLevel))
 	}
 	var canLogin, canReplicate, super bool
 	err := conn.QueryRow(ctx, `SELECT rolcanlogin, rolreplication, rolsuper FROM pg_roles WHERE rolname = current_user`).
 		Scan(&canLogin, &canReplicate, &super)
 	if err != nil {
-		return nil, fmt.Errorf("read the attributes of role %q: %w", s.cfg.User, err)
+		return setup{}, fmt.Errorf("read the attributes of role %q: %w", s.cfg.User, err)
 	}
 	if !canLogin || !(canReplicate || super) {
-		return nil, connectors.Permanent(fmt.Errorf("role %q needs LOGIN and REPLICATION: ALTER ROLE %s WITH LOGIN REPLICATION", s.cfg.User, pgx.Identifier{s.cfg.User}.Sanitize()))
+		return setup{}, connectors.Permanent(fmt.Errorf("role %q needs LOGIN and REPLICATION: ALTER ROLE %s WITH LOGIN REPLICATION", s.cfg.User, pgx.Identifier{s.cfg.User}.Sanitize()))
 	}
 	tables, err := s.listTables(ctx, conn)
 	if err != nil {
-		return nil, err
+		return setup{}, err
 	}
 	var problems []string
 	for _, t := range tables {
 		var canSelect bool
 		if err := conn.QueryRow(ctx, "SELECT has_table_privilege($1::oid, 'SELECT')", t.OID).Scan(&canSelect); err != nil {
-			return nil, fmt.Errorf("check SELECT on %s: %w", t, err)
+			return setup{}, fmt.Errorf("check SELECT on %s: %w", t, err)
 		}
 		if !canSelect {
 			problems = append(problems, fmt.Sprintf("role %q lacks SELECT on %s (GRANT SELECT ON %s TO %s)", s.cfg.User, t, pgx.Identifier{t.Schema, t.Name}.Sanitize(), pgx.Identifier{s.cfg.User}.Sanitize()))
@@ -55,7 +62,7 @@ func (s *Source) preflight(ctx context.Context, conn *pgx.Conn) ([]capturedTable
 		}
 		info, err := loadTable(ctx, conn, t.OID)
 		if err != nil {
-			return nil, err
+			return setup{}, err
 		}
 		hasKey := len(info.PrimaryKey) > 0 || s.cfg.KeyColumns.For(t.String()) != nil
 		switch {
@@ -68,12 +75,13 @@ func (s *Source) preflight(ctx context.Context, conn *pgx.Conn) ([]capturedTable
 		}
 	}
 	if len(problems) > 0 {
-		return nil, connectors.Permanent(errors.New(strings.Join(problems, "; ")))
+		return setup{}, connectors.Permanent(errors.New(strings.Join(problems, "; ")))
 	}
-	if err := s.checkPublication(ctx, conn); err != nil {
-		return nil, err
+	pub, err := s.planPublication(ctx, conn, tables, super)
+	if err != nil {
+		return setup{}, err
 	}
-	return tables, nil
+	return setup{tables: tables, publication: pub}, nil
 }
 
 // listTables lists the ordinary and partitioned tables the filters capture.
@@ -97,60 +105,4 @@ func (s *Source) listTables(ctx context.Context, conn *pgx.Conn) ([]capturedTabl
 		}
 	}
 	return out, nil
-}
-
-// checkPublication fails when the publication is missing and may not be created.
-func (s *Source) checkPublication(ctx context.Context, conn *pgx.Conn) error {
-	if s.cfg.PublicationCreate != "disabled" {
-		return nil
-	}
-	var exists bool
-	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1)", s.cfg.Publication).Scan(&exists); err != nil {
-		return fmt.Errorf("look up publication %q: %w", s.cfg.Publication, err)
-	}
-	if !exists {
-		return connectors.Permanent(fmt.Errorf("publication %q does not exist and publication.autocreate.mode is disabled: create it (CREATE PUBLICATION %s FOR TABLE ...) or set publication.autocreate.mode", s.cfg.Publication, pgx.Identifier{s.cfg.Publication}.Sanitize()))
-	}
-	return nil
-}
-
-// publicationOptions publish a partitioned table's changes as changes of
-// the table itself, as its snapshot reads it, not of its partitions.
-const publicationOptions = " WITH (publish_via_partition_root = true)"
-
-// ensurePublication creates the publication when missing, and in filtered
-// mode keeps its table list equal to the captured tables.
-func (s *Source) ensurePublication(ctx context.Context, conn *pgx.Conn, tables []capturedTable) error {
-	if s.cfg.PublicationCreate == "disabled" {
-		return nil
-	}
-	var exists bool
-	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1)", s.cfg.Publication).Scan(&exists); err != nil {
-		return fmt.Errorf("look up publication %q: %w", s.cfg.Publication, err)
-	}
-	pub := pgx.Identifier{s.cfg.Publication}.Sanitize()
-	var sql string
-	switch {
-	case s.cfg.PublicationCreate == "all_tables" && !exists:
-		sql = "CREATE PUBLICATION " + pub + " FOR ALL TABLES" + publicationOptions
-	case s.cfg.PublicationCreate == "filtered":
-		if len(tables) == 0 {
-			return connectors.Permanent(fmt.Errorf("no table matches the filters, so publication %q would be empty: check table.include.list and schema.include.list", s.cfg.Publication))
-		}
-		names := make([]string, len(tables))
-		for i, t := range tables {
-			names[i] = pgx.Identifier{t.Schema, t.Name}.Sanitize()
-		}
-		sql = "CREATE PUBLICATION " + pub + " FOR TABLE " + strings.Join(names, ", ") + publicationOptions
-		if exists {
-			sql = "ALTER PUBLICATION " + pub + " SET TABLE " + strings.Join(names, ", ")
-		}
-	default:
-		return nil
-	}
-	if _, err := conn.Exec(ctx, sql); err != nil {
-		return fmt.Errorf("create publication %q: %w", s.cfg.Publication, err)
-	}
-	s.logger.Info("publication ready", "publication", s.cfg.Publication, "mode", s.cfg.PublicationCreate)
-	return nil
 }

@@ -94,13 +94,14 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) error {
 		return err
 	}
 
-	tables, err := s.preflight(ctx, conn)
+	ready, err := s.preflight(ctx, conn)
 	if err != nil {
 		return err
 	}
-	if err := s.ensurePublication(ctx, conn, tables); err != nil {
+	if err := s.ensurePublication(ctx, conn, ready.publication); err != nil {
 		return err
 	}
+	tables := ready.tables
 	slot, err := s.slotState(ctx, conn)
 	if err != nil {
 		return err
