@@ -1,7 +1,6 @@
 package sse
 
 import (
-	"crypto/rsa"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -19,11 +18,7 @@ type AuthConfig struct {
 	JWT        bool // JWTs (auth.type jwt)
 	Tokens     []StaticToken
 	QueryToken bool // also accept ?access_token=
-	Algorithms []string
-	HMACSecret []byte
-	RSAKey     *rsa.PublicKey
-	Issuer     string
-	Audience   string
+	jwt        *jwtVerifier
 }
 
 // StaticToken is one configured token. Only a hash of its secret is kept.
@@ -80,19 +75,10 @@ func parseAuth(c *conf.Config) (AuthConfig, conf.Problems) {
 	if !a.Static && c.Given("auth.tokens") {
 		problems = append(problems, conf.Problem{Key: "auth.tokens", Message: "set, but auth.type does not include token"})
 	}
-	for _, alg := range c.List("auth.jwt.algorithms") {
-		a.Algorithms = append(a.Algorithms, strings.ToUpper(alg))
-	}
-	a.HMACSecret = []byte(c.String("auth.jwt.hmac.secret"))
-	a.RSAKey, _ = parseRSAKey(c.String("auth.jwt.rsa.public.key"))
-	a.Issuer, a.Audience = c.String("auth.jwt.issuer"), c.String("auth.jwt.audience")
 	if a.JWT {
-		if slices.Contains(a.Algorithms, "HS256") && len(a.HMACSecret) < 32 {
-			problems = append(problems, conf.Problem{Key: "auth.jwt.hmac.secret", Message: "HS256 is accepted (auth.jwt.algorithms) and needs a secret of at least 32 bytes"})
-		}
-		if slices.Contains(a.Algorithms, "RS256") && a.RSAKey == nil {
-			problems = append(problems, conf.Problem{Key: "auth.jwt.rsa.public.key", Message: "missing required configuration: RS256 is accepted (auth.jwt.algorithms)"})
-		}
+		var jwtProblems conf.Problems
+		a.jwt, jwtProblems = parseJWT(c)
+		problems = append(problems, jwtProblems...)
 	}
 	return a, problems
 }
@@ -115,11 +101,49 @@ func checkAuthType(v string) error {
 
 func checkAlgorithms(v string) error {
 	for _, alg := range conf.SplitList(v) {
-		if a := strings.ToUpper(alg); a != "HS256" && a != "RS256" {
-			return fmt.Errorf("unsupported algorithm %q: HS256 and RS256 are supported", alg)
+		if !slices.Contains(jwtAlgorithms, alg) {
+			return fmt.Errorf("unsupported algorithm %q: must be among %s (as spelled there)", alg, strings.Join(jwtAlgorithms, ", "))
 		}
 	}
 	return nil
+}
+
+// parseJWT builds the verifier of auth.type jwt. Every accepted algorithm
+// must have its key: a secret of at least 32 bytes for HS*, a public key
+// from PEM or a JWKS for the others.
+func parseJWT(c *conf.Config) (*jwtVerifier, conf.Problems) {
+	var problems conf.Problems
+	v := &jwtVerifier{
+		algorithms: c.List("auth.jwt.algorithms"),
+		leeway:     time.Duration(c.Int("auth.jwt.clock.skew.ms")) * time.Millisecond,
+		issuer:     c.String("auth.jwt.issuer"),
+		audience:   c.String("auth.jwt.audience"),
+		hmacSecret: []byte(c.String("auth.jwt.hmac.secret")),
+	}
+	inline, _ := parsePublicKeys([]byte(c.String("auth.jwt.rsa.public.key"))) // checked by the spec
+	fromFile, _ := readPublicKeys(c.String("auth.jwt.public.key.file"))
+	v.keys = append(inline, fromFile...)
+	ttl := time.Duration(c.Int("auth.jwt.jwks.refresh.ms")) * time.Millisecond
+	file, u := c.String("auth.jwt.jwks.file"), c.String("auth.jwt.jwks.url")
+	switch {
+	case u != "":
+		v.jwks = newKeySet("auth.jwt.jwks.url", u, ttl)
+		if file != "" {
+			problems = append(problems, conf.Problem{Key: "auth.jwt.jwks.url", Message: "give either auth.jwt.jwks.file or auth.jwt.jwks.url, not both"})
+		}
+	case file != "":
+		v.jwks = newKeySet("auth.jwt.jwks.file", file, ttl)
+	}
+	symmetric := slices.ContainsFunc(v.algorithms, func(alg string) bool { return strings.HasPrefix(alg, "HS") })
+	asymmetric := slices.ContainsFunc(v.algorithms, func(alg string) bool { return !strings.HasPrefix(alg, "HS") })
+	if symmetric && len(v.hmacSecret) < 32 {
+		problems = append(problems, conf.Problem{Key: "auth.jwt.hmac.secret", Message: "an HS algorithm is accepted (auth.jwt.algorithms) and needs a secret of at least 32 bytes"})
+	}
+	if asymmetric && len(v.keys) == 0 && v.jwks == nil {
+		problems = append(problems, conf.Problem{Key: "auth.jwt.jwks.url", Message: "missing required configuration: " + strings.Join(v.algorithms, ",") +
+			" accepted (auth.jwt.algorithms) needs public keys: set auth.jwt.jwks.url, auth.jwt.jwks.file, auth.jwt.public.key.file or auth.jwt.rsa.public.key"})
+	}
+	return v, problems
 }
 
 func checkTokens(v string) error {
@@ -184,7 +208,7 @@ func (a *AuthConfig) authenticate(r *http.Request, stream string, now time.Time)
 		}
 	}
 	if a.JWT && strings.Count(tok, ".") == 2 {
-		return a.verifyJWT(tok, stream, now)
+		return a.jwt.verify(r.Context(), tok, stream, now)
 	}
 	return grant{}, unauthorized("invalid token")
 }

@@ -1,45 +1,34 @@
 package sse_test
 
 import (
-	"crypto"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/sluice-cdc/sluice/schema/event"
 )
 
 const hmacSecret = "0123456789abcdef0123456789abcdef"
 
-func jwtToken(t *testing.T, alg string, key any, claims map[string]any) string {
+// jwtToken signs claims with alg and key; kid, when not empty, goes in the header.
+func jwtToken(t *testing.T, alg string, key any, claims map[string]any, kid ...string) string {
 	t.Helper()
-	enc := func(v any) string {
-		b, _ := json.Marshal(v)
-		return base64.RawURLEncoding.EncodeToString(b)
+	tok := jwt.NewWithClaims(jwt.GetSigningMethod(alg), jwt.MapClaims(claims))
+	if len(kid) > 0 {
+		tok.Header["kid"] = kid[0]
 	}
-	signed := enc(map[string]string{"alg": alg, "typ": "JWT"}) + "." + enc(claims)
-	var sig []byte
-	switch alg {
-	case "HS256":
-		m := hmac.New(sha256.New, key.([]byte))
-		m.Write([]byte(signed))
-		sig = m.Sum(nil)
-	case "RS256":
-		d := sha256.Sum256([]byte(signed))
-		var err error
-		if sig, err = rsa.SignPKCS1v15(rand.Reader, key.(*rsa.PrivateKey), crypto.SHA256, d[:]); err != nil {
-			t.Fatal(err)
-		}
+	signed, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return signed + "." + base64.RawURLEncoding.EncodeToString(sig)
+	return signed
 }
 
 func TestAuthenticationAuthorizationCORSAndCaps(t *testing.T) {
@@ -57,6 +46,7 @@ func TestAuthenticationAuthorizationCORSAndCaps(t *testing.T) {
 		"auth.jwt.algorithms":       "HS256,RS256",
 		"auth.jwt.hmac.secret":      hmacSecret,
 		"auth.jwt.rsa.public.key":   pub,
+		"auth.jwt.clock.skew.ms":    "0",
 		"cors.allowed.origins":      "https://app.example",
 		"max.connections.per.token": "1",
 	})

@@ -261,6 +261,7 @@ func TestConnectionCapsAreReleasedWhenTakenOverSubscribersLeave(t *testing.T) {
 		"auth.tokens":               "a:a-secret-0123456789;b:b-secret-0123456789",
 		"auth.jwt.algorithms":       "HS256",
 		"auth.jwt.hmac.secret":      hmacSecret,
+		"auth.jwt.clock.skew.ms":    "0",
 		"max.connections":           "3",
 		"max.connections.per.token": "2",
 	})
