@@ -17,6 +17,7 @@
 //	            "sasl": {"mechanism": "SCRAM-SHA-512", "username": "...", "password": "..."},
 //	            "tls": {"enabled": true, "ca.file": "..."}},
 //	  "schema.registry": {"url": "http://schema-registry:8081", "user": "...", "password": "..."},
+//	  "value.converter": {"class": "org.apache.kafka.connect.json.JsonConverter", "schemas.enable": false},
 //	  "log": {"level": "info", "format": "json"},
 //	  "shutdown.timeout.ms": 30000,
 //	  "connectors.dir": "/etc/sluice/connectors",
@@ -27,6 +28,9 @@
 // (kafka.embedded.listen, default 127.0.0.1:9092) and a schema registry;
 // "kafka": {"embedded": {...}} asks for the embedded broker explicitly.
 // "registry" is present only when the embedded registry should serve.
+// "key.converter" and "value.converter" are Kafka Connect's worker
+// converters: how sources write keys and values unless their connector
+// config says otherwise, key by key (an AvroConverter uses schema.registry).
 //
 // # Environment
 //
@@ -51,9 +55,13 @@
 package config
 
 import (
+	"errors"
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/sluice-cdc/sluice/connectors/conf"
+	"github.com/sluice-cdc/sluice/connectors/kafka"
 )
 
 // Daemon is the daemon's configuration. Field tags give each setting's key
@@ -72,6 +80,8 @@ type Daemon struct {
 	Registry        *Registry       `json:"registry"`
 	Kafka           Kafka           `json:"kafka"`
 	SchemaRegistry  SchemaRegistry  `json:"schema.registry"`
+	KeyConverter    Converter       `json:"key.converter"`
+	ValueConverter  Converter       `json:"value.converter"`
 	Log             Log             `json:"log"`
 	ConfigProviders ConfigProviders `json:"config.providers"`
 
@@ -154,6 +164,67 @@ type SchemaRegistry struct {
 	User     string     `json:"user"`
 	Password string     `json:"password"`
 	TLS      *ClientTLS `json:"tls"`
+}
+
+// Converter is a worker converter: its class and its JsonConverter
+// settings, each applying to the sources that do not set it themselves.
+type Converter struct {
+	// Class is io.confluent.connect.avro.AvroConverter (Kafka Connect's
+	// default for sluice), org.apache.kafka.connect.json.JsonConverter, or
+	// for keys org.apache.kafka.connect.storage.StringConverter; the short
+	// names avro, json and string work too. Empty leaves the default.
+	Class string `json:"class"`
+	// SchemasEnable is JsonConverter's schemas.enable; unset is true.
+	SchemasEnable *bool `json:"schemas.enable"`
+	// DecimalFormat is JsonConverter's decimal.format: BASE64 (unset) or NUMERIC.
+	DecimalFormat string `json:"decimal.format"`
+	// ReplaceNullWithDefault is JsonConverter's replace.null.with.default; unset is true.
+	ReplaceNullWithDefault *bool `json:"replace.null.with.default"`
+}
+
+// ConverterSettings returns the worker converters as the connector keys
+// they stand for ("value.converter", "value.converter.schemas.enable", …),
+// only those set: what kafka.ConverterKeys declare, for
+// kafka.WithWorkerConverters.
+func (d *Daemon) ConverterSettings() map[string]string {
+	out := map[string]string{}
+	for role, c := range map[string]Converter{"key.converter": d.KeyConverter, "value.converter": d.ValueConverter} {
+		if c.Class != "" {
+			out[role] = c.Class
+		}
+		if c.SchemasEnable != nil {
+			out[role+".schemas.enable"] = strconv.FormatBool(*c.SchemasEnable)
+		}
+		if c.DecimalFormat != "" {
+			out[role+".decimal.format"] = c.DecimalFormat
+		}
+		if c.ReplaceNullWithDefault != nil {
+			out[role+".replace.null.with.default"] = strconv.FormatBool(*c.ReplaceNullWithDefault)
+		}
+	}
+	return out
+}
+
+// Converters parses ConverterSettings against kafka.ConverterKeys; the
+// problems name the daemon settings ("value.converter.class").
+func (d *Daemon) Converters() (*conf.Config, Problems) {
+	cfg, err := (&conf.Spec{Keys: kafka.ConverterKeys}).Parse(d.ConverterSettings())
+	if err == nil {
+		return cfg, nil
+	}
+	var ps Problems
+	var cps conf.Problems
+	if !errors.As(err, &cps) {
+		return nil, Problems{{Key: "value.converter", Message: err.Error()}}
+	}
+	for _, p := range cps {
+		key := p.Key
+		if key == "key.converter" || key == "value.converter" {
+			key += ".class"
+		}
+		ps = append(ps, Problem{Key: key, Message: p.Message})
+	}
+	return nil, ps
 }
 
 // Log configures the daemon's log.

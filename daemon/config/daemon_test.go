@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -196,7 +197,40 @@ func TestSettingsNameEveryVariable(t *testing.T) {
 			t.Errorf("%s is %q, want %q", env, seen[env], path)
 		}
 	}
-	if len(seen) != 34 {
+	if len(seen) != 42 {
 		t.Errorf("%d settings", len(seen))
+	}
+}
+
+// The worker converters come from the file and the environment, as the
+// connector keys they stand for, and a class that is not one is a problem
+// naming its setting.
+func TestLoadWorkerConverters(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "sluice.json", `{
+	  "key.converter": {"class": "org.apache.kafka.connect.storage.StringConverter"},
+	  "value.converter": {"class": "json", "schemas.enable": false, "decimal.format": "NUMERIC"}
+	}`)
+	d, err := Load(path, []string{"SLUICE_VALUE_CONVERTER_REPLACE_NULL_WITH_DEFAULT=false"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"key.converter":   "org.apache.kafka.connect.storage.StringConverter",
+		"value.converter": "json", "value.converter.schemas.enable": "false",
+		"value.converter.decimal.format": "NUMERIC", "value.converter.replace.null.with.default": "false",
+	}
+	if got := d.ConverterSettings(); !reflect.DeepEqual(got, want) {
+		t.Errorf("converter settings\n got %v\nwant %v", got, want)
+	}
+	cfg, ps := d.Converters()
+	if ps != nil || !cfg.Given("value.converter.schemas.enable") || cfg.Given("key.converter.schemas.enable") {
+		t.Errorf("converters: %v, %v", cfg, ps)
+	}
+
+	bad := writeFile(t, t.TempDir(), "sluice.json", `{"value.converter": {"class": "org.apache.kafka.connect.storage.StringConverter", "decimal.format": "HEX"}}`)
+	_, err = Load(bad, nil)
+	var problems Problems
+	if !errors.As(err, &problems) || len(problems) != 2 || problems[0].Key != "value.converter.class" || problems[1].Key != "value.converter.decimal.format" {
+		t.Fatalf("problems: %v", err)
 	}
 }

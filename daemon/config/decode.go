@@ -180,6 +180,12 @@ func applyEnv(d *Daemon, environ []string) (Problems, []string) {
 // failure.
 func setFromText(v reflect.Value, s string) string {
 	switch v.Kind() {
+	case reflect.Pointer:
+		p := reflect.New(v.Type().Elem())
+		if msg := setFromText(p.Elem(), s); msg != "" {
+			return msg
+		}
+		v.Set(p)
 	case reflect.String:
 		v.SetString(s)
 	case reflect.Int:

@@ -129,6 +129,9 @@ func (d *Daemon) check() Problems {
 		add("schema.registry", "user and password must be set together")
 	}
 	ps = append(ps, checkClientTLS("schema.registry.tls", r.TLS)...)
+	if _, cps := d.Converters(); cps != nil {
+		ps = append(ps, cps...)
+	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, d.Log.Level) {
 		add("log.level", "invalid value %q: must be one of debug, info, warn, error", d.Log.Level)
 	}

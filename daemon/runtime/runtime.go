@@ -40,9 +40,11 @@ type Runtime struct {
 	brokers   []string
 	kafkaOpts []kgo.Opt // SASL and TLS
 	registry  *registry.Client
-	metrics   *metrics.Registry
-	sse       *router
-	closers   []func() error
+	// converters are the worker converter settings, for every source.
+	converters *conf.Config
+	metrics    *metrics.Registry
+	sse        *router
+	closers    []func() error
 }
 
 // New connects the runtime as d says: an external Kafka cluster or the
@@ -51,6 +53,11 @@ type Runtime struct {
 // registry.listen and keeps its schemas in the _schemas topic).
 func New(ctx context.Context, d *config.Daemon, logger *slog.Logger, m *metrics.Registry) (r *Runtime, err error) {
 	r = &Runtime{logger: logger, metrics: m, sse: newRouter(d.SSE.Listen, logger)}
+	converters, ps := d.Converters()
+	if ps != nil {
+		return nil, ps
+	}
+	r.converters = converters
 	r.closers = append(r.closers, r.sse.close)
 	defer func() {
 		if err != nil {
@@ -229,7 +236,8 @@ func (w *sourceWorker) Run(ctx context.Context) error {
 		return fmt.Errorf("create Kafka client: %w", err)
 	}
 	defer client.Close()
-	return w.src.Run(ctx, kafka.NewSourceWriter(client, w.rt.registry, w.class, w.cfg, kafka.WithLogger(w.logger), kafka.WithStage(w.stage)))
+	return w.src.Run(ctx, kafka.NewSourceWriter(client, w.rt.registry, w.class, w.cfg,
+		kafka.WithLogger(w.logger), kafka.WithStage(w.stage), kafka.WithWorkerConverters(w.rt.converters)))
 }
 
 // sinkWorker runs one sink from Kafka.

@@ -1,0 +1,96 @@
+package kafka_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/connectors/conf"
+	"github.com/sluice-cdc/sluice/connectors/kafka"
+	"github.com/sluice-cdc/sluice/schema"
+	"github.com/sluice-cdc/sluice/schema/event"
+)
+
+// With the JSON value converter and the string key converter, a change is
+// Kafka Connect's {"schema","payload"} JSON keyed by the key's text, and a
+// delete's tombstone keeps the key and a null value.
+func TestWriterWritesThroughTheConverters(t *testing.T) {
+	pc := kafka.ProducerConfig{Compression: "none", Partitions: 1, ReplicationFactor: -1}
+	cl, rc := setup(t, pc)
+	w := kafka.NewWriter(cl, rc, pc.Topics(cl), schema.Options{Prefix: "p", Connector: "postgresql"},
+		kafka.WithConverters(kafka.StringConverter{}, kafka.NewJSONConverter(true, schema.ConnectJSON{})))
+	created := change(event.OpCreate, 1, "a")
+	created.TsMs, created.Source.TsMs, created.Source.Version, created.Source.DB = 1700000000123, 1700000000000, "1.0", "db"
+	created.Source.Schema, created.Source.Table = "public", "t"
+	ctx := context.Background()
+	if err := w.Emit(ctx, connectors.Batch{Events: []*event.Event{created, change(event.OpDelete, 2, "b")}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	consumer, err := kgo.NewClient(kgo.SeedBrokers(cl.OptValue(kgo.SeedBrokers).([]string)...), kgo.ConsumeTopics("p.public.t"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer consumer.Close()
+	var recs []*kgo.Record
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for len(recs) < 3 && rctx.Err() == nil {
+		consumer.PollFetches(rctx).EachRecord(func(r *kgo.Record) { recs = append(recs, r) })
+	}
+	if len(recs) != 3 {
+		t.Fatalf("%d records, want 3", len(recs))
+	}
+	row := `{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":true,"field":"v"}],"optional":true,"name":"p.public.t.Value"`
+	want := `{"schema":{"type":"struct","fields":[` + row + `,"field":"before"},` + row + `,"field":"after"},` +
+		`{"type":"struct","fields":[{"type":"string","optional":false,"field":"version"},{"type":"string","optional":false,"field":"connector"},{"type":"string","optional":false,"field":"name"},{"type":"int64","optional":false,"field":"ts_ms"},` +
+		`{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"true,first,first_in_data_collection,last_in_data_collection,last,false,incremental"},"default":"false","field":"snapshot"},` +
+		`{"type":"string","optional":false,"field":"db"},{"type":"string","optional":true,"field":"sequence"},{"type":"int64","optional":true,"field":"ts_us"},{"type":"int64","optional":true,"field":"ts_ns"},` +
+		`{"type":"string","optional":false,"field":"schema"},{"type":"string","optional":false,"field":"table"},{"type":"int64","optional":true,"field":"txId"},{"type":"int64","optional":true,"field":"lsn"},{"type":"int64","optional":true,"field":"xmin"},` +
+		`{"type":"string","optional":true,"field":"origin"},{"type":"int64","optional":true,"field":"origin_lsn"}],"optional":false,"name":"io.debezium.connector.postgresql.Source","version":1,"field":"source"},` +
+		`{"type":"struct","fields":[{"type":"string","optional":false,"field":"id"},{"type":"int64","optional":false,"field":"total_order"},{"type":"int64","optional":false,"field":"data_collection_order"}],"optional":true,"name":"event.block","version":1,"field":"transaction"},` +
+		`{"type":"string","optional":false,"field":"op"},{"type":"int64","optional":true,"field":"ts_ms"},{"type":"int64","optional":true,"field":"ts_us"},{"type":"int64","optional":true,"field":"ts_ns"}],` +
+		`"optional":false,"name":"p.public.t.Envelope","version":2},` +
+		`"payload":{"before":null,"after":{"id":1,"v":"a"},"source":{"version":"1.0","connector":"postgresql","name":"p","ts_ms":1700000000000,"snapshot":"false","db":"db","sequence":null,"ts_us":1700000000000000,"ts_ns":1700000000000000000,"schema":"public","table":"t","txId":null,"lsn":null,"xmin":null,"origin":null,"origin_lsn":null},` +
+		`"transaction":null,"op":"c","ts_ms":1700000000123,"ts_us":1700000000123000,"ts_ns":1700000000123000000}}`
+	if string(recs[0].Key) != "Struct{id=1}" || string(recs[0].Value) != want {
+		t.Errorf("the create:\nkey   %s\nvalue %s\nwant  %s", recs[0].Key, recs[0].Value, want)
+	}
+	if string(recs[1].Key) != "Struct{id=2}" || string(recs[2].Key) != "Struct{id=2}" || recs[2].Value != nil {
+		t.Errorf("the delete and its tombstone: keys %s, %s; tombstone value %q", recs[1].Key, recs[2].Key, recs[2].Value)
+	}
+}
+
+// A source's converter keys it does not set come from the daemon's, then
+// from their defaults.
+func TestConverterConfigFallsBackToTheWorker(t *testing.T) {
+	spec := &conf.Spec{Keys: kafka.ConverterKeys}
+	cfg, err := spec.Parse(map[string]string{"value.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter.decimal.format": "NUMERIC"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker, err := spec.Parse(map[string]string{"key.converter": "string", "value.converter.schemas.enable": "false", "value.converter.decimal.format": "BASE64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := kafka.ConverterConfigFrom(cfg, worker, kafka.KeyConverterKey)
+	value := kafka.ConverterConfigFrom(cfg, worker, kafka.ValueConverterKey)
+	if key.Class != kafka.StringConverterClass {
+		t.Errorf("key converter %s, want the worker's %s", key.Class, kafka.StringConverterClass)
+	}
+	if value.Class != kafka.JSONConverterClass || value.SchemasEnable || !value.JSON.DecimalNumeric || value.JSON.KeepNulls {
+		t.Errorf("value converter %+v: want JsonConverter, the worker's schemas.enable=false, the connector's NUMERIC decimals", value)
+	}
+	if avro := kafka.ConverterConfigFrom(cfg, nil, kafka.KeyConverterKey); avro.Class != kafka.AvroConverterClass || avro.RegistryURL != "" || avro.RegistryOptions != nil {
+		t.Errorf("default key converter %+v, want Avro with the daemon's registry", avro)
+	}
+	if _, err := spec.Parse(map[string]string{"value.converter": "org.apache.kafka.connect.storage.StringConverter"}); err == nil {
+		t.Error("StringConverter accepted for values")
+	}
+}
