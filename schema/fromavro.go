@@ -298,20 +298,7 @@ func defaultValue(s *event.Schema, v any) (any, error) {
 		if !ok {
 			return bad()
 		}
-		bitSize := map[event.Type]int{event.Int8: 8, event.Int16: 16, event.Int32: 32, event.Int64: 64}[s.Type]
-		i, err := strconv.ParseInt(string(n), 10, bitSize)
-		if err != nil {
-			return nil, err
-		}
-		switch s.Type {
-		case event.Int8:
-			return int8(i), nil
-		case event.Int16:
-			return int16(i), nil
-		case event.Int32:
-			return int32(i), nil
-		}
-		return i, nil
+		return intOf(s.Type, string(n))
 	case event.Float32, event.Float64:
 		n, ok := v.(json.Number)
 		if !ok {

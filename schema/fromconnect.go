@@ -136,18 +136,9 @@ func connectValue(s *event.Schema, raw any, path string) (any, error) {
 		if !ok {
 			return bad()
 		}
-		bits := map[event.Type]int{event.Int8: 8, event.Int16: 16, event.Int32: 32, event.Int64: 64}[s.Type]
-		i, err := strconv.ParseInt(string(n), 10, bits)
+		i, err := intOf(s.Type, string(n))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", describe(path), err)
-		}
-		switch s.Type {
-		case event.Int8:
-			return int8(i), nil
-		case event.Int16:
-			return int16(i), nil
-		case event.Int32:
-			return int32(i), nil
 		}
 		return i, nil
 	case event.Float32, event.Float64:

@@ -72,3 +72,22 @@ func floatValue(t event.Type, v any) (float64, bool) {
 	}
 	return 0, false
 }
+
+// intOf parses the decimal text of an integer as the Go value of the
+// integer type t.
+func intOf(t event.Type, text string) (any, error) {
+	bitSize := map[event.Type]int{event.Int8: 8, event.Int16: 16, event.Int32: 32, event.Int64: 64}[t]
+	i, err := strconv.ParseInt(text, 10, bitSize)
+	if err != nil {
+		return nil, err
+	}
+	switch t {
+	case event.Int8:
+		return int8(i), nil
+	case event.Int16:
+		return int16(i), nil
+	case event.Int32:
+		return int32(i), nil
+	}
+	return i, nil
+}
