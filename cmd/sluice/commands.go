@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,30 +30,54 @@ type daemonFlags struct {
 	connectorsDir string
 }
 
-func parseDaemonFlags(name, summary string, args []string, stderr io.Writer) (daemonFlags, error) {
+// parseDaemonFlags parses the flags of run or validate. --help prints the
+// usage on stdout, so that it can be paged; a bad flag is a usageError
+// that points at --help.
+func parseDaemonFlags(name, summary string, args []string, stdout io.Writer) (daemonFlags, error) {
 	var f daemonFlags
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet(name)
 	fs.StringVar(&f.config, "config", "", "daemon config file (JSON); settings may also come from SLUICE_* environment variables")
 	fs.StringVar(&f.connectorsDir, "connectors-dir", "", "directory of connector files (*.json, each {\"name\", \"config\"}); overrides connectors.dir")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: sluice %s [flags]\n\n%s\n\nFlags:\n", name, summary)
+	err := parseFlags(fs, args, stdout, func() {
+		fmt.Fprintf(stdout, "Usage: sluice %s [flags]\n\n%s\n\nFlags:\n", name, summary)
 		fs.PrintDefaults()
-		fmt.Fprintf(stderr, "\nSettings (config file key, environment variable that overrides it, default):\n")
+		fmt.Fprintf(stdout, "\nSettings (config file key, environment variable that overrides it, default):\n")
 		for _, s := range config.Settings() {
-			fmt.Fprintf(stderr, "  %-40s %-45s %s\n", s.Path, s.Env, s.Default)
+			fmt.Fprintf(stdout, "  %-40s %-45s %s\n", s.Path, s.Env, s.Default)
 		}
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return f, err
-		}
-		return f, usageError{err}
+	})
+	if err != nil {
+		return f, err
 	}
 	if fs.NArg() > 0 {
-		return f, usageError{fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))}
+		return f, usageError{fmt.Errorf("%s: unexpected argument %q (see 'sluice %s --help')", name, fs.Arg(0), name)}
 	}
 	return f, nil
+}
+
+// newFlagSet returns a flag set that prints nothing itself: parseFlags
+// decides where the usage and the errors go.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs
+}
+
+// parseFlags parses args with fs. On -h or --help it calls usage, which
+// writes to stdout, with fs's defaults printed there too, and returns
+// flag.ErrHelp; any other failure is a usageError naming the command.
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer, usage func()) error {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stdout)
+		usage()
+		return err
+	}
+	if err != nil {
+		return usageError{fmt.Errorf("%s: %w (see 'sluice %s --help')", fs.Name(), err, fs.Name())}
+	}
+	return nil
 }
 
 // loaded is a checked daemon configuration with its connector files.
@@ -68,7 +93,10 @@ func load(f daemonFlags) (loaded, config.Problems) {
 	d, err := config.Load(f.config, os.Environ())
 	resolver := &config.Resolver{LookupEnv: os.LookupEnv}
 	if err != nil {
-		if !errors.As(err, &ps) {
+		switch {
+		case isConnectorFile(f.config):
+			ps = config.Problems{{File: f.config, Message: `looks like a connector file ({"name", "config"}), not a daemon config: pass its directory with --connectors-dir (and a daemon config, if you have one, with --config)`}}
+		case !errors.As(err, &ps):
 			ps = config.Problems{{File: f.config, Message: err.Error()}}
 		}
 	} else {
@@ -94,6 +122,20 @@ func load(f daemonFlags) (loaded, config.Problems) {
 	return loaded{daemon: d, files: files}, ps
 }
 
+// isConnectorFile reports whether the file at path is a JSON object with a
+// name and a config object, as connector files are.
+func isConnectorFile(path string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var file struct {
+		Name   *string
+		Config map[string]any
+	}
+	return json.Unmarshal(data, &file) == nil && file.Name != nil && file.Config != nil
+}
+
 func printProblems(w io.Writer, ps config.Problems) error {
 	for _, p := range ps {
 		fmt.Fprintln(w, p.Error())
@@ -102,7 +144,7 @@ func printProblems(w io.Writer, ps config.Problems) error {
 }
 
 func validate(args []string, stdout, stderr io.Writer) error {
-	f, err := parseDaemonFlags("validate", "Check the daemon config and connector files without starting anything.", args, stderr)
+	f, err := parseDaemonFlags("validate", "Check the daemon config and connector files without starting anything.", args, stdout)
 	if err != nil {
 		return err
 	}
@@ -141,7 +183,7 @@ func newLoggers(d *config.Daemon, w io.Writer) *daemon.Loggers {
 }
 
 func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := parseDaemonFlags("run", "Start the daemon: REST API, connectors and sinks. SIGTERM or SIGINT drains and stops it; a second one exits at once. SIGHUP reloads the connector files.", args, stderr)
+	f, err := parseDaemonFlags("run", "Start the daemon: REST API, connectors and sinks. SIGTERM or SIGINT drains and stops it; a second one exits at once. SIGHUP reloads the connector files.", args, stdout)
 	if err != nil {
 		return err
 	}

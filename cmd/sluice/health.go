@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,16 +10,19 @@ import (
 
 // health asks a daemon's /healthz and fails unless it answers 200. A
 // container image has no curl; its health check runs this.
-func health(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("health", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func health(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlagSet("health")
 	url := fs.String("url", "http://127.0.0.1:8083/healthz", "health endpoint of the daemon's REST listener")
 	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for the answer")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
+	err := parseFlags(fs, args, stdout, func() {
+		fmt.Fprint(stdout, "Usage: sluice health [flags]\n\nAsk a running daemon's /healthz; exit 0 when it answers 200 (the container image's health check).\n\nFlags:\n")
+		fs.PrintDefaults()
+	})
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("health: unexpected argument %q (see 'sluice health --help')", fs.Arg(0))}
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()

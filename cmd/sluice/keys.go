@@ -13,9 +13,9 @@ import (
 // effect (accepted, with why), or not supported (refused unless given at
 // Debezium's default, with what to do instead). docs/connector-keys.md is
 // its output for all classes.
-func keys(args []string, stdout, stderr io.Writer) error {
+func keys(args []string, stdout io.Writer) error {
 	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
-		fmt.Fprint(stderr, "Usage: sluice keys [class...]\n\nPrint every configuration key of the connector classes (all when none is named) as Markdown: supported, without effect, or not supported.\n")
+		fmt.Fprint(stdout, "Usage: sluice keys [class...]\n\nPrint every configuration key of the connector classes (all when none is named) as Markdown: supported, without effect, or not supported.\n")
 		return nil
 	}
 	var classes []*connectors.Class

@@ -88,9 +88,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "validate":
 		err = validate(rest, stdout, stderr)
 	case "health":
-		err = health(ctx, rest, stdout, stderr)
+		err = health(ctx, rest, stdout)
 	case "keys":
-		err = keys(rest, stdout, stderr)
+		err = keys(rest, stdout)
 	default:
 		fmt.Fprintf(stderr, "sluice: unknown command %q\n\n%s", cmd, usage)
 		return exitUsage

@@ -128,6 +128,48 @@ func (s *Spec) prefixed(name string) bool {
 	return false
 }
 
+// unknown is the problem of an unknown key: it names the declared key the
+// name is probably a typo of, when one is close enough.
+func (s *Spec) unknown(name string) string {
+	const msg = "unknown configuration key"
+	// Up to one edit in five characters, two at most: close enough to be a
+	// typo, far enough not to suggest an unrelated key.
+	limit := min(2, len(name)/5)
+	best, bestDist := "", limit+1
+	for _, k := range s.Keys {
+		if k.Pattern != nil {
+			continue
+		}
+		if d := editDistance(name, k.Name); d < bestDist {
+			best, bestDist = k.Name, d
+		}
+	}
+	if best == "" {
+		return msg
+	}
+	return msg + "; did you mean " + best + "?"
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev, cur := make([]int, len(b)+1), make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
 // Parse checks raw against the spec and returns the parsed configuration, or
 // every problem found. Unknown keys are problems, never silently ignored.
 func (s *Spec) Parse(raw map[string]string) (*Config, error) {
@@ -142,7 +184,7 @@ func (s *Spec) Parse(raw map[string]string) (*Config, error) {
 		k, ok := s.Lookup(name)
 		switch {
 		case !ok && !s.prefixed(name):
-			problems = append(problems, Problem{name, "unknown configuration key"})
+			problems = append(problems, Problem{name, s.unknown(name)})
 			continue
 		case k.Pattern != nil:
 			if err := k.check(raw[name]); err != nil {

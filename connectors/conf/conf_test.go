@@ -110,3 +110,29 @@ func TestParseIgnoredUnsupportedAndFamilies(t *testing.T) {
 		t.Errorf("problems:\n got %v\nwant %v", ps, want)
 	}
 }
+
+func TestUnknownKeySuggestsTheClosestDeclaredKey(t *testing.T) {
+	spec := &Spec{Keys: []Key{
+		{Name: "database.hostname", Type: String},
+		{Name: "database.port", Type: Int, Default: "5432"},
+		{Name: "table.include.list", Type: List},
+		{Name: "mode", Type: String},
+		{Name: "column.mask.with.N.chars", Type: String, Pattern: regexp.MustCompile(`^column\.mask\.with\.\d+\.chars$`)},
+	}}
+	cases := []struct{ key, want string }{
+		{"databse.hostname", "unknown configuration key; did you mean database.hostname?"},  // a letter left out
+		{"database.hostnmae", "unknown configuration key; did you mean database.hostname?"}, // two swapped
+		{"Database.Port", "unknown configuration key; did you mean database.port?"},
+		{"table.include.lists", "unknown configuration key; did you mean table.include.list?"},
+		{"database.user", "unknown configuration key"}, // more than two edits from every key
+		{"mod", "unknown configuration key"},           // too short to guess
+		{"column.mask.with.x.chars", "unknown configuration key"},
+	}
+	for _, tc := range cases {
+		_, err := spec.Parse(map[string]string{tc.key: "x"})
+		var ps Problems
+		if !errors.As(err, &ps) || len(ps) != 1 || ps[0] != (Problem{tc.key, tc.want}) {
+			t.Errorf("%s: %v, want %s: %s", tc.key, err, tc.key, tc.want)
+		}
+	}
+}
