@@ -20,6 +20,7 @@ func NewSpec(level string, own ...conf.Key) *conf.Spec {
 	keys = append(keys, topicKeys()...)
 	keys = append(keys, debeziumKeys()...)
 	keys = append(keys, kafka.ProducerKeys...)
+	keys = append(keys, kafka.SourceErrorKeys...)
 	return &conf.Spec{Prefixes: []string{"transforms", "predicates"}, Keys: append(keys, kafka.ConverterKeys...)}
 }
 

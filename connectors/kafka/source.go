@@ -28,6 +28,7 @@ func NewSourceWriter(client *kgo.Client, reg SchemaRegistrar, class *connectors.
 	w := NewWriter(client, reg, ProducerConfigFrom(cfg).Topics(client),
 		schema.Options{Prefix: out.TopicPrefix, Connector: class.Connector},
 		append([]Option{WithOutput(out)}, opts...)...)
+	w.recordErrors = recordErrorsFrom(cfg)
 	w.keys = sourceConverter(cfg, w.worker, KeyConverterKey, reg)
 	w.values = sourceConverter(cfg, w.worker, ValueConverterKey, reg)
 	return w

@@ -56,9 +56,21 @@ func (w *Writer) stagedRecords(ctx context.Context, tw *tableWriter, topic strin
 	}
 	var out []*kgo.Record
 	for _, r := range in {
+		in := r
 		r, err := w.staged.stage.Apply(r)
 		if err != nil {
-			return nil, fmt.Errorf("transform the %s event of %s at %s: %w", e.Op, e.Table.ID, e.Position, err)
+			err = fmt.Errorf("transform the %s event of %s at %s: %w", e.Op, e.Table.ID, e.Position, err)
+			if !w.recordErrors.tolerate {
+				return nil, connectors.Permanent(err)
+			}
+			if w.recordErrors.log {
+				attrs := []any{"error", err}
+				if w.recordErrors.withMessage {
+					attrs = append(attrs, "topic", in.Topic, "key", fmt.Sprint(in.Key), "value", fmt.Sprint(in.Value))
+				}
+				w.logger.Warn("skipping a record a transform failed on (errors.tolerance=all)", attrs...)
+			}
+			continue
 		}
 		if r == nil {
 			continue

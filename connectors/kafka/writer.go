@@ -55,11 +55,12 @@ type Writer struct {
 
 	tables map[*event.Table]*tableWriter // by table version
 	// The schema-change topic's schemas and topic, made at its first event.
-	changes     *schema.SchemaChanges
-	changeTopic *metaTopic
-	skipped     [256]bool     // by event.Op: operations not written
-	tx          *transactions // nil: no transaction topic
-	heartbeat   *heartbeats   // nil: no heartbeat topic
+	changes      *schema.SchemaChanges
+	changeTopic  *metaTopic
+	skipped      [256]bool // by event.Op: operations not written
+	recordErrors recordErrors
+	tx           *transactions // nil: no transaction topic
+	heartbeat    *heartbeats   // nil: no heartbeat topic
 
 	mu      sync.Mutex
 	pending []*pendingBatch // batches not yet acknowledged, in order
