@@ -51,6 +51,8 @@ var wantEdges = map[int32][]any{
 		// BinlogUnsignedIntegerConverter.convertUnsignedBigint: Decimal(20,0).
 		ddec("18446744073709551615"),
 		// MariaDbValueConverters.convertUuid: io.debezium.data.Uuid text.
+		// The binlog drops the value's trailing zero byte; Debezium's
+		// MariaDB connector 3.5 then streams 00123e45-67e8-9b12-d3a4-564266141740.
 		"123e4567-e89b-12d3-a456-426614174000",
 		// INET6 and INET4 are unknown to Debezium, which leaves them out of
 		// its events; sluice emits the server's text form.
@@ -62,7 +64,10 @@ var wantEdges = map[int32][]any{
 		nil, "::ffff:10.0.0.1", "255.255.255.255"},
 	3: {int32(3),
 		// Date.toEpochDay, MicroTimestamp.toEpochMicros, Timestamp.toEpochMillis
-		// at the first and last days MariaDB's types hold.
+		// at the first and last days MariaDB's types hold. With
+		// enable.time.adjuster (its default) Debezium reads years 0 to 69 as
+		// 2000 to 2069, so 0001-01-01 becomes 2001-01-01 (11323 days); sluice
+		// keeps the stored date, as Debezium does with the adjuster off.
 		int32(-719162), int32(2932896), int64(-62135596800000000), int64(253402300799000),
 		// ZonedTimestamp.toIsoString with the column's fractional digits.
 		"2038-01-19T03:14:07.999999Z", "2038-01-19T03:14:07Z",
@@ -70,10 +75,10 @@ var wantEdges = map[int32][]any{
 		"00000000-0000-0000-0000-000000000000", "::", "0.0.0.0"},
 	4: {int32(4),
 		int32(-354285),
-		// Year 0 with a month and a day: Debezium's snapshot reads the date
-		// (BinlogValueConverters.stringToLocalDate) but its binlog reader
-		// takes any zero field for a zero date; sluice reads the date in
-		// both.
+		// Year 0 with a month and a day: Debezium's binlog reader takes any
+		// zero field for a zero date (0 here), its snapshot reads the date
+		// and adjusts year 0 to 2000 (10957); sluice reads the stored date
+		// in both.
 		int32(-719528), nil, int64(-62167219200000), nil, "1970-01-01T00:00:01Z",
 		nil, nil, nil, nil, nil, nil, nil},
 }
