@@ -230,3 +230,9 @@ func (a *AuthConfig) bearer(r *http.Request) (string, error) {
 	}
 	return tok, nil
 }
+
+// Authenticates reports whether the stream asks its subscribers for
+// credentials (auth.type token or jwt). The daemon's SSE listener serves a
+// stream that does not beyond loopback only when told to
+// (sse.allow.unauthenticated).
+func (st *stream) Authenticates() bool { return st.cfg.Auth.Static || st.cfg.Auth.JWT }

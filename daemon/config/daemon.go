@@ -28,6 +28,14 @@
 // (kafka.embedded.listen, default 127.0.0.1:9092) and a schema registry;
 // "kafka": {"embedded": {...}} asks for the embedded broker explicitly.
 // "registry" is present only when the embedded registry should serve.
+//
+// # Listeners
+//
+// Without credentials, the REST API and the embedded registry listen on
+// loopback only (127.0.0.1:8083 and 127.0.0.1:8081); with rest.auth, on
+// every interface. The SSE listener defaults to 127.0.0.1:8080. A listener
+// set beyond loopback without authentication is refused unless its
+// allow.unauthenticated is true, which is then logged as a warning.
 // "key.converter" and "value.converter" are Kafka Connect's worker
 // converters: how sources write keys and values unless their connector
 // config says otherwise, key by key (an AvroConverter uses schema.registry).
@@ -90,11 +98,16 @@ type Daemon struct {
 	Warnings []string `json:"-"`
 }
 
-// REST configures the management API listener.
+// REST configures the management API listener. Listen defaults to
+// loopback (127.0.0.1:8083), or to every interface (:8083) when Auth is set;
+// an address beyond loopback without Auth needs AllowUnauthenticated.
 type REST struct {
-	Listen string     `json:"listen" default:":8083"`
+	Listen string     `json:"listen" default:"127.0.0.1:8083"`
 	TLS    *ServerTLS `json:"tls"`
 	Auth   *Auth      `json:"auth"`
+	// AllowUnauthenticated serves the API beyond loopback without
+	// authentication, to anyone who can reach it; logged as a warning.
+	AllowUnauthenticated bool `json:"allow.unauthenticated"`
 }
 
 // ServerTLS makes a listener serve HTTPS.
@@ -112,14 +125,24 @@ type Auth struct {
 	Tokens   []string `json:"tokens"`
 }
 
-// SSE configures the Server-Sent-Events listener of SSE sinks.
+// SSE configures the Server-Sent-Events listener of SSE sinks. Each sink
+// authenticates its own subscribers (its auth.type); on an address beyond
+// loopback, a sink with auth.type none fails unless AllowUnauthenticated.
 type SSE struct {
-	Listen string `json:"listen" default:":8080"`
+	Listen string `json:"listen" default:"127.0.0.1:8080"`
+	// AllowUnauthenticated serves streams with auth.type none beyond
+	// loopback, to anyone who can reach them; logged as a warning.
+	AllowUnauthenticated bool `json:"allow.unauthenticated"`
 }
 
-// Registry, when present, makes the embedded schema registry serve.
+// Registry, when present, makes the embedded schema registry serve. It
+// takes the REST API's credentials (rest.auth); Listen defaults as the REST
+// API's does (127.0.0.1:8081, or :8081 with rest.auth).
 type Registry struct {
-	Listen string `json:"listen" default:":8081"`
+	Listen string `json:"listen" default:"127.0.0.1:8081"`
+	// AllowUnauthenticated serves the registry beyond loopback without
+	// authentication; logged as a warning.
+	AllowUnauthenticated bool `json:"allow.unauthenticated"`
 }
 
 // Kafka says which Kafka cluster sources write to and sinks read from.
@@ -273,9 +296,36 @@ func (d *Daemon) EmbeddedRegistry() string {
 		return d.Registry.Listen
 	}
 	if d.SchemaRegistry.URL == "" && d.Kafka.BootstrapServers == "" {
-		return defaultOf(Registry{}, "Listen")
+		return d.defaultListen(Registry{})
 	}
 	return ""
+}
+
+// defaultListen is the default address of a listener whose settings are v
+// (REST or Registry, which both take rest.auth): the default loopback
+// address, or its port on every interface when rest.auth is set.
+func (d *Daemon) defaultListen(v any) string {
+	addr := defaultOf(v, "Listen")
+	if d.REST.Auth == nil {
+		return addr
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	return ":" + port
+}
+
+// Loopback reports whether the listen address addr serves this host only:
+// a loopback IP or localhost. An empty host, 0.0.0.0, :: and host names
+// serve beyond it.
+func Loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // checkListen validates a host:port listen address.

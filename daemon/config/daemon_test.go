@@ -24,13 +24,13 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	want := &Daemon{
 		StateDir: "sluice-state", ShutdownTimeoutMS: 30000,
-		REST: REST{Listen: ":8083"}, SSE: SSE{Listen: ":8080"},
+		REST: REST{Listen: "127.0.0.1:8083"}, SSE: SSE{Listen: "127.0.0.1:8080"},
 		Log: Log{Level: "info", Format: "json"},
 	}
 	if !reflect.DeepEqual(d, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", d, want)
 	}
-	if d.EmbeddedKafka() != "127.0.0.1:9092" || d.EmbeddedRegistry() != ":8081" || d.ShutdownTimeout().Seconds() != 30 {
+	if d.EmbeddedKafka() != "127.0.0.1:9092" || d.EmbeddedRegistry() != "127.0.0.1:8081" || d.ShutdownTimeout().Seconds() != 30 {
 		t.Fatalf("embedded kafka %q, registry %q, timeout %v", d.EmbeddedKafka(), d.EmbeddedRegistry(), d.ShutdownTimeout())
 	}
 }
@@ -79,11 +79,11 @@ func TestLoadFileAndEnvironment(t *testing.T) {
 }
 
 func TestLoadEnvironmentMakesGroupsPresent(t *testing.T) {
-	d, err := Load("", []string{"SLUICE_REGISTRY_LISTEN=:18081", "SLUICE_KAFKA_EMBEDDED_LISTEN=127.0.0.1:19092"})
+	d, err := Load("", []string{"SLUICE_REGISTRY_LISTEN=127.0.0.1:18081", "SLUICE_KAFKA_EMBEDDED_LISTEN=127.0.0.1:19092"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Registry == nil || d.Registry.Listen != ":18081" || d.EmbeddedRegistry() != ":18081" || d.EmbeddedKafka() != "127.0.0.1:19092" {
+	if d.Registry == nil || d.Registry.Listen != "127.0.0.1:18081" || d.EmbeddedRegistry() != "127.0.0.1:18081" || d.EmbeddedKafka() != "127.0.0.1:19092" {
 		t.Fatalf("registry %+v, embedded kafka %q", d.Registry, d.EmbeddedKafka())
 	}
 }
@@ -197,7 +197,7 @@ func TestSettingsNameEveryVariable(t *testing.T) {
 			t.Errorf("%s is %q, want %q", env, seen[env], path)
 		}
 	}
-	if len(seen) != 42 {
+	if len(seen) != 45 {
 		t.Errorf("%d settings", len(seen))
 	}
 }
@@ -232,5 +232,64 @@ func TestLoadWorkerConverters(t *testing.T) {
 	var problems Problems
 	if !errors.As(err, &problems) || len(problems) != 2 || problems[0].Key != "value.converter.class" || problems[1].Key != "value.converter.decimal.format" {
 		t.Fatalf("problems: %v", err)
+	}
+}
+
+func TestListenersAreLoopbackWithoutAuthentication(t *testing.T) {
+	auth := `"auth": {"tokens": ["0123456789abcdef"]}`
+	for _, tc := range []struct {
+		name, file          string
+		rest, registry, sse string
+		warnings            []string
+	}{
+		{"no authentication", `{}`, "127.0.0.1:8083", "127.0.0.1:8081", "127.0.0.1:8080", nil},
+		{"rest.auth", `{"rest": {` + auth + `}}`, ":8083", ":8081", "127.0.0.1:8080", nil},
+		{"rest.auth and a registry group", `{"rest": {` + auth + `}, "registry": {}}`, ":8083", ":8081", "127.0.0.1:8080", nil},
+		{"explicit loopback addresses", `{"rest": {"listen": "[::1]:9083"}, "registry": {"listen": "localhost:9081"}}`, "[::1]:9083", "localhost:9081", "127.0.0.1:8080", nil},
+		{"authentication off by choice", `{"rest": {"listen": ":8083", "allow.unauthenticated": true}, "registry": {"listen": "0.0.0.0:8081", "allow.unauthenticated": true}, "sse": {"listen": ":8080", "allow.unauthenticated": true}}`,
+			":8083", "0.0.0.0:8081", ":8080", []string{
+				"rest.listen :8083 serves without authentication beyond loopback (rest.allow.unauthenticated): anyone who can reach it can use it",
+				"registry.listen 0.0.0.0:8081 serves without authentication beyond loopback (registry.allow.unauthenticated): anyone who can reach it can use it",
+				"sse.listen :8080 serves SSE sinks with auth.type none beyond loopback (sse.allow.unauthenticated): anyone who can reach it can read their streams",
+			}},
+		{"SSE beyond loopback: each sink's auth.type decides", `{"sse": {"listen": ":8080"}}`, "127.0.0.1:8083", "127.0.0.1:8081", ":8080", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := Load(writeFile(t, t.TempDir(), "sluice.json", tc.file), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.REST.Listen != tc.rest || d.EmbeddedRegistry() != tc.registry || d.SSE.Listen != tc.sse || !reflect.DeepEqual(d.Warnings, tc.warnings) {
+				t.Errorf("rest %q, registry %q, sse %q, warnings %q; want %q, %q, %q, %q", d.REST.Listen, d.EmbeddedRegistry(), d.SSE.Listen, d.Warnings, tc.rest, tc.registry, tc.sse, tc.warnings)
+			}
+		})
+	}
+}
+
+func TestListenersBeyondLoopbackNeedAuthenticationOrAnExplicitChoice(t *testing.T) {
+	for _, tc := range []struct {
+		name, file string
+		env        []string
+		want       Problems
+	}{
+		{"REST API on every interface", `{"rest": {"listen": ":8083"}}`, nil, Problems{{Key: "rest.listen", Message: `":8083" listens beyond loopback without authentication: ` +
+			`set rest.auth (user and password, or tokens), listen on 127.0.0.1, or set rest.allow.unauthenticated to true to serve it to anyone who can reach it`}}},
+		{"REST API from the environment", `{}`, []string{"SLUICE_REST_LISTEN=10.0.0.5:8083"}, Problems{{Key: "rest.listen", Message: `"10.0.0.5:8083" listens beyond loopback without authentication: ` +
+			`set rest.auth (user and password, or tokens), listen on 127.0.0.1, or set rest.allow.unauthenticated to true to serve it to anyone who can reach it`}}},
+		{"registry on a host name", `{"registry": {"listen": "sluice:8081"}}`, nil, Problems{{Key: "registry.listen", Message: `"sluice:8081" listens beyond loopback without authentication: ` +
+			`set rest.auth (user and password, or tokens), listen on 127.0.0.1, or set registry.allow.unauthenticated to true to serve it to anyone who can reach it`}}},
+		{"both credentials and the opt-out", `{"rest": {"auth": {"tokens": ["0123456789abcdef"]}, "allow.unauthenticated": true}}`, nil,
+			Problems{{Key: "rest.allow.unauthenticated", Message: "is true while rest.auth is set: remove one of them"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeFile(t, t.TempDir(), "sluice.json", tc.file)
+			for i := range tc.want {
+				tc.want[i].File = path
+			}
+			d, err := Load(path, tc.env)
+			if d != nil || !reflect.DeepEqual(err, tc.want) {
+				t.Fatalf("problems:\n got %#v\nwant %#v", err, tc.want)
+			}
+		})
 	}
 }

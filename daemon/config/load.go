@@ -30,6 +30,12 @@ func Load(path string, environ []string) (*Daemon, error) {
 	for _, name := range unknown {
 		d.Warnings = append(d.Warnings, fmt.Sprintf("environment variable %s names no setting; ignored", name))
 	}
+	if d.REST.Listen == "" {
+		d.REST.Listen = d.defaultListen(REST{})
+	}
+	if d.Registry != nil && d.Registry.Listen == "" {
+		d.Registry.Listen = d.defaultListen(Registry{})
+	}
 	applyDefaults(reflect.ValueOf(d).Elem())
 	file := path
 	if file == "" {
@@ -63,6 +69,28 @@ func (d *Daemon) check() Problems {
 	listen("sse.listen", d.SSE.Listen)
 	if d.Registry != nil {
 		listen("registry.listen", d.Registry.Listen)
+	}
+	open := func(group, addr string, allowed bool) {
+		switch {
+		case d.REST.Auth != nil && allowed:
+			add(group+".allow.unauthenticated", "is true while rest.auth is set: remove one of them")
+		case d.REST.Auth == nil && !allowed && !Loopback(addr):
+			add(group+".listen", "%q listens beyond loopback without authentication: set rest.auth (user and password, or tokens), "+
+				"listen on 127.0.0.1, or set %s.allow.unauthenticated to true to serve it to anyone who can reach it", addr, group)
+		case d.REST.Auth == nil && allowed && !Loopback(addr):
+			d.Warnings = append(d.Warnings, fmt.Sprintf("%s.listen %s serves without authentication beyond loopback (%s.allow.unauthenticated): anyone who can reach it can use it", group, addr, group))
+		}
+	}
+	open("rest", d.REST.Listen, d.REST.AllowUnauthenticated)
+	if addr := d.EmbeddedRegistry(); addr != "" {
+		allowed := false
+		if d.Registry != nil {
+			allowed = d.Registry.AllowUnauthenticated
+		}
+		open("registry", addr, allowed)
+	}
+	if d.SSE.AllowUnauthenticated && !Loopback(d.SSE.Listen) {
+		d.Warnings = append(d.Warnings, fmt.Sprintf("sse.listen %s serves SSE sinks with auth.type none beyond loopback (sse.allow.unauthenticated): anyone who can reach it can read their streams", d.SSE.Listen))
 	}
 	if t := d.REST.TLS; t != nil {
 		ps = append(ps, checkKeyPair("rest.tls", t.CertFile, t.KeyFile, true)...)

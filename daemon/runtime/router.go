@@ -10,13 +10,16 @@ import (
 	"time"
 
 	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/daemon/config"
 )
 
 // router is the SSE listener: sinks add and remove their paths while it
 // serves. The listener opens with the first path, so a daemon without SSE
-// sinks listens on nothing.
+// sinks listens on nothing. Beyond loopback, it serves a handler that does
+// not authenticate its requests only when open (sse.allow.unauthenticated).
 type router struct {
 	listen string
+	open   bool
 	logger *slog.Logger
 	routes *connectors.Routes
 
@@ -26,13 +29,24 @@ type router struct {
 
 var _ connectors.Router = (*router)(nil)
 
-func newRouter(listen string, logger *slog.Logger) *router {
-	return &router{listen: listen, logger: logger, routes: connectors.NewRoutes()}
+func newRouter(listen string, open bool, logger *slog.Logger) *router {
+	return &router{listen: listen, open: open, logger: logger, routes: connectors.NewRoutes()}
 }
 
+// authenticator is a handler that may ask for credentials: an SSE stream.
+type authenticator interface{ Authenticates() bool }
+
 // Handle serves h at path and below it, opening the listener first if
-// this is the first path.
+// this is the first path. Beyond loopback, a handler that does not
+// authenticate is refused unless the router is open, and logged if it is.
 func (r *router) Handle(path string, h http.Handler) (func(), error) {
+	if a, ok := h.(authenticator); !config.Loopback(r.listen) && (!ok || !a.Authenticates()) {
+		if !r.open {
+			return nil, fmt.Errorf("sse.listen %s is beyond loopback and this stream has auth.type none: set auth.type to token or jwt, "+
+				"listen on 127.0.0.1 (sse.listen), or set sse.allow.unauthenticated to true to serve public streams", r.listen)
+		}
+		r.logger.Warn("SSE stream served without authentication beyond loopback (sse.allow.unauthenticated)", "path", path, "listen", r.listen)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.srv == nil {
