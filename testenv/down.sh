@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stops the test services that testenv/up.sh started from $SLUICE_TESTENV_DIR
-# (default /tmp/sluice-testenv), found by their pid files, and waits until they
-# have exited. Succeeds when nothing is running.
+# (default: this checkout's own, see testenv/dir.sh), found by their pid files,
+# and waits until they have exited. Succeeds when nothing is running.
 #
 #   testenv/down.sh                # stop all
 #   testenv/down.sh kafka es       # stop some
@@ -16,7 +16,7 @@ for a in "$@"; do
 	case "$a" in
 	--purge) purge=true ;;
 	-h | --help)
-		sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+		sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
 		exit 0
 		;;
 	*)

@@ -4,8 +4,10 @@
 TESTENV_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$TESTENV_SRC/.." && pwd)"
 
-# Where running services keep their data, logs, pid files and env.sh.
-TESTENV_DIR="${SLUICE_TESTENV_DIR:-/tmp/sluice-testenv}"
+# Where running services keep their data, logs, pid files and env.sh: one
+# directory per checkout by default, named after a hash of its path, so that
+# two checkouts never reuse or stop each other's services.
+TESTENV_DIR="${SLUICE_TESTENV_DIR:-/tmp/sluice-testenv-$(printf '%s' "$REPO_ROOT" | sha256sum | cut -c1-12)}"
 case "$TESTENV_DIR" in /*) ;; *) TESTENV_DIR="$PWD/$TESTENV_DIR" ;; esac
 
 # Where install.sh records what it resolved (Kafka classpath, Elasticsearch version).

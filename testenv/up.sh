@@ -5,7 +5,8 @@
 #   eval "$(testenv/up.sh)"            # all four: pg mysql kafka es
 #   eval "$(testenv/up.sh pg kafka)"   # only some
 #
-# A service already running from that directory is reused. When every service
+# The directory is $SLUICE_TESTENV_DIR, else one per checkout (testenv/dir.sh
+# prints it). A service already running from it is reused. When every service
 # is ready, stdout gets only `export NAME='value'` lines (everything else goes
 # to stderr), and $SLUICE_TESTENV_DIR/env.sh gets the lines of every service
 # running from the directory:
@@ -15,7 +16,8 @@
 #   SLUICE_TEST_KAFKA_BROKERS   Kafka in KRaft mode, one broker+controller
 #   SLUICE_TEST_ES_URL          Elasticsearch, single node, no security
 #
-# Environment: SLUICE_TESTENV_DIR (default /tmp/sluice-testenv), SLUICE_TESTENV_TIMEOUT
+# Environment: SLUICE_TESTENV_DIR (default /tmp/sluice-testenv-HASH, HASH naming
+# this checkout's path), SLUICE_TESTENV_TIMEOUT
 # (seconds to wait for each service, default 180). testenv/down.sh stops them.
 set -euo pipefail
 # shellcheck source=testenv/lib.sh
@@ -35,6 +37,10 @@ bash "$TESTENV_SRC/install.sh" >/dev/null
 mkdir -p "$TESTENV_DIR"
 chmod 755 "$TESTENV_DIR"
 touch "$TESTENV_DIR/.sluice-testenv"
+if [[ -r "$TESTENV_DIR/checkout" && "$(cat "$TESTENV_DIR/checkout")" != "$REPO_ROOT" ]]; then
+	log "note: $TESTENV_DIR was last used by the checkout at $(cat "$TESTENV_DIR/checkout"); its running services are shared"
+fi
+printf '%s\n' "$REPO_ROOT" >"$TESTENV_DIR/checkout"
 for u in "$PG_USER" "$MYSQL_USER" "$ES_USER"; do
 	runuser -u "$u" -- test -x "$TESTENV_DIR" ||
 		die "user $u cannot enter $TESTENV_DIR: choose a SLUICE_TESTENV_DIR whose parents are world-searchable"

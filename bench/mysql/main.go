@@ -56,7 +56,7 @@ func main() {
 // drive checks the MySQL flags and runs the workload (sourcebench.Drive).
 func drive(ctx context.Context, o *options) error {
 	if o.dsn == "" || o.Brokers == "" {
-		return fmt.Errorf("no MySQL DSN or Kafka brokers: source /tmp/sluice-testenv/env.sh (or pass -dsn and -brokers)")
+		return fmt.Errorf("no MySQL DSN or Kafka brokers: eval \"$(testenv/up.sh)\" (or pass -dsn and -brokers)")
 	}
 	return sourcebench.Drive(ctx, &o.Options, o.runDrain, o.runSteady)
 }

@@ -54,7 +54,7 @@ func main() {
 // drive checks the Postgres flags and runs the workload (sourcebench.Drive).
 func drive(ctx context.Context, o *options) error {
 	if o.pgURL == "" || o.Brokers == "" {
-		return fmt.Errorf("no Postgres URL or Kafka brokers: source /tmp/sluice-testenv/env.sh (or pass -pg and -brokers)")
+		return fmt.Errorf("no Postgres URL or Kafka brokers: eval \"$(testenv/up.sh)\" (or pass -pg and -brokers)")
 	}
 	if o.transforms && o.Workload == "steady" {
 		return fmt.Errorf("-transforms goes with -workload drain: the steady workload's latency is read from Debezium envelopes")

@@ -100,7 +100,7 @@ func main() {
 
 func drive(ctx context.Context, o options) error {
 	if o.brokers == "" {
-		return fmt.Errorf("no Kafka brokers: set -brokers or SLUICE_TEST_KAFKA_BROKERS (source /tmp/sluice-testenv/env.sh)")
+		return fmt.Errorf("no Kafka brokers: set -brokers or SLUICE_TEST_KAFKA_BROKERS (eval \"$(testenv/up.sh)\")")
 	}
 	if o.subscribers == 0 {
 		o.subscribers = 10000
@@ -116,7 +116,7 @@ func drive(ctx context.Context, o options) error {
 	case o.workload == "deliver" && (o.rate <= 0 || o.duration <= 0 || o.warmup < 0 || o.txRows < 0):
 		return fmt.Errorf("-rate and -duration must be positive and -warmup and -tx-rows not negative")
 	case o.source == sourcePostgres && o.pgURL == "":
-		return fmt.Errorf("no Postgres URL: set -pg or SLUICE_TEST_PG_URL (source /tmp/sluice-testenv/env.sh)")
+		return fmt.Errorf("no Postgres URL: set -pg or SLUICE_TEST_PG_URL (eval \"$(testenv/up.sh)\")")
 	}
 	if o.source == sourcePostgres && o.sluice == "" {
 		dir, err := os.MkdirTemp("", "bench-sse-sluice-")

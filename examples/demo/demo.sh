@@ -12,7 +12,7 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
 say "starting a throwaway Postgres (testenv)"
 bash testenv/install.sh >&2
 # An Elasticsearch already started by testenv joins the demo.
-es_url=$( (. "${SLUICE_TESTENV_DIR:-/tmp/sluice-testenv}/env.sh" 2>/dev/null; echo "${SLUICE_TEST_ES_URL:-}") )
+es_url=$( (. "$(bash testenv/dir.sh)/env.sh" 2>/dev/null; echo "${SLUICE_TEST_ES_URL:-}") )
 eval "$(bash testenv/up.sh pg)"
 go build -trimpath -o bin/sluice ./cmd/sluice
 
