@@ -23,7 +23,7 @@ var debeziumKeys = []conf.Key{
 	cdc.Unsupported("database.ssl.truststore", "", "sluice connects to MySQL and MariaDB without TLS; use a TLS tunnel"),
 	cdc.Unsupported("database.ssl.truststore.password", "", "sluice connects to MySQL and MariaDB without TLS; use a TLS tunnel"),
 	cdc.Ignored("ddl.parser.type", "sluice parses DDL with its own MySQL grammar"),
-	cdc.Ignored("enable.time.adjuster", "two-digit years are a thing of the past: YEAR(2) no longer exists in MySQL 8 or MariaDB"),
+	cdc.Ignored("enable.time.adjuster", "dates are written as the server stores them, as Debezium does with false: a year below 100 stays that year"),
 	cdc.Unsupported("event.deserialization.failure.handling.mode", "fail", "a binlog event that cannot be read stops the connector; fix the cause, or skip the event by setting a later binlog position with PATCH /connectors/{name}/offsets"),
 	cdc.Ignored("gtid.ignore.on.recovery", "sluice resumes from the binlog file and position"),
 	cdc.Unsupported("gtid.source.filter.dml.events", "true", "only transactions of the included GTID sources are captured"),
