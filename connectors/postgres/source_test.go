@@ -162,7 +162,7 @@ func TestIncompatibleSchemaChangeStopsTheConnector(t *testing.T) {
 		if !errors.Is(err, connectors.ErrPermanent) || !errors.Is(err, registry.ErrIncompatible) {
 			t.Fatalf("attempt %d: err = %v, want a permanent incompatible-schema error", attempt, err)
 		}
-		want := `register value schema of public.t for topic "` + h.topic("t") + `": register schema under subject "` + h.topic("t") + `-value" (latest registered version 1): rejected as incompatible`
+		want := `value of public.t: register value schema ` + h.topic("t") + `.Envelope for topic "` + h.topic("t") + `": register schema under subject "` + h.topic("t") + `-value" (latest registered version 1): rejected as incompatible`
 		if !strings.HasPrefix(err.Error(), want) {
 			t.Errorf("error does not name topic, subject and version:\n%v", err)
 		}
