@@ -14,8 +14,10 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/sluice /usr/local/bin/sluice
 # REST API, SSE streams, embedded Schema Registry, embedded Kafka broker.
 EXPOSE 8083 8080 8081 9092
-ENV SLUICE_STATE_DIR=/var/lib/sluice \
-    SLUICE_REST_LISTEN=:8083
+# Without rest.auth the REST API and the embedded registry listen on the
+# container's loopback only; set SLUICE_REST_AUTH_TOKENS (or _USER and
+# _PASSWORD) to serve them on every interface.
+ENV SLUICE_STATE_DIR=/var/lib/sluice
 VOLUME ["/var/lib/sluice"]
 USER nonroot:nonroot
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \

@@ -292,10 +292,12 @@ func TestCommandExitCodes(t *testing.T) {
 	writeJSON(t, filepath.Join(good, "a.json"), `{"name": "a", "config": {"connector.class": "postgres", "database.hostname": "db", "database.user": "u", "database.dbname": "d", "topic.prefix": "p"}}`)
 	badCfg := filepath.Join(dir, "bad.json")
 	writeJSON(t, badCfg, `{"rest": {"listen": 8083}, "kafka": {"bootstrap": "x"}}`)
-	seeds, err := filepath.Abs("testdata/seed-configs")
+	seeds, err := filepath.Abs("../../examples/connectors/orders")
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Setenv("PG_PASSWORD", "example") // the seed configs read their passwords from the environment
+	t.Setenv("MYSQL_PASSWORD", "example")
 	tests := []struct {
 		name   string
 		args   []string
@@ -303,7 +305,7 @@ func TestCommandExitCodes(t *testing.T) {
 		stdout string
 		stderr string
 	}{
-		// The seed document's Debezium and Confluent configs, as users run them.
+		// The example pipeline: Debezium's and Confluent's configs as users write them.
 		{"seed configs", []string{"validate", "--connectors-dir", seeds}, 0,
 			"ok: daemon config (defaults and environment) and 3 connector(s): elasticsearch-sink-connector, mysql-source-connector, postgresql-source-connector\n", ""},
 		{"valid", []string{"validate", "--connectors-dir", good}, 0, "ok: daemon config (defaults and environment) and 1 connector(s): a\n", ""},
@@ -337,7 +339,11 @@ func TestExamplesValidate(t *testing.T) {
 	cmd := exec.Command(sluiceBinary(t), "validate", "--config", "../../examples/sluice.json", "--connectors-dir", "../../examples/connectors")
 	cmd.Env = append(os.Environ(), "PG_PASSWORD=example")
 	out, err := cmd.CombinedOutput()
-	if err != nil || string(out) != "ok: daemon config (../../examples/sluice.json) and 1 connector(s): postgresql-source-connector\n" {
+	// The example serves without authentication inside its container, published on loopback.
+	want := "warning: rest.listen :8083 serves without authentication beyond loopback (rest.allow.unauthenticated): anyone who can reach it can use it\n" +
+		"warning: sse.listen :8080 serves SSE sinks with auth.type none beyond loopback (sse.allow.unauthenticated): anyone who can reach it can read their streams\n" +
+		"ok: daemon config (../../examples/sluice.json) and 1 connector(s): postgresql-source-connector\n"
+	if err != nil || string(out) != want {
 		t.Fatalf("validate examples: %v\n%s", err, out)
 	}
 }
