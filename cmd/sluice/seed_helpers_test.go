@@ -70,8 +70,8 @@ func (p *seedPipeline) alsoRun(t *testing.T, def map[string]any, index string) {
 	p.extra = append(p.extra, def)
 }
 
-// start writes the seed source file with its addresses changed by set and
-// the seed sink reading p.topic, checks that `sluice validate` accepts
+// start writes the seed source file with its addresses changed by set, its
+// password that of the tests' role debezium, and the seed sink reading p.topic, checks that `sluice validate` accepts
 // both, runs the daemon and waits for the source to be RUNNING.
 func (p *seedPipeline) start(t *testing.T, sourceFile string, set map[string]string) {
 	t.Helper()
@@ -79,6 +79,7 @@ func (p *seedPipeline) start(t *testing.T, sourceFile string, set map[string]str
 	conns := filepath.Join(dir, "connectors")
 	os.Mkdir(conns, 0o700)
 	source := readSeed(t, sourceFile)
+	source["config"].(map[string]any)["database.password"] = "password" // the example reads it from the environment
 	for k, v := range set {
 		source["config"].(map[string]any)[k] = v
 	}
@@ -148,10 +149,11 @@ func sameSources(got map[string]esDoc, want map[string]map[string]any) bool {
 	return true
 }
 
-// readSeed reads a seed document's connector config from testdata.
+// readSeed reads a connector file of the example pipeline in
+// examples/connectors/orders.
 func readSeed(t *testing.T, name string) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "seed-configs", name))
+	b, err := os.ReadFile(filepath.Join("..", "..", "examples", "connectors", "orders", name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 func TestParseConnectorNormalizesValues(t *testing.T) {
-	data, err := os.ReadFile("../../cmd/sluice/testdata/seed-configs/elasticsearch-sink-connector.json")
+	data, err := os.ReadFile("../../examples/connectors/orders/elasticsearch-sink-connector.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +22,7 @@ func TestParseConnectorNormalizesValues(t *testing.T) {
 	want := config.Connector{Name: "elasticsearch-sink-connector", File: "es.json", Config: map[string]string{
 		"connector.class":         "io.confluent.connect.elasticsearch.ElasticsearchSinkConnector",
 		"connection.url":          "http://elasticsearch:9200",
-		"topics":                  "enriched-orders",
+		"topics":                  "cdc-orders,myapp.orders_db.orders",
 		"type.name":               "_doc",
 		"key.ignore":              "false",
 		"schema.ignore":           "true",
