@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"github.com/sluice-cdc/sluice/connectors/conf"
+	"github.com/sluice-cdc/sluice/connectors/kafka"
 )
 
 // Spec declares every configuration key of the Elasticsearch sink, with the
 // names and defaults of Confluent's Elasticsearch sink connector.
 var Spec = &conf.Spec{
 	Prefixes: []string{"transforms", "predicates"},
-	Keys: []conf.Key{
+	Keys: append([]conf.Key{
 		{Name: "connector.class", Type: conf.Class, Required: true, Doc: "elasticsearch, or io.confluent.connect.elasticsearch.ElasticsearchSinkConnector"},
 		{Name: "tasks.max", Type: conf.Int, Default: "1", Min: 1, Max: 1024, Doc: "Accepted for existing configurations; each sluice instance runs one consumer of the group, and partitions spread over instances."},
 		{Name: "topics", Type: conf.List, Group: "Topics", Doc: "Topics to consume; one of topics and topics.regex is required."},
@@ -52,13 +53,15 @@ var Spec = &conf.Spec{
 		{Name: "errors.deadletterqueue.topic.name", Type: conf.String, Check: checkTopic, Group: "Errors", Doc: "Topic that receives the original records that were skipped, with headers saying why."},
 		{Name: "errors.deadletterqueue.topic.replication.factor", Type: conf.Int, Default: "-1", Min: -1, Max: 32767, Group: "Errors", Doc: "Replication factor of the dead-letter topic when sluice creates it; -1 takes the broker's default."},
 		{Name: "errors.deadletterqueue.context.headers.enable", Type: conf.Boolean, Default: "true", Group: "Errors", Doc: "Add Kafka Connect's __connect.errors.* headers (origin topic, partition, offset, reason) to dead-letter records. On by default in sluice."},
-	},
+	}, kafka.SinkConverterKeys...),
 }
 
 // Config is the Elasticsearch sink's parsed configuration.
 type Config struct {
 	Topics      []string
 	TopicsRegex *regexp.Regexp
+	// Converters read the records as key.converter and value.converter say.
+	Converters kafka.SinkConverters
 
 	URLs                 []string
 	Username, Password   string
@@ -133,6 +136,7 @@ func ParseConfig(c *conf.Config) (*Config, error) {
 	if regex != "" {
 		cfg.TopicsRegex = regexp.MustCompile(regex) // checked by Spec
 	}
+	cfg.Converters = kafka.SinkConvertersFrom(c)
 	return cfg, nil
 }
 

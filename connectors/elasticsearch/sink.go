@@ -146,7 +146,7 @@ func (s *Sink) consume(ctx context.Context, k connectors.Kafka, w *writer, membe
 	if err != nil {
 		return connectors.Permanent(fmt.Errorf("create Kafka consumer for group %q: %w", GroupID(s.env.Name), err))
 	}
-	b.cl, b.conv, b.dlq = cl, newConverter(kafka.NewSinkDecoder(k.Registry, s.stage), s.cfg), newDeadLetters(cl, s.cfg, s.env.Name)
+	b.cl, b.conv, b.dlq = cl, newConverter(kafka.NewSinkDecoder(k.Registry, s.stage, kafka.WithSinkConverters(s.cfg.Converters)), s.cfg), newDeadLetters(cl, s.cfg, s.env.Name)
 	// The lanes outlive ctx by up to drainTimeout, so that a stopped sink
 	// finishes the writes in flight and commits them.
 	lanesCtx, stopLanes := context.WithCancel(context.WithoutCancel(ctx))

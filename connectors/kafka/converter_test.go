@@ -2,6 +2,8 @@ package kafka_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,5 +94,60 @@ func TestConverterConfigFallsBackToTheWorker(t *testing.T) {
 	}
 	if _, err := spec.Parse(map[string]string{"value.converter": "org.apache.kafka.connect.storage.StringConverter"}); err == nil {
 		t.Error("StringConverter accepted for values")
+	}
+}
+
+// A sink whose converter keys say JsonConverter (and StringConverter for
+// keys) reads what a source wrote with them back into the same change; a
+// record another converter wrote is a bad record naming the converter and
+// the offset.
+func TestSinkReadsWhatTheConvertersWrote(t *testing.T) {
+	pc := kafka.ProducerConfig{Compression: "none", Partitions: 1, ReplicationFactor: -1}
+	cl, rc := setup(t, pc)
+	ctx := context.Background()
+	jsonWriter := kafka.NewWriter(cl, rc, pc.Topics(cl), schema.Options{Prefix: "j", Connector: "postgresql"},
+		kafka.WithConverters(kafka.StringConverter{}, kafka.NewJSONConverter(true, schema.ConnectJSON{})))
+	avroWriter := kafka.NewWriter(cl, rc, pc.Topics(cl), schema.Options{Prefix: "j", Connector: "postgresql"},
+		kafka.WithTopicFunc(func(*event.Event) string { return "j.public.t" }))
+	for _, w := range []*kafka.Writer{jsonWriter, avroWriter} {
+		if err := w.Emit(ctx, connectors.Batch{Events: []*event.Event{change(event.OpUpdate, 7, "x")}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	consumer, err := kgo.NewClient(kgo.SeedBrokers(cl.OptValue(kgo.SeedBrokers).([]string)...), kgo.ConsumeTopics("j.public.t"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer consumer.Close()
+	var recs []*kgo.Record
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for len(recs) < 2 && rctx.Err() == nil {
+		consumer.PollFetches(rctx).EachRecord(func(r *kgo.Record) { recs = append(recs, r) })
+	}
+	if len(recs) != 2 {
+		t.Fatalf("%d records, want 2", len(recs))
+	}
+	cfg, err := (&conf.Spec{Keys: kafka.SinkConverterKeys}).Parse(map[string]string{"key.converter": "string", "value.converter": "json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := kafka.NewSinkDecoder(rc, nil, kafka.WithSinkConverters(kafka.SinkConvertersFrom(cfg)))
+	var out kafka.SinkRecord
+	if _, err := dec.Decode(ctx, recs[0], true, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Key != "Struct{id=7}" || out.Event == nil || out.Event.Op != event.OpUpdate || out.Event.After[0] != int32(7) || out.Event.After[1] != "x" ||
+		out.Event.Source.Connector != "postgresql" || out.ValueSchema.Name != "j.public.t.Envelope" {
+		t.Errorf("read back key %v, event %+v", out.Key, out.Event)
+	}
+	_, err = dec.Decode(ctx, recs[1], false, &out)
+	var bad *kafka.BadRecordError
+	if !errors.As(err, &bad) || !strings.Contains(err.Error(), "value of record j.public.t/0@1 cannot be read by org.apache.kafka.connect.json.JsonConverter") {
+		t.Errorf("an Avro record read as JSON: %v", err)
 	}
 }

@@ -71,13 +71,17 @@ func (e *BadRecordError) Unwrap() error { return e.Err }
 // Decoder turns consumed records back into keys and values: it splits the
 // Confluent wire frame, fetches the writer schema by id from the registry
 // and compiles its codec once per id — concurrent first uses of an id share
-// one fetch — and decodes. It is safe for concurrent use; a sink keeps one
+// one fetch — and decodes; or, with WithSinkConverters, it reads what
+// Kafka Connect's JsonConverter or StringConverter wrote. It is safe for concurrent use; a sink keeps one
 // for all its readers.
 type Decoder struct {
-	reg     SchemaSource
-	mu      sync.RWMutex
-	codecs  map[uint32]*codec
-	flights singleflight.Group
+	reg SchemaSource
+	// keys and values read what another converter than Avro wrote; nil
+	// for Confluent's wire format.
+	keys, values reader
+	mu           sync.RWMutex
+	codecs       map[uint32]*codec
+	flights      singleflight.Group
 }
 
 // codec decodes the keys or values written with one schema id.
@@ -87,8 +91,12 @@ type codec struct {
 }
 
 // NewDecoder returns a Decoder that resolves schema ids with reg.
-func NewDecoder(reg SchemaSource) *Decoder {
-	return &Decoder{reg: reg, codecs: map[uint32]*codec{}}
+func NewDecoder(reg SchemaSource, opts ...DecoderOption) *Decoder {
+	d := &Decoder{reg: reg, codecs: map[uint32]*codec{}}
+	for _, o := range opts {
+		o(d)
+	}
+	return d
 }
 
 // DecodeKey decodes r's key into out.Key and out.KeySchema; a null key
@@ -100,6 +108,11 @@ func (d *Decoder) DecodeKey(ctx context.Context, r *kgo.Record, out *Decoded) er
 	out.KeySchema, out.Key = nil, nil
 	if r.Key == nil {
 		return nil
+	}
+	if d.keys != nil {
+		s, v, _, err := d.keys.read(r, true, r.Key)
+		out.KeySchema, out.Key = s, v
+		return err
 	}
 	c, body, err := d.split(ctx, r, true, r.Key)
 	if err != nil {
@@ -121,6 +134,14 @@ func (d *Decoder) DecodeValue(ctx context.Context, r *kgo.Record, out *Decoded) 
 	if r.Value == nil {
 		return nil
 	}
+	if d.values != nil {
+		s, v, env, err := d.values.read(r, false, r.Value)
+		if err != nil || env == nil {
+			out.ValueSchema, out.Value = s, v
+			return err
+		}
+		return setEvent(env, s, v, out)
+	}
 	c, body, err := d.split(ctx, r, false, r.Value)
 	if err != nil {
 		return err
@@ -130,14 +151,21 @@ func (d *Decoder) DecodeValue(ctx context.Context, r *kgo.Record, out *Decoded) 
 		return &BadRecordError{Err: err}
 	}
 	if c.envelope != nil {
-		ev := &event.Event{}
-		env, _ := v.(event.Row)
-		if err := c.envelope.FromValue(env, ev); err != nil {
-			return &BadRecordError{Err: err}
-		}
-		out.Event = ev
+		return setEvent(c.envelope, c.generic.Schema(), v, out)
 	}
 	out.ValueSchema, out.Value = c.generic.Schema(), v
+	return nil
+}
+
+// setEvent sets out to a Debezium envelope value v of schema s and the
+// change it holds.
+func setEvent(env *schema.EnvelopeCodec, s *event.Schema, v any, out *Decoded) error {
+	ev := &event.Event{}
+	row, _ := v.(event.Row)
+	if err := env.FromValue(row, ev); err != nil {
+		return &BadRecordError{Err: err}
+	}
+	out.ValueSchema, out.Value, out.Event = s, v, ev
 	return nil
 }
 

@@ -50,11 +50,11 @@ type SinkDecoder struct {
 	envelopes map[*event.Schema]*schema.EnvelopeCodec
 }
 
-// NewSinkDecoder returns a SinkDecoder that resolves schema ids with reg
-// and passes records through stage; a nil stage only decodes them, without
-// building a record.Record.
-func NewSinkDecoder(reg SchemaSource, stage connectors.Stage) *SinkDecoder {
-	return &SinkDecoder{dec: NewDecoder(reg), stage: stage, envelopes: map[*event.Schema]*schema.EnvelopeCodec{}}
+// NewSinkDecoder returns a SinkDecoder that resolves schema ids with reg,
+// reads as opts say (WithSinkConverters) and passes records through stage;
+// a nil stage only decodes them, without building a record.Record.
+func NewSinkDecoder(reg SchemaSource, stage connectors.Stage, opts ...DecoderOption) *SinkDecoder {
+	return &SinkDecoder{dec: NewDecoder(reg, opts...), stage: stage, envelopes: map[*event.Schema]*schema.EnvelopeCodec{}}
 }
 
 // textKeySchema is the schema of a key without a Confluent frame: the

@@ -8,10 +8,11 @@ import (
 	"time"
 
 	"github.com/sluice-cdc/sluice/connectors/conf"
+	"github.com/sluice-cdc/sluice/connectors/kafka"
 )
 
 // Spec declares every configuration key of the SSE sink.
-var Spec = &conf.Spec{Prefixes: []string{"transforms", "predicates"}, Keys: []conf.Key{
+var Spec = &conf.Spec{Prefixes: []string{"transforms", "predicates"}, Keys: append([]conf.Key{
 	{Name: "connector.class", Type: conf.Class, Required: true, Doc: "sse"},
 	{Name: "tasks.max", Type: conf.Int, Default: "1", Min: 1, Max: 1, Doc: "An SSE sink runs one task: one reader feeds every subscriber."},
 	{Name: "topics", Type: conf.List, Group: "Topics", Doc: "Topics to stream; give this or topics.regex."},
@@ -41,7 +42,7 @@ var Spec = &conf.Spec{Prefixes: []string{"transforms", "predicates"}, Keys: []co
 	{Name: "auth.jwt.issuer", Type: conf.String, Group: "Security", Doc: "When set, a JWT's iss claim must equal it."},
 	{Name: "auth.jwt.audience", Type: conf.String, Group: "Security", Doc: "When set, a JWT's aud claim must be or contain it."},
 	{Name: "cors.allowed.origins", Type: conf.List, Group: "Security", Doc: "Origins (scheme://host[:port]) whose pages may read the stream; * allows any. Requests from other origins are refused with 403."},
-}}
+}, kafka.SinkConverterKeys...)}
 
 // Config is the SSE sink's parsed configuration.
 type Config struct {
@@ -63,6 +64,8 @@ type Config struct {
 
 	Auth        AuthConfig
 	CORSOrigins []string
+	// Converters read the records as key.converter and value.converter say.
+	Converters kafka.SinkConverters
 }
 
 // ParseConfig builds the sink's configuration from a parsed key set; name is
@@ -98,6 +101,7 @@ func ParseConfig(c *conf.Config, name string) (*Config, error) {
 	}
 	auth, authProblems := parseAuth(c)
 	cfg.Auth = auth
+	cfg.Converters = kafka.SinkConvertersFrom(c)
 	problems = append(problems, authProblems...)
 	if len(problems) > 0 {
 		return nil, problems

@@ -106,7 +106,7 @@ func (s *Sink) Run(ctx context.Context, k connectors.Kafka) error {
 		return fmt.Errorf("serve stream %q: %w", s.cfg.Name, err)
 	}
 	defer watcher.close()
-	dec := newDecoder(kafka.NewSinkDecoder(k.Registry, s.stage), s.cfg.Format)
+	dec := newDecoder(kafka.NewSinkDecoder(k.Registry, s.stage, kafka.WithSinkConverters(s.cfg.Converters)), s.cfg.Format)
 	h := newHub(lay, start, live, dec, s.cfg, watcher, s.log, s.met)
 	st := &stream{cfg: s.cfg, lay: lay, hub: h, dec: dec, admin: admin, kafkaOpts: opts, met: s.met, log: s.log,
 		now: time.Now, perToken: map[string]int{}}
