@@ -85,8 +85,15 @@ func New(ctx context.Context, d *config.Daemon, logger *slog.Logger, m *metrics.
 		}
 	}
 	var opts []registry.Option
-	if d.SchemaRegistry.User != "" {
+	switch a := d.REST.Auth; {
+	case d.SchemaRegistry.User != "":
 		opts = append(opts, registry.WithBasicAuth(d.SchemaRegistry.User, d.SchemaRegistry.Password))
+	case d.EmbeddedRegistry() == "" || a == nil:
+	// The embedded registry asks for the REST API's credentials.
+	case a.User != "":
+		opts = append(opts, registry.WithBasicAuth(a.User, a.Password))
+	default:
+		opts = append(opts, registry.WithBearerToken(a.Tokens[0]))
 	}
 	if t := d.SchemaRegistry.TLS; t != nil && t.Enabled {
 		opts = append(opts, registry.WithTLS(registry.TLSConfig{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, InsecureSkipVerify: t.InsecureSkipVerify}))
