@@ -34,21 +34,7 @@ func TestWriterWritesThroughTheConverters(t *testing.T) {
 	if err := w.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	consumer, err := kgo.NewClient(kgo.SeedBrokers(cl.OptValue(kgo.SeedBrokers).([]string)...), kgo.ConsumeTopics("p.public.t"),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer consumer.Close()
-	var recs []*kgo.Record
-	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	for len(recs) < 3 && rctx.Err() == nil {
-		consumer.PollFetches(rctx).EachRecord(func(r *kgo.Record) { recs = append(recs, r) })
-	}
-	if len(recs) != 3 {
-		t.Fatalf("%d records, want 3", len(recs))
-	}
+	recs := consume(t, cl, "p.public.t", 3)
 	row := `{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":true,"field":"v"}],"optional":true,"name":"p.public.t.Value"`
 	want := `{"schema":{"type":"struct","fields":[` + row + `,"field":"before"},` + row + `,"field":"after"},` +
 		`{"type":"struct","fields":[{"type":"string","optional":false,"field":"version"},{"type":"string","optional":false,"field":"connector"},{"type":"string","optional":false,"field":"name"},{"type":"int64","optional":false,"field":"ts_ms"},` +
@@ -117,21 +103,7 @@ func TestSinkReadsWhatTheConvertersWrote(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	consumer, err := kgo.NewClient(kgo.SeedBrokers(cl.OptValue(kgo.SeedBrokers).([]string)...), kgo.ConsumeTopics("j.public.t"),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer consumer.Close()
-	var recs []*kgo.Record
-	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	for len(recs) < 2 && rctx.Err() == nil {
-		consumer.PollFetches(rctx).EachRecord(func(r *kgo.Record) { recs = append(recs, r) })
-	}
-	if len(recs) != 2 {
-		t.Fatalf("%d records, want 2", len(recs))
-	}
+	recs := consume(t, cl, "j.public.t", 2)
 	cfg, err := (&conf.Spec{Keys: kafka.SinkConverterKeys}).Parse(map[string]string{"key.converter": "string", "value.converter": "json"})
 	if err != nil {
 		t.Fatal(err)
@@ -150,4 +122,25 @@ func TestSinkReadsWhatTheConvertersWrote(t *testing.T) {
 	if !errors.As(err, &bad) || !strings.Contains(err.Error(), "value of record j.public.t/0@1 cannot be read by org.apache.kafka.connect.json.JsonConverter") {
 		t.Errorf("an Avro record read as JSON: %v", err)
 	}
+}
+
+// consume reads the first n records of topic from the cluster cl produces to.
+func consume(t *testing.T, cl *kgo.Client, topic string, n int) []*kgo.Record {
+	t.Helper()
+	consumer, err := kgo.NewClient(kgo.SeedBrokers(cl.OptValue(kgo.SeedBrokers).([]string)...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer consumer.Close()
+	var recs []*kgo.Record
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for len(recs) < n && ctx.Err() == nil {
+		consumer.PollFetches(ctx).EachRecord(func(r *kgo.Record) { recs = append(recs, r) })
+	}
+	if len(recs) != n {
+		t.Fatalf("%d records of %s, want %d", len(recs), topic, n)
+	}
+	return recs
 }

@@ -12,8 +12,6 @@ import (
 	"github.com/sluice-cdc/sluice/testenv/debezium"
 	"github.com/sluice-cdc/sluice/testenv/kafkatest"
 	"github.com/sluice-cdc/sluice/testenv/mysqltest"
-	"github.com/sluice-cdc/sluice/testenv/registrytest"
-	"github.com/sluice-cdc/sluice/testenv/sourcetest"
 
 	_ "github.com/sluice-cdc/sluice/connectors/mysql"
 )
@@ -126,11 +124,7 @@ func TestMariaDBMatchesDebezium(t *testing.T) {
 		"schema.history.internal.store.only.captured.databases.ddl": "true",
 		"schema.history.internal.skip.unparseable.ddl":              "true",
 	}))
-	reg := registrytest.Start(t, brokers, testenv.Name(t, "_schemas"))
-	target := sourcetest.Target{Brokers: brokers, Registry: reg.Client, RegistryURL: reg.URL}
-	sluice := with(common, map[string]string{"connector.class": "io.debezium.connector.mariadb.MariaDbConnector"})
-	sluiceJSON := target.StartSource(t, with(sluice, side(s.json), jsonConverters))
-	sluiceAvro := target.StartSource(t, with(sluice, side(s.avro)))
+	target, sluiceJSON, sluiceAvro := startSluice(t, brokers, with(common, map[string]string{"connector.class": "io.debezium.connector.mariadb.MariaDbConnector"}), s, side)
 	sluiceJSON.WaitRunning()
 	sluiceAvro.WaitRunning()
 	// Debezium's snapshot must be over too before the changes: its last

@@ -9,8 +9,6 @@ import (
 	"github.com/sluice-cdc/sluice/testenv/debezium"
 	"github.com/sluice-cdc/sluice/testenv/kafkatest"
 	"github.com/sluice-cdc/sluice/testenv/pgtest"
-	"github.com/sluice-cdc/sluice/testenv/registrytest"
-	"github.com/sluice-cdc/sluice/testenv/sourcetest"
 
 	_ "github.com/sluice-cdc/sluice/connectors/postgres"
 )
@@ -156,11 +154,7 @@ func TestPostgresMatchesDebezium(t *testing.T) {
 	worker.AddConnector(t, s.dbz, with(common, side(s.dbz), map[string]string{
 		"connector.class": "io.debezium.connector.postgresql.PostgresConnector",
 	}))
-	reg := registrytest.Start(t, brokers, testenv.Name(t, "_schemas"))
-	target := sourcetest.Target{Brokers: brokers, Registry: reg.Client, RegistryURL: reg.URL}
-	sluice := with(common, map[string]string{"connector.class": "io.debezium.connector.postgresql.PostgresConnector"})
-	sluiceJSON := target.StartSource(t, with(sluice, side(s.json), jsonConverters))
-	sluiceAvro := target.StartSource(t, with(sluice, side(s.avro)))
+	target, sluiceJSON, sluiceAvro := startSluice(t, brokers, with(common, map[string]string{"connector.class": "io.debezium.connector.postgresql.PostgresConnector"}), s, side)
 	pgtest.WaitStreaming(t, conn, s.dbz, nil)
 	pgtest.WaitStreaming(t, conn, s.json, sluiceJSON.Alive)
 	pgtest.WaitStreaming(t, conn, s.avro, sluiceAvro.Alive)

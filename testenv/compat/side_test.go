@@ -12,8 +12,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/schema"
+	"github.com/sluice-cdc/sluice/testenv"
 	"github.com/sluice-cdc/sluice/testenv/compat"
 	"github.com/sluice-cdc/sluice/testenv/kafkatest"
+	"github.com/sluice-cdc/sluice/testenv/registrytest"
 	"github.com/sluice-cdc/sluice/testenv/sourcetest"
 )
 
@@ -54,6 +56,17 @@ type sides struct {
 // schemaChanges names the topic named by the prefix itself, a MySQL
 // connector's schema-change topic.
 const schemaChanges = "(schema changes)"
+
+// startSluice starts sluice's two sides, configured by config and side
+// (the keys of one side's prefix): one with the JSON converter, one with
+// the Avro converter and a registry of its own. It returns where they
+// write, and the two sources.
+func startSluice(t *testing.T, brokers []string, config map[string]string, s sides, side func(prefix string) map[string]string) (sourcetest.Target, *sourcetest.Source, *sourcetest.Source) {
+	t.Helper()
+	reg := registrytest.Start(t, brokers, testenv.Name(t, "_schemas"))
+	target := sourcetest.Target{Brokers: brokers, Registry: reg.Client, RegistryURL: reg.URL}
+	return target, target.StartSource(t, with(config, side(s.json), jsonConverters)), target.StartSource(t, with(config, side(s.avro)))
+}
 
 // tableOf is the table part of a topic of prefix p (schemaChanges for the
 // topic p), "" for another topic.
