@@ -2,18 +2,33 @@
 # make demo: a throwaway Postgres, sluice in its embedded mode (Kafka broker
 # and Schema Registry inside the process), a Postgres source and an SSE sink
 # registered through the REST API from the files beside this script, a few
-# rows written, and the live stream shown as a client sees it.
+# rows written, and the live stream shown as a client sees it. Then, on a
+# terminal, sluice keeps running for you to try until Ctrl-C; otherwise the
+# demo stops what it started at once. Either way it stops sluice and drops
+# its database; the Postgres of testenv keeps running (make testenv-down).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=examples/demo
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
 
-say "starting a throwaway Postgres (testenv)"
-bash testenv/install.sh >&2
+testenv_dir=$(bash testenv/dir.sh)
+pg_was_running=false
+[ -n "$( (. "$testenv_dir/env.sh" 2>/dev/null; echo "${SLUICE_TEST_PG_URL:-}") )" ] && pg_was_running=true
 # An Elasticsearch already started by testenv joins the demo.
-es_url=$( (. "$(bash testenv/dir.sh)/env.sh" 2>/dev/null; echo "${SLUICE_TEST_ES_URL:-}") )
-eval "$(bash testenv/up.sh pg)"
+es_url=$( (. "$testenv_dir/env.sh" 2>/dev/null; echo "${SLUICE_TEST_ES_URL:-}") )
+work=$(mktemp -d)
+if $pg_was_running; then
+  say "using the Postgres of testenv, already running"
+else
+  say "starting a throwaway Postgres (testenv; the first run installs the test services' packages, which takes a few minutes)"
+fi
+# up.sh installs what is missing, then starts Postgres; its log is shown only on failure.
+if ! up=$(bash testenv/up.sh pg 2>"$work/testenv.log"); then
+  cat "$work/testenv.log" >&2
+  exit 1
+fi
+eval "$up"
 go build -trimpath -o bin/sluice ./cmd/sluice
 
 # The connector files read the database's address from the environment.
@@ -32,7 +47,6 @@ if [ -n "$es_url" ] && curl -sf "$es_url/_cluster/health" >/dev/null; then
   connectors="$connectors elasticsearch"
 fi
 
-work=$(mktemp -d)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rest=127.0.0.1:$(free_port) sse=127.0.0.1:$(free_port)
 cat > "$work/sluice.json" <<JSON
@@ -42,16 +56,26 @@ cat > "$work/sluice.json" <<JSON
 JSON
 
 say "running sluice in embedded mode (REST on $rest, SSE on $sse)"
-bin/sluice run --config "$work/sluice.json" 2> "$work/sluice.log" &
+# In a session of its own, so that Ctrl-C reaches only this script, which
+# then stops sluice with one SIGTERM: it drains and drops its slot.
+setsid bin/sluice run --config "$work/sluice.json" 2> "$work/sluice.log" &
 sluice_pid=$!
 cleanup() {
   kill "$stream_pid" 2>/dev/null || true
+  say "stopping sluice (SIGTERM drains and drops the demo's slot) and dropping the demo database"
   kill -TERM "$sluice_pid" 2>/dev/null && wait "$sluice_pid" 2>/dev/null || true
   psql -q "$pg" -c "DROP DATABASE IF EXISTS sluice_demo WITH (FORCE)" 2>/dev/null || true
+  [ -z "${DEMO_ES_URL:-}" ] || curl -s -X DELETE "$DEMO_ES_URL/shop.public.orders" >/dev/null || true
   rm -rf "$work"
+  if $pg_was_running; then
+    echo "Postgres (testenv) was running before the demo and keeps running." >&2
+  else
+    echo "Postgres (testenv), started for the demo, keeps running for the next one: 'make testenv-down' stops it." >&2
+  fi
 }
 stream_pid=
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 until curl -sf "http://$rest/readyz" >/dev/null; do sleep 0.2; done
 
 say "registering the connectors through the REST API"
@@ -80,6 +104,18 @@ if [ -n "${DEMO_ES_URL:-}" ]; then
   say "the Elasticsearch index shop.public.orders"
   curl -s -X POST "$DEMO_ES_URL/shop.public.orders/_refresh" >/dev/null
   curl -s "$DEMO_ES_URL/shop.public.orders/_search?sort=id&filter_path=hits.hits._id,hits.hits._source"; echo
-  curl -s -X DELETE "$DEMO_ES_URL/shop.public.orders" >/dev/null
 fi
-say "done; stopping sluice (SIGTERM drains and confirms)"
+if [ ! -t 0 ] || [ ! -t 1 ]; then
+  exit 0 # not on a terminal: nobody to try it
+fi
+say "sluice is running, the stream above stays live; try, in another terminal:"
+cat >&2 <<EOF
+  psql '$demo_url' -c "INSERT INTO orders VALUES (4, 'spoon', 3.10)"   # a change; watch it arrive above
+  curl -s http://$rest/connectors/shop/status                          # the source's status (REST API)
+  curl -N 'http://$sse/streams/orders-stream?from=earliest'            # the whole stream from its start
+Ctrl-C stops sluice and drops the demo database.
+EOF
+wait "$sluice_pid" || true
+say "sluice stopped on its own; its log:"
+cat "$work/sluice.log" >&2
+exit 1
