@@ -37,14 +37,18 @@ func (s *Source) preflight(ctx context.Context, conn *pgx.Conn) (setup, error) {
 	if walLevel != "logical" {
 		return setup{}, connectors.Permanent(fmt.Errorf("server %s has wal_level=%s: logical decoding needs wal_level=logical (set it in postgresql.conf and restart the server)", s.cfg.Redacted(), walLevel))
 	}
+	// Amazon RDS grants replication through membership in rds_replication
+	// rather than the REPLICATION attribute.
 	var canLogin, canReplicate, super bool
-	err := conn.QueryRow(ctx, `SELECT rolcanlogin, rolreplication, rolsuper FROM pg_roles WHERE rolname = current_user`).
+	err := conn.QueryRow(ctx, `SELECT rolcanlogin, rolreplication OR EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = 'rds_replication' AND pg_has_role(current_user, r.oid, 'MEMBER')), rolsuper
+		FROM pg_roles WHERE rolname = current_user`).
 		Scan(&canLogin, &canReplicate, &super)
 	if err != nil {
 		return setup{}, fmt.Errorf("read the attributes of role %q: %w", s.cfg.User, err)
 	}
 	if !canLogin || !(canReplicate || super) {
-		return setup{}, connectors.Permanent(fmt.Errorf("role %q needs LOGIN and REPLICATION: ALTER ROLE %s WITH LOGIN REPLICATION", s.cfg.User, pgx.Identifier{s.cfg.User}.Sanitize()))
+		role := pgx.Identifier{s.cfg.User}.Sanitize()
+		return setup{}, connectors.Permanent(fmt.Errorf("role %q needs LOGIN and REPLICATION: ALTER ROLE %s WITH LOGIN REPLICATION (on Amazon RDS: GRANT rds_replication TO %s)", s.cfg.User, role, role))
 	}
 	tables, err := s.listTables(ctx, conn)
 	if err != nil {

@@ -30,7 +30,7 @@ func TestPreflightRefusesWhatCannotWork(t *testing.T) {
 			name:  "role without replication",
 			setup: []string{`CREATE ROLE ROLE_NAME LOGIN PASSWORD 'pw'`, `GRANT SELECT ON ALL TABLES IN SCHEMA public TO ROLE_NAME`},
 			extra: map[string]string{"database.user": "ROLE_NAME", "database.password": "pw"},
-			want:  `role "ROLE_NAME" needs LOGIN and REPLICATION: ALTER ROLE "ROLE_NAME" WITH LOGIN REPLICATION`,
+			want:  `role "ROLE_NAME" needs LOGIN and REPLICATION: ALTER ROLE "ROLE_NAME" WITH LOGIN REPLICATION (on Amazon RDS: GRANT rds_replication TO "ROLE_NAME")`,
 		},
 		{
 			name:  "missing select",
@@ -215,4 +215,20 @@ func newRestrictedHarness(t *testing.T, mode string) (*harness, *pgtest.Role) {
 	h.extra = map[string]string{"database.user": role.Name, "database.password": role.Password,
 		"table.include.list": "public.orders,public.order_items", "publication.autocreate.mode": mode}
 	return h, role
+}
+
+// TestPreflightTakesRDSReplicationMembership checks that membership in
+// rds_replication, the way Amazon RDS grants replication, passes for
+// REPLICATION: the preflight goes on to the next check.
+func TestPreflightTakesRDSReplicationMembership(t *testing.T) {
+	h := newHarness(t, nil)
+	h.exec(`CREATE TABLE t (id int PRIMARY KEY)`,
+		`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rds_replication') THEN CREATE ROLE rds_replication; END IF; END $$`)
+	t.Cleanup(func() { h.exec(`DROP ROLE IF EXISTS rds_replication`) })
+	role := h.pg.NewRole(t, "IN ROLE rds_replication")
+	h.extra = map[string]string{"database.user": role.Name, "database.password": role.Password}
+	err := h.startFails()
+	if want := `role "` + role.Name + `" lacks SELECT on public.t`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v\nwant it to contain %q", err, want)
+	}
 }
