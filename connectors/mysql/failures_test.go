@@ -288,3 +288,40 @@ func TestKillNineDuringConversionFailures(t *testing.T) {
 	}
 	t.Logf("%d rows, %d of them in the dead-letter topic; fail mode stopped twice at row %d", next-1, len(lettered), failing)
 }
+
+// TestInvalidCalendarDatesAreConversionFailures stores dates that no
+// calendar has (allowed by ALLOW_INVALID_DATES) in a DATE and a DATETIME
+// column, in the snapshot and in the stream. No date is made up for them:
+// each such change is a conversion failure, here dropped to the
+// dead-letter topic (warn), and every valid row is delivered.
+func TestInvalidCalendarDatesAreConversionFailures(t *testing.T) {
+	h := newHarness(t, map[string]string{"event.processing.failure.handling.mode": "warn"})
+	dlq := h.db + ".dlq"
+	h.extra["errors.deadletterqueue.topic.name"] = dlq
+	h.exec("CREATE TABLE t (id int PRIMARY KEY, d date, dt datetime)")
+	commit(t, h.conn, "SET SESSION sql_mode = 'ALLOW_INVALID_DATES'",
+		"INSERT INTO t VALUES (1, '2024-02-29', '2024-02-29 12:00:00'), (2, '2023-02-31', '2023-01-01 00:00:00')")
+	h.start()
+	h.waitRunning()
+	commit(t, h.conn, "SET SESSION sql_mode = 'ALLOW_INVALID_DATES'",
+		"INSERT INTO t VALUES (3, '2023-04-30', '2023-04-31 08:30:00')", "INSERT INTO t VALUES (4, '2023-12-31', '2023-12-31 23:59:59')")
+	if got := changes(h.read(h.topic("t"), 2)); !slices.Equal(got, []string{"r 1", "c 4"}) {
+		t.Errorf("t: %v, want the rows with valid dates only", got)
+	}
+	letters := topictest.NewRawReader(h.brokers).Read(t, dlq, 2, h.checkRunning)
+	var got []string
+	for _, l := range letters {
+		var m map[string]any
+		if err := json.Unmarshal(l.Raw.Value, &m); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s %s %s: %s", m["op"], m["column"], m["type"], m["error"]))
+	}
+	want := []string{
+		`r d date: invalid date "2023-02-31": 2023-02 has no day 31 (stored under ALLOW_INVALID_DATES)`,
+		`c dt datetime(0): datetime: invalid date "2023-04-31 08:30:00": 2023-04 has no day 31 (stored under ALLOW_INVALID_DATES)`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("dead letters:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -63,7 +63,9 @@ func (s *Source) syncerConfig() replication.BinlogSyncerConfig {
 		RowsEventDecodeFunc: s.decodeRows,
 		ServerID:            s.cfg.ServerID, Flavor: s.flavor, Host: s.cfg.Host, Port: uint16(s.cfg.Port),
 		User: s.cfg.User, Password: s.cfg.Password, Charset: "utf8mb4",
-		ParseTime: true, UseDecimal: false, TimestampStringLocation: time.UTC,
+		// Dates arrive as the server's text, not time.Time, which would
+		// silently turn an invalid date (ALLOW_INVALID_DATES) into another.
+		ParseTime: false, UseDecimal: false, TimestampStringLocation: time.UTC,
 		HeartbeatPeriod: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		// A lost connection ends Run with a transient error; the restart
 		// resumes from the last stored position, between transactions.

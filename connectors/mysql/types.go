@@ -3,10 +3,11 @@
 // MySQL connector does. They need the server to log full row metadata
 // (binlog_row_metadata=FULL: column names, signedness, charsets, enum and
 // set values, nullability) and a replication.BinlogSyncerConfig with
-// UseDecimal=false (decimals arrive as exact strings) and ParseTime=true
-// (DATETIME and TIMESTAMP arrive as time.Time; when ParseTime is false,
-// TimestampStringLocation must be time.UTC). Both decimal forms and both
-// time forms are accepted all the same.
+// UseDecimal=false (decimals arrive as exact strings) and ParseTime=false
+// with TimestampStringLocation=time.UTC (DATETIME and TIMESTAMP arrive as
+// the server's text, so an invalid date stored under ALLOW_INVALID_DATES
+// is seen as such: with ParseTime, time.Time would turn 2023-02-31 into
+// 2023-03-03). Both decimal forms and both time forms are accepted.
 
 package mysql
 

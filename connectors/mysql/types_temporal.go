@@ -147,6 +147,11 @@ func parseDateTimeText(s string, clock bool) (y, mo, d int, micros int64, err er
 	if e1 != nil || e2 != nil || e3 != nil {
 		return 0, 0, 0, 0, bad
 	}
+	if mo != 0 && d != 0 && (mo > 12 || d > daysIn(y, mo)) {
+		// The server stores such dates under ALLOW_INVALID_DATES; no
+		// calendar date stands for them, so none is made up.
+		return 0, 0, 0, 0, fmt.Errorf("invalid date %q: %d-%02d has no day %d (stored under ALLOW_INVALID_DATES)", s, y, mo, d)
+	}
 	rest := s[10:]
 	if !clock {
 		if rest != "" {
@@ -161,6 +166,11 @@ func parseDateTimeText(s string, clock bool) (y, mo, d int, micros int64, err er
 		return 0, 0, 0, 0, bad
 	}
 	return y, mo, d, micros, nil
+}
+
+// daysIn is the number of days of month mo (1-12) of year y.
+func daysIn(y, mo int) int {
+	return time.Date(y, time.Month(mo)+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 // parseDuration reads go-mysql's TIME text "[-]HHH:MM:SS[.ffffff]" into
