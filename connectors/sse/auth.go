@@ -2,6 +2,7 @@ package sse
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -236,3 +237,10 @@ func (a *AuthConfig) bearer(r *http.Request) (string, error) {
 // stream that does not beyond loopback only when told to
 // (sse.allow.unauthenticated).
 func (st *stream) Authenticates() bool { return st.cfg.Auth.Static || st.cfg.Auth.JWT }
+
+// logTo makes the sink's JWKS, if any, log its read failures to log.
+func (a *AuthConfig) logTo(log *slog.Logger) {
+	if a.jwt != nil && a.jwt.jwks != nil {
+		a.jwt.jwks.log = log
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"net/url"
@@ -36,6 +37,7 @@ type keySet struct {
 	key    string // the configuration key that names it, for messages
 	read   func(ctx context.Context) ([]byte, error)
 	ttl    time.Duration
+	log    *slog.Logger // read failures; set by logTo
 
 	mu   sync.Mutex
 	keys []publicKey
@@ -47,8 +49,11 @@ const retryAfter = 10 * time.Second
 // newKeySet returns the key set at source: an http or https URL (key
 // auth.jwt.jwks.url) or a file path (auth.jwt.jwks.file).
 func newKeySet(key, source string, ttl time.Duration) *keySet {
-	s := &keySet{source: source, key: key, ttl: ttl}
+	s := &keySet{source: source, key: key, ttl: ttl, log: slog.New(slog.DiscardHandler)}
 	if key == "auth.jwt.jwks.url" {
+		if u, err := url.Parse(source); err == nil {
+			s.source = u.Redacted()
+		}
 		s.read = func(ctx context.Context) ([]byte, error) { return fetch(ctx, source) }
 	} else {
 		s.read = func(context.Context) ([]byte, error) { return os.ReadFile(source) }
@@ -56,13 +61,22 @@ func newKeySet(key, source string, ttl time.Duration) *keySet {
 	return s
 }
 
-// get returns the set's keys, reading the set first when it is due.
+// get returns the set's keys, reading the set first when it is due. Until
+// a read succeeds, tokens cannot be verified: 503.
 func (s *keySet) get(ctx context.Context, now time.Time) ([]publicKey, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.next.IsZero() && now.Before(s.next) {
-		return s.keys, nil
+	if s.next.IsZero() || !now.Before(s.next) {
+		s.refresh(ctx, now)
 	}
+	if s.keys == nil {
+		return nil, &authError{http.StatusServiceUnavailable, fmt.Sprintf("cannot verify tokens: the key set of %s could not be read", s.key)}
+	}
+	return s.keys, nil
+}
+
+// refresh reads the set; on failure it keeps the keys it has and logs why.
+func (s *keySet) refresh(ctx context.Context, now time.Time) {
 	data, err := s.read(ctx)
 	var keys []publicKey
 	if err == nil {
@@ -70,13 +84,14 @@ func (s *keySet) get(ctx context.Context, now time.Time) ([]publicKey, error) {
 	}
 	if err != nil {
 		s.next = now.Add(min(s.ttl, retryAfter))
-		if s.keys != nil {
-			return s.keys, nil
-		}
-		return nil, &authError{http.StatusServiceUnavailable, fmt.Sprintf("cannot verify tokens: the key set of %s could not be read", s.key)}
+		s.log.Warn("cannot read the JWT key set; the keys read before stay in use, if any", "key", s.key, "source", s.source,
+			"error", err.Error(), "retry.in", min(s.ttl, retryAfter).String())
+		return
+	}
+	if keys == nil {
+		keys = []publicKey{}
 	}
 	s.keys, s.next = keys, now.Add(s.ttl)
-	return keys, nil
 }
 
 // fetch GETs a JWKS document.

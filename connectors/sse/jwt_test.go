@@ -167,7 +167,7 @@ func TestJWKSFromAURLIsReadAgainAfterItsRefreshInterval(t *testing.T) {
 	tok1 := jwtToken(t, "RS256", k1, claims, "k1")
 	tok2 := jwtToken(t, "ES256", k2, claims, "k2")
 	unreadable := authCase{"the key set cannot be read", tok1, 503, "cannot verify tokens: the key set of auth.jwt.jwks.url could not be read"}
-	e.expectAuth(t, "/streams/orders", unreadable)
+	e.expectAuth(t, "/streams/orders", unreadable, authCase{"again, before the next read", tok2, 503, unreadable.body})
 
 	idp.set(0, jwk(t, "k1", &k1.PublicKey), jwk(t, "k3", k3.Public()), map[string]string{"kty": "RSA", "kid": "enc", "use": "enc", "n": "AQAB", "e": "AQAB"})
 	time.Sleep(1100 * time.Millisecond)

@@ -48,6 +48,7 @@ func New(cfg *Config, env connectors.Env) *Sink {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	cfg.Auth.logTo(log)
 	return &Sink{cfg: cfg, env: env, log: log, met: newSinkMetrics(env.Metrics, cfg.Name)}
 }
 
