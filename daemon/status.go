@@ -7,7 +7,15 @@ import (
 // State is a connector's or task's runtime state, as Kafka Connect names it.
 type State string
 
-// The runtime states.
+// The runtime states. One rule decides between FAILED and UNASSIGNED after
+// an error, whatever the step that met it (configuration check, preflight,
+// setup, streaming): an error only a person can cure — the configuration,
+// a missing right or server setting, a value that does not convert — is
+// permanent (connectors.Permanent) and FAILS the connector; any other — a
+// host that does not answer, a service restarting, a slot another run still
+// holds — leaves it UNASSIGNED, retried after a backoff for as long as it
+// lasts, the error in its trace. /readyz is not ready while a connector is
+// in either.
 const (
 	// Unassigned: not running yet, or waiting out a backoff before a restart
 	// (the trace then holds the error that caused it).

@@ -78,7 +78,10 @@ func New(cfg *Config, env connectors.Env) *Source {
 }
 
 // Run captures changes until ctx ends or a failure. See connectors.Source.
-func (s *Source) Run(ctx context.Context, out connectors.Emitter) error {
+// Errors that only a person can cure (see needsChange) are permanent,
+// whether the preflight or a later step meets them.
+func (s *Source) Run(ctx context.Context, out connectors.Emitter) (err error) {
+	defer func() { err = needsChange(err) }()
 	failures, err := cdc.NewFailures(s.cfg.Config, s.env.Name, out, s.metrics, s.logger)
 	if err != nil {
 		return err
@@ -234,6 +237,17 @@ func (s *Source) connectReplication(ctx context.Context) (*pgconn.PgConn, error)
 		return nil, connectError(s.cfg, err)
 	}
 	return conn, nil
+}
+
+// needsChange marks permanent a server error that retrying cannot cure: a
+// privilege the role lacks (SQLSTATE 42501), met after the preflight (a
+// right revoked while running, a statement the preflight does not foresee).
+func needsChange(err error) error {
+	var pgErr *pgconn.PgError
+	if err != nil && !errors.Is(err, connectors.ErrPermanent) && errors.As(err, &pgErr) && pgErr.Code == "42501" {
+		return connectors.Permanent(err)
+	}
+	return err
 }
 
 // connectError names the server without the password and marks

@@ -373,7 +373,7 @@ func TestAuthentication(t *testing.T) {
 	h.expect("GET", "/connectors", "", 200, `[]`, "Authorization", "Basic YWRtaW46czNjcmV0") // admin:s3cret
 	h.expect("GET", "/connectors", "", 200, `[]`, "Authorization", "Bearer 0123456789abcdef")
 	h.expect("GET", "/healthz", "", 200, `{"status": "ok"}`)
-	h.expect("GET", "/readyz", "", 200, `{"status": "ready"}`)
+	h.expect("GET", "/readyz", "", 200, `{"status": "ready", "connectors": {}}`)
 	if _, _, hdr := h.do("GET", "/metrics", ""); hdr.Get("WWW-Authenticate") != `Basic realm="sluice", charset="UTF-8"` {
 		t.Fatalf("WWW-Authenticate = %q", hdr.Get("WWW-Authenticate"))
 	}
@@ -415,7 +415,46 @@ sluice_http_requests_total{code="404"} 1
 		t.Fatalf("metrics: %d %q\n%s", code, hdr.Get("Content-Type"), body)
 	}
 	h.sup.Shutdown(context.Background())
-	h.expect("GET", "/readyz", "", 503, `{"error_code": 503, "message": "Not ready: the daemon is starting or shutting down"}`)
+	h.expect("GET", "/readyz", "", 503, `{"status": "not ready", "reason": "the daemon is starting or shutting down; FAILED: a\"b (GET /connectors/{name}/status says why)", "connectors": {"a\"b": "FAILED"}}`)
+}
+
+// TestReadyzReportsConnectors checks that /readyz is ready only while every
+// connector runs or was paused or stopped on purpose, and names the others
+// with their states but not their traces.
+func TestReadyzReportsConnectors(t *testing.T) {
+	h := newHarness(t, Options{})
+	create := func(name, behavior string) {
+		h.t.Helper()
+		code, body, _ := h.do("POST", "/connectors", `{"name": "`+name+`", "config": {"connector.class": "sluice-test", "topic.prefix": "x", "behavior": "`+behavior+`"}}`)
+		if code != 201 {
+			t.Fatalf("create %s: %d %s", name, code, body)
+		}
+	}
+	create("up", "run")
+	h.waitState("up", daemon.Running)
+	h.expect("PUT", "/connectors/up/pause", "", 202, "")
+	h.waitState("up", daemon.Paused)
+	h.expect("GET", "/readyz", "", 200, `{"status": "ready", "connectors": {"up": "PAUSED"}}`)
+
+	create("flaky", "fail") // a transient error each run: UNASSIGNED between retries
+	for i := 0; ; i++ {
+		if st, _ := h.sup.Status("flaky"); st.State == daemon.Unassigned && st.Trace != "" {
+			break
+		}
+		if i == 2500 {
+			t.Fatal("flaky never waited to retry")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	create("broken", "permanent")
+	h.waitState("broken", daemon.Failed)
+	h.expect("GET", "/readyz", "", 503, `{"status": "not ready", "reason": "FAILED: broken; retrying after an error: flaky (GET /connectors/{name}/status says why)",
+		"connectors": {"broken": "FAILED", "flaky": "UNASSIGNED", "up": "PAUSED"}}`)
+
+	h.expect("DELETE", "/connectors/flaky", "", 204, "")
+	h.expect("PUT", "/connectors/broken/stop", "", 202, "")
+	h.waitState("broken", daemon.Stopped)
+	h.expect("GET", "/readyz", "", 200, `{"status": "ready", "connectors": {"broken": "STOPPED", "up": "PAUSED"}}`)
 }
 
 // TestOpenAPIDescribesEveryRoute checks that the document is OpenAPI 3 and

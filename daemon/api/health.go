@@ -27,14 +27,57 @@ func (a *API) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// GET /readyz: the supervisor has started its connectors and is not
-// shutting down.
+// readiness is the body of /readyz. It names connectors and their states,
+// never their traces: /readyz answers without credentials.
+type readiness struct {
+	// Status is "ready" or "not ready".
+	Status string `json:"status"`
+	// Reason says why the daemon is not ready.
+	Reason string `json:"reason,omitempty"`
+	// Connectors is every connector's state.
+	Connectors map[string]daemon.State `json:"connectors"`
+}
+
+// notReadyStarting is the reason /readyz gives before the supervisor has
+// started its connectors, and once it is shutting down.
+const notReadyStarting = "the daemon is starting or shutting down"
+
+// GET /readyz: 200 when the supervisor has started its connectors, is not
+// shutting down, and every connector is RUNNING, PAUSED or STOPPED; 503
+// while one is UNASSIGNED (starting, or waiting to retry after an error)
+// or FAILED. The body lists every connector's state either way.
 func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
+	body := readiness{Status: "ready", Connectors: map[string]daemon.State{}}
+	var starting, retrying, failed []string
+	for _, st := range a.sup.Statuses() {
+		body.Connectors[st.Name] = st.State
+		switch {
+		case st.State == daemon.Failed:
+			failed = append(failed, st.Name)
+		case st.State == daemon.Unassigned && st.Trace != "":
+			retrying = append(retrying, st.Name)
+		case st.State == daemon.Unassigned:
+			starting = append(starting, st.Name)
+		}
+	}
+	var reasons []string
 	if !a.sup.Ready() {
-		writeError(w, http.StatusServiceUnavailable, "Not ready: the daemon is starting or shutting down")
+		reasons = append(reasons, notReadyStarting)
+	}
+	for _, group := range []struct {
+		what  string
+		names []string
+	}{{"FAILED", failed}, {"retrying after an error", retrying}, {"starting", starting}} {
+		if len(group.names) > 0 {
+			reasons = append(reasons, group.what+": "+strings.Join(group.names, ", "))
+		}
+	}
+	if len(reasons) > 0 {
+		body.Status, body.Reason = "not ready", strings.Join(reasons, "; ")+" (GET /connectors/{name}/status says why)"
+		writeJSON(w, http.StatusServiceUnavailable, body)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	writeJSON(w, http.StatusOK, body)
 }
 
 // GET /metrics: Prometheus text exposition format 0.0.4.
