@@ -1,12 +1,19 @@
 package sse
 
 import (
-	"github.com/sluice-cdc/sluice/schema/jsontext"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sluice-cdc/sluice/schema/jsontext"
 )
 
 func TestConfigProblemsNameTheKey(t *testing.T) {
+	jwksFile := filepath.Join(t.TempDir(), "jwks.json")
+	if err := os.WriteFile(jwksFile, []byte(`{"keys": []}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	base := func(extra ...string) map[string]string {
 		raw := map[string]string{"connector.class": "sse", "topics": "p.public.orders"}
 		for i := 0; i < len(extra); i += 2 {
@@ -30,8 +37,10 @@ func TestConfigProblemsNameTheKey(t *testing.T) {
 		{base("auth.type", "jwt", "auth.jwt.algorithms", "HS256,none"), `auth.jwt.algorithms: unsupported algorithm "none": must be among HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA (as spelled there)`},
 		{base("auth.type", "jwt"), "auth.jwt.jwks.url: missing required configuration: RS256 accepted (auth.jwt.algorithms) needs public keys: set auth.jwt.jwks.url, auth.jwt.jwks.file, auth.jwt.public.key.file or auth.jwt.rsa.public.key"},
 		{base("auth.type", "jwt", "auth.jwt.algorithms", "HS256", "auth.jwt.hmac.secret", "short"), "auth.jwt.hmac.secret: an HS algorithm is accepted (auth.jwt.algorithms) and needs a secret of at least 32 bytes"},
-		{base("auth.type", "jwt", "auth.jwt.jwks.url", "https://idp/keys", "auth.jwt.jwks.file", "/etc/keys.json"), "auth.jwt.jwks.url: give either auth.jwt.jwks.file or auth.jwt.jwks.url, not both"},
+		{base("auth.type", "jwt", "auth.jwt.jwks.url", "https://idp/keys", "auth.jwt.jwks.file", jwksFile), "auth.jwt.jwks.url: give either auth.jwt.jwks.file or auth.jwt.jwks.url, not both"},
 		{base("auth.type", "jwt", "auth.jwt.jwks.url", "ftp://idp/keys"), `auth.jwt.jwks.url: invalid URL "ftp://idp/keys": want https://host/path (or http://)`},
+		{base("auth.type", "jwt", "auth.jwt.jwks.file", "/nonexistent/jwks.json"), "auth.jwt.jwks.file: cannot read /nonexistent/jwks.json: no such file or directory"},
+		{base("auth.type", "jwt", "auth.jwt.jwks.file", "config_test.go"), "auth.jwt.jwks.file: config_test.go: not a JWKS document: invalid character 'p' looking for beginning of value"},
 		{base("auth.type", "jwt", "auth.jwt.public.key.file", "/nonexistent/key.pem"), "auth.jwt.public.key.file: cannot read /nonexistent/key.pem: no such file or directory"},
 		{base("auth.type", "jwt", "auth.jwt.rsa.public.key", "hunter2"), "auth.jwt.rsa.public.key: not a PEM-encoded public key"},
 		{base("heartbeat.interval.ms", "10"), "heartbeat.interval.ms: invalid value 10: must be between 100 and 3600000"},

@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -181,6 +182,20 @@ func checkJWKSURL(v string) error {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return fmt.Errorf("invalid URL %q: want https://host/path (or http://)", v)
+	}
+	return nil
+}
+
+func checkJWKSFile(path string) error {
+	if strings.TrimSpace(path) == "" {
+		return nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
+	}
+	if _, err := parseJWKS(data); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
 }
