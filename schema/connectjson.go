@@ -30,6 +30,11 @@ import (
 //     Time and Timestamp as their day and millisecond counts, and a null with
 //     a default as the default (replace.null.with.default).
 //
+// As JsonConverter does, it refuses a value it would write wrong: a Decimal
+// whose scale is not its schema's (in base64, where the scale is not
+// written) and one of Connect's logical types under another type than its
+// own (a Date that is not an int32).
+//
 // The zero value is JsonConverter's defaults. A ConnectJSON is safe for
 // concurrent use.
 type ConnectJSON struct {
@@ -54,6 +59,14 @@ var connectTypeNames = map[event.Type]string{
 	event.Bytes:   "bytes",
 	event.Array:   "array",
 	event.Struct:  "struct",
+}
+
+// connectLogicalTypes are the types of Kafka Connect's logical types.
+var connectLogicalTypes = map[string]event.Type{
+	event.DecimalName:          event.Bytes,
+	event.ConnectDateName:      event.Int32,
+	event.ConnectTimeName:      event.Int32,
+	event.ConnectTimestampName: event.Int64,
 }
 
 // AppendSchema appends s as the "schema" part of JsonConverter's envelope.
@@ -158,6 +171,9 @@ func (c ConnectJSON) AppendValue(dst []byte, s *event.Schema, v any) ([]byte, er
 		}
 		return dst, errors.New("null for a required value without a default")
 	}
+	if t, ok := connectLogicalTypes[s.Name]; ok && t != s.Type {
+		return dst, fmt.Errorf("%s is a %s schema, not a %s one", s.Name, t, s.Type)
+	}
 	bad := func() ([]byte, error) { return dst, fmt.Errorf("want %s, got %T", goTypeName(s), v) }
 	switch s.Type {
 	case event.Boolean:
@@ -201,6 +217,13 @@ func (c ConnectJSON) AppendValue(dst []byte, s *event.Schema, v any) ([]byte, er
 			}
 			if c.DecimalNumeric {
 				return append(dst, d.String()...), nil
+			}
+			scale, err := decimalScale(s)
+			if err != nil {
+				return dst, err
+			}
+			if d.Scale != scale {
+				return dst, fmt.Errorf("decimal %s has scale %d, the schema's scale is %d", d.String(), d.Scale, scale)
 			}
 			return appendBase64(dst, appendUnscaled(nil, d.Unscaled)), nil
 		}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/big"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/sluice-cdc/sluice/schema/event"
@@ -91,6 +92,28 @@ func TestConnectJSONValues(t *testing.T) {
 		}
 		if again, _ := tc.style.AppendValue(nil, tc.s, back); string(again) != tc.want {
 			t.Errorf("%s: decoded %#v writes %s", tc.name, back, again)
+		}
+	}
+}
+
+// JsonConverter refuses these values (a DataException); ConnectJSON refuses
+// them too rather than write what reads back as another value.
+func TestConnectJSONRefusesWhatJsonConverterDoes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		s    *event.Schema
+		v    any
+		err  string
+	}{
+		{"int64 for an int32", prim(event.Int32), int64(1), "want int32, got int64"},
+		{"Date as an int64", &event.Schema{Type: event.Int64, Name: event.ConnectDateName}, int64(1), "org.apache.kafka.connect.data.Date is a int32 schema, not a int64 one"},
+		{"null for a required value", prim(event.String), nil, "null for a required value"},
+		{"decimal of another scale", decimalSchema(10, 2), event.Decimal{Unscaled: big.NewInt(15), Scale: 1}, "decimal 1.5 has scale 1, the schema's scale is 2"},
+		{"struct short of a value", &event.Schema{Type: event.Struct, Fields: []event.Field{{Name: "a", Schema: prim(event.Int8)}}}, event.Row{}, "0 values for 1 fields"},
+	} {
+		_, err := ConnectJSON{}.AppendValue(nil, tc.s, tc.v)
+		if err == nil || !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%s: error %v, want %q", tc.name, err, tc.err)
 		}
 	}
 }
