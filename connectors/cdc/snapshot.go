@@ -34,10 +34,16 @@ type SnapshotPlan[P any] struct {
 
 // Snapshot reads every table of plan not yet done through r and hands the
 // rows on to out, each chunk carrying the progress to save once it is
-// durable, then a chunk marked SnapshotDone. The last row of the whole
-// snapshot is marked snapshot=last; to know which it is, the last chunk
-// with rows is held back until the next one is read, so memory holds two
-// chunks of the reader at most.
+// durable, then a chunk marked SnapshotDone.
+//
+// It marks rows as Debezium 3 does (the reader marks them all true): the
+// first row of the plan's first table "first", the first row of any other
+// table "first_in_data_collection", the last row of a table
+// "last_in_data_collection" (but a row already marked first stays so) and
+// the last row of the whole snapshot "last". A table resumed after a key
+// has no first row. To know a table's last row, the last chunk with rows is
+// held back until the next one is read, so memory holds two chunks of the
+// reader at most.
 func Snapshot[P any](ctx context.Context, plan SnapshotPlan[P], r TableReader, out chan<- Chunk[P], logger *slog.Logger) error {
 	progress := plan.Resume
 	if progress == nil {
@@ -70,10 +76,18 @@ func Snapshot[P any](ctx context.Context, plan SnapshotPlan[P], r TableReader, o
 			after = progress.LastKey
 		}
 		progress.Table = t
+		read := false
 		err := r.ReadTable(ctx, t, after, func(events []*event.Event, lastKey []string) error {
 			if len(events) == 0 {
 				return nil
 			}
+			if !read && after == nil {
+				events[0].Source.Snapshot = event.SnapshotFirstInDataCollection
+				if t == plan.Tables[0] {
+					events[0].Source.Snapshot = event.SnapshotFirst
+				}
+			}
+			read = true
 			if lastKey != nil {
 				progress.LastKey = lastKey
 			}
@@ -81,6 +95,11 @@ func Snapshot[P any](ctx context.Context, plan SnapshotPlan[P], r TableReader, o
 		})
 		if err != nil {
 			return err
+		}
+		if read {
+			if last := held.Events[len(held.Events)-1]; last.Source.Snapshot != event.SnapshotFirst {
+				last.Source.Snapshot = event.SnapshotLastInDataCollection
+			}
 		}
 		progress.Done = append(progress.Done, t)
 		progress.Table, progress.LastKey = "", nil

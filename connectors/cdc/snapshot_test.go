@@ -52,7 +52,7 @@ func collect(t *testing.T, plan SnapshotPlan[lsn], r TableReader) []Chunk[lsn] {
 	return chunks
 }
 
-func TestSnapshotMarksTheLastRowAndCarriesProgress(t *testing.T) {
+func TestSnapshotMarksRowsAndCarriesProgress(t *testing.T) {
 	r := &fakeTables{rows: map[string]int{"s.a": 3, "s.b": 2, "s.empty": 0}, size: 2}
 	chunks := collect(t, SnapshotPlan[lsn]{Start: lsn{7}, Tables: []string{"s.a", "s.b", "s.empty"}}, r)
 	type seen struct {
@@ -78,15 +78,57 @@ func TestSnapshotMarksTheLastRowAndCarriesProgress(t *testing.T) {
 		}
 		got = append(got, s)
 	}
-	T, L := event.SnapshotTrue, event.SnapshotLast
 	want := []seen{
-		{rows: []int64{1, 2}, snapshot: []event.Snapshot{T, T}, table: "s.a", lastKey: []string{"2"}},
-		{rows: []int64{3}, snapshot: []event.Snapshot{T}, done: []string{"s.a"}},
-		{rows: []int64{1, 2}, snapshot: []event.Snapshot{T, L}, done: []string{"s.a", "s.b", "s.empty"}},
+		{rows: []int64{1, 2}, snapshot: []event.Snapshot{event.SnapshotFirst, event.SnapshotTrue}, table: "s.a", lastKey: []string{"2"}},
+		{rows: []int64{3}, snapshot: []event.Snapshot{event.SnapshotLastInDataCollection}, done: []string{"s.a"}},
+		{rows: []int64{1, 2}, snapshot: []event.Snapshot{event.SnapshotFirstInDataCollection, event.SnapshotLast}, done: []string{"s.a", "s.b", "s.empty"}},
 		{finished: true},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("chunks\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// Debezium's RelationalSnapshotChangeEventSource marks a row by the first
+// that holds of: last of the snapshot, first of the first table, last of
+// its table, first of its table; its snapshot receiver then marks the last
+// row it wrote last, whichever table it came from.
+func TestSnapshotMarksRowsAsDebezium(t *testing.T) {
+	const (
+		T  = event.SnapshotTrue
+		F  = event.SnapshotFirst
+		FT = event.SnapshotFirstInDataCollection
+		LT = event.SnapshotLastInDataCollection
+		L  = event.SnapshotLast
+	)
+	for _, tc := range []struct {
+		name   string
+		tables []string
+		rows   map[string]int
+		resume *SnapshotProgress[lsn]
+		want   []event.Snapshot
+	}{
+		{name: "one table", tables: []string{"a"}, rows: map[string]int{"a": 3}, want: []event.Snapshot{F, T, L}},
+		{name: "one row", tables: []string{"a"}, rows: map[string]int{"a": 1}, want: []event.Snapshot{L}},
+		{name: "tables of one row", tables: []string{"a", "b", "c"}, rows: map[string]int{"a": 1, "b": 1, "c": 1}, want: []event.Snapshot{F, LT, L}},
+		{name: "tables of two rows", tables: []string{"a", "b", "c"}, rows: map[string]int{"a": 2, "b": 2, "c": 2}, want: []event.Snapshot{F, LT, FT, LT, FT, L}},
+		{name: "first table empty", tables: []string{"e", "a", "b"}, rows: map[string]int{"a": 2, "b": 3}, want: []event.Snapshot{FT, LT, FT, T, L}},
+		{name: "last table empty", tables: []string{"a", "b", "e"}, rows: map[string]int{"a": 2, "b": 3}, want: []event.Snapshot{F, LT, FT, T, L}},
+		{name: "resumed in a table", tables: []string{"a", "b"}, rows: map[string]int{"a": 2, "b": 3},
+			resume: &SnapshotProgress[lsn]{Table: "a", LastKey: []string{"1"}}, want: []event.Snapshot{LT, FT, T, L}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			chunks := collect(t, SnapshotPlan[lsn]{Tables: tc.tables, Resume: tc.resume}, &fakeTables{rows: tc.rows, size: 2})
+			var got []event.Snapshot
+			for _, c := range chunks {
+				for _, e := range c.Events {
+					got = append(got, e.Source.Snapshot)
+				}
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("markers %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
 
