@@ -69,8 +69,8 @@ func TestSnapshotThenStream(t *testing.T) {
 	wantChange(t, snap[0], event.OpRead, event.Row{int32(1)}, nil, event.Row{int32(1), "ada", dec(1250, 2), "2024-02-29T10:11:12.123456Z"})
 	wantChange(t, snap[1], event.OpRead, event.Row{int32(2)}, nil, event.Row{int32(2), "bob", nil, nil})
 	wantChange(t, snap[2], event.OpRead, event.Row{int32(3)}, nil, event.Row{int32(3), "cy", dec(1, 2), "1999-12-31T18:59:59.000000Z"})
-	if got := []event.Snapshot{snap[0].value.Source.Snapshot, snap[2].value.Source.Snapshot}; got[0] != event.SnapshotTrue || got[1] != event.SnapshotLast {
-		t.Errorf("snapshot markers %v, want true … last", got)
+	if got := []event.Snapshot{snap[0].value.Source.Snapshot, snap[2].value.Source.Snapshot}; got[0] != event.SnapshotFirst || got[1] != event.SnapshotLast {
+		t.Errorf("snapshot markers %v, want first … last", got)
 	}
 	if s := snap[0].value.Source; s.Connector != "postgresql" || s.Name != h.prefix || s.DB != h.pg.Name || s.Schema != "public" || s.Table != "orders" || s.LSN == 0 {
 		t.Errorf("source block %+v", s)
