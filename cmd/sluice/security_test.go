@@ -48,6 +48,42 @@ func TestRunRefusesListenersOpenBeyondLoopback(t *testing.T) {
 	}
 }
 
+// TestPublicSSEStreamsNeedAnExplicitChoice checks that, on an SSE listener
+// beyond loopback, a sink without authentication fails saying what to set,
+// and one with authentication serves.
+func TestPublicSSEStreamsNeedAnExplicitChoice(t *testing.T) {
+	dir := t.TempDir()
+	kafkaAddr := freeAddr(t)
+	cfg := filepath.Join(dir, "sluice.json")
+	writeJSON(t, cfg, `{"state.dir": "`+dir+`/state", "registry": {"listen": "`+freeAddr(t)+`"}, "kafka": {"embedded": {"listen": "`+kafkaAddr+`"}}, "sse": {"listen": "0.0.0.0:0"}}`)
+	d := startDaemon(t, []string{"SLUICE_REST_LISTEN=127.0.0.1:0", "SLUICE_LOG_FORMAT=json"}, "--config", cfg)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(kafkaAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if _, err := kadm.NewClient(cl).CreateTopic(t.Context(), 1, 1, nil, "pub.public.orders"); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := d.call("POST", "/connectors", `{"name": "public", "config": {"connector.class": "sse", "topics": "pub.public.orders"}}`); code != 201 {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	if code, body := d.call("POST", "/connectors", `{"name": "private", "config": {"connector.class": "sse", "topics": "pub.public.orders",
+		"auth.type": "token", "auth.tokens": "web:web-token-0123456789"}}`); code != 201 {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	want := `serve stream \"public\" on /streams/public (sse.path): sse.listen 0.0.0.0:0 is beyond loopback and this stream has auth.type none: ` +
+		`set auth.type to token or jwt, listen on 127.0.0.1 (sse.listen), or set sse.allow.unauthenticated to true to serve public streams`
+	d.waitFor("the public stream to fail", func() bool {
+		_, body := d.call("GET", "/connectors/public/status", "")
+		return strings.Contains(body, `"state":"FAILED"`) && strings.Contains(body, want)
+	})
+	d.waitFor("the private stream to run", func() bool {
+		_, body := d.call("GET", "/connectors/private/status", "")
+		return strings.Contains(body, `"state":"RUNNING"`)
+	})
+}
+
 // TestDefaultListenersAreLoopback checks where a daemon started without
 // authentication and without listen addresses serves.
 func TestDefaultListenersAreLoopback(t *testing.T) {
