@@ -114,6 +114,10 @@ type Env struct {
 	// The runtime calls it, from any goroutine; it is cheap for a topic
 	// already recorded. Nil outside the daemon.
 	RecordTopic func(topic string)
+	// Signals carries signals from the daemon (the REST API) to a source
+	// and the state of its incremental snapshots back; nil outside the
+	// daemon.
+	Signals *Signals
 }
 
 // ReportRunning calls e.Running when it is set.

@@ -24,6 +24,9 @@ type Chunk[P any] struct {
 	Snapshot *SnapshotProgress[P]
 	// SnapshotDone marks the chunk after the last snapshot row.
 	SnapshotDone bool
+	// Incremental, when set, is the incremental snapshot progress to save
+	// once durable; one with no tables left ends the snapshot.
+	Incremental *IncrementalProgress
 }
 
 // Send hands c to out, or returns ctx's error once ctx ends.
@@ -49,6 +52,10 @@ type Metrics struct {
 	events  *metrics.Counter   // events made durable in Kafka
 	latency *metrics.Histogram // commit in the database to acknowledgement by Kafka
 	failed  *metrics.Counter   // changes dropped by event.processing.failure.handling.mode
+
+	snapshotRows      *metrics.Counter // rows handed on by incremental snapshots
+	snapshotChunks    *metrics.Counter // chunks handed on by incremental snapshots
+	snapshotRemaining *metrics.Gauge   // tables the running incremental snapshot has left
 }
 
 // NewMetrics registers a source's series in r (a private registry when nil).
@@ -61,6 +68,10 @@ func NewMetrics(r *metrics.Registry, connector string) Metrics {
 		events:  r.Counter("sluice_source_events_total", "Change events made durable in Kafka.", l, connector),
 		latency: r.Histogram("sluice_source_commit_to_ack_seconds", "Time from a change's commit in the database to Kafka acknowledging it (millisecond resolution).", metrics.LatencyBuckets, l, connector),
 		failed:  r.Counter("sluice_source_failed_changes_total", "Changes dropped because a value could not be converted (event.processing.failure.handling.mode warn or skip).", l, connector),
+
+		snapshotRows:      r.Counter("sluice_source_incremental_snapshot_rows_total", "Rows handed on by incremental snapshots.", l, connector),
+		snapshotChunks:    r.Counter("sluice_source_incremental_snapshot_chunks_total", "Chunks handed on by incremental snapshots.", l, connector),
+		snapshotRemaining: r.Gauge("sluice_source_incremental_snapshot_remaining_tables", "Tables the running incremental snapshot has yet to read.", l, connector),
 	}
 }
 
@@ -95,7 +106,7 @@ func (a *Acker[P]) Save(ctx context.Context) error {
 	return a.store.Save(ctx, a.state)
 }
 
-func (a *Acker[P]) ack(ctx context.Context, times batchTimes, end *P, progress *SnapshotProgress[P], done bool) {
+func (a *Acker[P]) ack(ctx context.Context, times batchTimes, end *P, progress *SnapshotProgress[P], done bool, incremental *IncrementalProgress) {
 	now := time.Now().UnixMilli()
 	for _, ms := range times.commitMs {
 		a.metrics.latency.Observe(float64(now-ms) / 1000)
@@ -106,7 +117,13 @@ func (a *Acker[P]) ack(ctx context.Context, times batchTimes, end *P, progress *
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	save := progress != nil || done
+	save := progress != nil || done || incremental != nil
+	if incremental != nil {
+		a.state.Incremental = incremental
+		if len(incremental.Tables) == 0 {
+			a.state.Incremental = nil
+		}
+	}
 	if progress != nil {
 		a.state.Snapshot = progress
 	}
@@ -136,7 +153,7 @@ func Batch[P any](ctx context.Context, in <-chan Chunk[P], out connectors.Emitte
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		events, end, progress, done := c.Events, c.End, c.Snapshot, c.SnapshotDone
+		events, end, progress, done, incremental := c.Events, c.End, c.Snapshot, c.SnapshotDone, c.Incremental
 		// The last event's transaction is complete when a chunk with an
 		// end came after it.
 		committed := c.End != nil
@@ -155,12 +172,15 @@ func Batch[P any](ctx context.Context, in <-chan Chunk[P], out connectors.Emitte
 					progress = more.Snapshot
 				}
 				done = done || more.SnapshotDone
+				if more.Incremental != nil {
+					incremental = more.Incremental
+				}
 			default:
 				break merge
 			}
 		}
 		times := commitTimes(events)
-		ack := func() { a.ack(ctx, times, end, progress, done) }
+		ack := func() { a.ack(ctx, times, end, progress, done, incremental) }
 		if err := out.Emit(ctx, connectors.Batch{Events: events, Committed: committed, Ack: ack}); err != nil {
 			return err
 		}

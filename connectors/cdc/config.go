@@ -3,6 +3,7 @@ package cdc
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/sluice-cdc/sluice/connectors/conf"
@@ -36,6 +37,9 @@ func sharedKeys(level string) []conf.Key {
 		{Name: "message.key.columns", Type: conf.String, Check: checkKeyColumns, Group: "Events", Doc: "Key columns for tables without a suitable primary key: " + level + ".table:col1,col2;" + level + ".table2:col (the table part is a regular expression)."},
 		{Name: "snapshot.mode", Type: conf.String, Default: SnapshotInitial, Allowed: []string{SnapshotInitial, SnapshotInitialOnly, SnapshotNoData, "never", SnapshotWhenNeeded, SnapshotAlways}, Group: "Snapshot", Doc: "initial: snapshot once, then stream; initial_only: snapshot, then stop; no_data (never): stream only; when_needed: snapshot when no usable position exists; always: snapshot at every start."},
 		{Name: "snapshot.fetch.size", Type: conf.Int, Default: "10240", Min: 1, Max: 1 << 20, Group: "Snapshot", Doc: "Rows read per chunk while snapshotting."},
+		{Name: "signal.data.collection", Type: conf.String, Check: checkSignalTable, Group: "Signals", Doc: "The signal table, " + level + ".table, with columns id, type and data (text types): the stream acts on the rows inserted into it (execute-snapshot, stop-snapshot, pause-snapshot, resume-snapshot, log). The publication must carry it; it is not captured unless the filters capture it."},
+		{Name: "signal.enabled.channels", Type: conf.List, Default: "source", Check: checkSignalChannels, Group: "Signals", Doc: "Where signals are read: source (the signal table). The daemon's REST API (POST /connectors/{name}/snapshots) always takes them."},
+		{Name: "incremental.snapshot.chunk.size", Type: conf.Int, Default: "1024", Min: 1, Max: 1 << 20, Group: "Signals", Doc: "Rows an incremental snapshot reads per chunk, each between two watermarks."},
 		{Name: "heartbeat.interval.ms", Type: conf.Int, Default: "0", Min: 0, Max: 1 << 30, Group: "Replication", Doc: "How often, when no captured change flows, to move the confirmed position forward so the database's log does not pile up; 0 disables."},
 		{Name: "tombstones.on.delete", Type: conf.Boolean, Default: "true", Group: "Events", Doc: "Follow each delete event with a tombstone (the key with a null value) so log compaction can drop the key."},
 		{Name: "decimal.handling.mode", Type: conf.String, Default: "precise", Allowed: []string{"precise", "double", "string"}, Group: "Events", Doc: "How exact numbers are written: Decimal bytes, double, or string."},
@@ -52,6 +56,22 @@ func checkTopicPrefix(v string) error {
 	return nil
 }
 
+func checkSignalTable(v string) error {
+	if v != "" && strings.Count(v, ".") != 1 {
+		return fmt.Errorf("invalid signal table %q: give it as schema.table (Postgres) or database.table (MySQL)", v)
+	}
+	return nil
+}
+
+func checkSignalChannels(v string) error {
+	for _, c := range conf.SplitList(v) {
+		if !strings.EqualFold(c, "source") {
+			return fmt.Errorf("unsupported signal channel %q: sluice reads signals from the signal table (source) and from its REST API (POST /connectors/{name}/snapshots)", c)
+		}
+	}
+	return nil
+}
+
 // Config is the parsed form of the keys every source shares.
 type Config struct {
 	TopicPrefix       string
@@ -60,9 +80,14 @@ type Config struct {
 	SnapshotMode      string // one of the Snapshot* constants
 	SnapshotFetchSize int
 	HeartbeatInterval time.Duration
-	Tombstones        bool
-	DecimalMode       string
-	BinaryMode        string
+	// SignalTable is signal.data.collection when signal.enabled.channels
+	// has source; "" for none.
+	SignalTable string
+	// IncrementalChunkSize is incremental.snapshot.chunk.size.
+	IncrementalChunkSize int
+	Tombstones           bool
+	DecimalMode          string
+	BinaryMode           string
 	// FailureMode is event.processing.failure.handling.mode: one of the
 	// Failure* constants.
 	FailureMode string
@@ -83,6 +108,10 @@ func ParseConfig(c *conf.Config, level string, system func(container string) boo
 	if mode == "never" {
 		mode = SnapshotNoData
 	}
+	signalTable := c.String("signal.data.collection")
+	if len(c.List("signal.enabled.channels")) == 0 {
+		signalTable = ""
+	}
 	failure := c.Enum("event.processing.failure.handling.mode")
 	if failure == "ignore" {
 		failure = FailureSkip
@@ -91,8 +120,9 @@ func ParseConfig(c *conf.Config, level string, system func(container string) boo
 		TopicPrefix: c.String("topic.prefix"), Filter: filter, KeyColumns: keys,
 		SnapshotMode: mode, SnapshotFetchSize: int(c.Int("snapshot.fetch.size")),
 		HeartbeatInterval: time.Duration(c.Int("heartbeat.interval.ms")) * time.Millisecond,
-		Tombstones:        c.Bool("tombstones.on.delete"),
-		DecimalMode:       c.Enum("decimal.handling.mode"), BinaryMode: c.Enum("binary.handling.mode"),
+		SignalTable:       signalTable, IncrementalChunkSize: int(c.Int("incremental.snapshot.chunk.size")),
+		Tombstones:  c.Bool("tombstones.on.delete"),
+		DecimalMode: c.Enum("decimal.handling.mode"), BinaryMode: c.Enum("binary.handling.mode"),
 		FailureMode: failure, DeadLetterTopic: c.String("errors.deadletterqueue.topic.name"),
 		Producer: kafka.ProducerConfigFrom(c),
 	}, nil

@@ -14,7 +14,6 @@ import (
 func debeziumKeys() []conf.Key {
 	const (
 		useTransforms = "shape values with transforms (MaskField, Cast, ReplaceField) or drop the column with column.exclude.list"
-		noSignals     = "sluice has no signals and no incremental snapshots yet; a new snapshot of a table is taken with snapshot.mode=always or a new topic.prefix"
 		ownBatching   = "sluice batches events itself and bounds its queues by memory; Kafka's batching is tuned with producer.override.*"
 		ownRestarts   = "the daemon restarts a failed connector with exponential backoff"
 		ownMetrics    = "sluice's metrics are Prometheus series at /metrics, labelled by connector"
@@ -38,11 +37,8 @@ func debeziumKeys() []conf.Key {
 		Unsupported("guardrail.collections.max", "0", "limit the captured tables with table.include.list"),
 		Ignored("guardrail.collections.limit.action", "applies only with guardrail.collections.max, which sluice does not have"),
 		Unsupported("include.schema.comments", "false", "table and column comments are not added to the schemas"),
-		Unsupported("incremental.snapshot.chunk.size", "1024", noSignals),
-		Unsupported("incremental.snapshot.watermarking.strategy", "insert_insert", noSignals),
-		Unsupported("signal.data.collection", "", noSignals),
-		Unsupported("signal.enabled.channels", "source", noSignals),
-		Ignored("signal.poll.interval.ms", noSignals),
+		Unsupported("incremental.snapshot.watermarking.strategy", "insert_insert", "sluice writes its watermarks its own way (a logical decoding message on Postgres) and keeps no watermark rows"),
+		Ignored("signal.poll.interval.ms", "signals are read from the database's log as they commit, and from the REST API within a second"),
 		Ignored("internal.advanced.metrics.enable", ownMetrics),
 		Ignored("internal.legacy.snapshot.max.threads", "sluice snapshots one table at a time"),
 		Ignored("legacy.snapshot.max.threads", "sluice snapshots one table at a time"),

@@ -23,16 +23,19 @@ type State[P any] struct {
 	SnapshotCompleted bool
 	// Snapshot is the progress of a snapshot under way; nil when none is.
 	Snapshot *SnapshotProgress[P]
+	// Incremental is the incremental snapshot under way; nil when none is.
+	Incremental *IncrementalProgress
 }
 
 type stateFields struct {
-	SnapshotCompleted bool            `json:"snapshot_completed"`
-	Snapshot          json.RawMessage `json:"snapshot,omitempty"`
+	SnapshotCompleted bool                 `json:"snapshot_completed"`
+	Snapshot          json.RawMessage      `json:"snapshot,omitempty"`
+	Incremental       *IncrementalProgress `json:"incremental,omitempty"`
 }
 
 // MarshalJSON writes P's fields and the snapshot fields as one object.
 func (s State[P]) MarshalJSON() ([]byte, error) {
-	f := stateFields{SnapshotCompleted: s.SnapshotCompleted}
+	f := stateFields{SnapshotCompleted: s.SnapshotCompleted, Incremental: s.Incremental}
 	if s.Snapshot != nil {
 		raw, err := json.Marshal(s.Snapshot)
 		if err != nil {
@@ -58,7 +61,7 @@ func (s *State[P]) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	var zero P
-	s.Position, s.SnapshotCompleted, s.Snapshot = p, f.SnapshotCompleted, nil
+	s.Position, s.SnapshotCompleted, s.Snapshot, s.Incremental = p, f.SnapshotCompleted, nil, f.Incremental
 	s.Positioned = !jsonEqual(p, zero)
 	if len(f.Snapshot) > 0 && !bytes.Equal(f.Snapshot, []byte("null")) {
 		s.Snapshot = new(SnapshotProgress[P])

@@ -23,6 +23,9 @@ type relation struct {
 	decode []decodeFunc
 	// identity is the replica identity ('d', 'f', 'i', 'n').
 	identity byte
+	// signalColumns are the column names of the signal table (whose
+	// inserts are signals), by pgoutput position; nil for other tables.
+	signalColumns []string
 }
 
 // decodeFunc parses one column value in Postgres text format.
@@ -49,8 +52,14 @@ func (r *relations) get(id uint32) (*relation, error) {
 // keeps its *event.Table, so its schemas stay registered as they are.
 func (r *relations) describe(ctx context.Context, src *Source, m *pglogrepl.RelationMessage) error {
 	prev := r.byID[m.RelationID]
+	var signalColumns []string
+	if src.cfg.SignalTable != "" && m.Namespace+"."+m.RelationName == src.cfg.SignalTable {
+		for _, c := range m.Columns {
+			signalColumns = append(signalColumns, c.Name)
+		}
+	}
 	if !src.cfg.Filter.Table(m.Namespace, m.RelationName) {
-		r.byID[m.RelationID] = &relation{}
+		r.byID[m.RelationID] = &relation{signalColumns: signalColumns}
 		return nil
 	}
 	info, err := src.tableInfo(ctx, m.RelationID)
@@ -65,7 +74,7 @@ func (r *relations) describe(ctx context.Context, src *Source, m *pglogrepl.Rela
 	if err != nil {
 		return err
 	}
-	rel.identity = m.ReplicaIdentity
+	rel.identity, rel.signalColumns = m.ReplicaIdentity, signalColumns
 	if prev != nil && prev.table != nil && sameTable(prev.table, rel.table) {
 		rel.table = prev.table
 	}

@@ -28,6 +28,10 @@ type tableReader struct {
 	tx     pgx.Tx
 	tables map[string]capturedTable
 	lsn    pglogrepl.LSN // the snapshot's position: every row read is at it
+	// where and limit, when set, bound what ReadTable reads: an SQL
+	// condition on the rows and a number of rows (incremental chunks).
+	where string
+	limit int
 }
 
 // snapshot takes plan's snapshot through the core's driver, using the
@@ -71,7 +75,7 @@ func (r *tableReader) ReadTable(ctx context.Context, name string, after []string
 	if err != nil {
 		return err
 	}
-	if _, err := r.tx.Exec(ctx, "DECLARE "+snapshotCursor+" NO SCROLL CURSOR FOR "+snapshotQuery(info, rel, after)); err != nil {
+	if _, err := r.tx.Exec(ctx, "DECLARE "+snapshotCursor+" NO SCROLL CURSOR FOR "+snapshotQuery(info, rel, after, r.where, r.limit)); err != nil {
 		return fmt.Errorf("snapshot %s: open cursor: %w", t, err)
 	}
 	fetch := fmt.Sprintf("FETCH FORWARD %d FROM %s", r.src.cfg.SnapshotFetchSize, snapshotCursor)
@@ -118,14 +122,22 @@ func (r *tableReader) ReadTable(ctx context.Context, name string, after []string
 }
 
 // snapshotQuery selects a table's columns in key order, after the key
-// whose text form is after (the last one made durable, when resuming).
-func snapshotQuery(info *tableInfo, rel *relation, after []string) string {
+// whose text form is after (the last one made durable, when resuming),
+// keeping the rows where holds ("" for all), at most limit (0 for all).
+func snapshotQuery(info *tableInfo, rel *relation, after []string, where string, limit int) string {
 	names := make([]string, len(rel.table.Columns))
 	for i, c := range rel.table.Columns {
 		names[i] = pgx.Identifier{c.Name}.Sanitize()
 	}
 	q := "SELECT " + strings.Join(names, ", ") + " FROM " + pgx.Identifier{info.Schema, info.Name}.Sanitize()
+	var conds []string
+	if where != "" {
+		conds = append(conds, "("+where+")")
+	}
 	if len(rel.table.Key) == 0 {
+		if len(conds) > 0 {
+			q += " WHERE " + conds[0]
+		}
 		return q
 	}
 	resume := len(after) == len(rel.table.Key)
@@ -140,9 +152,16 @@ func snapshotQuery(info *tableInfo, rel *relation, after []string) string {
 		}
 	}
 	if resume {
-		q += " WHERE (" + strings.Join(keys, ", ") + ") > (" + strings.Join(last, ", ") + ")"
+		conds = append(conds, "("+strings.Join(keys, ", ")+") > ("+strings.Join(last, ", ")+")")
 	}
-	return q + " ORDER BY " + strings.Join(keys, ", ")
+	if len(conds) > 0 {
+		q += " WHERE " + strings.Join(conds, " AND ")
+	}
+	q += " ORDER BY " + strings.Join(keys, ", ")
+	if limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", limit)
+	}
+	return q
 }
 
 // snapshotRow decodes a row read in text format, in the table's column

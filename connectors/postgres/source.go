@@ -154,8 +154,11 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) (err error) {
 	s.env.ReportRunning()
 
 	chunks := make(chan chunk, 8)
+	chunkReader := newChunkReader(s, tables)
+	defer chunkReader.close(context.WithoutCancel(ctx))
 	strm := &stream{src: s, out: chunks, relations: newRelations(),
-		streams: map[uint32]*spill{}, streamRel: map[uint32]*relations{}}
+		streams: map[uint32]*spill{}, streamRel: map[uint32]*relations{},
+		inc: cdc.NewIncremental(chunkReader, s.cfg.IncrementalChunkSize, chunks, st.Incremental, s.env.Signals, s.metrics, s.logger)}
 	strm.confirmed.Store(uint64(start))
 	acker := cdc.NewAcker(s.store, st, strm.confirm, s.metrics, s.logger)
 

@@ -51,6 +51,11 @@ type stream struct {
 
 	tx    *txState       // the transaction being read, when not streamed
 	batch []*event.Event // its events not yet handed on
+
+	// inc runs incremental snapshots; stepDue asks for its next step as
+	// soon as no transaction is being read.
+	inc     *cdc.Incremental[position]
+	stepDue bool
 }
 
 // txState is what the events of one transaction share.
@@ -89,8 +94,15 @@ func (s *stream) run(ctx context.Context) error {
 	lastSent := time.Now()
 	var deadline time.Time
 	for {
+		if s.stepDue && s.tx == nil && !s.inStream {
+			s.stepDue = false
+			if err := s.inc.Step(ctx); err != nil {
+				return err
+			}
+		}
 		now := time.Now()
 		if now.After(deadline) {
+			s.stepDue = true // signals from the daemon
 			if c := s.confirmed.Load(); uint64(s.received) > c {
 				s.src.lag.Set(float64(uint64(s.received) - c))
 			} else {
@@ -232,6 +244,9 @@ func (s *stream) handleMessage(ctx context.Context, data []byte) error {
 	case *pglogrepl.StreamCommitMessageV2:
 		return s.commitStream(ctx, m)
 	case *pglogrepl.LogicalDecodingMessageV2:
+		if m.Prefix == watermarkPrefix {
+			return s.watermark(ctx, m)
+		}
 		// Heartbeat messages are non-transactional: nothing to capture, but
 		// the position may be confirmed once what precedes it is durable.
 		if s.tx == nil && len(s.streams) == 0 && m.LSN > s.handedOn {
@@ -304,6 +319,11 @@ func (s *stream) handleChange(ctx context.Context, msg pglogrepl.Message, rels *
 	if tx == nil {
 		return fmt.Errorf("slot %q: %T outside a transaction", s.src.cfg.Slot, msg)
 	}
+	if ins, ok := msg.(*pglogrepl.InsertMessageV2); ok {
+		if rel := rels.byID[ins.RelationID]; rel != nil && rel.signalColumns != nil {
+			s.signal(rel, ins.Tuple)
+		}
+	}
 	events, err := s.src.events(msg, rels, tx)
 	if verr := (*cdc.ValueError)(nil); errors.As(err, &verr) {
 		return s.src.failures.Handle(ctx, s.src.failed(msg, rels, tx, verr))
@@ -332,7 +352,12 @@ func (s *stream) takeBatch() []*event.Event {
 	return b
 }
 
-func (s *stream) send(ctx context.Context, c chunk) error { return cdc.Send(ctx, s.out, c) }
+// send hands c on; its events drop the rows of an incremental snapshot's
+// open window whose keys they change.
+func (s *stream) send(ctx context.Context, c chunk) error {
+	s.inc.Streamed(c.Events)
+	return cdc.Send(ctx, s.out, c)
+}
 
 // confirm records that every change up to p is durable downstream. It is
 // called by the batcher's acknowledgements, in order.

@@ -103,6 +103,9 @@ const (
 	SnapshotFirstInDataCollection Snapshot = "first_in_data_collection"
 	SnapshotLastInDataCollection  Snapshot = "last_in_data_collection"
 	SnapshotLast                  Snapshot = "last" // the last row of the snapshot
+	// SnapshotIncremental marks every row of an incremental snapshot,
+	// read while streaming continues.
+	SnapshotIncremental Snapshot = "incremental"
 )
 
 // Source is the provenance block of an event, with the fields of Debezium's

@@ -1,0 +1,392 @@
+package cdc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/schema/event"
+)
+
+// ErrBadCondition is wrapped by a ChunkReader's error when a snapshot's
+// additional condition does not run (bad SQL, an unknown column): the
+// table is skipped and the snapshot goes on.
+var ErrBadCondition = errors.New("the additional condition does not run")
+
+// ChunkReader is what a database supplies for incremental snapshots. Its
+// methods are called from the source's stream goroutine only.
+type ChunkReader interface {
+	// Check returns nil when table (schema.table or database.table) is
+	// captured and has a key, and otherwise an error saying what to do.
+	Check(ctx context.Context, table string) error
+	// ReadChunk reads up to limit rows of table as committed now, in key
+	// order, after the row whose key has the text form after (from the
+	// start when nil), keeping those that match condition (an SQL boolean
+	// expression; "" keeps all). It returns them as op=r events with the
+	// text form of the last one's key. The driver's TableReader reads them.
+	ReadChunk(ctx context.Context, table string, after []string, limit int, condition string) (events []*event.Event, lastKey []string, err error)
+	// Watermark writes mark into the database's log, where the stream
+	// reads it back and hands it to Incremental.Watermark.
+	Watermark(ctx context.Context, mark string) error
+}
+
+// IncrementalProgress is an incremental snapshot under way, as the
+// source's offsets keep it.
+type IncrementalProgress struct {
+	ID        string   `json:"id"`
+	Requested []string `json:"requested"`
+	// Tables are those left to read, the current one first; LastKey is the
+	// text form of the key of its last row made durable.
+	Tables     []string          `json:"tables"`
+	LastKey    []string          `json:"last_key,omitempty"`
+	Conditions map[string]string `json:"conditions,omitempty"`
+	Paused     bool              `json:"paused,omitempty"`
+	Rows       int64             `json:"rows,omitempty"`
+	Chunks     int64             `json:"chunks,omitempty"`
+	Started    time.Time         `json:"started"`
+}
+
+func (p *IncrementalProgress) clone() *IncrementalProgress {
+	c := *p
+	c.Requested, c.Tables, c.LastKey = slices.Clone(p.Requested), slices.Clone(p.Tables), slices.Clone(p.LastKey)
+	return &c
+}
+
+// Incremental runs incremental snapshots while a source streams, by the
+// watermark algorithm of DBLog (Debezium's incremental snapshots): a chunk
+// of a table is read in key order between a low and a high watermark
+// written to the database's log, and its rows are handed on where the
+// stream reads the high watermark, except those whose key the stream
+// changed since the chunk was read: for them the stream's newer change
+// stands. Rows handed on are op=r events with source.snapshot=incremental.
+//
+// The window opens when the chunk is read rather than where the stream
+// reads the low watermark: a transaction whose commit precedes the low
+// watermark in the log, but which the read did not yet see, then still
+// counts as changing its keys. Memory holds one chunk.
+//
+// The progress (tables left, last key) travels with the chunks to the
+// Acker, which saves it once Kafka acknowledged them, so that a restarted
+// source continues after the last durable chunk.
+//
+// Snapshots are started, paused, resumed and stopped by signals: from the
+// source's signal table (Signal) or the daemon (connectors.Signals). The
+// stream goroutine calls every method.
+type Incremental[P any] struct {
+	reader  ChunkReader
+	size    int
+	out     chan<- Chunk[P]
+	signals *connectors.Signals
+	metrics Metrics
+	logger  *slog.Logger
+
+	progress *IncrementalProgress // nil when no snapshot runs
+	window   *window
+	queued   []connectors.Signal
+	history  []connectors.SnapshotStatus // finished snapshots, newest last
+}
+
+// historySize bounds the finished snapshots listed.
+const historySize = 20
+
+// window is a chunk read and not yet handed on.
+type window struct {
+	id      string
+	table   string
+	rows    []*event.Event // nil once the stream changed the row's key
+	byKey   map[string]int
+	lastKey []string
+	more    bool // the chunk was full: the table may have more rows
+}
+
+// NewIncremental returns the incremental snapshots of a source that
+// reads chunks with r, size rows at a time, and hands them to out;
+// resume is the snapshot its offsets hold (nil for none), signals the
+// daemon's channel (nil outside the daemon).
+func NewIncremental[P any](r ChunkReader, size int, out chan<- Chunk[P], resume *IncrementalProgress, signals *connectors.Signals, m Metrics, logger *slog.Logger) *Incremental[P] {
+	in := &Incremental[P]{reader: r, size: size, out: out, signals: signals, metrics: m, logger: logger.With("snapshot", "incremental")}
+	if resume != nil && len(resume.Tables) > 0 {
+		in.progress = resume
+		in.logger.Info("incremental snapshot resumes", "id", resume.ID, "table", resume.Tables[0], "after_key", resume.LastKey)
+	}
+	in.publish()
+	return in
+}
+
+// Signal queues a signal read from the signal table; Step acts on it.
+func (in *Incremental[P]) Signal(sig connectors.Signal) { in.queued = append(in.queued, sig) }
+
+// Streamed is called with the events the stream hands on, before it
+// hands them on: a key they change drops the row of the open window.
+func (in *Incremental[P]) Streamed(events []*event.Event) {
+	w := in.window
+	if w == nil {
+		return
+	}
+	for _, e := range events {
+		if e.Table == nil || e.Table.ID.String() != w.table {
+			continue
+		}
+		if e.Op == event.OpTruncate {
+			clear(w.rows)
+			continue
+		}
+		if i, ok := w.byKey[keyString(e.Key())]; ok {
+			w.rows[i] = nil
+		}
+	}
+}
+
+func keyString(key event.Row) string { return fmt.Sprint([]any(key)) }
+
+// Step acts on the queued signals and, when a snapshot runs and no chunk
+// waits for its high watermark, reads the next chunk. The stream calls
+// it between transactions; it returns an error only when the database
+// fails.
+func (in *Incremental[P]) Step(ctx context.Context) error {
+	queued := append(in.queued, in.signals.Take()...)
+	in.queued = nil
+	for _, sig := range queued {
+		if err := in.act(ctx, sig); err != nil {
+			return err
+		}
+	}
+	for in.progress != nil && !in.progress.Paused && in.window == nil {
+		p := in.progress
+		if len(p.Tables) == 0 {
+			return in.finish(ctx, "COMPLETED")
+		}
+		table := p.Tables[0]
+		id := p.ID + "-" + strconv.FormatInt(p.Chunks+1, 10) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		if err := in.reader.Watermark(ctx, id+"-open"); err != nil {
+			return err
+		}
+		events, lastKey, err := in.reader.ReadChunk(ctx, table, p.LastKey, in.size, p.Conditions[table])
+		if errors.Is(err, ErrBadCondition) {
+			in.logger.Error("incremental snapshot skips a table: its additional condition does not run; fix the filter and send execute-snapshot again",
+				"id", p.ID, "table", table, "condition", p.Conditions[table], "error", err)
+			in.nextTable()
+			if err := in.save(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("incremental snapshot of %s: %w", table, err)
+		}
+		if len(events) == 0 {
+			in.logger.Info("incremental snapshot of table complete", "id", p.ID, "table", table)
+			in.nextTable()
+			if err := in.save(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		w := &window{id: id, table: table, rows: events, byKey: make(map[string]int, len(events)), lastKey: lastKey, more: len(events) >= in.size}
+		for i, e := range events {
+			w.byKey[keyString(e.Key())] = i
+		}
+		in.window = w
+		return in.reader.Watermark(ctx, id+"-close")
+	}
+	return nil
+}
+
+// Watermark is called by the stream with each watermark it reads, at the
+// position of the log where it is. At the high watermark of the open
+// window it returns the chunk to hand on: the rows no streamed change
+// overtook, positioned at at, with the progress to save once durable.
+func (in *Incremental[P]) Watermark(mark string, at event.Position) (Chunk[P], bool) {
+	w := in.window
+	if w == nil || mark != w.id+"-close" {
+		return Chunk[P]{}, false // a low watermark, or one of a window a restart abandoned
+	}
+	in.window = nil
+	var rows []*event.Event
+	for _, e := range w.rows {
+		if e != nil {
+			e.Source.Snapshot = event.SnapshotIncremental
+			e.Position = at
+			rows = append(rows, e)
+		}
+	}
+	p := in.progress
+	p.Rows += int64(len(rows))
+	p.Chunks++
+	p.LastKey = w.lastKey
+	in.metrics.snapshotRows.Add(uint64(len(rows)))
+	in.metrics.snapshotChunks.Add(1)
+	if !w.more {
+		in.logger.Info("incremental snapshot of table complete", "id", p.ID, "table", w.table)
+		in.nextTable()
+	}
+	in.publish()
+	return Chunk[P]{Events: rows, Incremental: p.clone()}, true
+}
+
+// act carries out one signal; a bad one is logged and dropped.
+func (in *Incremental[P]) act(ctx context.Context, sig connectors.Signal) error {
+	logger := in.logger.With("signal", sig.ID, "type", sig.Type)
+	bad := func(err error) error {
+		logger.Error("signal ignored: "+err.Error(), "data", string(sig.Data))
+		return nil
+	}
+	switch sig.Type {
+	case SignalLog:
+		var m logMessage
+		if err := jsonObject(sig.Data, &m); err != nil {
+			return bad(err)
+		}
+		logger.Info("signal: " + m.Message)
+		return nil
+	case SignalExecuteSnapshot:
+		req, err := parseSnapshotRequest(sig)
+		if err != nil {
+			return bad(err)
+		}
+		return in.execute(ctx, sig.ID, req, logger)
+	case SignalStopSnapshot:
+		req, err := parseSnapshotRequest(sig)
+		if err != nil {
+			return bad(err)
+		}
+		return in.stop(ctx, req, logger)
+	case SignalPauseSnapshot, SignalResumeSnapshot:
+		if in.progress == nil {
+			return bad(errors.New("no incremental snapshot is running"))
+		}
+		in.progress.Paused = sig.Type == SignalPauseSnapshot
+		logger.Info("incremental snapshot "+map[bool]string{true: "paused", false: "resumed"}[in.progress.Paused], "id", in.progress.ID)
+		return in.save(ctx)
+	}
+	return bad(fmt.Errorf("unknown signal type %q: want %s, %s, %s, %s or %s", sig.Type,
+		SignalExecuteSnapshot, SignalStopSnapshot, SignalPauseSnapshot, SignalResumeSnapshot, SignalLog))
+}
+
+// execute starts a snapshot of the tables req names, or adds them to the
+// one running.
+func (in *Incremental[P]) execute(ctx context.Context, id string, req *snapshotRequest, logger *slog.Logger) error {
+	var tables []string
+	for _, t := range req.Tables {
+		if err := in.reader.Check(ctx, t); err != nil {
+			logger.Error("incremental snapshot skips a table: "+err.Error(), "table", t)
+			continue
+		}
+		if !slices.Contains(tables, t) {
+			tables = append(tables, t)
+		}
+	}
+	if len(tables) == 0 {
+		logger.Error("signal ignored: none of its tables can be snapshotted", "tables", req.Tables)
+		return nil
+	}
+	if in.progress == nil {
+		if id == "" {
+			id = strconv.FormatInt(time.Now().UnixMilli(), 10)
+		}
+		in.progress = &IncrementalProgress{ID: id, Started: time.Now().UTC(), Conditions: map[string]string{}}
+	}
+	p := in.progress
+	for _, t := range tables {
+		if !slices.Contains(p.Requested, t) {
+			p.Requested = append(p.Requested, t)
+		}
+		if !slices.Contains(p.Tables, t) {
+			p.Tables = append(p.Tables, t)
+		}
+	}
+	for _, c := range req.Conditions {
+		if slices.Contains(tables, c.Table) {
+			p.Conditions[c.Table] = c.Filter
+		}
+	}
+	logger.Info("incremental snapshot requested", "id", p.ID, "tables", tables, "queue", p.Tables)
+	return in.save(ctx)
+}
+
+// stop ends the running snapshot, or drops the tables req names from it.
+func (in *Incremental[P]) stop(ctx context.Context, req *snapshotRequest, logger *slog.Logger) error {
+	p := in.progress
+	if p == nil {
+		logger.Warn("signal ignored: no incremental snapshot is running")
+		return nil
+	}
+	if len(req.Tables) == 0 {
+		logger.Info("incremental snapshot stopped", "id", p.ID, "tables_left", p.Tables)
+		in.window = nil
+		return in.finish(ctx, "STOPPED")
+	}
+	for _, t := range req.Tables {
+		i := slices.Index(p.Tables, t)
+		switch {
+		case i < 0:
+			logger.Warn("stop-snapshot: the snapshot does not read this table", "table", t)
+		case i == 0:
+			in.window = nil
+			in.nextTable()
+		default:
+			p.Tables = slices.Delete(p.Tables, i, i+1)
+		}
+	}
+	logger.Info("incremental snapshot: tables dropped", "id", p.ID, "tables_left", p.Tables)
+	return in.save(ctx)
+}
+
+func (in *Incremental[P]) nextTable() {
+	in.progress.Tables = in.progress.Tables[1:]
+	in.progress.LastKey = nil
+}
+
+// finish ends the running snapshot in state (COMPLETED or STOPPED).
+func (in *Incremental[P]) finish(ctx context.Context, state string) error {
+	st := in.status()
+	now := time.Now().UTC()
+	st.State, st.Finished = state, &now
+	if state == "COMPLETED" {
+		in.logger.Info("incremental snapshot complete", "id", st.ID, "rows", st.Rows, "chunks", st.Chunks, "seconds", now.Sub(st.Started).Seconds())
+	}
+	in.history = append(in.history, st)
+	if len(in.history) > historySize {
+		in.history = in.history[1:]
+	}
+	done := &IncrementalProgress{ID: in.progress.ID}
+	in.progress = nil
+	return in.send(ctx, done)
+}
+
+// save hands the progress on to be saved once what precedes it is durable.
+func (in *Incremental[P]) save(ctx context.Context) error {
+	return in.send(ctx, in.progress.clone())
+}
+
+func (in *Incremental[P]) send(ctx context.Context, p *IncrementalProgress) error {
+	in.publish()
+	return Send(ctx, in.out, Chunk[P]{Incremental: p})
+}
+
+func (in *Incremental[P]) status() connectors.SnapshotStatus {
+	p := in.progress
+	st := connectors.SnapshotStatus{ID: p.ID, State: "RUNNING", Tables: slices.Clone(p.Requested), Remaining: slices.Clone(p.Tables),
+		LastKey: slices.Clone(p.LastKey), Rows: p.Rows, Chunks: p.Chunks, Started: p.Started}
+	if p.Paused {
+		st.State = "PAUSED"
+	}
+	return st
+}
+
+// publish shows the snapshots' state to the daemon and the metrics.
+func (in *Incremental[P]) publish() {
+	list := slices.Clone(in.history)
+	remaining := 0
+	if in.progress != nil {
+		list = append(list, in.status())
+		remaining = len(in.progress.Tables)
+	}
+	in.metrics.snapshotRemaining.Set(float64(remaining))
+	in.signals.Publish(list)
+}

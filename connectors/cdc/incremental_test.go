@@ -1,0 +1,186 @@
+package cdc
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"reflect"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/schema/event"
+)
+
+var table = &event.Table{ID: event.TableID{Schema: "s", Table: "a"}, Columns: []event.Column{{Name: "id"}, {Name: "v"}}, Key: []int{0}}
+
+// fakeChunks serves rows 1..rows of s.a, with v = 0, and records the
+// watermarks written.
+type fakeChunks struct {
+	rows  int
+	marks []string
+	bad   bool // conditions fail
+}
+
+func (f *fakeChunks) Check(_ context.Context, t string) error {
+	if t != "s.a" {
+		return errors.New("table " + t + " is not captured")
+	}
+	return nil
+}
+
+func (f *fakeChunks) ReadChunk(_ context.Context, t string, after []string, limit int, cond string) ([]*event.Event, []string, error) {
+	if cond != "" && f.bad {
+		return nil, nil, ErrBadCondition
+	}
+	from := 1
+	if after != nil {
+		n, _ := strconv.Atoi(after[0])
+		from = n + 1
+	}
+	var out []*event.Event
+	var last []string
+	for k := from; k <= f.rows && len(out) < limit; k++ {
+		out = append(out, &event.Event{Op: event.OpRead, Table: table, After: event.Row{int64(k), int64(0)}})
+		last = []string{strconv.Itoa(k)}
+	}
+	return out, last, nil
+}
+
+func (f *fakeChunks) Watermark(_ context.Context, mark string) error {
+	f.marks = append(f.marks, mark)
+	return nil
+}
+
+func newTestIncremental(r ChunkReader, size int, resume *IncrementalProgress) (*Incremental[lsn], chan Chunk[lsn], *connectors.Signals) {
+	out := make(chan Chunk[lsn], 100)
+	signals := &connectors.Signals{}
+	return NewIncremental(r, size, out, resume, signals, NewMetrics(nil, "test"), slog.New(slog.DiscardHandler)), out, signals
+}
+
+func drain(out chan Chunk[lsn]) []Chunk[lsn] {
+	var got []Chunk[lsn]
+	for {
+		select {
+		case c := <-out:
+			got = append(got, c)
+		default:
+			return got
+		}
+	}
+}
+
+// closeWindow hands the open window's high watermark back, as the stream
+// does when it reads it.
+func closeWindow(t *testing.T, in *Incremental[lsn], r *fakeChunks) Chunk[lsn] {
+	t.Helper()
+	c, ok := in.Watermark(r.marks[len(r.marks)-1], event.Position{Commit: 800})
+	if !ok {
+		t.Fatalf("the last watermark %q closes no window", r.marks[len(r.marks)-1])
+	}
+	return c
+}
+
+func TestIncrementalDropsRowsTheStreamChanged(t *testing.T) {
+	r := &fakeChunks{rows: 5}
+	in, out, _ := newTestIncremental(r, 3, nil)
+	in.Signal(connectors.Signal{ID: "x", Type: SignalExecuteSnapshot, Data: []byte(`{"data-collections": ["s.a"]}`)})
+	if err := in.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The stream changes key 2 after the chunk was read: its change stands.
+	in.Streamed([]*event.Event{{Op: event.OpUpdate, Table: table, After: event.Row{int64(2), int64(1)}}})
+	if _, ok := in.Watermark(r.marks[0], event.Position{}); ok {
+		t.Fatal("the low watermark closed the window")
+	}
+	c := closeWindow(t, in, r)
+	var keys []int64
+	for _, e := range c.Events {
+		keys = append(keys, e.After[0].(int64))
+		if e.Source.Snapshot != event.SnapshotIncremental || e.Position.Commit != 800 {
+			t.Fatalf("row %d: snapshot %q at %v, want incremental at the high watermark", keys[len(keys)-1], e.Source.Snapshot, e.Position)
+		}
+	}
+	if !slices.Equal(keys, []int64{1, 3}) || !slices.Equal(c.Incremental.LastKey, []string{"3"}) {
+		t.Fatalf("chunk rows %v with last key %v, want [1 3] and 3", keys, c.Incremental.LastKey)
+	}
+	// The second chunk is short: the table, and the snapshot, are done.
+	if err := in.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	in.Streamed([]*event.Event{{Op: event.OpTruncate, Table: table}})
+	if c := closeWindow(t, in, r); len(c.Events) != 0 || len(c.Incremental.Tables) != 0 {
+		t.Fatalf("after a truncate the chunk holds %d rows, tables left %v", len(c.Events), c.Incremental.Tables)
+	}
+	if err := in.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	chunks := drain(out)
+	if last := chunks[len(chunks)-1].Incremental; last == nil || len(last.Tables) != 0 || last.ID != "x" {
+		t.Fatalf("the last progress is %+v, want the end of snapshot x", last)
+	}
+	if st := in.signals.Snapshots(); len(st) != 1 || st[0].State != "COMPLETED" || st[0].Rows != 2 || st[0].Chunks != 2 {
+		t.Fatalf("snapshots %+v, want x COMPLETED with 2 rows in 2 chunks", st)
+	}
+}
+
+func TestIncrementalResumesAfterTheLastDurableKey(t *testing.T) {
+	r := &fakeChunks{rows: 10}
+	in, _, _ := newTestIncremental(r, 4, &IncrementalProgress{ID: "x", Requested: []string{"s.a"}, Tables: []string{"s.a"}, LastKey: []string{"7"}})
+	if err := in.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c := closeWindow(t, in, r)
+	if len(c.Events) != 3 || c.Events[0].After[0] != int64(8) || len(c.Incremental.Tables) != 0 {
+		t.Fatalf("resumed chunk %d rows from %v, tables left %v; want 8..10 and done", len(c.Events), c.Events[0].After[0], c.Incremental.Tables)
+	}
+}
+
+func TestIncrementalSignals(t *testing.T) {
+	r := &fakeChunks{rows: 10, bad: true}
+	in, out, signals := newTestIncremental(r, 4, nil)
+	for _, sig := range []connectors.Signal{
+		{ID: "1", Type: SignalExecuteSnapshot, Data: []byte(`{"data-collections": [`)},
+		{ID: "2", Type: SignalExecuteSnapshot, Data: []byte(`{"data-collections": ["s.nope"]}`)},
+		{ID: "3", Type: SignalExecuteSnapshot, Data: []byte(`{"data-collections": ["s.a"], "type": "blocking"}`)},
+		{ID: "4", Type: "explode"},
+		{ID: "5", Type: SignalLog, Data: []byte(`{"message": "hello"}`)},
+		{ID: "6", Type: SignalPauseSnapshot},
+	} {
+		signals.Post(sig)
+	}
+	if err := in.Step(context.Background()); err != nil || in.progress != nil || len(drain(out)) != 0 {
+		t.Fatalf("bad signals: error %v, progress %+v", err, in.progress)
+	}
+	// A condition that does not run skips its table.
+	signals.Post(connectors.Signal{ID: "7", Type: SignalExecuteSnapshot, Data: []byte(`{"data-collections": ["s.a"], "additional-conditions": [{"data-collection": "s.a", "filter": "v >"}]}`)})
+	if err := in.Step(context.Background()); err != nil || in.progress != nil {
+		t.Fatalf("bad condition: error %v, progress %+v", err, in.progress)
+	}
+	// Pause, resume and stop.
+	r.bad = false
+	signals.Post(connectors.Signal{ID: "8", Type: SignalExecuteSnapshot, Data: []byte(`{"data-collections": ["s.a"]}`)})
+	signals.Post(connectors.Signal{ID: "9", Type: SignalPauseSnapshot})
+	if err := in.Step(context.Background()); err != nil || in.window != nil || !in.progress.Paused {
+		t.Fatalf("paused snapshot: error %v, window %v", err, in.window)
+	}
+	signals.Post(connectors.Signal{ID: "10", Type: SignalResumeSnapshot})
+	if err := in.Step(context.Background()); err != nil || in.window == nil {
+		t.Fatalf("resumed snapshot read no chunk: %v", err)
+	}
+	signals.Post(connectors.Signal{ID: "11", Type: SignalStopSnapshot})
+	if err := in.Step(context.Background()); err != nil || in.progress != nil || in.window != nil {
+		t.Fatalf("stopped snapshot still runs: %v", err)
+	}
+	if _, ok := in.Watermark(r.marks[len(r.marks)-1], event.Position{}); ok {
+		t.Fatal("the window of a stopped snapshot was handed on")
+	}
+	var states []string
+	for _, st := range signals.Snapshots() {
+		states = append(states, st.ID+" "+st.State)
+	}
+	if !reflect.DeepEqual(states, []string{"7 COMPLETED", "8 STOPPED"}) {
+		t.Fatalf("snapshots %v", states)
+	}
+}
