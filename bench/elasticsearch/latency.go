@@ -70,7 +70,7 @@ type latencyResult struct {
 // latency runs and prints their results, then the medians.
 func driveLatency(ctx context.Context, o options) error {
 	if o.brokers == "" || o.esURL == "" || o.pgURL == "" {
-		return fmt.Errorf("no Kafka brokers, Elasticsearch URL or Postgres URL: pass -brokers, -es and -pg, or source /tmp/sluice-testenv/env.sh")
+		return fmt.Errorf("no Kafka brokers, Elasticsearch URL or Postgres URL: pass -brokers, -es and -pg, or eval \"$(testenv/up.sh)\"")
 	}
 	if o.rate <= 0 || o.txRows <= 0 || o.duration <= 0 || o.warmup < 0 || o.poll <= 0 {
 		return fmt.Errorf("-rate, -tx-rows, -duration and -poll must be positive and -warmup not negative")

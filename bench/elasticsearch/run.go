@@ -40,7 +40,7 @@ type result struct {
 // drive runs o.runs runs and prints their results, then the medians.
 func drive(ctx context.Context, o options) error {
 	if o.brokers == "" || o.esURL == "" {
-		return fmt.Errorf("no Kafka brokers or Elasticsearch URL: pass -brokers and -es, or source /tmp/sluice-testenv/env.sh")
+		return fmt.Errorf("no Kafka brokers or Elasticsearch URL: pass -brokers and -es, or eval \"$(testenv/up.sh)\"")
 	}
 	return printRuns(o.runs, func(i int) (result, error) { return runOnce(ctx, o, i) }, medians)
 }
