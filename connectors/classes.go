@@ -59,6 +59,9 @@ type Class struct {
 	// while it fails, its error is the trace of the RUNNING connector's
 	// status. Nil: nothing to probe.
 	Probe func(ctx context.Context, cfg *conf.Config) error
+	// Signals reports that the source takes signals through Env.Signals
+	// (incremental snapshots asked for through the REST API).
+	Signals bool
 }
 
 // SourceOutput is what the pipeline from a source into Kafka takes from

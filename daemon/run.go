@@ -146,6 +146,7 @@ func (s *Supervisor) runOnce(ctx context.Context, name string, c *conn, r *run) 
 		// not started.
 		Running:     sync.OnceFunc(running),
 		RecordTopic: func(topic string) { s.recordTopic(name, c, topic) },
+		Signals:     &c.signals,
 	}
 	if env.StateDir != "" {
 		if err := os.MkdirAll(env.StateDir, 0o700); err != nil {

@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/daemon/config"
 	"github.com/sluice-cdc/sluice/daemon/store"
 )
@@ -94,6 +95,9 @@ type conn struct {
 	deleted  bool
 
 	topics topicSet // guarded by its own lock
+	// signals carries signals to the connector's source across its
+	// restarts; guarded by its own lock.
+	signals connectors.Signals
 }
 
 // run is one start of a connector: its goroutine, until cancel and done.

@@ -35,16 +35,10 @@ type connectorStatus struct {
 	} `json:"tasks"`
 }
 
-// TestDaemonShowsAConversionFailureAsFailed runs the source under the
-// daemon's supervisor and REST API, with restarts a few milliseconds
-// apart: a change that does not convert puts it in FAILED at once, with
-// the message as the trace of GET /connectors/{name}/status, and it is not
-// restarted. Reconfigured with event.processing.failure.handling.mode=skip
-// through PUT /connectors/{name}/config, it resumes where it stopped: the
-// change is dropped and the next ones are delivered.
-func TestDaemonShowsAConversionFailureAsFailed(t *testing.T) {
-	h := newHarness(t, nil)
-	h.exec(`CREATE TABLE t (id int PRIMARY KEY, v text)`, `INSERT INTO t VALUES (1, 'a')`)
+// startDaemon runs the daemon's supervisor and REST API over the
+// harness's Kafka and registry, restarting failed connectors a few
+// milliseconds apart, and returns the supervisor and the API's URL.
+func startDaemon(t *testing.T, h *harness) (*daemon.Supervisor, string) {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	d := &config.Daemon{Kafka: config.Kafka{BootstrapServers: strings.Join(h.brokers, ",")}, SchemaRegistry: config.SchemaRegistry{URL: h.regURL}}
 	rt, err := runtime.New(context.Background(), d, logger, metrics.NewRegistry())
@@ -71,11 +65,25 @@ func TestDaemonShowsAConversionFailureAsFailed(t *testing.T) {
 	})
 	srv := httptest.NewServer(api.New(sup, api.Options{Logger: logger}))
 	t.Cleanup(srv.Close)
+	return sup, srv.URL
+}
+
+// TestDaemonShowsAConversionFailureAsFailed runs the source under the
+// daemon's supervisor and REST API, with restarts a few milliseconds
+// apart: a change that does not convert puts it in FAILED at once, with
+// the message as the trace of GET /connectors/{name}/status, and it is not
+// restarted. Reconfigured with event.processing.failure.handling.mode=skip
+// through PUT /connectors/{name}/config, it resumes where it stopped: the
+// change is dropped and the next ones are delivered.
+func TestDaemonShowsAConversionFailureAsFailed(t *testing.T) {
+	h := newHarness(t, nil)
+	h.exec(`CREATE TABLE t (id int PRIMARY KEY, v text)`, `INSERT INTO t VALUES (1, 'a')`)
+	sup, url := startDaemon(t, h)
 
 	put := func(cfg map[string]string) {
 		t.Helper()
 		body, _ := json.Marshal(cfg)
-		req, _ := http.NewRequest(http.MethodPut, srv.URL+"/connectors/pg/config", bytes.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPut, url+"/connectors/pg/config", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -88,7 +96,7 @@ func TestDaemonShowsAConversionFailureAsFailed(t *testing.T) {
 	}
 	status := func() connectorStatus {
 		t.Helper()
-		resp, err := http.Get(srv.URL + "/connectors/pg/status")
+		resp, err := http.Get(url + "/connectors/pg/status")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -58,6 +58,7 @@ func init() {
 			return New(cfg, env), nil
 		},
 		AlterOffset: alterOffset,
+		Signals:     true,
 	})
 }
 
