@@ -9,6 +9,7 @@
 //	sluice version
 //	sluice health [--url http://127.0.0.1:8083/healthz]
 //	sluice keys [class...]
+//	sluice docs [--dir docs/reference]
 //
 // Exit codes: 0 success, 1 runtime failure, 2 bad usage or invalid configuration.
 package main
@@ -56,6 +57,8 @@ Commands:
              (the container image's health check)
   keys       print every configuration key of the connector classes as
              Markdown: supported, without effect, or not supported
+  docs       write the configuration reference (a page per connector
+             class and one for the daemon) as Markdown
 
 Run 'sluice <command> --help' for the flags of a command.
 
@@ -91,6 +94,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = health(ctx, rest, stdout)
 	case "keys":
 		err = keys(rest, stdout)
+	case "docs":
+		err = docs(rest, stdout)
 	default:
 		fmt.Fprintf(stderr, "sluice: unknown command %q\n\n%s", cmd, usage)
 		return exitUsage

@@ -13,15 +13,32 @@ type Setting struct {
 	Env string
 	// Default is the value used when neither gives one; empty for none.
 	Default string
+	// Type is the type of its value: string, integer, boolean or list (of
+	// strings; comma-separated in its environment variable).
+	Type string
 }
 
 // Settings lists every daemon setting, in declaration order.
 func Settings() []Setting {
 	var out []Setting
 	walkFields(reflect.TypeOf(Daemon{}), "", func(path string, f reflect.StructField, _ []int) {
-		out = append(out, Setting{Path: path, Env: envName(path), Default: f.Tag.Get("default")})
+		out = append(out, Setting{Path: path, Env: envName(path), Default: f.Tag.Get("default"), Type: typeName(f.Type)})
 	})
 	return out
+}
+
+// typeName names the type of a setting's field for documentation.
+func typeName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		return "integer"
+	case reflect.Slice:
+		return "list"
+	default:
+		return "string"
+	}
 }
 
 // envName is the environment variable of a setting path.
