@@ -326,12 +326,12 @@ func TestPlugins(t *testing.T) {
 	}
 	h.expect("GET", "/connector-plugins/nope/config", "", 404, `{"error_code": 404, "message": "Unknown plugin nope: no connector class of that name or alias"}`)
 
-	code, body, _ = h.do("PUT", "/connector-plugins/io.sluice.test.TestSourceConnector/config/validate", `{"count": "x", "behavior": "fail", "database.password": "pw", "colour": "red", "transforms.a.type": "X"}`)
+	code, body, _ = h.do("PUT", "/connector-plugins/io.sluice.test.TestSourceConnector/config/validate", `{"count": "x", "behavior": "fail", "database.password": "pw", "colour": "red", "lingr.ms": "5", "transforms.a.type": "X"}`)
 	var infos configInfos
 	if code != 200 || json.Unmarshal([]byte(body), &infos) != nil {
 		t.Fatalf("validate: %d %s", code, body)
 	}
-	if infos.Name != "io.sluice.test.TestSourceConnector" || infos.ErrorCount != 4 || !reflect.DeepEqual(infos.Groups, []string{"Common", "Topics", "Test", "Connection", "Producer"}) {
+	if infos.Name != "io.sluice.test.TestSourceConnector" || infos.ErrorCount != 5 || !reflect.DeepEqual(infos.Groups, []string{"Common", "Topics", "Test", "Connection", "Producer"}) {
 		t.Fatalf("validate: name %s, %d errors, groups %v", infos.Name, infos.ErrorCount, infos.Groups)
 	}
 	values := map[string]keyValue{}
@@ -347,13 +347,14 @@ func TestPlugins(t *testing.T) {
 		"database.password": {Name: "database.password", Value: str("[hidden]"), RecommendedValues: []string{}, Errors: []string{}, Visible: true},
 		"linger.ms":         {Name: "linger.ms", Value: str("0"), RecommendedValues: []string{}, Errors: []string{}, Visible: true},
 		"colour":            {Name: "colour", Value: str("red"), RecommendedValues: []string{}, Errors: []string{"unknown configuration key"}, Visible: true},
+		"lingr.ms":          {Name: "lingr.ms", Value: str("5"), RecommendedValues: []string{}, Errors: []string{"unknown configuration key; did you mean linger.ms?"}, Visible: true},
 		"transforms.a.type": {Name: "transforms.a.type", Value: str("X"), RecommendedValues: []string{}, Errors: []string{`"a" is not listed in transforms`}, Visible: true},
 	} {
 		if !reflect.DeepEqual(values[name], want) {
 			t.Errorf("%s:\n got %+v\nwant %+v", name, values[name], want)
 		}
 	}
-	if len(infos.Configs) != len(testclass.Spec.Keys)+2 {
+	if len(infos.Configs) != len(testclass.Spec.Keys)+3 {
 		t.Fatalf("%d entries", len(infos.Configs))
 	}
 	h.expect("PUT", "/connector-plugins/sluice-test/config/validate", `{"connector.class": "postgres"}`, 400, `{"error_code": 400, "message": "Included connector type postgres does not match request type sluice-test"}`)
