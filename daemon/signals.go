@@ -41,7 +41,7 @@ func (s *Supervisor) signalled(name string) (*conn, error) {
 		return nil, notFound(name)
 	}
 	if class, ok := connectors.Lookup(c.rec.Config["connector.class"]); !ok || !class.Signals {
-		return nil, &kindError{fmt.Sprintf("Connector %s takes no signals: incremental snapshots are taken by sources whose class takes them (postgres)", name), ErrNoSignals}
+		return nil, &kindError{fmt.Sprintf("Connector %s takes no signals: incremental snapshots are taken by sources whose class takes them (postgres, mysql, mariadb)", name), ErrNoSignals}
 	}
 	return c, nil
 }

@@ -83,9 +83,6 @@ func ParseConfig(c *conf.Config) (*Config, error) {
 	if cfg.BigInt, err = ParseBigIntUnsignedMode(c.String(BigIntUnsignedModeKey)); err != nil {
 		problems = append(problems, conf.Problem{Key: BigIntUnsignedModeKey, Message: err.Error()})
 	}
-	if base.SignalTable != "" {
-		problems = append(problems, conf.Problem{Key: "signal.data.collection", Message: "the MySQL source takes no signals yet, so no incremental snapshots: remove the key; a new snapshot is taken with snapshot.mode=always"})
-	}
 	in, ex := c.List("gtid.source.includes"), c.List("gtid.source.excludes")
 	if len(in) > 0 && len(ex) > 0 {
 		problems = append(problems, conf.Problem{Key: "gtid.source.excludes", Message: "cannot be combined with gtid.source.includes; use one of them"})

@@ -30,7 +30,7 @@ var debeziumKeys = []conf.Key{
 	cdc.Unsupported("heartbeat.action.query", "", "heartbeats move the stored position without writing to the database"),
 	cdc.Unsupported("include.query", "false", "the statement that made a change is not added to its source block"),
 	cdc.Unsupported("inconsistent.schema.handling.mode", "fail", "a row of a captured table whose definition is unknown stops the connector; take a new snapshot"),
-	cdc.Unsupported("incremental.snapshot.allow.schema.changes", "false", "sluice has no incremental snapshots yet"),
+	cdc.Unsupported("incremental.snapshot.allow.schema.changes", "false", "a table's schema must not change while an incremental snapshot reads it"),
 	cdc.Ignored("min.row.count.to.stream.results", "snapshots always read in chunks of snapshot.fetch.size rows"),
 	cdc.Ignored("schema.history.internal", "the schema history is kept in the connector's offset store under history=<topic.prefix>"),
 	cdc.Unsupported("schema.history.internal.skip.unparseable.ddl", "false", "a DDL statement that cannot be parsed stops the connector, so rows are never decoded with a wrong definition"),

@@ -128,6 +128,10 @@ type tableReader struct {
 	conn  *client.Conn
 	start Position
 	ids   map[string]event.TableID
+	// where and limit, when set, bound what ReadTable reads: an SQL
+	// condition on the rows and a number of rows (incremental chunks).
+	where string
+	limit int
 }
 
 var _ cdc.TableReader = (*tableReader)(nil)
@@ -178,7 +182,14 @@ func (r *tableReader) ReadTable(ctx context.Context, name string, after []string
 		return r.src.snapshotEvent(v.table, after, r.start, pos), nil
 	}
 	from := "SELECT " + strings.Join(sel, ", ") + " FROM " + quoteIdent(id.Database) + "." + quoteIdent(id.Table)
+	var where []string
+	if r.where != "" {
+		where = append(where, "("+r.where+")")
+	}
 	if len(key) == 0 {
+		if len(where) > 0 {
+			from += " WHERE " + where[0]
+		}
 		var batch []*event.Event
 		var res gomysql.Result
 		err := r.conn.ExecuteSelectStreaming(from, &res, func(row []gomysql.FieldValue) error {
@@ -201,15 +212,26 @@ func (r *tableReader) ReadTable(ctx context.Context, name string, after []string
 	for i, k := range key {
 		keyCols[i] = quoteIdent(cols[k].Name)
 	}
-	order := " ORDER BY " + strings.Join(keyCols, ", ") + fmt.Sprintf(" LIMIT %d", fetch)
+	left := r.limit // rows still to read when limited
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		sql := from + order
-		if after != nil {
-			sql = from + " WHERE (" + strings.Join(keyCols, ", ") + ") > (" + strings.Join(after, ", ") + ")" + order
+		n := fetch
+		if r.limit > 0 {
+			if n = min(fetch, left); n == 0 {
+				return nil
+			}
 		}
+		conds := where
+		if after != nil {
+			conds = append(slices.Clip(where), "("+strings.Join(keyCols, ", ")+") > ("+strings.Join(after, ", ")+")")
+		}
+		sql := from
+		if len(conds) > 0 {
+			sql += " WHERE " + strings.Join(conds, " AND ")
+		}
+		sql += " ORDER BY " + strings.Join(keyCols, ", ") + fmt.Sprintf(" LIMIT %d", n)
 		res, err := r.conn.Execute(sql)
 		if err != nil {
 			return fmt.Errorf("snapshot %s: %w", id, err)
@@ -225,22 +247,23 @@ func (r *tableReader) ReadTable(ctx context.Context, name string, after []string
 				events = append(events, e)
 			}
 		}
-		n := len(res.Values)
-		if n > 0 {
-			last := res.Values[n-1]
+		got := len(res.Values)
+		left -= got
+		if got > 0 {
+			last := res.Values[got-1]
 			after = make([]string, len(key))
 			for i, k := range key {
 				after[i] = keyLiteral(last[k], cols[k])
 			}
 		}
 		res.Close()
-		if n == 0 {
+		if got == 0 {
 			return nil
 		}
 		if err := emit(events, slices.Clone(after)); err != nil {
 			return err
 		}
-		if n < fetch {
+		if got < n {
 			return nil
 		}
 	}

@@ -58,6 +58,7 @@ func init() {
 			return New(cfg, env), nil
 		},
 		AlterOffset: alterOffset,
+		Signals:     true,
 	})
 }
 
@@ -180,6 +181,7 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) error {
 	s.logger.Info("start position stored", "file", start.File, "pos", start.Pos, "gtids", start.GTIDs, "snapshot", plan != nil)
 
 	chunks := make(chan cdc.Chunk[Position], 8)
+	resume := state.Incremental // read before the acker, which changes state, runs
 	acker := cdc.NewAcker(store, state, nil, metrics, s.logger)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return cdc.Batch(gctx, chunks, out, acker) })
@@ -195,7 +197,10 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) error {
 				return gctx.Err()
 			}
 		}
-		st := &stream{src: s, catalog: catalog, out: chunks, hist: hist}
+		chunkReader := &chunkReader{src: s, start: start}
+		defer chunkReader.close()
+		st := &stream{src: s, catalog: catalog, out: chunks, hist: hist,
+			inc: cdc.NewIncremental(chunkReader, s.cfg.IncrementalChunkSize, chunks, resume, s.env.Signals, metrics, s.logger)}
 		return st.run(gctx, start)
 	})
 	err = g.Wait()

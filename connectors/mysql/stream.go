@@ -46,6 +46,13 @@ type stream struct {
 	perTable   map[*event.Table]int64
 	lastEnd    time.Time
 	pendingEnd *Position // a commit with nothing captured, not yet handed on
+
+	// inc runs incremental snapshots; stepDue asks for its next step once
+	// no transaction is open; progress is the snapshot progress to hand on
+	// with the open transaction's commit.
+	inc      *cdc.Incremental[Position]
+	stepDue  bool
+	progress *cdc.IncrementalProgress
 }
 
 // eventQueue is how many binlog events go-mysql may parse ahead of the
@@ -84,7 +91,7 @@ func (s *Source) decodeRows(e *replication.RowsEvent, data []byte) error {
 	if err != nil {
 		return err
 	}
-	if !s.cfg.Filter.Table(string(e.Table.Schema), string(e.Table.Table)) {
+	if !s.cfg.Filter.Table(string(e.Table.Schema), string(e.Table.Table)) && !s.isSignalTable(e.Table) {
 		return nil
 	}
 	return e.DecodeData(pos, data)
@@ -112,6 +119,12 @@ func (st *stream) run(ctx context.Context, start Position) error {
 		wait = min(wait, s.cfg.HeartbeatInterval)
 	}
 	for {
+		if st.stepDue && !st.open {
+			st.stepDue = false
+			if err := st.inc.Step(ctx); err != nil {
+				return err
+			}
+		}
 		ectx, cancel := context.WithTimeout(ctx, wait)
 		ev, err := streamer.GetEvent(ectx)
 		cancel()
@@ -120,6 +133,7 @@ func (st *stream) run(ctx context.Context, start Position) error {
 				return ctx.Err()
 			}
 			if errors.Is(err, context.DeadlineExceeded) {
+				st.stepDue = true // signals from the daemon
 				if err := st.heartbeat(ctx); err != nil {
 					return err
 				}
@@ -232,16 +246,16 @@ func (st *stream) commit(ctx context.Context, h *replication.EventHeader, ddl bo
 		return fmt.Errorf("record GTID %s: %w", st.gtid, err)
 	}
 	end := &Position{File: st.file, Pos: h.LogPos, GTIDs: st.gtids.String()}
-	events := st.events
-	hadEvents := st.total > 0
-	st.events, st.open, st.gtid, st.skip = nil, false, "", false
+	events, progress := st.events, st.progress
+	hadEvents := st.total > 0 || len(events) > 0
+	st.events, st.open, st.gtid, st.skip, st.progress = nil, false, "", false, nil
 	st.total, st.perTable = 0, nil
-	if !hadEvents && !ddl {
+	if !hadEvents && !ddl && progress == nil {
 		st.pendingEnd = end
 		return st.heartbeat(ctx)
 	}
 	st.pendingEnd, st.lastEnd = nil, time.Now()
-	return cdc.Send(ctx, st.out, cdc.Chunk[Position]{Events: events, End: end})
+	return st.send(ctx, cdc.Chunk[Position]{Events: events, End: end, Incremental: progress})
 }
 
 // rows turns a rows event of a captured table into change events.
@@ -251,6 +265,16 @@ func (st *stream) rows(ctx context.Context, e *replication.RowsEvent, h *replica
 	}
 	s := st.src
 	id := event.TableID{Database: string(e.Table.Schema), Table: string(e.Table.Table)}
+	if s.isSignalTable(e.Table) && isInsert(h.EventType) {
+		if st.perTable == nil {
+			st.beginTx(st.gtid, "", h.LogPos-h.EventSize)
+		}
+		commit, err := event.BinlogCommit(st.file, st.beginPos)
+		if err != nil {
+			return err
+		}
+		st.signalRows(e.Rows, commit)
+	}
 	if !s.cfg.Filter.Table(id.Database, id.Table) {
 		return nil
 	}
@@ -343,9 +367,30 @@ func (st *stream) rows(ctx context.Context, e *replication.RowsEvent, h *replica
 	if len(st.events) >= flushEvents {
 		events := st.events
 		st.events = nil
-		return cdc.Send(ctx, st.out, cdc.Chunk[Position]{Events: events})
+		return st.send(ctx, cdc.Chunk[Position]{Events: events})
 	}
 	return nil
+}
+
+// send hands c on; its events drop the rows of an incremental snapshot's
+// open window whose keys they change.
+func (st *stream) send(ctx context.Context, c cdc.Chunk[Position]) error {
+	st.inc.Streamed(c.Events)
+	return cdc.Send(ctx, st.out, c)
+}
+
+// isInsert reports whether a rows event holds inserted rows.
+func isInsert(t replication.EventType) bool {
+	switch t {
+	case replication.WRITE_ROWS_EVENTv0, replication.WRITE_ROWS_EVENTv1, replication.WRITE_ROWS_EVENTv2, replication.MARIADB_WRITE_ROWS_COMPRESSED_EVENT_V1:
+		return true
+	}
+	return false
+}
+
+// isSignalTable reports whether a table map is the signal table's.
+func (s *Source) isSignalTable(t *replication.TableMapEvent) bool {
+	return s.cfg.SignalTable != "" && string(t.Schema)+"."+string(t.Table) == s.cfg.SignalTable
 }
 
 func keyEqual(a, b any) bool {

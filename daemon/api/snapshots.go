@@ -67,7 +67,10 @@ func (a *API) stopSnapshot(w http.ResponseWriter, r *http.Request) {
 		a.signalFailure(w, r, err)
 		return
 	}
-	if !slices.ContainsFunc(list, func(s connectors.SnapshotStatus) bool { return s.ID == id && (s.State == "RUNNING" || s.State == "PAUSED") }) {
+	running := func(s connectors.SnapshotStatus) bool {
+		return s.ID == id && (s.State == "RUNNING" || s.State == "PAUSED")
+	}
+	if !slices.ContainsFunc(list, running) {
 		writeError(w, http.StatusNotFound, "No incremental snapshot "+id+" is running for connector "+name+": GET /connectors/"+name+"/snapshots lists them")
 		return
 	}

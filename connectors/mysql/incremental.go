@@ -1,0 +1,169 @@
+package mysql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/connectors/cdc"
+	"github.com/sluice-cdc/sluice/schema/event"
+)
+
+// The signal types of the watermark rows written to the signal table, as
+// Debezium writes them.
+const (
+	windowOpen  = "snapshot-window-open"
+	windowClose = "snapshot-window-close"
+)
+
+// chunkReader reads the chunks of incremental snapshots and writes their
+// watermarks as rows of the signal table, on a connection of its own that
+// it opens when first needed. It implements cdc.ChunkReader; the stream
+// goroutine calls it.
+type chunkReader struct {
+	src   *Source
+	start Position // where streaming started: the source block's binlog position of chunk rows
+	ids   map[string]event.TableID
+	conn  *client.Conn
+}
+
+var _ cdc.ChunkReader = (*chunkReader)(nil)
+
+func (r *chunkReader) connection(ctx context.Context) (*client.Conn, error) {
+	if r.conn == nil {
+		conn, err := r.src.connect(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r.conn = conn
+	}
+	return r.conn, nil
+}
+
+// close closes the connection, if one was opened.
+func (r *chunkReader) close() {
+	if r.conn != nil {
+		r.conn.Close()
+	}
+}
+
+// captured returns the connection, once the captured tables are known.
+func (r *chunkReader) captured(ctx context.Context) (*client.Conn, error) {
+	conn, err := r.connection(ctx)
+	if err != nil || r.ids != nil {
+		return conn, err
+	}
+	ids, err := r.src.capturedTables(conn)
+	if err != nil {
+		return nil, err
+	}
+	r.ids = map[string]event.TableID{}
+	for _, id := range ids {
+		r.ids[id.String()] = id
+	}
+	return conn, nil
+}
+
+// Check sees that table is captured and has a key, and that there is a
+// signal table for the watermarks. See cdc.ChunkReader.
+func (r *chunkReader) Check(ctx context.Context, table string) error {
+	if r.src.cfg.SignalTable == "" {
+		return errors.New("the MySQL source writes an incremental snapshot's watermarks to the signal table: set signal.data.collection")
+	}
+	conn, err := r.captured(ctx)
+	if err != nil {
+		return err
+	}
+	id, ok := r.ids[table]
+	if !ok {
+		return fmt.Errorf("table %s is not captured: name a table the filters capture (table.include.list), as database.table", table)
+	}
+	v, err := r.src.tables.fromCatalog(conn, id)
+	if err != nil {
+		return err
+	}
+	if len(v.table.Key) == 0 {
+		return fmt.Errorf("table %s has no primary key, and an incremental snapshot reads in key order: give it one, or key columns with message.key.columns", table)
+	}
+	return nil
+}
+
+// ReadChunk reads one chunk through the snapshot's table reader, each
+// query seeing what is committed when it runs. See cdc.ChunkReader.
+func (r *chunkReader) ReadChunk(ctx context.Context, table string, after []string, limit int, condition string) ([]*event.Event, []string, error) {
+	conn, err := r.captured(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	tr := &tableReader{src: r.src, conn: conn, start: r.start, ids: r.ids, where: condition, limit: limit}
+	var events []*event.Event
+	var lastKey []string
+	err = tr.ReadTable(ctx, table, after, func(chunk []*event.Event, last []string) error {
+		events, lastKey = append(events, chunk...), last
+		return nil
+	})
+	var myErr *gomysql.MyError
+	if condition != "" && errors.As(err, &myErr) && slices.Contains([]uint16{1054, 1064, 1305, 1582, 1583}, myErr.Code) {
+		return nil, nil, fmt.Errorf("%w: %s", cdc.ErrBadCondition, myErr.Message)
+	}
+	return events, lastKey, err
+}
+
+// Watermark inserts mark into the signal table, as a window-open or
+// window-close row (Debezium's insert_insert). See cdc.ChunkReader.
+func (r *chunkReader) Watermark(ctx context.Context, mark string) error {
+	conn, err := r.connection(ctx)
+	if err != nil {
+		return err
+	}
+	typ := windowOpen
+	if strings.HasSuffix(mark, "-close") {
+		typ = windowClose
+	}
+	db, table, _ := strings.Cut(r.src.cfg.SignalTable, ".")
+	if _, err := conn.Execute("INSERT INTO "+quoteIdent(db)+"."+quoteIdent(table)+" VALUES (?, ?, NULL)", mark, typ); err != nil {
+		return fmt.Errorf("write incremental snapshot watermark to signal table %s: %w", r.src.cfg.SignalTable, err)
+	}
+	return nil
+}
+
+// signalRows hands the rows inserted into the signal table to the
+// incremental snapshots: watermarks, and signals to act on. The rows of
+// a chunk its high watermark closes join the watermark's transaction, at
+// its position: after every change the stream read before it.
+func (st *stream) signalRows(rows [][]any, commit uint64) {
+	for _, row := range rows {
+		if len(row) < 3 {
+			continue
+		}
+		sig := connectors.Signal{ID: text(row[0]), Type: text(row[1])}
+		if row[2] != nil {
+			sig.Data = []byte(text(row[2]))
+		}
+		switch sig.Type {
+		case windowOpen, windowClose:
+			if c, ok := st.inc.Watermark(sig.ID, event.Position{Commit: commit, Index: uint32(st.total)}); ok {
+				st.events = append(st.events, c.Events...)
+				st.progress = c.Incremental
+				st.stepDue = true
+			}
+		default:
+			st.inc.Signal(sig)
+			st.stepDue = true
+		}
+	}
+}
+
+// text is the text of a binlog string value.
+func text(v any) string {
+	if b, ok := v.([]byte); ok {
+		return string(b)
+	}
+	return fmt.Sprint(v)
+}
