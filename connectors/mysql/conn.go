@@ -41,11 +41,25 @@ func connectError(cfg *Config, err error) error {
 	return err
 }
 
+// needsChange marks permanent an error only a person can cure, whichever
+// statement met it: a privilege the user lacks (for example RELOAD for the
+// snapshot's read lock, or SELECT revoked while running).
+func needsChange(err error) error {
+	if err != nil && !errors.Is(err, connectors.ErrPermanent) && isAccessDenied(err) {
+		return connectors.Permanent(err)
+	}
+	return err
+}
+
+// isAccessDenied reports a server error for a privilege the user lacks:
+// access to the server or a database (1045, 1044), to a table or column
+// (1142, 1143), or a global privilege (1227).
 func isAccessDenied(err error) bool {
 	var my *gomysql.MyError
 	if errors.As(err, &my) {
 		switch my.Code {
-		case gomysql.ER_ACCESS_DENIED_ERROR, gomysql.ER_DBACCESS_DENIED_ERROR:
+		case gomysql.ER_ACCESS_DENIED_ERROR, gomysql.ER_DBACCESS_DENIED_ERROR, gomysql.ER_TABLEACCESS_DENIED_ERROR,
+			gomysql.ER_COLUMNACCESS_DENIED_ERROR, gomysql.ER_SPECIFIC_ACCESS_DENIED_ERROR:
 			return true
 		}
 	}

@@ -78,8 +78,11 @@ func New(cfg *Config, env connectors.Env) *Source {
 // Run captures changes until ctx ends or a failure. See connectors.Source.
 // It checks the server, decides from snapshot.mode and the stored offsets
 // where to start, stores that start position before reporting RUNNING,
-// snapshots when needed, then streams from the snapshot's position.
-func (s *Source) Run(ctx context.Context, out connectors.Emitter) error {
+// snapshots when needed, then streams from the snapshot's position. Errors
+// only a person can cure (see needsChange) are permanent, whether the
+// preflight or a later step meets them.
+func (s *Source) Run(ctx context.Context, out connectors.Emitter) (err error) {
+	defer func() { err = needsChange(err) }()
 	metrics := cdc.NewMetrics(s.env.Metrics, s.env.Name)
 	failures, err := cdc.NewFailures(s.cfg.Config, s.env.Name, out, metrics, s.logger)
 	if err != nil {
