@@ -309,8 +309,8 @@ func call(t *testing.T, method, url, body string) (int, []byte) {
 
 // TestIncrementalSnapshotThroughREST starts incremental snapshots with
 // POST /connectors/{name}/snapshots under a workload, follows them with
-// GET and stops one with DELETE; bad requests are refused or logged, and
-// the connector keeps running.
+// GET, stops one with DELETE and pauses and resumes another; bad requests
+// are refused or logged, and the connector keeps running.
 func TestIncrementalSnapshotThroughREST(t *testing.T) {
 	const rows = 30000
 	h := newHarness(t, map[string]string{"snapshot.mode": "no_data", "table.include.list": "public.t,public.marker", "incremental.snapshot.chunk.size": "200"})
@@ -367,7 +367,23 @@ func TestIncrementalSnapshotThroughREST(t *testing.T) {
 		t.Fatalf("DELETE snapshot %s: %d %s", stopped, code, answer)
 	}
 	waitFor(t, "snapshot "+stopped+" to stop", time.Minute, running, func() bool { return snapshot(stopped).State == "STOPPED" })
+	// The next is paused, reads nothing while paused, is resumed and
+	// completes.
 	id := start(`{"data-collections": ["public.t"], "type": "incremental"}`)
+	waitFor(t, "snapshot "+id+" to run", time.Minute, running, func() bool { return snapshot(id).State == "RUNNING" })
+	if code, answer := call(t, "PUT", url+"/snapshots/"+id+"/pause", ""); code != 202 {
+		t.Fatalf("pause snapshot %s: %d %s", id, code, answer)
+	}
+	waitFor(t, "snapshot "+id+" to pause", time.Minute, running, func() bool { return snapshot(id).State == "PAUSED" })
+	time.Sleep(300 * time.Millisecond) // a chunk read before the pause is handed on
+	paused := snapshot(id).Rows
+	time.Sleep(time.Second)
+	if rows := snapshot(id).Rows; rows != paused {
+		t.Fatalf("a paused snapshot read on: %d rows, then %d", paused, rows)
+	}
+	if code, answer := call(t, "PUT", url+"/snapshots/"+id+"/resume", ""); code != 202 {
+		t.Fatalf("resume snapshot %s: %d %s", id, code, answer)
+	}
 	waitFor(t, "snapshot "+id+" to complete", 3*time.Minute, running, func() bool { return snapshot(id).State == "COMPLETED" })
 	s := snapshot(id)
 	t.Logf("snapshot %s: %d rows in %d chunks; the stopped one read %d", id, s.Rows, s.Chunks, snapshot(stopped).Rows)

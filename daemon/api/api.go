@@ -97,6 +97,8 @@ func (a *API) table() []route {
 		{"GET", "/connectors/{name}/snapshots", a.listSnapshots},
 		{"POST", "/connectors/{name}/snapshots", a.startSnapshot},
 		{"DELETE", "/connectors/{name}/snapshots/{id}", a.stopSnapshot},
+		{"PUT", "/connectors/{name}/snapshots/{id}/pause", a.pauseSnapshot},
+		{"PUT", "/connectors/{name}/snapshots/{id}/resume", a.resumeSnapshot},
 		{"GET", "/connector-plugins", a.listPlugins},
 		{"GET", "/connector-plugins/{type}/config", a.pluginConfig},
 		{"PUT", "/connector-plugins/{type}/config/validate", a.validate},

@@ -61,6 +61,25 @@ func (a *API) listSnapshots(w http.ResponseWriter, r *http.Request) {
 // DELETE /connectors/{name}/snapshots/{id} stops the running incremental
 // snapshot id, as a stop-snapshot signal does.
 func (a *API) stopSnapshot(w http.ResponseWriter, r *http.Request) {
+	a.signalSnapshot(w, r, "stop-snapshot")
+}
+
+// PUT /connectors/{name}/snapshots/{id}/pause pauses the running
+// incremental snapshot id, as a pause-snapshot signal does; streaming
+// goes on.
+func (a *API) pauseSnapshot(w http.ResponseWriter, r *http.Request) {
+	a.signalSnapshot(w, r, "pause-snapshot")
+}
+
+// PUT /connectors/{name}/snapshots/{id}/resume resumes the paused
+// incremental snapshot id, as a resume-snapshot signal does.
+func (a *API) resumeSnapshot(w http.ResponseWriter, r *http.Request) {
+	a.signalSnapshot(w, r, "resume-snapshot")
+}
+
+// signalSnapshot sends a signal of type typ about the running snapshot
+// the path names, answering 404 when no such snapshot runs.
+func (a *API) signalSnapshot(w http.ResponseWriter, r *http.Request, typ string) {
 	name, id := r.PathValue("name"), r.PathValue("id")
 	list, err := a.sup.Snapshots(name)
 	if err != nil {
@@ -74,7 +93,7 @@ func (a *API) stopSnapshot(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "No incremental snapshot "+id+" is running for connector "+name+": GET /connectors/"+name+"/snapshots lists them")
 		return
 	}
-	a.signal(w, r, connectors.Signal{ID: "rest-stop-" + id, Type: "stop-snapshot"}, nil)
+	a.signal(w, r, connectors.Signal{ID: "rest-" + typ + "-" + id, Type: typ}, nil)
 }
 
 // signal sends sig and answers 202 with body (none when nil).
