@@ -6,6 +6,10 @@
 # terminal, sluice keeps running for you to try until Ctrl-C; otherwise the
 # demo stops what it started at once. Either way it stops sluice and drops
 # its database; the Postgres of testenv keeps running (make testenv-down).
+#
+# Environment: SLUICE_TEST_PG_URL, when set, is the Postgres to use instead
+# of testenv's (a superuser's URL, as testenv/up.sh exports it); SLUICE_BIN
+# is a sluice binary to run instead of building bin/sluice.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=examples/demo
@@ -13,23 +17,28 @@ here=examples/demo
 say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
 
 testenv_dir=$(bash testenv/dir.sh)
-pg_was_running=false
-[ -n "$( (. "$testenv_dir/env.sh" 2>/dev/null; echo "${SLUICE_TEST_PG_URL:-}") )" ] && pg_was_running=true
 # An Elasticsearch already started by testenv joins the demo.
 es_url=$( (. "$testenv_dir/env.sh" 2>/dev/null; echo "${SLUICE_TEST_ES_URL:-}") )
 work=$(mktemp -d)
-if $pg_was_running; then
-  say "using the Postgres of testenv, already running"
+pg_was_running=true
+if [ -n "${SLUICE_TEST_PG_URL:-}" ]; then
+  say "using the Postgres of SLUICE_TEST_PG_URL"
 else
-  say "starting a throwaway Postgres (testenv; the first run installs the test services' packages, which takes a few minutes)"
+  if [ -z "$( (. "$testenv_dir/env.sh" 2>/dev/null; echo "${SLUICE_TEST_PG_URL:-}") )" ]; then
+    pg_was_running=false
+    say "starting a throwaway Postgres (testenv; the first run installs the test services' packages, which takes a few minutes)"
+  else
+    say "using the Postgres of testenv, already running"
+  fi
+  # up.sh installs what is missing, then starts Postgres; its log is shown only on failure.
+  if ! up=$(bash testenv/up.sh pg 2>"$work/testenv.log"); then
+    cat "$work/testenv.log" >&2
+    exit 1
+  fi
+  eval "$up"
 fi
-# up.sh installs what is missing, then starts Postgres; its log is shown only on failure.
-if ! up=$(bash testenv/up.sh pg 2>"$work/testenv.log"); then
-  cat "$work/testenv.log" >&2
-  exit 1
-fi
-eval "$up"
-go build -trimpath -o bin/sluice ./cmd/sluice
+sluice=${SLUICE_BIN:-bin/sluice}
+[ -n "${SLUICE_BIN:-}" ] || go build -trimpath -o bin/sluice ./cmd/sluice
 
 # The connector files read the database's address from the environment.
 pg="$SLUICE_TEST_PG_URL"
@@ -58,7 +67,7 @@ JSON
 say "running sluice in embedded mode (REST on $rest, SSE on $sse)"
 # In a session of its own, so that Ctrl-C reaches only this script, which
 # then stops sluice with one SIGTERM: it drains and drops its slot.
-setsid bin/sluice run --config "$work/sluice.json" 2> "$work/sluice.log" &
+setsid "$sluice" run --config "$work/sluice.json" 2> "$work/sluice.log" &
 sluice_pid=$!
 cleanup() {
   kill "$stream_pid" 2>/dev/null || true
@@ -68,7 +77,7 @@ cleanup() {
   [ -z "${DEMO_ES_URL:-}" ] || curl -s -X DELETE "$DEMO_ES_URL/shop.public.orders" >/dev/null || true
   rm -rf "$work"
   if $pg_was_running; then
-    echo "Postgres (testenv) was running before the demo and keeps running." >&2
+    echo "Postgres was running before the demo and keeps running." >&2
   else
     echo "Postgres (testenv), started for the demo, keeps running for the next one: 'make testenv-down' stops it." >&2
   fi
