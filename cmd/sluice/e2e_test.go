@@ -240,7 +240,7 @@ func TestRunLikeAUser(t *testing.T) {
 	d.expect("PUT", "/connectors/api/pause", "", 202, "")
 	d.expect("GET", "/connectors/api/status", "", 200, "")
 	d.expect("GET", "/connector-plugins", "", 200, `[{"class": "io.confluent.connect.elasticsearch.ElasticsearchSinkConnector", "type": "sink", "version": "e2e"},
-		{"class": "io.debezium.connector.mysql.MySqlConnector", "type": "source", "version": "e2e"},
+		{"class": "io.debezium.connector.mariadb.MariaDbConnector", "type": "source", "version": "e2e"}, {"class": "io.debezium.connector.mysql.MySqlConnector", "type": "source", "version": "e2e"},
 		{"class": "io.debezium.connector.postgresql.PostgresConnector", "type": "source", "version": "e2e"}, {"class": "sse", "type": "sink", "version": "e2e"}]`)
 	if _, m := d.call("GET", "/metrics", ""); !strings.Contains(m, `sluice_source_events_total{connector="orders"} 2`) {
 		t.Errorf("metrics do not count orders' two events:\n%s", m)

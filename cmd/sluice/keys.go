@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/connectors/conf"
 )
 
 // keys prints, as Markdown, every configuration key of the named classes
@@ -42,10 +43,28 @@ func keysMarkdown(classes []*connectors.Class) string {
 	b.WriteString("supported* (refused with what to do instead, unless given at Debezium's\n")
 	b.WriteString("default, which is what sluice does). Keys no class declares are refused as\n")
 	b.WriteString("unknown. `transforms.*` and `predicates.*` are described in the README.\n")
+	// Classes of one source or sink (mysql and mariadb) share a section.
+	type section struct {
+		spec           *conf.Spec
+		names, aliases []string
+		kind           connectors.Kind
+	}
+	var sections []*section
+	bySpec := map[*conf.Spec]*section{}
 	for _, c := range classes {
-		fmt.Fprintf(&b, "\n## %s (%s)\n\n", c.Name, strings.Join(append([]string{string(c.Kind)}, c.Aliases...), ", "))
+		s := bySpec[c.Spec]
+		if s == nil {
+			s = &section{spec: c.Spec, kind: c.Kind}
+			bySpec[c.Spec] = s
+			sections = append(sections, s)
+		}
+		s.names = append(s.names, c.Name)
+		s.aliases = append(s.aliases, c.Aliases...)
+	}
+	for _, s := range sections {
+		fmt.Fprintf(&b, "\n## %s (%s)\n\n", strings.Join(s.names, ", "), strings.Join(append([]string{string(s.kind)}, s.aliases...), ", "))
 		b.WriteString("| key | status | default | description |\n|---|---|---|---|\n")
-		for _, k := range c.Spec.Keys {
+		for _, k := range s.spec.Keys {
 			status, doc := "supported", k.Doc
 			switch {
 			case k.Unsupported != "":

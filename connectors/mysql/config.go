@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 
+	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/cdc"
 	"github.com/sluice-cdc/sluice/connectors/conf"
 	"github.com/sluice-cdc/sluice/schema/logical"
@@ -17,7 +18,7 @@ var Spec = cdc.NewSpec("database", append(ownKeys, debeziumKeys...)...)
 
 // ownKeys are the keys this source reads.
 var ownKeys = []conf.Key{
-	conf.Key{Name: "connector.class", Type: conf.Class, Required: true, Doc: "mysql, mariadb, io.debezium.connector.mysql.MySqlConnector or io.debezium.connector.mariadb.MariaDbConnector"},
+	conf.Key{Name: "connector.class", Type: conf.Class, Required: true, Doc: "mysql or io.debezium.connector.mysql.MySqlConnector: events as Debezium's MySQL connector writes them (source.connector mysql, io.debezium.connector.mysql.* schema names); mariadb or io.debezium.connector.mariadb.MariaDbConnector: as Debezium's MariaDB connector writes them (source.connector mariadb, io.debezium.connector.mariadb.* schema names). Either reads MySQL and MariaDB servers."},
 	conf.Key{Name: "tasks.max", Type: conf.Int, Default: "1", Check: checkTasks, Doc: "A MySQL source always runs one task: the binlog is read by one connection."},
 	conf.Key{Name: "database.hostname", Type: conf.String, Required: true, Group: "Connection", Doc: "Host name or address of the MySQL or MariaDB server."},
 	conf.Key{Name: "database.port", Type: conf.Int, Default: "3306", Min: 1, Max: 65535, Group: "Connection", Doc: "Port of the server."},
@@ -26,7 +27,7 @@ var ownKeys = []conf.Key{
 	conf.Key{Name: "database.server.id", Type: conf.Long, Required: true, Min: 1, Max: 1<<32 - 1, Group: "Replication", Doc: "Server id the connector reads the binlog as, like a replica; it must differ from the id of every other replica of the server."},
 	conf.Key{Name: "database.server.name", Type: conf.String, Ignored: "obsolete since Debezium 2.0: topic.prefix names the topics", Doc: "Obsolete; accepted for existing configurations."},
 	conf.Key{Name: "snapshot.locking.mode", Type: conf.String, Default: "minimal", Allowed: []string{"minimal", "extended", "none"}, Group: "Snapshot", Doc: "MariaDB needs no lock: its consistent snapshot reports its own binlog position. On MySQL, minimal and extended hold FLUSH TABLES WITH READ LOCK only while the snapshot transaction starts and its binlog position is read; none takes no lock, so the position may be slightly off when tables are written at that moment."},
-	conf.Key{Name: "include.schema.changes", Type: conf.Boolean, Default: "true", Group: "Events", Doc: "Write each DDL statement read from the binlog whose database is captured to the topic named by topic.prefix, as Debezium does: key io.debezium.connector.mysql.SchemaChangeKey {databaseName}, value io.debezium.connector.mysql.SchemaChangeValue {source, ts_ms, databaseName, schemaName, ddl, tableChanges} with the CREATE, ALTER or DROP of each captured table the statement changed (its columns as the schema history has them). A statement's position is confirmed only once its record is acknowledged. The snapshot writes no DDL records."},
+	conf.Key{Name: "include.schema.changes", Type: conf.Boolean, Default: "true", Group: "Events", Doc: "Write each DDL statement read from the binlog whose database is captured to the topic named by topic.prefix, as Debezium does: key io.debezium.connector.mysql.SchemaChangeKey {databaseName}, value io.debezium.connector.mysql.SchemaChangeValue (io.debezium.connector.mariadb.* for the mariadb class) {source, ts_ms, databaseName, schemaName, ddl, tableChanges} with the CREATE, ALTER or DROP of each captured table the statement changed (its columns as the schema history has them). A statement's position is confirmed only once its record is acknowledged. The snapshot writes no DDL records."},
 	conf.Key{Name: "time.precision.mode", Type: conf.String, Default: "adaptive_time_microseconds", Allowed: []string{"adaptive_time_microseconds", "adaptive", "connect"}, Group: "Events", Doc: "Which semantic types time values use."},
 	conf.Key{Name: BigIntUnsignedModeKey, Type: conf.String, Default: "precise", Allowed: []string{"precise", "long"}, Group: "Events", Doc: "BIGINT UNSIGNED as Decimal(20,0) (precise) or int64 (long, values above 2^63-1 wrap)."},
 	conf.Key{Name: "gtid.source.includes", Type: conf.List, Check: conf.RegexList, Group: "Filters", Doc: "Regular expressions of the GTID sources whose transactions are captured (MySQL: server UUIDs; MariaDB: domain-server_id, e.g. 0-1). All when empty."},
@@ -45,6 +46,9 @@ func checkTasks(v string) error {
 // Config is the MySQL source's parsed configuration.
 type Config struct {
 	cdc.Config
+	// Connector is the connector.class's source.connector: "mysql" or
+	// "mariadb".
+	Connector            string
 	Host, User, Password string
 	Port                 int
 	ServerID             uint32
@@ -71,6 +75,11 @@ func ParseConfig(c *conf.Config) (*Config, error) {
 		ServerID: uint32(c.Int("database.server.id")), LockingMode: c.Enum("snapshot.locking.mode"),
 		SchemaChanges: c.Bool("include.schema.changes")}
 	var problems conf.Problems
+	if class, ok := connectors.Lookup(c.String("connector.class")); ok && class.Spec == Spec {
+		cfg.Connector = class.Connector
+	} else {
+		problems = append(problems, conf.Problem{Key: "connector.class", Message: fmt.Sprintf("%q is not a class of the MySQL and MariaDB source", c.String("connector.class"))})
+	}
 	if cfg.TimeMode, err = logical.ParseTimeMode(c.Enum("time.precision.mode")); err != nil {
 		problems = append(problems, conf.Problem{Key: "time.precision.mode", Message: err.Error()})
 	}

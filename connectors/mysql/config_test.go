@@ -46,10 +46,43 @@ func TestSeedConfigParses(t *testing.T) {
 	if cfg.SnapshotMode != "initial" || cfg.LockingMode != "minimal" || !cfg.SchemaChanges || !cfg.Tombstones || cfg.TimeMode.String() != "adaptive_time_microseconds" || cfg.BigInt != mysql.BigIntUnsignedPrecise {
 		t.Errorf("defaults wrong: %+v", cfg)
 	}
-	for _, name := range []string{"mysql", "mariadb", "io.debezium.connector.mysql.MySqlConnector", "io.debezium.connector.mariadb.MariaDbConnector"} {
-		if c, ok := connectors.Lookup(name); !ok || c.Spec != mysql.Spec || c.Connector != "mysql" || c.Output == nil {
-			t.Errorf("class %s not registered as the MySQL source", name)
+	if cfg.Connector != "mysql" {
+		t.Errorf("connector = %q, want mysql", cfg.Connector)
+	}
+}
+
+// Configured as Debezium's MariaDB connector, the source writes what that
+// connector writes: source.connector mariadb and its schema names.
+func TestClassNamesTheConnector(t *testing.T) {
+	for name, want := range map[string]string{
+		"mysql": "mysql", "io.debezium.connector.mysql.MySqlConnector": "mysql",
+		"mariadb": "mariadb", "io.debezium.connector.mariadb.MariaDbConnector": "mariadb",
+	} {
+		if c, ok := connectors.Lookup(name); !ok || c.Spec != mysql.Spec || c.Connector != want || c.Output == nil {
+			t.Errorf("class %s not registered as the MySQL source writing connector %s", name, want)
 		}
+		raw := seedConfig(t)
+		raw["connector.class"] = name
+		c, err := mysql.Spec.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := mysql.ParseConfig(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Connector != want {
+			t.Errorf("%s: connector = %q, want %q", name, cfg.Connector, want)
+		}
+	}
+	raw := seedConfig(t)
+	raw["connector.class"] = "postgres"
+	c, err := mysql.Spec.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mysql.ParseConfig(c); err == nil || !strings.Contains(err.Error(), `connector.class: "postgres" is not a class of the MySQL and MariaDB source`) {
+		t.Errorf("ParseConfig of a postgres class: %v", err)
 	}
 }
 

@@ -42,12 +42,23 @@ type Source struct {
 
 var _ connectors.Source = (*Source)(nil)
 
+// The source is registered twice, as Debezium's MySQL and MariaDB
+// connectors: each class writes its connector's name in source.connector
+// and its schema names (io.debezium.connector.mysql.Source,
+// io.debezium.connector.mariadb.Source, …); either reads either server.
 func init() {
+	register("mysql", "io.debezium.connector.mysql.MySqlConnector")
+	register("mariadb", "io.debezium.connector.mariadb.MariaDbConnector")
+}
+
+// register registers the class name, with its Java class name as alias,
+// writing name as the connector.
+func register(name, javaClass string) {
 	connectors.Register(connectors.Class{
-		Name:      "mysql",
-		Aliases:   []string{"mariadb", "io.debezium.connector.mysql.MySqlConnector", "io.debezium.connector.mariadb.MariaDbConnector"},
+		Name:      name,
+		Aliases:   []string{javaClass},
 		Kind:      connectors.KindSource,
-		Connector: "mysql",
+		Connector: name,
 		Spec:      Spec,
 		Output:    cdc.Output,
 		NewSource: func(c *conf.Config, env connectors.Env) (connectors.Source, error) {

@@ -58,7 +58,7 @@ const myRows = `INSERT INTO %[1]s.all_types VALUES
   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   NULL, '1970-01-01', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`
 
-// myAllowed are the only differences between what Debezium's MySQL
+// myAllowed are the only differences between what Debezium's MariaDB
 // connector and sluice write from MariaDB, each with its reason; the known
 // ones are sluice's to remove.
 var myAllowed = []allowance{
@@ -67,7 +67,6 @@ var myAllowed = []allowance{
 	allow(`value\.payload\.source\.ts_(ms|us|ns)`, "a snapshot read's time is when the connector read the row", inRecords(snapshotRead)),
 	allow(`value\.payload\.source\.(file|pos|gtid|server_id)`, "a snapshot read's position is where the connector's own snapshot started", inRecords(snapshotRead)),
 	allow(`value\.payload\.(before|after)\.c_ts`, "Debezium's streamed changes write a zero TIMESTAMP of a nullable column as the epoch; its snapshot reads and sluice write null, as its documentation says", inRecords(func(v *compat.Value) bool { return !snapshotRead(v) })),
-	known(`(key|value)\.schema(\.fields\[source\])?\.name|value\.payload\.source\.connector`, "configured with Debezium's MariaDB connector class, sluice still writes source.connector mysql and io.debezium.connector.mysql.* schema names; Debezium's MariaDB connector writes mariadb"),
 	known(`value\.(schema\.fields\[(before|after)\]\.fields\[c_ubig\]\..*|payload\.(before|after)\.c_ubig)`, "sluice's bigint.unsigned.handling.mode defaults to precise (Decimal); Debezium's to long (int64)"),
 	known(`value\.payload\.source\.pos`, "sluice writes the binlog position of the transaction's first event in source.pos; Debezium the position of the rows event that holds the row"),
 	allow(`value\.payload\.data_collections\[[0-9]+\]\..*`, "the order of a transaction END's data_collections: Debezium's follows a hash map", sameCollections),
@@ -80,12 +79,13 @@ var myAllowed = []allowance{
 	known(`snapshot DDL`, "sluice writes no schema-change records for a snapshot; Debezium writes the SET, DROP and CREATE DATABASE, USE and CREATE TABLE statements of the tables it snapshots"),
 }
 
-// TestMariaDBMatchesDebezium runs Debezium's MySQL connector and sluice's
-// MySQL source on the same MariaDB tables and changes — a snapshot, then
-// inserts, updates, a primary-key change, deletes, a transaction over two
-// tables, a truncate and a column added — and compares what they write
-// with the JSON converter field by field, schema-change topics included,
-// and sluice's Avro schemas with Debezium's Connect schemas.
+// TestMariaDBMatchesDebezium runs Debezium's MariaDB connector and sluice's
+// MySQL source, both configured as MariaDbConnector, on the same MariaDB
+// tables and changes — a snapshot, then inserts, updates, a primary-key
+// change, deletes, a transaction over two tables, a truncate and a column
+// added — and compares what they write with the JSON converter field by
+// field, schema-change topics included, and sluice's Avro schemas with
+// Debezium's Connect schemas.
 func TestMariaDBMatchesDebezium(t *testing.T) {
 	brokers := testenv.KafkaBrokers(t)
 	worker := debezium.Start(t, debezium.MariaDB, brokers)
