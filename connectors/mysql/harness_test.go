@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/client"
 
+	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/metrics"
 	"github.com/sluice-cdc/sluice/connectors/mysql"
 	"github.com/sluice-cdc/sluice/schema/event"
@@ -35,8 +36,10 @@ type harness struct {
 	regURL               string
 	offsets              *offsetstest.Memory
 	metrics              *metrics.Registry
-	serverID             string
-	extra                map[string]string
+	// signals are the source's signals from the daemon, and its snapshots' state.
+	signals  connectors.Signals
+	serverID string
+	extra    map[string]string
 	// noRowMetadata strips the table maps' column names and metadata, as
 	// if the server logged binlog_row_metadata=NO_LOG.
 	noRowMetadata bool
@@ -121,7 +124,7 @@ func (h *harness) start() {
 	if h.run != nil {
 		h.t.Fatal("already running")
 	}
-	opts := []sourcetest.Option{sourcetest.WithOffsets(h.offsets), sourcetest.WithMetrics(h.metrics)}
+	opts := []sourcetest.Option{sourcetest.WithOffsets(h.offsets), sourcetest.WithMetrics(h.metrics), sourcetest.WithSignals(&h.signals)}
 	if h.noRowMetadata {
 		opts = append(opts, sourcetest.WithNewSource(mysql.NewWithoutRowMetadata))
 	}

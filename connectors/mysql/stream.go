@@ -97,6 +97,10 @@ func (s *Source) decodeRows(e *replication.RowsEvent, data []byte) error {
 	return e.DecodeData(pos, data)
 }
 
+// signalPoll is how often, at least, the stream takes the daemon's
+// signals and lets a resumed incremental snapshot read on.
+const signalPoll = 200 * time.Millisecond
+
 // run streams from start until ctx ends or a failure.
 func (st *stream) run(ctx context.Context, start Position) error {
 	s := st.src
@@ -118,9 +122,10 @@ func (st *stream) run(ctx context.Context, start Position) error {
 	if s.cfg.HeartbeatInterval > 0 {
 		wait = min(wait, s.cfg.HeartbeatInterval)
 	}
+	var stepped time.Time
 	for {
-		if st.stepDue && !st.open {
-			st.stepDue = false
+		if (st.stepDue || time.Since(stepped) >= signalPoll) && !st.open {
+			st.stepDue, stepped = false, time.Now()
 			if err := st.inc.Step(ctx); err != nil {
 				return err
 			}
@@ -133,7 +138,6 @@ func (st *stream) run(ctx context.Context, start Position) error {
 				return ctx.Err()
 			}
 			if errors.Is(err, context.DeadlineExceeded) {
-				st.stepDue = true // signals from the daemon
 				if err := st.heartbeat(ctx); err != nil {
 					return err
 				}

@@ -34,6 +34,8 @@ type harness struct {
 	regURL  string
 	offsets *offsetstest.Memory
 	metrics *metrics.Registry
+	// signals are the source's signals from the daemon, and its snapshots' state.
+	signals connectors.Signals
 	extra   map[string]string
 
 	// wrap, when set, wraps the pipeline the source emits to.
@@ -84,7 +86,7 @@ func (h *harness) start() {
 	if h.run != nil {
 		h.t.Fatal("already running")
 	}
-	opts := []sourcetest.Option{sourcetest.WithOffsets(h.offsets), sourcetest.WithMetrics(h.metrics)}
+	opts := []sourcetest.Option{sourcetest.WithOffsets(h.offsets), sourcetest.WithMetrics(h.metrics), sourcetest.WithSignals(&h.signals)}
 	if h.wrap != nil {
 		opts = append(opts, sourcetest.WithEmitter(h.wrap))
 	}

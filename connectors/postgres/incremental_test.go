@@ -212,14 +212,9 @@ func TestIncrementalSnapshotUnderWorkload(t *testing.T) {
 	h.signal("bad-table", "execute-snapshot", `{"data-collections": ["public.nope"]}`)
 	h.signal("bad-type", "explode", `{}`)
 	h.signal("go", "execute-snapshot", `{"data-collections": ["public.t"], "type": "incremental"}`)
-	key := "server=" + h.prefix
-	started := false
-	waitFor(t, "the incremental snapshot to finish", 2*time.Minute, h.checkRunning, func() bool {
-		raw, _ := h.offsets.Load(context.Background(), key)
-		if incremental(t, raw) != nil {
-			started = true
-		}
-		return started && incremental(t, raw) == nil
+	waitFor(t, "the incremental snapshot to complete", 2*time.Minute, h.checkRunning, func() bool {
+		list := h.signals.Snapshots()
+		return len(list) == 1 && list[0].ID == "go" && list[0].State == "COMPLETED"
 	})
 	txs := w.finish()
 	reads, onlyRead := checkRebuilt(h, 1)

@@ -60,6 +60,7 @@ type options struct {
 	metrics   *metrics.Registry
 	newSource func(*conf.Config, connectors.Env) (connectors.Source, error)
 	wrap      func(connectors.Emitter, context.CancelFunc) connectors.Emitter
+	signals   *connectors.Signals
 }
 
 // WithOffsets makes store the source's offset store; pass the same store
@@ -72,6 +73,12 @@ func WithOffsets(store connectors.OffsetStore) Option {
 // under the connector name "test". By default they stay private.
 func WithMetrics(reg *metrics.Registry) Option {
 	return func(o *options) { o.metrics = reg }
+}
+
+// WithSignals gives the source signals as the daemon does: the test posts
+// signals to it and reads the state of the source's snapshots from it.
+func WithSignals(signals *connectors.Signals) Option {
+	return func(o *options) { o.signals = signals }
 }
 
 // WithNewSource builds the source with newSource instead of the class's
@@ -114,7 +121,7 @@ func (k Target) StartSource(t testing.TB, raw map[string]string, opts ...Option)
 	var once sync.Once
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	env := connectors.Env{Name: "test", Version: "test", Logger: logger, Offsets: o.offsets, StateDir: t.TempDir(),
-		Metrics: o.metrics, Running: func() { once.Do(func() { close(r.running) }) }}
+		Metrics: o.metrics, Signals: o.signals, Running: func() { once.Do(func() { close(r.running) }) }}
 	newSource := class.NewSource
 	if o.newSource != nil {
 		newSource = o.newSource
