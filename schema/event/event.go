@@ -113,7 +113,7 @@ const (
 // connector are left zero; optional fields that are zero encode as null.
 type Source struct {
 	Version   string // sluice's version
-	Connector string // "postgresql" or "mysql"
+	Connector string // "postgresql", "mysql" or "mariadb"
 	Name      string // the topic prefix
 	TsMs      int64  // when the change was committed in the database
 	Snapshot  Snapshot
