@@ -358,6 +358,12 @@ func TestIncrementalSnapshotThroughREST(t *testing.T) {
 	// One snapshot is stopped once it runs, the next completes.
 	stopped := start(`{"data-collections": ["public.t"]}`)
 	waitFor(t, "snapshot "+stopped+" to run", time.Minute, running, func() bool { return snapshot(stopped).State == "RUNNING" })
+	var status struct {
+		Snapshot *connectors.SnapshotStatus `json:"incremental_snapshot"`
+	}
+	if code, body := call(t, "GET", url+"/status", ""); code != 200 || json.Unmarshal(body, &status) != nil || status.Snapshot == nil || status.Snapshot.ID != stopped {
+		t.Fatalf("GET status while snapshot %s runs: %d %s", stopped, code, body)
+	}
 	if code, answer := call(t, "DELETE", url+"/snapshots/"+stopped, ""); code != 202 {
 		t.Fatalf("DELETE snapshot %s: %d %s", stopped, code, answer)
 	}

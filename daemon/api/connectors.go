@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/daemon"
 	"github.com/sluice-cdc/sluice/daemon/config"
 )
@@ -48,6 +49,8 @@ type statusBody struct {
 	Connector stateBody    `json:"connector"`
 	Tasks     []taskStatus `json:"tasks"`
 	Type      string       `json:"type"`
+	// Snapshot is the incremental snapshot a source runs, if any.
+	Snapshot *connectors.SnapshotStatus `json:"incremental_snapshot,omitempty"`
 }
 
 type stateBody struct {
@@ -215,7 +218,9 @@ func (a *API) getStatus(w http.ResponseWriter, r *http.Request) {
 		a.writeFailure(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, statusOf(st))
+	body := statusOf(st)
+	body.Snapshot = a.runningSnapshot(r.PathValue("name"))
+	writeJSON(w, http.StatusOK, body)
 }
 
 // taskConfig is Kafka Connect's TaskInfo body.

@@ -109,6 +109,21 @@ func (a *API) signal(w http.ResponseWriter, r *http.Request, sig connectors.Sign
 	writeJSON(w, http.StatusAccepted, body)
 }
 
+// runningSnapshot is the incremental snapshot a connector runs or has
+// paused; nil when none, or when its class takes no signals.
+func (a *API) runningSnapshot(name string) *connectors.SnapshotStatus {
+	list, err := a.sup.Snapshots(name)
+	if err != nil {
+		return nil
+	}
+	for i := range list {
+		if list[i].State == "RUNNING" || list[i].State == "PAUSED" {
+			return &list[i]
+		}
+	}
+	return nil
+}
+
 func (a *API) signalFailure(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, daemon.ErrNoSignals) {
 		writeError(w, http.StatusBadRequest, err.Error())
