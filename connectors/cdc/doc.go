@@ -1,7 +1,7 @@
 // Package cdc is the source core: what every change-data-capture source
 // shares, whatever its database. A database supplies its log reader, its
-// position type, a table reader for snapshots, its type mapping and its
-// preflight; this package supplies the rest:
+// position type, a table reader for snapshots (and a chunk reader with
+// watermarks for incremental ones), its type mapping and its preflight; this package supplies the rest:
 //
 //   - the Debezium configuration keys every source takes (Keys, Config),
 //     include/exclude filters (Filter) and message.key.columns (KeyColumns);
@@ -9,6 +9,8 @@
 //   - the snapshot.mode decision (Decide) and the snapshot driver that reads
 //     tables in key order, in chunks, resuming after the last durable key
 //     (Snapshot);
+//   - incremental snapshots while streaming, by the watermark algorithm,
+//     started, paused and stopped by signals (Incremental);
 //   - batching of the readers' chunks with the acknowledgement that confirms
 //     positions only once Kafka holds everything before them (Batch, Acker);
 //   - event.processing.failure.handling.mode for changes whose values do not
