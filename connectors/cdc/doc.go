@@ -1,7 +1,8 @@
 // Package cdc is the source core: what every change-data-capture source
 // shares, whatever its database. A database supplies its log reader, its
 // position type, a table reader for snapshots (and a chunk reader with
-// watermarks for incremental ones), its type mapping and its preflight; this package supplies the rest:
+// watermarks for incremental ones), its type mapping and its preflight;
+// this package supplies the rest:
 //
 //   - the Debezium configuration keys every source takes (Keys, Config),
 //     include/exclude filters (Filter) and message.key.columns (KeyColumns);
