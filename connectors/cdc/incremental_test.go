@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/schema/event"
@@ -182,5 +183,27 @@ func TestIncrementalSignals(t *testing.T) {
 	}
 	if !reflect.DeepEqual(states, []string{"7 COMPLETED", "8 STOPPED"}) {
 		t.Fatalf("snapshots %v", states)
+	}
+}
+
+// The Acker saves an incremental snapshot's progress once its chunk is
+// acknowledged, and forgets it when a progress with no tables left is.
+func TestAckerSavesIncrementalProgress(t *testing.T) {
+	m := memOffsets{}
+	store := NewStore[lsn](m, OffsetKey("shop"))
+	a := NewAcker(store, &State[lsn]{Position: lsn{9}, Positioned: true, SnapshotCompleted: true}, nil, NewMetrics(nil, "test"), slog.New(slog.DiscardHandler))
+	started := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	a.ack(context.Background(), batchTimes{}, nil, nil, false, &IncrementalProgress{ID: "x", Requested: []string{"s.a"}, Tables: []string{"s.a"}, LastKey: []string{"7"}, Started: started})
+	want := `{"lsn":9,"snapshot_completed":true,"incremental":{"id":"x","requested":["s.a"],"tables":["s.a"],"last_key":["7"],"started":"2026-01-02T03:04:05Z"}}`
+	if got := string(m["server=shop"]); got != want {
+		t.Fatalf("stored\n%s\nwant\n%s", got, want)
+	}
+	st, err := store.Load(context.Background())
+	if err != nil || st.Incremental == nil || !slices.Equal(st.Incremental.LastKey, []string{"7"}) {
+		t.Fatalf("loaded %+v, %v", st, err)
+	}
+	a.ack(context.Background(), batchTimes{}, nil, nil, false, &IncrementalProgress{ID: "x"})
+	if got := string(m["server=shop"]); got != `{"lsn":9,"snapshot_completed":true}` {
+		t.Fatalf("stored %s after the snapshot ended", got)
 	}
 }
