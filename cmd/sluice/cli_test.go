@@ -21,7 +21,7 @@ func sluice(t *testing.T, args ...string) (int, string, string) {
 func TestHelpGoesToStdout(t *testing.T) {
 	for _, args := range [][]string{
 		{"--help"}, {"help"}, {"-h"},
-		{"run", "--help"}, {"run", "-h"}, {"validate", "--help"}, {"health", "--help"}, {"keys", "--help"},
+		{"run", "--help"}, {"run", "-h"}, {"validate", "--help"}, {"health", "--help"},
 	} {
 		code, out, errs := sluice(t, args...)
 		want := "sluice — change data capture"

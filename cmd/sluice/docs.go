@@ -192,3 +192,8 @@ func daemonPage() string {
 	}
 	return b.String()
 }
+
+// cell escapes a Markdown table cell.
+func cell(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}

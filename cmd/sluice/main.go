@@ -8,7 +8,6 @@
 //	sluice validate --config sluice.json [--connectors-dir DIR]
 //	sluice version
 //	sluice health [--url http://127.0.0.1:8083/healthz]
-//	sluice keys [class...]
 //	sluice docs [--dir docs/reference]
 //
 // Exit codes: 0 success, 1 runtime failure, 2 bad usage or invalid configuration.
@@ -55,8 +54,6 @@ Commands:
   version    print the version
   health     ask a running daemon's /healthz; exit 0 when healthy
              (the container image's health check)
-  keys       print every configuration key of the connector classes as
-             Markdown: supported, without effect, or not supported
   docs       write the configuration reference (a page per connector
              class and one for the daemon) as Markdown
 
@@ -92,8 +89,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = validate(rest, stdout, stderr)
 	case "health":
 		err = health(ctx, rest, stdout)
-	case "keys":
-		err = keys(rest, stdout)
 	case "docs":
 		err = docs(rest, stdout)
 	default:
