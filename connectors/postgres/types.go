@@ -87,8 +87,8 @@ const maxTypeDepth = 16
 // Column maps a column of type oid with modifier typmod (atttypmod; -1 for
 // none). name is used only in log messages; optional says whether the
 // column is nullable. Domains resolve to their base type, keeping the
-// column's nullability; unknown types map to their text as a string, with a
-// warning.
+// column's nullability unless the domain is NOT NULL; unknown types map to
+// their text as a string, with a warning.
 func (m *Mapper) Column(ctx context.Context, name string, oid uint32, typmod int32, optional bool) (*ColumnType, error) {
 	t, err := m.types.Type(ctx, oid)
 	if err != nil {
@@ -99,7 +99,9 @@ func (m *Mapper) Column(ctx context.Context, name string, oid uint32, typmod int
 		return nil, fmt.Errorf("map column %s: %w", name, err)
 	}
 	ct.SourceType = sourceType(t, typmod)
-	if optional {
+	// A column of a domain declared NOT NULL is required, as JDBC (and so
+	// Debezium) reports it.
+	if optional && !(t.Kind == 'd' && t.NotNull) {
 		ct.Schema.Optional = true
 	}
 	if rejected != "" {
@@ -148,8 +150,9 @@ func (m *Mapper) build(ctx context.Context, name string, t *TypeInfo, typmod int
 	return passthrough(&event.Schema{Type: event.String}), nil
 }
 
-// array maps an array type to an Array of optional elements. Values of any
-// number of dimensions are flattened in row-major order.
+// array maps an array type to an Array of optional elements (required for
+// enums, as Debezium has them). Values of any number of dimensions are
+// flattened in row-major order.
 func (m *Mapper) array(ctx context.Context, name string, t *TypeInfo, typmod int32, depth int) (*ColumnType, error) {
 	et, err := m.types.Type(ctx, t.Elem)
 	if err != nil {
@@ -159,7 +162,8 @@ func (m *Mapper) array(ctx context.Context, name string, t *TypeInfo, typmod int
 	if err != nil {
 		return nil, err
 	}
-	elem.Schema.Optional = true
+	// Elements are optional, but an enum's, which Debezium makes required.
+	elem.Schema.Optional = et.Kind != 'e'
 	delim := et.Delim
 	if delim == 0 {
 		delim = ','

@@ -134,11 +134,11 @@ var wantSchemas = map[string]*event.Schema{
 	"c_enum":     {Type: event.String, Optional: true, Name: event.EnumName, Version: 1, Params: map[string]string{"allowed": "sad,ok,happy"}},
 	"c_price": {Type: event.Bytes, Optional: true, Name: event.DecimalName, Version: 1,
 		Params: map[string]string{"scale": "2", "connect.decimal.precision": "10"}},
-	"c_code":    {Type: event.String, Optional: true},
+	"c_code":    {Type: event.String}, // a NOT NULL domain is required, as JDBC reports it
 	"c_int_arr": {Type: event.Array, Optional: true, Elem: &event.Schema{Type: event.Int32, Optional: true}},
 	"c_num_arr": {Type: event.Array, Optional: true, Elem: &event.Schema{Type: event.Bytes, Optional: true, Name: event.DecimalName, Version: 1,
 		Params: map[string]string{"scale": "2", "connect.decimal.precision": "5"}}},
-	"c_enum_arr": {Type: event.Array, Optional: true, Elem: &event.Schema{Type: event.String, Optional: true, Name: event.EnumName, Version: 1,
+	"c_enum_arr": {Type: event.Array, Optional: true, Elem: &event.Schema{Type: event.String, Name: event.EnumName, Version: 1,
 		Params: map[string]string{"allowed": "sad,ok,happy"}}},
 	"c_tstz_arr": {Type: event.Array, Optional: true, Elem: &event.Schema{Type: event.String, Optional: true, Name: event.ZonedTimestampName, Version: 1}},
 	"c_point":    {Type: event.String, Optional: true},

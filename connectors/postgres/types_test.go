@@ -226,7 +226,7 @@ func TestColumnSchemas(t *testing.T) {
 		{"json", nil, 114, -1, false, &event.Schema{Type: event.String, Name: event.JSONName, Version: 1}, "json"},
 		{"enum", nil, 90000, -1, false, &event.Schema{Type: event.String, Name: event.EnumName, Version: 1, Params: map[string]string{"allowed": "sad,ok,happy"}}, "mood"},
 		{"enum[]", nil, 90001, -1, true, &event.Schema{Type: event.Array, Optional: true,
-			Elem: &event.Schema{Type: event.String, Optional: true, Name: event.EnumName, Version: 1, Params: map[string]string{"allowed": "sad,ok,happy"}}}, "_mood"},
+			Elem: &event.Schema{Type: event.String, Name: event.EnumName, Version: 1, Params: map[string]string{"allowed": "sad,ok,happy"}}}, "_mood"},
 		{"int4[]", nil, 1007, -1, false, &event.Schema{Type: event.Array, Elem: &event.Schema{Type: event.Int32, Optional: true}}, "_int4"},
 		{"domain", nil, 90002, -1, false, &event.Schema{Type: event.Bytes, Optional: true, Name: event.DecimalName, Version: 1,
 			Params: map[string]string{"scale": "2", "connect.decimal.precision": "10"}}, "price"},

@@ -110,8 +110,6 @@ var pgAllowed = []allowance{
 	allow(`value\.payload\.(before|after)\.c_num_arr`, "Debezium writes null for a whole numeric array when an element is NaN; sluice writes null for that element only", nil),
 	allow(`value\.payload\.(before|after)\.c_name`, "Debezium 3.6.1 writes null for a column of type name in streamed changes (its snapshot reads have the value)", inRecords(func(v *compat.Value) bool { return !snapshotRead(v) })),
 	allow(`value\.payload\.after\.c_date`, "Debezium's snapshot reads a date of 'infinity' through JDBC as a far date; its streamed changes and sluice write the int32 maximum", inRecords(snapshotRead)),
-	known(`value\.schema\.fields\[(before|after)\]\.fields\[c_code\]\.optional`, "a column of a domain declared NOT NULL is optional in sluice's schema; Debezium makes it required"),
-	known(`value\.schema\.fields\[(before|after)\]\.fields\[c_enum_arr\]\.items\.optional`, "the elements of an enum array are optional in sluice's schema; Debezium makes them required"),
 	known(`value\.payload\.source\.lsn`, "sluice writes the commit LSN of the transaction in source.lsn; Debezium writes the LSN of the change itself"),
 	known(`value\.payload\.source\.sequence`, "sluice writes null in source.sequence; Debezium writes [last commit LSN, change LSN] as strings"),
 	known(`value\.payload\.source\.ts_(us|ns)`, "sluice's source.ts_us and ts_ns are the commit time in milliseconds times 1000 and 10^6; Debezium has the commit time to the microsecond"),
