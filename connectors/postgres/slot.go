@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5"
@@ -76,16 +77,28 @@ func (s *Source) dropSlot(ctx context.Context) error {
 	return nil
 }
 
+// slotReleaseWait bounds how long advanceSlot waits for a slot in use to
+// be released.
+const slotReleaseWait = 5 * time.Second
+
 // advanceSlot moves the slot's confirmed position to lsn, refusing an lsn
 // before it or beyond the server's WAL.
 func advanceSlot(ctx context.Context, conn *pgx.Conn, slot string, lsn pglogrepl.LSN) error {
 	var (
 		confirmed, current, walStatus string
 		activePID                     *int32
+		err                           error
 	)
-	err := conn.QueryRow(ctx, `SELECT coalesce(confirmed_flush_lsn::text, '0/0'), active_pid, coalesce(wal_status, ''),
+	// A connector just stopped releases its slot when its walsender ends,
+	// a moment later: wait for that a little before calling the slot busy.
+	for deadline := time.Now().Add(slotReleaseWait); ; time.Sleep(100 * time.Millisecond) {
+		err = conn.QueryRow(ctx, `SELECT coalesce(confirmed_flush_lsn::text, '0/0'), active_pid, coalesce(wal_status, ''),
 			(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_flush_lsn() END)::text
 		FROM pg_replication_slots WHERE slot_name = $1 AND slot_type = 'logical'`, slot).Scan(&confirmed, &activePID, &walStatus, &current)
+		if err != nil || activePID == nil || time.Now().After(deadline) {
+			break
+		}
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return invalidOffset("replication slot %q does not exist, so there is no position to move: DELETE the offsets instead; "+
 			"the connector creates the slot when resumed, and snapshots as snapshot.mode says", slot)
