@@ -121,8 +121,8 @@ var pgAllowed = []allowance{
 // then inserts, updates, a primary-key change, deletes, unchanged TOASTed
 // values, a transaction over two tables and a truncate — and compares what
 // they write with the JSON converter field by field, and sluice's Avro
-// schemas with Debezium's Connect schemas. Transaction metadata is not
-// compared: sluice has no provide.transaction.metadata yet.
+// schemas with Debezium's Connect schemas. Transaction metadata is on, so
+// the transaction topics and the changes' transaction blocks are compared.
 func TestPostgresMatchesDebezium(t *testing.T) {
 	brokers := testenv.KafkaBrokers(t)
 	worker := debezium.Start(t, debezium.Current, brokers)
