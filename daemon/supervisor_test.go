@@ -29,13 +29,20 @@ func newSupervisor(t *testing.T, dir string, files ...config.Connector) (*daemon
 
 func newSupervisorWith(t *testing.T, dir string, workers daemon.WorkerFactory, files ...config.Connector) (*daemon.Supervisor, *store.Files) {
 	t.Helper()
+	return newSupervisorLogging(t, dir, workers, io.Discard, files...)
+}
+
+// newSupervisorLogging is newSupervisorWith with the daemon's log written
+// to logs.
+func newSupervisorLogging(t *testing.T, dir string, workers daemon.WorkerFactory, logs io.Writer, files ...config.Connector) (*daemon.Supervisor, *store.Files) {
+	t.Helper()
 	st, err := store.Open(filepath.Join(dir, "connectors"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sup, err := daemon.New(daemon.Options{
 		Store: st, Workers: workers, WorkDir: filepath.Join(dir, "work"), WorkerID: "host:8083",
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:  slog.New(slog.NewTextHandler(logs, nil)),
 		Backoff: daemon.Backoff{Initial: 10 * time.Millisecond, Max: 40 * time.Millisecond}, StopTimeout: 2 * time.Second,
 	})
 	if err != nil {
