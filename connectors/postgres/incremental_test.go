@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -230,8 +231,10 @@ func TestIncrementalSnapshotUnderWorkload(t *testing.T) {
 // table rebuilt from Kafka equals the source table. A bad signal is
 // logged and ignored.
 func TestIncrementalSnapshotResumesAfterKill9(t *testing.T) {
-	const rows = 40000
+	const rows = 60000
 	h := newHarness(t, incrementalConfig)
+	h.extra = maps.Clone(incrementalConfig)
+	h.extra["incremental.snapshot.chunk.size"] = "100"
 	setupIncremental(h, rows)
 	state := t.TempDir()
 	c := h.startChild(state)
@@ -276,7 +279,7 @@ func TestIncrementalSnapshotResumesAfterKill9(t *testing.T) {
 	reads, _ := checkRebuilt(h, 1)
 	// A restart reads again only the chunks not yet durable when it was
 	// killed, not the table from its start.
-	if extra := reads - rows; extra > kills*20*200 {
+	if extra := reads - rows; extra > kills*20*100 {
 		t.Fatalf("%d snapshot reads for %d rows: restarts read the table again instead of resuming", reads, rows)
 	}
 	if out := c.Output(); out != "" {
