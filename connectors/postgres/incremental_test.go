@@ -356,7 +356,19 @@ func TestIncrementalSnapshotThroughREST(t *testing.T) {
 		t.Fatalf("DELETE an unknown snapshot: %d %s", code, answer)
 	}
 	start(`{"data-collections": ["public.nope"]}`) // logged by the source, which goes on
-	time.Sleep(500 * time.Millisecond)
+	// A condition that does not run skips its table, logged; the snapshot
+	// ends without rows.
+	bad := start(`{"data-collections": ["public.t"], "additional-conditions": [{"data-collection": "public.t", "filter": "no_such_column > 1"}]}`)
+	waitFor(t, "snapshot "+bad+" to end", time.Minute, running, func() bool { return snapshot(bad).State == "COMPLETED" })
+	if s := snapshot(bad); s.Rows != 0 {
+		t.Fatalf("a snapshot whose condition does not run read %d rows", s.Rows)
+	}
+	// A condition that runs bounds the rows read.
+	some := start(`{"data-collections": ["public.t"], "additional-conditions": [{"data-collection": "public.t", "filter": "id <= 500"}]}`)
+	waitFor(t, "snapshot "+some+" to complete", time.Minute, running, func() bool { return snapshot(some).State == "COMPLETED" })
+	if s := snapshot(some); s.Rows == 0 || s.Rows > 500 {
+		t.Fatalf("a snapshot of the rows with id <= 500 read %d rows", s.Rows)
+	}
 
 	// One snapshot is stopped once it runs, the next completes.
 	stopped := start(`{"data-collections": ["public.t"]}`)

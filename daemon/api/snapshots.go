@@ -40,7 +40,7 @@ func (a *API) startSnapshot(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, `Invalid snapshot request: "data-collections" names no table`)
 		return
 	}
-	id := "rest-" + strconv.FormatInt(time.Now().UnixMilli(), 10)
+	id := "rest-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	a.signal(w, r, connectors.Signal{ID: id, Type: "execute-snapshot", Data: body}, map[string]string{"id": id})
 }
 
