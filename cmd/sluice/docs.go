@@ -171,6 +171,18 @@ var workerEquivalents = map[string]string{
 	"schema.registry.password":            "`*.converter.basic.auth.user.info`",
 	"config.providers.file.allowed.paths": "`config.providers.file.param.allowed.paths`",
 	"log.level":                           "the root logger's level in `connect-log4j2.properties`",
+	"group.id":                            "`group.id` (distributed)",
+	"config.storage.topic":                "`config.storage.topic`",
+	"config.storage.replication.factor":   "`config.storage.replication.factor`",
+	"offset.storage.topic":                "`offset.storage.topic`",
+	"offset.storage.partitions":           "`offset.storage.partitions`",
+	"offset.storage.replication.factor":   "`offset.storage.replication.factor`",
+	"status.storage.topic":                "`status.storage.topic`",
+	"status.storage.partitions":           "`status.storage.partitions`",
+	"status.storage.replication.factor":   "`status.storage.replication.factor`",
+	"session.timeout.ms":                  "`session.timeout.ms`",
+	"heartbeat.interval.ms":               "`heartbeat.interval.ms`",
+	"rebalance.timeout.ms":                "`rebalance.timeout.ms`",
 }
 
 // daemonPage is the page of the daemon's settings.

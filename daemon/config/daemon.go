@@ -83,6 +83,29 @@ type Daemon struct {
 	// ShutdownTimeoutMS bounds a graceful shutdown, in milliseconds.
 	ShutdownTimeoutMS int `json:"shutdown.timeout.ms" default:"30000"`
 
+	// GroupID turns cluster mode on, as Kafka Connect's distributed mode:
+	// instances with the same group.id share their connectors through the
+	// Kafka cluster (configs, status and offsets in the three storage
+	// topics, ownership through this consumer group). Empty: standalone,
+	// everything kept under state.dir. It needs kafka.bootstrap.servers.
+	GroupID string `json:"group.id"`
+	// The storage topics of cluster mode, created compacted when missing.
+	// A replication factor of -1 takes the broker's default.
+	ConfigStorageTopic             string `json:"config.storage.topic" default:"connect-configs"`
+	ConfigStorageReplicationFactor int    `json:"config.storage.replication.factor" default:"3"`
+	OffsetStorageTopic             string `json:"offset.storage.topic" default:"connect-offsets"`
+	OffsetStoragePartitions        int    `json:"offset.storage.partitions" default:"25"`
+	OffsetStorageReplicationFactor int    `json:"offset.storage.replication.factor" default:"3"`
+	StatusStorageTopic             string `json:"status.storage.topic" default:"connect-status"`
+	StatusStoragePartitions        int    `json:"status.storage.partitions" default:"5"`
+	StatusStorageReplicationFactor int    `json:"status.storage.replication.factor" default:"3"`
+	// SessionTimeoutMS is how long the group waits for a silent instance
+	// before moving its connectors; an instance that cannot reach the group
+	// for that long stops its connectors itself.
+	SessionTimeoutMS    int `json:"session.timeout.ms" default:"10000"`
+	HeartbeatIntervalMS int `json:"heartbeat.interval.ms" default:"3000"`
+	RebalanceTimeoutMS  int `json:"rebalance.timeout.ms" default:"60000"`
+
 	REST            REST            `json:"rest"`
 	SSE             SSE             `json:"sse"`
 	Registry        *Registry       `json:"registry"`

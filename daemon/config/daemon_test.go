@@ -22,11 +22,11 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Daemon{
+	want := withClusterDefaults(&Daemon{
 		StateDir: "sluice-state", ShutdownTimeoutMS: 30000,
 		REST: REST{Listen: "127.0.0.1:8083"}, SSE: SSE{Listen: "127.0.0.1:8080"},
 		Log: Log{Level: "info", Format: "json"},
-	}
+	})
 	if !reflect.DeepEqual(d, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", d, want)
 	}
@@ -60,7 +60,7 @@ func TestLoadFileAndEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Daemon{
+	want := withClusterDefaults(&Daemon{
 		StateDir: "/var/lib/sluice", ShutdownTimeoutMS: 5000,
 		REST:            REST{Listen: "127.0.0.1:18083", Auth: &Auth{User: "admin", Password: "pw", Tokens: []string{"0123456789abcdef"}}},
 		SSE:             SSE{Listen: ":18080"},
@@ -69,7 +69,7 @@ func TestLoadFileAndEnvironment(t *testing.T) {
 		Log:             Log{Level: "debug", Format: "text"},
 		ConfigProviders: ConfigProviders{File: FileProvider{AllowedPaths: []string{"/a", "/b"}}},
 		Warnings:        []string{"environment variable SLUICE_RESTLISTEN names no setting; ignored"},
-	}
+	})
 	if !reflect.DeepEqual(d, want) {
 		t.Fatalf("loaded:\n got %+v\nwant %+v", d, want)
 	}
@@ -197,7 +197,7 @@ func TestSettingsNameEveryVariable(t *testing.T) {
 			t.Errorf("%s is %q, want %q", env, seen[env], path)
 		}
 	}
-	if len(seen) != 45 {
+	if len(seen) != 57 {
 		t.Errorf("%d settings", len(seen))
 	}
 }
@@ -291,5 +291,57 @@ func TestListenersBeyondLoopbackNeedAuthenticationOrAnExplicitChoice(t *testing.
 				t.Fatalf("problems:\n got %#v\nwant %#v", err, tc.want)
 			}
 		})
+	}
+}
+
+// withClusterDefaults gives d the defaults of the cluster mode settings.
+func withClusterDefaults(d *Daemon) *Daemon {
+	d.ConfigStorageTopic, d.OffsetStorageTopic, d.StatusStorageTopic = "connect-configs", "connect-offsets", "connect-status"
+	d.ConfigStorageReplicationFactor, d.OffsetStorageReplicationFactor, d.StatusStorageReplicationFactor = 3, 3, 3
+	d.OffsetStoragePartitions, d.StatusStoragePartitions = 25, 5
+	d.SessionTimeoutMS, d.HeartbeatIntervalMS, d.RebalanceTimeoutMS = 10000, 3000, 60000
+	return d
+}
+
+func TestClusterSettings(t *testing.T) {
+	dir := t.TempDir()
+	path := writeFile(t, dir, "sluice.json", `{
+	  "group.id": "sluice-prod",
+	  "kafka": {"bootstrap.servers": "kafka-1:9092"},
+	  "schema.registry": {"url": "http://schema-registry:8081"},
+	  "config.storage.replication.factor": -1,
+	  "session.timeout.ms": 6000
+	}`)
+	d, err := Load(path, []string{"SLUICE_OFFSET_STORAGE_TOPIC=offsets"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.GroupID != "sluice-prod" || d.ConfigStorageReplicationFactor != -1 || d.SessionTimeoutMS != 6000 ||
+		d.OffsetStorageTopic != "offsets" || d.StatusStorageTopic != "connect-status" || d.HeartbeatIntervalMS != 3000 {
+		t.Fatalf("cluster settings: %+v", d)
+	}
+
+	path = writeFile(t, dir, "bad.json", `{
+	  "group.id": "sluice-prod",
+	  "status.storage.topic": "connect-configs",
+	  "offset.storage.replication.factor": -2,
+	  "heartbeat.interval.ms": 10000
+	}`)
+	_, err = Load(path, nil)
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("want problems, got %v", err)
+	}
+	got := map[string]bool{}
+	for _, p := range ps {
+		got[p.Key] = true
+	}
+	for _, key := range []string{"group.id", "status.storage.topic", "offset.storage.replication.factor", "heartbeat.interval.ms"} {
+		if !got[key] {
+			t.Errorf("no problem names %s; problems: %v", key, ps)
+		}
+	}
+	if len(ps) != 4 {
+		t.Errorf("want 4 problems, got %v", ps)
 	}
 }

@@ -60,6 +60,7 @@ func (d *Daemon) check() Problems {
 	if d.ShutdownTimeoutMS <= 0 {
 		add("shutdown.timeout.ms", "must be a positive number of milliseconds, not %d", d.ShutdownTimeoutMS)
 	}
+	ps = append(ps, d.checkCluster()...)
 	listen := func(key, addr string) {
 		if msg := checkListen(addr); msg != "" {
 			add(key, "%s", msg)
@@ -208,4 +209,53 @@ func checkKeyPair(key, cert, priv string, required bool) Problems {
 		return Problems{{Key: key, Message: "cannot load the certificate and key: " + err.Error()}}
 	}
 	return nil
+}
+
+// checkCluster validates the cluster mode settings.
+func (d *Daemon) checkCluster() Problems {
+	var ps Problems
+	add := func(key, format string, args ...any) {
+		ps = append(ps, Problem{Key: key, Message: fmt.Sprintf(format, args...)})
+	}
+	type setting struct {
+		key string
+		n   int
+	}
+	for _, s := range []setting{
+		{"config.storage.replication.factor", d.ConfigStorageReplicationFactor},
+		{"offset.storage.replication.factor", d.OffsetStorageReplicationFactor},
+		{"status.storage.replication.factor", d.StatusStorageReplicationFactor},
+	} {
+		if key, n := s.key, s.n; n < 1 && n != -1 {
+			add(key, "must be at least 1, or -1 for the broker's default, not %d", n)
+		}
+	}
+	for _, s := range []setting{
+		{"offset.storage.partitions", d.OffsetStoragePartitions},
+		{"status.storage.partitions", d.StatusStoragePartitions},
+		{"session.timeout.ms", d.SessionTimeoutMS},
+		{"heartbeat.interval.ms", d.HeartbeatIntervalMS},
+		{"rebalance.timeout.ms", d.RebalanceTimeoutMS},
+	} {
+		if key, n := s.key, s.n; n < 1 {
+			add(key, "must be positive, not %d", n)
+		}
+	}
+	if d.HeartbeatIntervalMS >= d.SessionTimeoutMS {
+		add("heartbeat.interval.ms", "must be less than session.timeout.ms (%d), not %d", d.SessionTimeoutMS, d.HeartbeatIntervalMS)
+	}
+	if d.GroupID == "" {
+		return ps
+	}
+	if d.Kafka.BootstrapServers == "" {
+		add("group.id", "cluster mode shares connectors through a Kafka cluster: set kafka.bootstrap.servers")
+	}
+	topics := map[string]string{}
+	for _, t := range [][2]string{{"config.storage.topic", d.ConfigStorageTopic}, {"offset.storage.topic", d.OffsetStorageTopic}, {"status.storage.topic", d.StatusStorageTopic}} {
+		if other, dup := topics[t[1]]; dup {
+			add(t[0], "names the same topic as %s (%q): each storage topic needs its own", other, t[1])
+		}
+		topics[t[1]] = t[0]
+	}
+	return ps
 }
