@@ -3,8 +3,8 @@
 // state, its source offsets and its active topics.
 //
 // Store is the contract; Files keeps one JSON file per connector under a
-// directory (single-node mode). A store backed by compacted Kafka topics can
-// implement the same interface for cluster mode.
+// directory (standalone mode), Kafka keeps them in three compacted topics
+// that every instance of a cluster reads and follows (cluster mode).
 package store
 
 import (

@@ -1,0 +1,181 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluice-cdc/sluice/testenv"
+)
+
+// testTopics are storage topics no other test uses, on the single test
+// broker.
+func testTopics(t *testing.T) Topics {
+	name := testenv.Name(t, "store")
+	return Topics{
+		Config: name + "-configs", ConfigReplication: 1,
+		Offsets: name + "-offsets", OffsetPartitions: 5, OffsetReplication: 1,
+		Status: name + "-status", StatusPartitions: 2, StatusReplication: 1,
+	}
+}
+
+func openKafka(t *testing.T, topics Topics) *Kafka {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	k, err := OpenKafka(ctx, topics, slog.New(slog.DiscardHandler), kgo.SeedBrokers(testenv.KafkaBrokers(t)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(k.Close)
+	return k
+}
+
+// Two instances on the same topics see each other's writes once they have
+// caught up, and a third opened later reads the same state back.
+func TestKafkaSharedBetweenInstances(t *testing.T) {
+	topics := testTopics(t)
+	a, b := openKafka(t, topics), openKafka(t, topics)
+	ctx := context.Background()
+	changed := make(chan string, 16)
+	b.Watch(func(name string) { changed <- name })
+
+	if err := a.Put(ctx, Record{Name: "orders", Config: map[string]string{"connector.class": "postgres"}, Target: Paused}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Offsets("orders").Save(ctx, "server=shop", []byte(`{"lsn":"0/16B3748"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetTopics(ctx, "orders", []string{"shop.public.orders"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-changed; got != "orders" {
+		t.Fatalf("watch saw %q, want orders", got)
+	}
+	if err := b.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := Record{Name: "orders", Config: map[string]string{"connector.class": "postgres"}, Target: Paused,
+		Offsets: map[string]json.RawMessage{"server=shop": json.RawMessage(`{"lsn":"0/16B3748"}`)}, Topics: []string{"shop.public.orders"}}
+	got, err := b.Get(ctx, "orders")
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("B reads %+v, %v; want %+v", got, err, want)
+	}
+
+	if err := b.SetTarget(ctx, "orders", Running); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := a.Get(ctx, "orders"); got.Target != Running {
+		t.Fatalf("A reads target %s after B resumed it", got.Target)
+	}
+
+	c := openKafka(t, topics)
+	want.Target = Running
+	if list, err := c.List(ctx); err != nil || len(list) != 1 || !reflect.DeepEqual(list[0], want) {
+		t.Fatalf("a third instance lists %+v, %v; want [%+v]", list, err, want)
+	}
+
+	if err := c.Delete(ctx, "orders"); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []*Kafka{a, b} {
+		if err := k.CatchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := k.Get(ctx, "orders"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("after delete: %v, want ErrNotFound", err)
+		}
+		if _, err := k.Offsets("orders").Load(ctx, "server=shop"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("offsets after delete: %v, want ErrNotFound", err)
+		}
+	}
+	if err := a.Put(ctx, Record{Name: "orders", Config: map[string]string{"connector.class": "postgres"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := a.Get(ctx, "orders"); got.Offsets != nil || got.Topics != nil || got.Target != Running {
+		t.Fatalf("re-created connector kept its old state: %+v", got)
+	}
+
+	adm := kadm.NewClient(a.cl)
+	configs, err := adm.DescribeTopicConfigs(ctx, topics.Config, topics.Offsets, topics.Status)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rc := range configs {
+		for _, c := range rc.Configs {
+			if c.Key == "cleanup.policy" && c.MaybeValue() != "compact" {
+				t.Errorf("topic %s: cleanup.policy=%s", rc.Name, c.MaybeValue())
+			}
+		}
+	}
+	details, err := adm.ListTopics(ctx, topics.Config, topics.Offsets, topics.Status)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for topic, n := range map[string]int{topics.Config: 1, topics.Offsets: 5, topics.Status: 2} {
+		if got := len(details[topic].Partitions); got != n {
+			t.Errorf("topic %s has %d partitions, want %d", topic, got, n)
+		}
+	}
+}
+
+// An instance whose claim on a connector was replaced by another's writes
+// offsets that fail with ErrFenced and that no reader applies, not even a
+// reader that opens the topics afterwards.
+func TestKafkaFencesZombieOffsets(t *testing.T) {
+	topics := testTopics(t)
+	zombie, owner := openKafka(t, topics), openKafka(t, topics)
+	ctx := context.Background()
+	if err := zombie.Put(ctx, Record{Name: "orders", Config: map[string]string{"connector.class": "postgres"}}); err != nil {
+		t.Fatal(err)
+	}
+	if epoch, err := zombie.Claim(ctx, "orders"); err != nil || epoch != 1 {
+		t.Fatalf("first claim: epoch %d, %v; want 1", epoch, err)
+	}
+	if err := zombie.Offsets("orders").Save(ctx, "server=shop", []byte(`{"lsn":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zombie.PutStatus(ctx, "orders", Status{State: "RUNNING", WorkerID: "zombie:8083"}); err != nil {
+		t.Fatal(err)
+	}
+	if epoch, err := owner.Claim(ctx, "orders"); err != nil || epoch != 2 {
+		t.Fatalf("second claim: epoch %d, %v; want 2", epoch, err)
+	}
+	if err := owner.PutStatus(ctx, "orders", Status{State: "RUNNING", WorkerID: "owner:8083"}); err != nil {
+		t.Fatal(err)
+	}
+	// The zombie has not read the new fence yet: its write goes out with
+	// epoch 1, lands after the fence, and is refused.
+	err := zombie.Offsets("orders").Save(ctx, "server=shop", []byte(`{"lsn":99}`))
+	if !errors.Is(err, ErrFenced) {
+		t.Fatalf("zombie save: %v, want ErrFenced", err)
+	}
+	if err := zombie.PutStatus(ctx, "orders", Status{State: "FAILED", WorkerID: "zombie:8083"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.Offsets("orders").Save(ctx, "server=shop", []byte(`{"lsn":2}`)); err != nil {
+		t.Fatal(err)
+	}
+	late := openKafka(t, topics)
+	for name, k := range map[string]*Kafka{"zombie": zombie, "owner": owner, "late reader": late} {
+		if err := k.CatchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := k.Offsets("orders").Load(ctx, "server=shop"); err != nil || string(got) != `{"lsn":2}` {
+			t.Errorf("%s reads offset %s, %v; want {\"lsn\":2}", name, got, err)
+		}
+		if st, ok := k.Status("orders"); !ok || st.WorkerID != "owner:8083" || st.State != "RUNNING" || st.Epoch != 2 {
+			t.Errorf("%s reads status %+v, want the owner's RUNNING at epoch 2", name, st)
+		}
+	}
+}
