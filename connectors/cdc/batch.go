@@ -27,6 +27,9 @@ type Chunk[P any] struct {
 	// Incremental, when set, is the incremental snapshot progress to save
 	// once durable; one with no tables left ends the snapshot.
 	Incremental *IncrementalProgress
+	// SignalOffset, when set, is the offset of the last record of the
+	// signal topic acted on, to save once durable.
+	SignalOffset *int64
 }
 
 // Send hands c to out, or returns ctx's error once ctx ends.
@@ -56,6 +59,12 @@ type Metrics struct {
 	snapshotRows      *metrics.Counter // rows handed on by incremental snapshots
 	snapshotChunks    *metrics.Counter // chunks handed on by incremental snapshots
 	snapshotRemaining *metrics.Gauge   // tables the running incremental snapshot has left
+
+	// Kafka Connect's source task figures.
+	polled     *metrics.Counter // events read from the database (source-record-poll-total)
+	written    *metrics.Counter // events made durable in Kafka (source-record-write-total)
+	lagSeconds *metrics.Gauge   // now minus the commit time of the last acknowledged change
+	lagBytes   *metrics.Gauge   // log read from the database but not yet confirmed
 }
 
 // NewMetrics registers a source's series in r (a private registry when nil).
@@ -72,8 +81,17 @@ func NewMetrics(r *metrics.Registry, connector string) Metrics {
 		snapshotRows:      r.Counter("sluice_source_incremental_snapshot_rows_total", "Rows handed on by incremental snapshots.", l, connector),
 		snapshotChunks:    r.Counter("sluice_source_incremental_snapshot_chunks_total", "Chunks handed on by incremental snapshots.", l, connector),
 		snapshotRemaining: r.Gauge("sluice_source_incremental_snapshot_remaining_tables", "Tables the running incremental snapshot has yet to read.", l, connector),
+
+		polled:     r.Counter("sluice_connector_records_polled_total", "Records a connector took in: change events a source read from its database, records a sink read from Kafka.", l, connector),
+		written:    r.Counter("sluice_connector_records_written_total", "Records a connector handed on durably: change events a source had acknowledged by Kafka, records a sink wrote to its target.", l, connector),
+		lagSeconds: r.Gauge("sluice_source_lag_seconds", "Time from the commit in the database of the last change Kafka acknowledged to that acknowledgement.", l, connector),
+		lagBytes:   r.Gauge("sluice_source_lag_bytes", "Replication log the source read from the database and has not yet confirmed as durable in Kafka, in bytes.", l, connector),
 	}
 }
+
+// SetLagBytes reports the log read from the database and not yet confirmed
+// (a source's stream calls it as its position moves).
+func (m Metrics) SetLagBytes(n uint64) { m.lagBytes.Set(float64(n)) }
 
 // Acker applies acknowledgements: it hands each confirmed end position to
 // the source's confirm function (Postgres moves its slot) and keeps the
@@ -106,18 +124,25 @@ func (a *Acker[P]) Save(ctx context.Context) error {
 	return a.store.Save(ctx, a.state)
 }
 
-func (a *Acker[P]) ack(ctx context.Context, times batchTimes, end *P, progress *SnapshotProgress[P], done bool, incremental *IncrementalProgress) {
+func (a *Acker[P]) ack(ctx context.Context, times batchTimes, end *P, progress *SnapshotProgress[P], done bool, incremental *IncrementalProgress, signalOffset *int64) {
 	now := time.Now().UnixMilli()
 	for _, ms := range times.commitMs {
 		a.metrics.latency.Observe(float64(now-ms) / 1000)
 	}
 	a.metrics.events.Add(uint64(times.count))
+	a.metrics.written.Add(uint64(times.count))
+	if n := len(times.commitMs); n > 0 {
+		a.metrics.lagSeconds.Set(float64(now-times.commitMs[n-1]) / 1000)
+	}
 	if end != nil && a.confirm != nil {
 		a.confirm(*end)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	save := progress != nil || done || incremental != nil
+	save := progress != nil || done || incremental != nil || signalOffset != nil
+	if signalOffset != nil {
+		a.state.SignalOffset = signalOffset
+	}
 	if incremental != nil {
 		a.state.Incremental = incremental
 		if len(incremental.Tables) == 0 {
@@ -153,7 +178,7 @@ func Batch[P any](ctx context.Context, in <-chan Chunk[P], out connectors.Emitte
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		events, end, progress, done, incremental := c.Events, c.End, c.Snapshot, c.SnapshotDone, c.Incremental
+		events, end, progress, done, incremental, signalOffset := c.Events, c.End, c.Snapshot, c.SnapshotDone, c.Incremental, c.SignalOffset
 		// The last event's transaction is complete when a chunk with an
 		// end came after it.
 		committed := c.End != nil
@@ -175,12 +200,16 @@ func Batch[P any](ctx context.Context, in <-chan Chunk[P], out connectors.Emitte
 				if more.Incremental != nil {
 					incremental = more.Incremental
 				}
+				if more.SignalOffset != nil {
+					signalOffset = more.SignalOffset
+				}
 			default:
 				break merge
 			}
 		}
 		times := commitTimes(events)
-		ack := func() { a.ack(ctx, times, end, progress, done, incremental) }
+		a.metrics.polled.Add(uint64(len(events)))
+		ack := func() { a.ack(ctx, times, end, progress, done, incremental, signalOffset) }
 		if err := out.Emit(ctx, connectors.Batch{Events: events, Committed: committed, Ack: ack}); err != nil {
 			return err
 		}

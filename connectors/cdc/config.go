@@ -38,7 +38,12 @@ func sharedKeys(level string) []conf.Key {
 		{Name: "snapshot.mode", Type: conf.String, Default: SnapshotInitial, Allowed: []string{SnapshotInitial, SnapshotInitialOnly, SnapshotNoData, "never", SnapshotWhenNeeded, SnapshotAlways}, Group: "Snapshot", Doc: "initial: snapshot once, then stream; initial_only: snapshot, then stop; no_data (never): stream only; when_needed: snapshot when no usable position exists; always: snapshot at every start."},
 		{Name: "snapshot.fetch.size", Type: conf.Int, Default: "10240", Min: 1, Max: 1 << 20, Group: "Snapshot", Doc: "Rows read per chunk while snapshotting."},
 		{Name: "signal.data.collection", Type: conf.String, Check: checkSignalTable, Group: "Signals", Doc: "The signal table, " + level + ".table, with columns id, type and data (text types): the stream acts on the rows inserted into it (execute-snapshot, stop-snapshot, pause-snapshot, resume-snapshot, log). The publication must carry it; it is not captured unless the filters capture it."},
-		{Name: "signal.enabled.channels", Type: conf.List, Default: "source", Check: checkSignalChannels, Group: "Signals", Doc: "Where signals are read: source (the signal table). The daemon's REST API (POST /connectors/{name}/snapshots) always takes them."},
+		{Name: "signal.enabled.channels", Type: conf.List, Default: "source", Check: checkSignalChannels, Group: "Signals", Doc: "Where signals are read: source (the signal table), kafka (the topic signal.kafka.topic). The daemon's REST API (POST /connectors/{name}/snapshots) always takes them."},
+		{Name: "signal.kafka.topic", Type: conf.String, Check: checkSignalTopic, Group: "Signals", Doc: "The topic the kafka channel reads signals from (its partition 0): records keyed by topic.prefix, valued {\"id\": …, \"type\": …, \"data\": {…}}. Default: <topic.prefix>-signal."},
+		{Name: "signal.kafka.bootstrap.servers", Type: conf.List, Group: "Signals", Doc: "host:port of the Kafka brokers holding signal.kafka.topic; required with the kafka channel."},
+		{Name: "signal.kafka.groupId", Type: conf.String, Default: "kafka-signal", Group: "Signals", Doc: "Consumer group of the kafka channel: the offset after the last signal read is committed to it when the source stops, and a source with no signal offset stored with its offsets starts there (else at the topic's start)."},
+		Ignored("signal.kafka.poll.timeout.ms", "the signal topic is read continuously; the stream takes the signals read at least every 200 ms"),
+		family("signal.consumer.<property>", `^signal\.consumer\..+$`, "the kafka channel's consumer takes no extra properties: it connects to signal.kafka.bootstrap.servers in plain text; use a listener without TLS or SASL for it, or the signal table or the REST API"),
 		{Name: "incremental.snapshot.chunk.size", Type: conf.Int, Default: "1024", Min: 1, Max: 1 << 20, Group: "Signals", Doc: "Rows an incremental snapshot reads per chunk, each between two watermarks."},
 		{Name: "heartbeat.interval.ms", Type: conf.Int, Default: "0", Min: 0, Max: 1 << 30, Group: "Replication", Doc: "How often, when no captured change flows, to move the confirmed position forward so the database's log does not pile up; 0 disables."},
 		{Name: "tombstones.on.delete", Type: conf.Boolean, Default: "true", Group: "Events", Doc: "Follow each delete event with a tombstone (the key with a null value) so log compaction can drop the key."},
@@ -65,9 +70,16 @@ func checkSignalTable(v string) error {
 
 func checkSignalChannels(v string) error {
 	for _, c := range conf.SplitList(v) {
-		if !strings.EqualFold(c, "source") {
-			return fmt.Errorf("unsupported signal channel %q: sluice reads signals from the signal table (source) and from its REST API (POST /connectors/{name}/snapshots)", c)
+		if !strings.EqualFold(c, "source") && !strings.EqualFold(c, "kafka") {
+			return fmt.Errorf("unsupported signal channel %q: sluice reads signals from the signal table (source), a Kafka topic (kafka) and its REST API (POST /connectors/{name}/snapshots)", c)
 		}
+	}
+	return nil
+}
+
+func checkSignalTopic(v string) error {
+	if v != "" && (!topicRE.MatchString(v) || len(v) > 249) {
+		return fmt.Errorf("invalid topic name %q: use letters, digits, '.', '_' and '-' (at most 249)", v)
 	}
 	return nil
 }
@@ -83,6 +95,9 @@ type Config struct {
 	// SignalTable is signal.data.collection when signal.enabled.channels
 	// has source; "" for none.
 	SignalTable string
+	// KafkaSignals is the kafka signal channel when signal.enabled.channels
+	// has kafka; nil otherwise.
+	KafkaSignals *KafkaSignalConfig
 	// IncrementalChunkSize is incremental.snapshot.chunk.size.
 	IncrementalChunkSize int
 	Tombstones           bool
@@ -112,6 +127,19 @@ func ParseConfig(c *conf.Config, level string, system func(container string) boo
 	if len(c.List("signal.enabled.channels")) == 0 {
 		signalTable = ""
 	}
+	var kafkaSignals *KafkaSignalConfig
+	for _, ch := range c.List("signal.enabled.channels") {
+		if strings.EqualFold(ch, "kafka") {
+			brokers := c.List("signal.kafka.bootstrap.servers")
+			if len(brokers) == 0 {
+				return Config{}, conf.Problems{{Key: "signal.kafka.bootstrap.servers", Message: "missing: signal.enabled.channels has kafka, which reads signals from these brokers"}}
+			}
+			kafkaSignals = &KafkaSignalConfig{Topic: c.String("signal.kafka.topic"), Brokers: brokers, Group: c.String("signal.kafka.groupId"), Key: c.String("topic.prefix")}
+			if kafkaSignals.Topic == "" {
+				kafkaSignals.Topic = kafkaSignals.Key + "-signal"
+			}
+		}
+	}
 	failure := c.Enum("event.processing.failure.handling.mode")
 	if failure == "ignore" {
 		failure = FailureSkip
@@ -120,7 +148,7 @@ func ParseConfig(c *conf.Config, level string, system func(container string) boo
 		TopicPrefix: c.String("topic.prefix"), Filter: filter, KeyColumns: keys,
 		SnapshotMode: mode, SnapshotFetchSize: int(c.Int("snapshot.fetch.size")),
 		HeartbeatInterval: time.Duration(c.Int("heartbeat.interval.ms")) * time.Millisecond,
-		SignalTable:       signalTable, IncrementalChunkSize: int(c.Int("incremental.snapshot.chunk.size")),
+		SignalTable:       signalTable, KafkaSignals: kafkaSignals, IncrementalChunkSize: int(c.Int("incremental.snapshot.chunk.size")),
 		Tombstones:  c.Bool("tombstones.on.delete"),
 		DecimalMode: c.Enum("decimal.handling.mode"), BinaryMode: c.Enum("binary.handling.mode"),
 		FailureMode: failure, DeadLetterTopic: c.String("errors.deadletterqueue.topic.name"),

@@ -75,13 +75,14 @@ func (p *IncrementalProgress) clone() *IncrementalProgress {
 // source continues after the last durable chunk.
 //
 // Snapshots are started, paused, resumed and stopped by signals: from the
-// source's signal table (Signal) or the daemon (connectors.Signals). The
-// stream goroutine calls every method.
+// source's signal table (Signal), the signal topic (KafkaSignals) or the
+// daemon (connectors.Signals). The stream goroutine calls every method.
 type Incremental[P any] struct {
 	reader  ChunkReader
 	size    int
 	out     chan<- Chunk[P]
 	signals *connectors.Signals
+	kafka   *KafkaSignals
 	metrics Metrics
 	logger  *slog.Logger
 
@@ -104,13 +105,29 @@ type window struct {
 	more    bool // the chunk was full: the table may have more rows
 }
 
-// NewIncremental returns the incremental snapshots of a source that
-// reads chunks with r, size rows at a time, and hands them to out;
-// resume is the snapshot its offsets hold (nil for none), signals the
-// daemon's channel (nil outside the daemon).
-func NewIncremental[P any](r ChunkReader, size int, out chan<- Chunk[P], resume *IncrementalProgress, signals *connectors.Signals, m Metrics, logger *slog.Logger) *Incremental[P] {
-	in := &Incremental[P]{reader: r, size: size, out: out, signals: signals, metrics: m, logger: logger.With("snapshot", "incremental")}
-	if resume != nil && len(resume.Tables) > 0 {
+// IncrementalConfig is what a source gives its incremental snapshots.
+type IncrementalConfig[P any] struct {
+	// Reader reads chunks and writes watermarks; ChunkSize rows a chunk.
+	Reader    ChunkReader
+	ChunkSize int
+	// Out is where chunks, and progress to save, are handed on.
+	Out chan<- Chunk[P]
+	// Resume is the snapshot the source's offsets hold; nil for none.
+	Resume *IncrementalProgress
+	// Signals is the daemon's channel; nil outside the daemon.
+	Signals *connectors.Signals
+	// Kafka is the signal topic (signal.kafka.topic); nil when the kafka
+	// channel is not enabled.
+	Kafka   *KafkaSignals
+	Metrics Metrics
+	Logger  *slog.Logger
+}
+
+// NewIncremental returns the incremental snapshots of a source.
+func NewIncremental[P any](c IncrementalConfig[P]) *Incremental[P] {
+	in := &Incremental[P]{reader: c.Reader, size: c.ChunkSize, out: c.Out, signals: c.Signals, kafka: c.Kafka, metrics: c.Metrics,
+		logger: c.Logger.With("snapshot", "incremental")}
+	if resume := c.Resume; resume != nil && len(resume.Tables) > 0 {
 		in.progress = resume
 		in.logger.Info("incremental snapshot resumes", "id", resume.ID, "table", resume.Tables[0], "after_key", resume.LastKey)
 	}
@@ -153,6 +170,16 @@ func (in *Incremental[P]) Step(ctx context.Context) error {
 	in.queued = nil
 	for _, sig := range queued {
 		if err := in.act(ctx, sig); err != nil {
+			return err
+		}
+	}
+	if sigs, last, ok := in.kafka.take(); ok {
+		for _, sig := range sigs {
+			if err := in.act(ctx, sig); err != nil {
+				return err
+			}
+		}
+		if err := Send(ctx, in.out, Chunk[P]{SignalOffset: &last}); err != nil {
 			return err
 		}
 	}

@@ -57,7 +57,8 @@ func (f *fakeChunks) Watermark(_ context.Context, mark string) error {
 func newTestIncremental(r ChunkReader, size int, resume *IncrementalProgress) (*Incremental[lsn], chan Chunk[lsn], *connectors.Signals) {
 	out := make(chan Chunk[lsn], 100)
 	signals := &connectors.Signals{}
-	return NewIncremental(r, size, out, resume, signals, NewMetrics(nil, "test"), slog.New(slog.DiscardHandler)), out, signals
+	return NewIncremental(IncrementalConfig[lsn]{Reader: r, ChunkSize: size, Out: out, Resume: resume, Signals: signals,
+		Metrics: NewMetrics(nil, "test"), Logger: slog.New(slog.DiscardHandler)}), out, signals
 }
 
 func drain(out chan Chunk[lsn]) []Chunk[lsn] {
@@ -193,7 +194,7 @@ func TestAckerSavesIncrementalProgress(t *testing.T) {
 	store := NewStore[lsn](m, OffsetKey("shop"))
 	a := NewAcker(store, &State[lsn]{Position: lsn{9}, Positioned: true, SnapshotCompleted: true}, nil, NewMetrics(nil, "test"), slog.New(slog.DiscardHandler))
 	started := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	a.ack(context.Background(), batchTimes{}, nil, nil, false, &IncrementalProgress{ID: "x", Requested: []string{"s.a"}, Tables: []string{"s.a"}, LastKey: []string{"7"}, Started: started})
+	a.ack(context.Background(), batchTimes{}, nil, nil, false, &IncrementalProgress{ID: "x", Requested: []string{"s.a"}, Tables: []string{"s.a"}, LastKey: []string{"7"}, Started: started}, nil)
 	want := `{"lsn":9,"snapshot_completed":true,"incremental":{"id":"x","requested":["s.a"],"tables":["s.a"],"last_key":["7"],"started":"2026-01-02T03:04:05Z"}}`
 	if got := string(m["server=shop"]); got != want {
 		t.Fatalf("stored\n%s\nwant\n%s", got, want)
@@ -202,7 +203,7 @@ func TestAckerSavesIncrementalProgress(t *testing.T) {
 	if err != nil || st.Incremental == nil || !slices.Equal(st.Incremental.LastKey, []string{"7"}) {
 		t.Fatalf("loaded %+v, %v", st, err)
 	}
-	a.ack(context.Background(), batchTimes{}, nil, nil, false, &IncrementalProgress{ID: "x"})
+	a.ack(context.Background(), batchTimes{}, nil, nil, false, &IncrementalProgress{ID: "x"}, nil)
 	if got := string(m["server=shop"]); got != `{"lsn":9,"snapshot_completed":true}` {
 		t.Fatalf("stored %s after the snapshot ended", got)
 	}

@@ -25,17 +25,21 @@ type State[P any] struct {
 	Snapshot *SnapshotProgress[P]
 	// Incremental is the incremental snapshot under way; nil when none is.
 	Incremental *IncrementalProgress
+	// SignalOffset is the offset of the last record of the signal topic
+	// acted on (signal.kafka.topic); nil when none was.
+	SignalOffset *int64
 }
 
 type stateFields struct {
 	SnapshotCompleted bool                 `json:"snapshot_completed"`
 	Snapshot          json.RawMessage      `json:"snapshot,omitempty"`
 	Incremental       *IncrementalProgress `json:"incremental,omitempty"`
+	SignalOffset      *int64               `json:"kafka_signal_offset,omitempty"`
 }
 
 // MarshalJSON writes P's fields and the snapshot fields as one object.
 func (s State[P]) MarshalJSON() ([]byte, error) {
-	f := stateFields{SnapshotCompleted: s.SnapshotCompleted, Incremental: s.Incremental}
+	f := stateFields{SnapshotCompleted: s.SnapshotCompleted, Incremental: s.Incremental, SignalOffset: s.SignalOffset}
 	if s.Snapshot != nil {
 		raw, err := json.Marshal(s.Snapshot)
 		if err != nil {
@@ -61,7 +65,7 @@ func (s *State[P]) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	var zero P
-	s.Position, s.SnapshotCompleted, s.Snapshot, s.Incremental = p, f.SnapshotCompleted, nil, f.Incremental
+	s.Position, s.SnapshotCompleted, s.Snapshot, s.Incremental, s.SignalOffset = p, f.SnapshotCompleted, nil, f.Incremental, f.SignalOffset
 	s.Positioned = !jsonEqual(p, zero)
 	if len(f.Snapshot) > 0 && !bytes.Equal(f.Snapshot, []byte("null")) {
 		s.Snapshot = new(SnapshotProgress[P])

@@ -195,7 +195,12 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) (err error) {
 	s.logger.Info("start position stored", "file", start.File, "pos", start.Pos, "gtids", start.GTIDs, "snapshot", plan != nil)
 
 	chunks := make(chan cdc.Chunk[Position], 8)
-	resume := state.Incremental // read before the acker, which changes state, runs
+	resume, signalOffset := state.Incremental, state.SignalOffset // read before the acker, which changes state, runs
+	kafkaSignals, err := cdc.OpenKafkaSignals(ctx, s.cfg.KafkaSignals, signalOffset, s.logger)
+	if err != nil {
+		return err
+	}
+	defer kafkaSignals.Close()
 	acker := cdc.NewAcker(store, state, nil, metrics, s.logger)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return cdc.Batch(gctx, chunks, out, acker) })
@@ -214,7 +219,8 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) (err error) {
 		chunkReader := &chunkReader{src: s, start: start}
 		defer chunkReader.close()
 		st := &stream{src: s, catalog: catalog, out: chunks, hist: hist,
-			inc: cdc.NewIncremental(chunkReader, s.cfg.IncrementalChunkSize, chunks, resume, s.env.Signals, metrics, s.logger)}
+			inc: cdc.NewIncremental(cdc.IncrementalConfig[Position]{Reader: chunkReader, ChunkSize: s.cfg.IncrementalChunkSize, Out: chunks,
+				Resume: resume, Signals: s.env.Signals, Kafka: kafkaSignals, Metrics: metrics, Logger: s.logger})}
 		return st.run(gctx, start)
 	})
 	err = g.Wait()

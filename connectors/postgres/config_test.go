@@ -93,3 +93,44 @@ func TestIncludeAndExcludeListsCannotCombine(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// The kafka signal channel reads the topic Debezium's does, named after
+// topic.prefix unless signal.kafka.topic is given, and needs its brokers.
+func TestKafkaSignalChannelConfig(t *testing.T) {
+	base := map[string]string{"connector.class": "postgres", "database.hostname": "h", "database.user": "u", "database.dbname": "d", "topic.prefix": "p",
+		"signal.enabled.channels": "source,kafka"}
+	parse := func(set map[string]string) (*Config, error) {
+		raw := map[string]string{}
+		for k, v := range base {
+			raw[k] = v
+		}
+		for k, v := range set {
+			raw[k] = v
+		}
+		c, err := Spec.Parse(raw)
+		if err != nil {
+			return nil, err
+		}
+		return ParseConfig(c)
+	}
+	cfg, err := parse(map[string]string{"signal.kafka.bootstrap.servers": "k1:9092, k2:9092"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := cfg.KafkaSignals; k == nil || k.Topic != "p-signal" || k.Group != "kafka-signal" || k.Key != "p" || strings.Join(k.Brokers, ",") != "k1:9092,k2:9092" {
+		t.Errorf("kafka signals = %+v", cfg.KafkaSignals)
+	}
+	for set, want := range map[string]string{
+		"":                                      "signal.kafka.bootstrap.servers: missing: signal.enabled.channels has kafka, which reads signals from these brokers",
+		"signal.enabled.channels=source,jmx":    `signal.enabled.channels: unsupported signal channel "jmx": sluice reads signals from the signal table (source), a Kafka topic (kafka) and its REST API (POST /connectors/{name}/snapshots)`,
+		"signal.consumer.security.protocol=SSL": "signal.consumer.security.protocol: not supported by sluice: the kafka channel's consumer takes no extra properties",
+	} {
+		m := map[string]string{}
+		if k, v, ok := strings.Cut(set, "="); ok {
+			m[k] = v
+		}
+		if _, err := parse(m); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: err = %v, want prefix %q", set, err, want)
+		}
+	}
+}

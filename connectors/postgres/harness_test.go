@@ -37,6 +37,8 @@ type harness struct {
 	// signals are the source's signals from the daemon, and its snapshots' state.
 	signals connectors.Signals
 	extra   map[string]string
+	// log, when set, collects the source's log.
+	log *sourcetest.Log
 
 	// wrap, when set, wraps the pipeline the source emits to.
 	wrap   func(connectors.Emitter, context.CancelFunc) connectors.Emitter
@@ -89,6 +91,9 @@ func (h *harness) start() {
 	opts := []sourcetest.Option{sourcetest.WithOffsets(h.offsets), sourcetest.WithMetrics(h.metrics), sourcetest.WithSignals(&h.signals)}
 	if h.wrap != nil {
 		opts = append(opts, sourcetest.WithEmitter(h.wrap))
+	}
+	if h.log != nil {
+		opts = append(opts, sourcetest.WithLog(h.log))
 	}
 	h.run = h.target().StartSource(h.t, h.config(), opts...)
 }

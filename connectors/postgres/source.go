@@ -146,7 +146,7 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) (err error) {
 			return fmt.Errorf("parse the consistent point of slot %q: %w", s.cfg.Slot, err)
 		}
 		s.logger.Info("replication slot created", "consistent_point", created.ConsistentPoint)
-		st, exported = &state{}, created.SnapshotName
+		st, exported = &state{SignalOffset: st.SignalOffset}, created.SnapshotName
 	} else if plan.Resume {
 		s.logger.Info("snapshot resumes without the original exported snapshot; streaming from the slot then brings every row to its latest state")
 	}
@@ -157,9 +157,15 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) (err error) {
 	chunks := make(chan chunk, 8)
 	chunkReader := newChunkReader(s, tables)
 	defer chunkReader.close(context.WithoutCancel(ctx))
+	kafkaSignals, err := cdc.OpenKafkaSignals(ctx, s.cfg.KafkaSignals, st.SignalOffset, s.logger)
+	if err != nil {
+		return err
+	}
+	defer kafkaSignals.Close()
 	strm := &stream{src: s, out: chunks, relations: newRelations(),
 		streams: map[uint32]*spill{}, streamRel: map[uint32]*relations{},
-		inc: cdc.NewIncremental(chunkReader, s.cfg.IncrementalChunkSize, chunks, st.Incremental, s.env.Signals, s.metrics, s.logger)}
+		inc: cdc.NewIncremental(cdc.IncrementalConfig[position]{Reader: chunkReader, ChunkSize: s.cfg.IncrementalChunkSize, Out: chunks,
+			Resume: st.Incremental, Signals: s.env.Signals, Kafka: kafkaSignals, Metrics: s.metrics, Logger: s.logger})}
 	strm.confirmed.Store(uint64(start))
 	acker := cdc.NewAcker(s.store, st, strm.confirm, s.metrics, s.logger)
 

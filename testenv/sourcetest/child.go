@@ -170,24 +170,25 @@ func (f *fileOffsets) read() (map[string]json.RawMessage, error) {
 // through Main.
 type Child struct {
 	cmd    *exec.Cmd
-	output *lockedBuffer
+	output *Log
 	done   chan struct{}
 	err    error // Wait's, once done is closed
 }
 
-// lockedBuffer collects a child's output while the test may read it.
-type lockedBuffer struct {
+// Log collects the output of a source (a child's, or one given WithLog)
+// while the test reads it. Safe for concurrent use.
+type Log struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *Log) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *Log) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -221,7 +222,7 @@ func (k Target) StartChild(t testing.TB, raw map[string]string, state string, op
 	if err := os.WriteFile(spec, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c := &Child{output: &lockedBuffer{}, done: make(chan struct{})}
+	c := &Child{output: &Log{}, done: make(chan struct{})}
 	c.cmd = exec.Command(bin, "-test.run=^$")
 	c.cmd.Env = append(os.Environ(), childEnv+"="+spec)
 	c.cmd.Stdout, c.cmd.Stderr = c.output, c.output

@@ -61,6 +61,7 @@ type options struct {
 	newSource func(*conf.Config, connectors.Env) (connectors.Source, error)
 	wrap      func(connectors.Emitter, context.CancelFunc) connectors.Emitter
 	signals   *connectors.Signals
+	log       *Log
 }
 
 // WithOffsets makes store the source's offset store; pass the same store
@@ -79,6 +80,12 @@ func WithMetrics(reg *metrics.Registry) Option {
 // signals to it and reads the state of the source's snapshots from it.
 func WithSignals(signals *connectors.Signals) Option {
 	return func(o *options) { o.signals = signals }
+}
+
+// WithLog collects the source's log, from level info, in l, beside its
+// warnings on stderr.
+func WithLog(l *Log) Option {
+	return func(o *options) { o.log = l }
 }
 
 // WithNewSource builds the source with newSource instead of the class's
@@ -119,7 +126,11 @@ func (k Target) StartSource(t testing.TB, raw map[string]string, opts ...Option)
 	}
 	r := &Source{t: t, done: make(chan error, 1), running: make(chan struct{})}
 	var once sync.Once
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var handler slog.Handler = slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})
+	if o.log != nil {
+		handler = slog.NewMultiHandler(handler, slog.NewTextHandler(o.log, nil))
+	}
+	logger := slog.New(handler)
 	env := connectors.Env{Name: "test", Version: "test", Logger: logger, Offsets: o.offsets, StateDir: t.TempDir(),
 		Metrics: o.metrics, Signals: o.signals, Running: func() { once.Do(func() { close(r.running) }) }}
 	newSource := class.NewSource
