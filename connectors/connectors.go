@@ -48,7 +48,7 @@ type Emitter interface {
 // chain of single message transforms (the transforms package builds one
 // from a connector's transforms.* keys; the daemon plugs it in). Apply
 // returns nil to drop the record. It is called from one goroutine at a
-// time and must not modify r.
+// time, must not modify r and must not keep r once it returns.
 type Stage interface {
 	Apply(r *record.Record) (*record.Record, error)
 }

@@ -12,8 +12,10 @@ import (
 // Consecutive events mostly repeat their source's names, their table,
 // their transaction's id and their times, and putting a value in an
 // interface allocates. So it keeps each field's last value, boxed, and
-// hands out the same box while the value does not change: a typical event
-// then allocates only its rows and the fields that move (its position).
+// hands out the same box while the value does not change, and the same
+// source block while the source does not change (events of one Postgres
+// transaction share it): a typical event then allocates only its rows and
+// the fields that move.
 // An EnvelopeValues is not safe for concurrent use; a writer keeps one per
 // codec.
 type EnvelopeValues struct {
@@ -21,8 +23,12 @@ type EnvelopeValues struct {
 	// boxes holds the last value of every envelope field, then of every
 	// source field, then of the transaction's id, total and collection order.
 	boxes []box
-	// size is the number of values one envelope's rows hold.
-	size int
+	// size is the number of values one envelope's rows hold; sourceSize
+	// the number its source block holds.
+	size, sourceSize int
+	// source is the last source block, of lastSource.
+	source     any
+	lastSource event.Source
 }
 
 // required stands for the transaction block's fields, which are never null.
@@ -66,6 +72,7 @@ func (c *EnvelopeCodec) Values() *EnvelopeValues {
 		case partSource:
 			boxes += len(f.source)
 			v.size += len(f.source)
+			v.sourceSize = len(f.source)
 		case partTransaction:
 			v.size += 3
 		}
@@ -83,8 +90,14 @@ func (v *EnvelopeValues) Value(e *event.Event) (event.Row, error) {
 	if c.cannotEncode != nil {
 		return nil, c.cannotEncode
 	}
-	// One allocation holds the envelope, its source and its transaction.
-	values := make(event.Row, v.size)
+	// One allocation holds the envelope, its source (unless it is the
+	// last one again) and its transaction.
+	sameSource := v.source != nil && e.Source == v.lastSource
+	size := v.size
+	if sameSource {
+		size -= v.sourceSize
+	}
+	values := make(event.Row, size)
 	out, rest := values[:len(c.fields):len(c.fields)], values[len(c.fields):]
 	next := len(c.fields) // the next source field's box
 	txBoxes := v.boxes[len(v.boxes)-3:]
@@ -96,20 +109,27 @@ func (v *EnvelopeValues) Value(e *event.Event) (event.Row, error) {
 		case partAfter:
 			out[i] = rowOrNil(e.After)
 		case partSource:
-			src := rest[:len(f.source):len(f.source)]
-			rest = rest[len(f.source):]
-			for j := range f.source {
-				src[j] = f.source[j].value(&v.boxes[next+j], &e.Source)
+			if !sameSource {
+				src := rest[:len(f.source):len(f.source)]
+				rest = rest[len(f.source):]
+				for j := range f.source {
+					src[j] = f.source[j].value(&v.boxes[next+j], &e.Source)
+				}
+				v.source, v.lastSource = src, e.Source
 			}
 			next += len(f.source)
-			out[i] = src
+			out[i] = v.source
 		case partTransaction:
 			if t := e.Transaction; t != nil {
 				tx := rest[:3:3]
 				rest = rest[3:]
 				tx[0] = txBoxes[0].str(required, t.ID)
 				tx[1] = txBoxes[1].long(required, t.TotalOrder, 1)
-				tx[2] = txBoxes[2].long(required, t.DataCollectionOrder, 1)
+				if t.DataCollectionOrder == t.TotalOrder {
+					tx[2] = tx[1] // one table's transaction: one box serves both
+				} else {
+					tx[2] = txBoxes[2].long(required, t.DataCollectionOrder, 1)
+				}
 				out[i] = tx
 			} else if !f.n.optional {
 				return nil, fmt.Errorf("envelope of %s: %s: null for a required value", schemaLabel(c.codec.schema), describe(f.n.path))

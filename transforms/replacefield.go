@@ -100,7 +100,7 @@ func (t *replaceField) Apply(r *record.Record) (*record.Record, error) {
 		return nil, err
 	}
 	if plan.same && len(row) == len(plan.from) {
-		return t.side.with(r, plan.schema, row), nil
+		return t.side.with(r, plan.schema, v), nil
 	}
 	nv := make(event.Row, len(plan.from))
 	for i, j := range plan.from {

@@ -171,8 +171,7 @@ func (u *unwrap) Apply(r *record.Record) (*record.Record, error) {
 		out.Headers = append(out.Headers, record.Header{Key: h.name, Schema: h.schema, Value: h.value(envelope)})
 	}
 	if after != nil {
-		row, _ := after.(event.Row)
-		out.ValueSchema, out.Value = shape.fromAfter, u.row(shape, shape.afterSchema, row, envelope, "false")
+		out.ValueSchema, out.Value = shape.fromAfter, u.row(shape, shape.afterSchema, after, envelope, "false")
 		if err := u.route(out, shape.fromAfter, out.Value.(event.Row)); err != nil {
 			return nil, err
 		}
@@ -189,7 +188,7 @@ func (u *unwrap) Apply(r *record.Record) (*record.Record, error) {
 	case deleteToTombstone:
 		out.ValueSchema, out.Value = nil, nil
 	case deleteRewrite:
-		out.ValueSchema, out.Value = shape.rewrittenDelete, u.row(shape, beforeSchema, beforeRow, nil, "true")
+		out.ValueSchema, out.Value = shape.rewrittenDelete, u.row(shape, beforeSchema, before, nil, "true")
 	}
 	if err := u.route(out, beforeSchema, beforeRow); err != nil {
 		return nil, err
@@ -226,11 +225,12 @@ func (u *unwrap) extended(s *event.Schema, shape *unwrapShape) *event.Schema {
 // defaults for nulls in the rewrite modes when replace.null.with.default),
 // then __deleted in the rewrite modes, then the add.fields values, when
 // envelope is not nil.
-func (u *unwrap) row(shape *unwrapShape, rowSchema *event.Schema, row, envelope event.Row, deleted string) event.Row {
+func (u *unwrap) row(shape *unwrapShape, rowSchema *event.Schema, v any, envelope event.Row, deleted string) any {
 	rewrite := u.onDelete == deleteRewrite
 	if !rewrite && (envelope == nil || len(shape.fields) == 0) {
-		return row // unchanged: records share what they do not change
+		return v // unchanged: records share what they do not change (boxed as it is)
 	}
+	row, _ := v.(event.Row)
 	n := len(row) + len(shape.fields)
 	if rewrite {
 		n++

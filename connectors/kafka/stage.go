@@ -21,6 +21,10 @@ import (
 type staging struct {
 	stage    connectors.Stage
 	encoders map[schemaUse]Encoder
+	// The records an event makes, reused from event to event: a stage
+	// does not keep the records it is given.
+	change, tombstone record.Record
+	in                [2]*record.Record
 }
 
 // schemaUse is a schema registered as a topic's key or value schema.
@@ -50,14 +54,17 @@ func (w *Writer) stagedRecords(ctx context.Context, tw *tableWriter, topic strin
 	}
 	// The record's time is when sluice processed the change (the
 	// envelope's ts_ms), what a producer would stamp it with anyway.
-	in := []*record.Record{{Topic: topic, KeySchema: keySchema, Key: key, ValueSchema: tw.schemas.Envelope.Schema(), Value: value, Timestamp: e.TsMs}}
+	st := w.staged
+	st.change = record.Record{Topic: topic, KeySchema: keySchema, Key: key, ValueSchema: tw.schemas.Envelope.Schema(), Value: value, Timestamp: e.TsMs}
+	in := append(st.in[:0], &st.change)
 	if e.Op == event.OpDelete && w.tombstones && key != nil {
-		in = append(in, &record.Record{Topic: topic, KeySchema: keySchema, Key: key, Timestamp: e.TsMs})
+		st.tombstone = record.Record{Topic: topic, KeySchema: keySchema, Key: key, Timestamp: e.TsMs}
+		in = append(in, &st.tombstone)
 	}
 	var out []*kgo.Record
 	for _, r := range in {
 		in := r
-		r, err := w.staged.stage.Apply(r)
+		r, err := st.stage.Apply(r)
 		if err != nil {
 			err = fmt.Errorf("transform the %s event of %s at %s: %w", e.Op, e.Table.ID, e.Position, err)
 			if !w.recordErrors.tolerate {

@@ -172,6 +172,11 @@ type pendingBatch struct {
 	outstanding int
 	sealed      bool // every record of the batch has been handed to the producer
 	ack         func()
+	// produceCtx is the context the batch's records are produced with:
+	// the source's, without its cancellation.
+	produceCtx context.Context
+	// promise is every record's produce promise (made once per batch).
+	promise func(*kgo.Record, error)
 }
 
 // Emit encodes and produces every event of b, and arranges for b.Ack to be
@@ -182,7 +187,8 @@ func (w *Writer) Emit(ctx context.Context, b connectors.Batch) error {
 	if err := w.err(); err != nil {
 		return err
 	}
-	pb := &pendingBatch{ack: b.Ack}
+	pb := &pendingBatch{ack: b.Ack, produceCtx: context.WithoutCancel(ctx)}
+	pb.promise = func(r *kgo.Record, err error) { w.done(pb, r, err) }
 	w.mu.Lock()
 	w.pending = append(w.pending, pb)
 	w.mu.Unlock()
@@ -252,7 +258,7 @@ func (w *Writer) produce(ctx context.Context, pb *pendingBatch, r *kgo.Record) e
 	w.mu.Lock()
 	pb.outstanding++
 	w.mu.Unlock()
-	w.producer.Produce(context.WithoutCancel(ctx), r, func(r *kgo.Record, err error) { w.done(pb, r, err) })
+	w.producer.Produce(pb.produceCtx, r, pb.promise)
 	return nil
 }
 
