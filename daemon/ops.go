@@ -48,7 +48,7 @@ func (s *Supervisor) statusLocked(name string, c *conn) Status {
 	if c.state == Running && trace == "" {
 		trace = c.problem
 	}
-	st := Status{Name: name, State: c.state, Trace: trace, WorkerID: s.opts.WorkerID, Type: typeOf(config.ClassOf(c.rec.Config)), Restarts: c.restarts}
+	st := Status{Name: name, State: c.state, Trace: trace, WorkerID: s.opts.WorkerID, Type: typeOf(config.ClassOf(c.rec.Config)), Restarts: c.restarts, LastError: c.failedAt}
 	if c.state != Stopped {
 		st.Tasks = []TaskStatus{{ID: 0, State: c.state, Trace: trace, WorkerID: s.opts.WorkerID}}
 	}

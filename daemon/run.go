@@ -94,6 +94,11 @@ func (s *Supervisor) loop(ctx context.Context, name string, c *conn, r *run) {
 		case errors.Is(err, connectors.ErrPermanent):
 			log.Error("connector failed; it stays FAILED until restarted", "error", err.Error())
 			s.set(c, r, Failed, err.Error())
+			s.mu.Lock()
+			if c.run == r {
+				c.failedAt = time.Now()
+			}
+			s.mu.Unlock()
 			return
 		}
 		if time.Since(began) > s.backoff.Max {
@@ -105,6 +110,7 @@ func (s *Supervisor) loop(ctx context.Context, name string, c *conn, r *run) {
 		if c.run == r {
 			c.state, c.trace = Unassigned, err.Error()
 			c.restarts++
+			c.failedAt = time.Now()
 		}
 		s.mu.Unlock()
 		t := time.NewTimer(wait)

@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"time"
+
 	"github.com/sluice-cdc/sluice/connectors"
 )
 
@@ -73,6 +75,9 @@ type Status struct {
 	// Restarts counts the restarts after transient errors since the daemon
 	// started.
 	Restarts int64
+	// LastError is when an error last failed or restarted the connector;
+	// zero when none has.
+	LastError time.Time
 }
 
 // TaskStatus is the status of one task.

@@ -91,7 +91,8 @@ type conn struct {
 	trace    string
 	problem  string // what the current run's probe finds wrong; shown while RUNNING
 	restarts int64
-	run      *run // the current run, nil when not running
+	failedAt time.Time // when the last error stopped or restarted it
+	run      *run      // the current run, nil when not running
 	deleted  bool
 
 	topics topicSet // guarded by its own lock

@@ -145,6 +145,7 @@ func (w *writer) send(ctx context.Context, items []*item) ([]*rejection, error) 
 				switch {
 				case res.Status >= 200 && res.Status < 300, res.Status == 404 && res.Result == "not_found":
 					w.m.docs.Add(1)
+					w.m.kafka.Written(1)
 				case res.Status == 409:
 					w.m.conflicts.Add(1)
 				case retryable(res.Status):

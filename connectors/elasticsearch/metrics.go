@@ -1,6 +1,9 @@
 package elasticsearch
 
-import "github.com/sluice-cdc/sluice/connectors/metrics"
+import (
+	"github.com/sluice-cdc/sluice/connectors/kafka"
+	"github.com/sluice-cdc/sluice/connectors/metrics"
+)
 
 // sinkMetrics are the sink's series, labelled with the connector's name.
 type sinkMetrics struct {
@@ -12,6 +15,7 @@ type sinkMetrics struct {
 	skipped     *metrics.Counter   // records skipped (malformed or undecodable)
 	lag         *metrics.Gauge     // records in the consumed partitions not yet read
 	inFlight    *metrics.Gauge     // records read and not yet written
+	kafka       *kafka.SinkMetrics // records read and written, lag per partition
 }
 
 func newSinkMetrics(r *metrics.Registry, name string) *sinkMetrics {
@@ -20,6 +24,7 @@ func newSinkMetrics(r *metrics.Registry, name string) *sinkMetrics {
 	}
 	l := []string{"connector"}
 	return &sinkMetrics{
+		kafka:       kafka.NewSinkMetrics(r, name),
 		docs:        r.Counter("sluice_es_documents_total", "Documents indexed or deleted in Elasticsearch.", l, name),
 		bulkLatency: r.Histogram("sluice_es_bulk_seconds", "Time from sending a bulk request to its answer.", metrics.LatencyBuckets, l, name),
 		retries:     r.Counter("sluice_es_retries_total", "Elasticsearch requests or bulk items retried after 429, 5xx, a timeout or a connection error.", l, name),

@@ -233,6 +233,7 @@ func (b *batcher) fetch(ctx context.Context, n int) ([]*kgo.Record, error) {
 	if fatal != nil {
 		return nil, fatal
 	}
+	b.s.m.kafka.Fetched(fs)
 	fs.EachPartition(func(p kgo.FetchTopicPartition) {
 		if n := len(p.Records); n > 0 {
 			b.lag[partition{p.Topic, p.Partition}] = p.HighWatermark - p.Records[n-1].Offset - 1

@@ -43,6 +43,17 @@ func TestSinkAppliesChangesByVersionAndReplaysHarmlessly(t *testing.T) {
 	if n := counter(m, "sluice_es_version_conflicts_total"); n != 2 {
 		t.Errorf("version conflicts = %d, want 2 (the stale update and the late create)", n)
 	}
+	// Kafka Connect's figures: the eight records (seven changes and the
+	// delete's tombstone) were read, the five documents Elasticsearch took
+	// were written, and the topic's one partition has no lag.
+	if polled, written := counter(m, "sluice_connector_records_polled_total"), counter(m, "sluice_connector_records_written_total"); polled != 8 || written != 5 {
+		t.Errorf("records polled %d, written %d; want 8 and 5", polled, written)
+	}
+	var text strings.Builder
+	m.WritePrometheus(&text)
+	if lag := `sluice_sink_consumer_lag_records{connector="first",partition="0",topic="` + h.topic + `"} 0`; !strings.Contains(text.String(), "\n"+lag+"\n") {
+		t.Errorf("no %s in the metrics", lag)
+	}
 
 	// A new group replays the topic from the beginning; with upsert too.
 	m = h.run("replay", h.config(h.esURL, map[string]string{"write.method": "upsert"}))

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -33,7 +34,53 @@ sluice_latency_seconds_bucket{connector="a",le="+Inf"} 3
 sluice_latency_seconds_sum{connector="a"} 3.055
 sluice_latency_seconds_count{connector="a"} 3
 `
-	if got := b.String(); got != want {
+	if got := sluiceLines(b.String()); got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
+	if got := h.Count(); got != 3 {
+		t.Errorf("histogram count %d, want 3", got)
+	}
+	if got := r.Counter("sluice_events_total", "Events captured.", []string{"connector"}, "b").Value(); got != 2 {
+		t.Errorf("counter b = %d, want 2", got)
+	}
+}
+
+// TestRuntimeCollectors: the Go runtime and process series dashboards
+// expect are served beside sluice's, in the text format by default.
+func TestRuntimeCollectors(t *testing.T) {
+	r := NewRegistry()
+	r.Counter("sluice_events_total", "Events captured.", []string{"connector"}, "a").Add(1)
+	rec := httptest.NewRecorder()
+	r.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+		t.Errorf("Content-Type %q", ct)
+	}
+	body := rec.Body.String()
+	for _, line := range []string{"# TYPE go_goroutines gauge", "# TYPE process_resident_memory_bytes gauge", "# TYPE go_memstats_heap_alloc_bytes gauge", `sluice_events_total{connector="a"} 1`} {
+		if !strings.Contains(body, "\n"+line+"\n") {
+			t.Errorf("no line %q in /metrics", line)
+		}
+	}
+}
+
+func TestRegisteredTwiceWithOtherLabels(t *testing.T) {
+	r := NewRegistry()
+	r.Counter("sluice_x_total", "X.", []string{"connector"}, "a")
+	defer func() {
+		if got := recover(); got != "metrics: sluice_x_total registered twice with different kinds or labels" {
+			t.Errorf("panic %v", got)
+		}
+	}()
+	r.Gauge("sluice_x_total", "X.", []string{"connector"}, "a")
+}
+
+// sluiceLines keeps the lines of sluice_* families.
+func sluiceLines(text string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(text, "\n") {
+		if strings.Contains(l, "sluice_") {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
 }

@@ -105,10 +105,31 @@ func TestSnapshotThenStream(t *testing.T) {
 	if events.Value() != 6 || latency.Count() != 3 {
 		t.Errorf("metrics: %d events, %d latencies; want 6 and 3", events.Value(), latency.Count())
 	}
+	// Kafka Connect's figures: six events polled and written; the source
+	// lag in bytes is the slot's lag, in seconds that of the last change.
+	polled := h.metrics.Counter("sluice_connector_records_polled_total", "", []string{"connector"}, "test")
+	written := h.metrics.Counter("sluice_connector_records_written_total", "", []string{"connector"}, "test")
+	if polled.Value() != 6 || written.Value() != 6 {
+		t.Errorf("records polled %d, written %d; want 6 and 6", polled.Value(), written.Value())
+	}
+	lagSeconds := h.metrics.Gauge("sluice_source_lag_seconds", "", []string{"connector"}, "test").Value()
+	if lagSeconds < 0 || lagSeconds > 5 {
+		t.Errorf("source lag %v s, want between 0 and 5", lagSeconds)
+	}
+	slotLag := h.metrics.Gauge("sluice_postgres_slot_lag_bytes", "", []string{"connector"}, "test")
+	lagBytes := h.metrics.Gauge("sluice_source_lag_bytes", "", []string{"connector"}, "test")
+	for deadline := time.Now().Add(2 * time.Second); slotLag.Value() != lagBytes.Value() && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if slotLag.Value() != lagBytes.Value() {
+		t.Errorf("source lag %v bytes, slot lag %v bytes; want them equal", lagBytes.Value(), slotLag.Value())
+	}
 	var text strings.Builder
 	h.metrics.WritePrometheus(&text)
-	if !strings.Contains(text.String(), `sluice_postgres_slot_lag_bytes{connector="test"}`) {
-		t.Errorf("no slot lag in the metrics:\n%s", text.String())
+	for _, line := range []string{`sluice_postgres_slot_lag_bytes{connector="test"}`, `sluice_source_lag_bytes{connector="test"}`, `sluice_connector_records_written_total{connector="test"} 6`} {
+		if !strings.Contains(text.String(), line) {
+			t.Errorf("no %s in the metrics:\n%s", line, text.String())
+		}
 	}
 }
 

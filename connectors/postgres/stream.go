@@ -103,11 +103,12 @@ func (s *stream) run(ctx context.Context) error {
 		now := time.Now()
 		if now.After(deadline) {
 			s.stepDue = true // signals from the daemon
+			var lag uint64
 			if c := s.confirmed.Load(); uint64(s.received) > c {
-				s.src.lag.Set(float64(uint64(s.received) - c))
-			} else {
-				s.src.lag.Set(0)
+				lag = uint64(s.received) - c
 			}
+			s.src.lag.Set(float64(lag))
+			s.src.metrics.SetLagBytes(lag)
 			if cur := s.confirmed.Load(); (cur > sent && now.Sub(lastSent) >= statusDelay) || now.Sub(lastSent) >= statusInterval {
 				if err := s.sendStatus(ctx, false); err != nil {
 					return err

@@ -114,6 +114,7 @@ func (h *hub) run(ctx context.Context) error {
 		if err := fetchError(fetches); err != nil {
 			return err
 		}
+		h.met.kafka.Fetched(fetches)
 		items = items[:0]
 		var failed error
 		fetches.EachRecord(func(r *kgo.Record) {
@@ -153,6 +154,7 @@ func (h *hub) publish(n int, get func(int) (*kgo.Record, *message)) {
 		h.pos[t][r.Partition] = r.Offset + 1
 		h.met.records.Add(1)
 		if m != nil {
+			h.met.kafka.Written(1)
 			h.out = append(h.out, outFrame{m, appendFrame(nil, h.lay.encode(h.pos), h.name(m), m.data)})
 		}
 	}

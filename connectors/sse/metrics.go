@@ -1,6 +1,9 @@
 package sse
 
-import "github.com/sluice-cdc/sluice/connectors/metrics"
+import (
+	"github.com/sluice-cdc/sluice/connectors/kafka"
+	"github.com/sluice-cdc/sluice/connectors/metrics"
+)
 
 // Reasons a subscriber is disconnected, the label of the disconnect counter.
 const (
@@ -20,6 +23,7 @@ type sinkMetrics struct {
 	badRecords  *metrics.Counter
 	replayReads *metrics.Counter
 	resets      *metrics.Counter
+	kafka       *kafka.SinkMetrics // records read and written, lag per partition
 	reg         *metrics.Registry
 	name        string
 }
@@ -30,7 +34,7 @@ func newSinkMetrics(reg *metrics.Registry, name string) *sinkMetrics {
 	}
 	l := []string{"connector"}
 	return &sinkMetrics{
-		reg: reg, name: name,
+		reg: reg, name: name, kafka: kafka.NewSinkMetrics(reg, name),
 		subscribers: reg.Gauge("sluice_sse_subscribers", "Subscribers connected to the stream.", l, name),
 		sent:        reg.Counter("sluice_sse_events_sent_total", "Events written to subscribers, replays included.", l, name),
 		records:     reg.Counter("sluice_sse_records_read_total", "Records the live reader read from Kafka.", l, name),

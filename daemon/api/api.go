@@ -11,11 +11,10 @@
 package api
 
 import (
-	"github.com/sluice-cdc/sluice/connectors/metrics"
 	"log/slog"
 	"net/http"
-	"sync"
 
+	"github.com/sluice-cdc/sluice/connectors/metrics"
 	"github.com/sluice-cdc/sluice/daemon"
 	"github.com/sluice-cdc/sluice/daemon/config"
 )
@@ -33,7 +32,9 @@ type Options struct {
 	// MaxBodyBytes bounds request bodies (default 1 MiB); larger ones get 413.
 	MaxBodyBytes int64
 	Logger       *slog.Logger
-	// Metrics, when set, are the connectors' metrics, exposed after the API's own.
+	// Metrics is the registry /metrics serves, the connectors' series with
+	// the API's own (a private one when nil). New registers the API's
+	// collectors in it, so one registry serves one API.
 	Metrics *metrics.Registry
 }
 
@@ -44,8 +45,7 @@ type API struct {
 	log  *slog.Logger
 	mux  *http.ServeMux
 
-	codesMu sync.Mutex
-	codes   map[int]int64 // responses by status code
+	count func(code int) // counts a response by status code
 }
 
 // New returns the API over sup.
@@ -59,7 +59,13 @@ func New(sup *daemon.Supervisor, opts Options) *API {
 	if opts.Resolver == nil {
 		opts.Resolver = &config.Resolver{}
 	}
-	a := &API{sup: sup, opts: opts, log: opts.Logger, mux: http.NewServeMux(), codes: map[int]int64{}}
+	if opts.Metrics == nil {
+		opts.Metrics = metrics.NewRegistry()
+	}
+	if err := opts.Metrics.Register(stateCollector{sup}); err != nil {
+		panic("api: metrics registered twice: " + err.Error())
+	}
+	a := &API{sup: sup, opts: opts, log: opts.Logger, mux: http.NewServeMux(), count: newHTTPCounter(opts.Metrics)}
 	a.routes()
 	return a
 }
@@ -161,12 +167,6 @@ func (a *API) unmatched(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeError(w, http.StatusNotFound, "HTTP 404 Not Found")
-}
-
-func (a *API) count(code int) {
-	a.codesMu.Lock()
-	a.codes[code]++
-	a.codesMu.Unlock()
 }
 
 // recorder remembers the status code written through it.

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -392,28 +393,49 @@ func TestUnknownPathsAndMethods(t *testing.T) {
 
 func TestHealthAndMetrics(t *testing.T) {
 	h := newHarness(t, Options{})
+	before := time.Now()
 	h.expect("POST", "/connectors", `{"name": "a\"b", "config": {"connector.class": "sluice-test", "topic.prefix": "x", "behavior": "permanent"}}`, 201,
 		`{"name": "a\"b", "config": {"connector.class": "sluice-test", "topic.prefix": "x", "behavior": "permanent", "name": "a\"b"}, "tasks": [{"connector": "a\"b", "task": 0}], "type": "source"}`)
 	h.waitState(`a"b`, daemon.Failed)
 	h.expect("GET", "/nope", "", 404, `{"error_code": 404, "message": "HTTP 404 Not Found"}`)
 	code, body, hdr := h.do("GET", "/metrics", "")
-	want := `# HELP sluice_connectors Connectors by runtime state.
-# TYPE sluice_connectors gauge
-sluice_connectors{state="UNASSIGNED"} 0
-sluice_connectors{state="RUNNING"} 0
-sluice_connectors{state="PAUSED"} 0
-sluice_connectors{state="STOPPED"} 0
-sluice_connectors{state="FAILED"} 1
+	failedAt := time.Now()
+	want := `# HELP sluice_connector_last_error_timestamp_seconds When an error last failed or restarted the connector, in seconds since the Unix epoch; absent when none has since the daemon started.
+# TYPE sluice_connector_last_error_timestamp_seconds gauge
 # HELP sluice_connector_restarts_total Restarts of a connector after transient errors since the daemon started.
 # TYPE sluice_connector_restarts_total counter
 sluice_connector_restarts_total{connector="a\"b"} 0
+# HELP sluice_connectors Connectors by runtime state.
+# TYPE sluice_connectors gauge
+sluice_connectors{state="FAILED"} 1
+sluice_connectors{state="PAUSED"} 0
+sluice_connectors{state="RUNNING"} 0
+sluice_connectors{state="STOPPED"} 0
+sluice_connectors{state="UNASSIGNED"} 0
 # HELP sluice_http_requests_total REST API responses by status code.
 # TYPE sluice_http_requests_total counter
 sluice_http_requests_total{code="201"} 1
 sluice_http_requests_total{code="404"} 1
 `
-	if code != 200 || body != want || hdr.Get("Content-Type") != "text/plain; version=0.0.4; charset=utf-8" {
+	var sluice strings.Builder
+	var lastError float64
+	for _, line := range strings.SplitAfter(body, "\n") {
+		if v, ok := strings.CutPrefix(line, `sluice_connector_last_error_timestamp_seconds{connector="a\"b"} `); ok {
+			lastError, _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
+		} else if strings.Contains(line, "sluice_") {
+			sluice.WriteString(line)
+		}
+	}
+	if code != 200 || sluice.String() != want || hdr.Get("Content-Type") != "text/plain; version=0.0.4; charset=utf-8; escaping=underscores" {
 		t.Fatalf("metrics: %d %q\n%s", code, hdr.Get("Content-Type"), body)
+	}
+	if at := time.UnixMilli(int64(lastError * 1000)); at.Before(before.Truncate(time.Millisecond)) || at.After(failedAt) {
+		t.Errorf("last error at %v, want between %v and %v", at, before, failedAt)
+	}
+	for _, family := range []string{"go_goroutines", "process_resident_memory_bytes"} {
+		if !strings.Contains(body, "\n# TYPE "+family+" gauge\n") {
+			t.Errorf("no %s in /metrics", family)
+		}
 	}
 	h.sup.Shutdown(context.Background())
 	h.expect("GET", "/readyz", "", 503, `{"status": "not ready", "reason": "the daemon is starting or shutting down; FAILED: a\"b (GET /connectors/{name}/status says why)", "connectors": {"a\"b": "FAILED"}}`)

@@ -2,9 +2,7 @@ package api
 
 import (
 	_ "embed"
-	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 
 	"github.com/sluice-cdc/sluice/daemon"
@@ -78,41 +76,6 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, body)
-}
-
-// GET /metrics: Prometheus text exposition format 0.0.4.
-func (a *API) metrics(w http.ResponseWriter, r *http.Request) {
-	var b strings.Builder
-	counts := a.sup.Counts()
-	b.WriteString("# HELP sluice_connectors Connectors by runtime state.\n# TYPE sluice_connectors gauge\n")
-	for _, st := range daemon.States {
-		fmt.Fprintf(&b, "sluice_connectors{state=%q} %d\n", st, counts[st])
-	}
-	b.WriteString("# HELP sluice_connector_restarts_total Restarts of a connector after transient errors since the daemon started.\n# TYPE sluice_connector_restarts_total counter\n")
-	for _, st := range a.sup.Statuses() {
-		fmt.Fprintf(&b, "sluice_connector_restarts_total{connector=\"%s\"} %d\n", labelValue(st.Name), st.Restarts)
-	}
-	b.WriteString("# HELP sluice_http_requests_total REST API responses by status code.\n# TYPE sluice_http_requests_total counter\n")
-	a.codesMu.Lock()
-	codes := make([]int, 0, len(a.codes))
-	for c := range a.codes {
-		codes = append(codes, c)
-	}
-	sort.Ints(codes)
-	for _, c := range codes {
-		fmt.Fprintf(&b, "sluice_http_requests_total{code=\"%d\"} %d\n", c, a.codes[c])
-	}
-	a.codesMu.Unlock()
-	if a.opts.Metrics != nil {
-		_ = a.opts.Metrics.WritePrometheus(&b)
-	}
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	_, _ = w.Write([]byte(b.String()))
-}
-
-// labelValue escapes a Prometheus label value.
-func labelValue(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
 }
 
 //go:embed openapi.json
