@@ -65,12 +65,16 @@ func (s *Supervisor) active(c *conn) bool {
 	}
 }
 
-// set records a state reported by run r, unless r is no longer current.
+// set records a state reported by run r, unless r is no longer current,
+// and the time of a failure.
 func (s *Supervisor) set(c *conn, r *run, st State, trace string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c.run == r {
 		c.state, c.trace = st, trace
+		if st == Failed {
+			c.failedAt = time.Now()
+		}
 	}
 }
 
@@ -94,11 +98,6 @@ func (s *Supervisor) loop(ctx context.Context, name string, c *conn, r *run) {
 		case errors.Is(err, connectors.ErrPermanent):
 			log.Error("connector failed; it stays FAILED until restarted", "error", err.Error())
 			s.set(c, r, Failed, err.Error())
-			s.mu.Lock()
-			if c.run == r {
-				c.failedAt = time.Now()
-			}
-			s.mu.Unlock()
 			return
 		}
 		if time.Since(began) > s.backoff.Max {

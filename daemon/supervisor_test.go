@@ -196,12 +196,18 @@ func TestTransientErrorsRestartWithBackoff(t *testing.T) {
 
 func TestPermanentErrorsFailWithoutRetry(t *testing.T) {
 	sup, _ := newSupervisor(t, t.TempDir())
+	before := time.Now()
 	if _, err := sup.Create(ctx, config.Connector{Name: "p", Config: conf("behavior", "permanent", "error.message", "password authentication failed")}); err != nil {
 		t.Fatal(err)
 	}
 	want := daemon.Status{Name: "p", State: daemon.Failed, Trace: "password authentication failed", WorkerID: "host:8083", Type: "source",
 		Tasks: []daemon.TaskStatus{{ID: 0, State: daemon.Failed, Trace: "password authentication failed", WorkerID: "host:8083"}}}
-	if got := waitState(t, sup, "p", daemon.Failed); !reflect.DeepEqual(got, want) {
+	got := waitState(t, sup, "p", daemon.Failed)
+	if got.LastError.Before(before) || got.LastError.After(time.Now()) {
+		t.Errorf("last error at %v, want after %v and before now", got.LastError, before)
+	}
+	want.LastError = got.LastError
+	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("status = %+v", got)
 	}
 	time.Sleep(100 * time.Millisecond)
