@@ -42,8 +42,13 @@ func (s *Supervisor) Status(name string) (Status, error) {
 }
 
 // statusLocked is a connector's status. A RUNNING connector whose probe
-// finds its target unusable shows that problem as its trace. s.mu is held.
+// finds its target unusable shows that problem as its trace; in cluster
+// mode, a connector another instance owns shows the status its owner
+// published. s.mu is held.
 func (s *Supervisor) statusLocked(name string, c *conn) Status {
+	if !s.mayRun(name) {
+		return s.sharedStatus(name, c)
+	}
 	trace := c.trace
 	if c.state == Running && trace == "" {
 		trace = c.problem

@@ -12,10 +12,11 @@ import (
 	"github.com/sluice-cdc/sluice/daemon/config"
 )
 
-// start launches the connector's goroutine, unless Shutdown has begun.
-// c.op is held and c has no run.
+// start launches the connector's goroutine, unless Shutdown has begun or,
+// in cluster mode, another instance owns the connector. c.op is held and c
+// has no run.
 func (s *Supervisor) start(name string, c *conn) {
-	if s.base.Err() != nil {
+	if s.base.Err() != nil || !s.mayRun(name) {
 		return
 	}
 	ctx, cancel := context.WithCancel(s.base)

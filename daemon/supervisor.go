@@ -60,6 +60,9 @@ type Options struct {
 	// ProbeInterval is how often a running connector's class Probe is
 	// called (default 10s).
 	ProbeInterval time.Duration
+	// Shared, in cluster mode, is Store seen as the store other instances
+	// share (see Shared); nil in standalone mode.
+	Shared Shared
 }
 
 // Supervisor runs connectors. Its methods are safe for concurrent use;
@@ -78,6 +81,8 @@ type Supervisor struct {
 
 	mu    sync.Mutex // guards conns and every conn's fields but op
 	conns map[string]*conn
+
+	cluster *cluster // nil in standalone mode
 }
 
 // conn is one supervised connector.
@@ -131,7 +136,11 @@ func New(opts Options) (*Supervisor, error) {
 		opts.ProbeInterval = 10 * time.Second
 	}
 	base, cancel := context.WithCancel(context.Background())
-	return &Supervisor{opts: opts, log: opts.Logger, backoff: opts.Backoff.withDefaults(), base: base, stopAll: cancel, conns: map[string]*conn{}}, nil
+	s := &Supervisor{opts: opts, log: opts.Logger, backoff: opts.Backoff.withDefaults(), base: base, stopAll: cancel, conns: map[string]*conn{}}
+	if opts.Shared != nil {
+		s.cluster = newCluster(opts.Shared)
+	}
+	return s, nil
 }
 
 // Start loads the stored connectors, applies the connector files (see
@@ -169,6 +178,10 @@ func (s *Supervisor) Start(ctx context.Context, files []config.Connector) error 
 			s.start(name, c)
 		}
 		unlock()
+	}
+	if s.cluster != nil {
+		s.wg.Go(func() { s.follow(s.base) })
+		s.wg.Go(func() { s.publish(s.base) })
 	}
 	s.ready.Store(true)
 	s.log.Info("supervisor started", "connectors", len(s.Names()))

@@ -21,7 +21,6 @@ import (
 	"github.com/sluice-cdc/sluice/daemon"
 	"github.com/sluice-cdc/sluice/daemon/api"
 	"github.com/sluice-cdc/sluice/daemon/config"
-	"github.com/sluice-cdc/sluice/daemon/store"
 )
 
 // daemonFlags are the flags run and validate share.
@@ -206,15 +205,17 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for _, w := range d.Warnings {
 		log.Warn(w)
 	}
-	st, err := store.Open(filepath.Join(d.StateDir, "connectors"))
+	st, cl, err := openStore(ctx, d, log)
 	if err != nil {
 		return err
 	}
 	reg := metrics.NewRegistry()
 	workers, groups, release, err := newRuntime(ctx, d, loggers.Logger(daemon.RuntimeLogger), reg)
 	if err != nil {
+		cl.release(func() error { return nil })()
 		return fmt.Errorf("start the connector runtime: %w", err)
 	}
+	release = cl.release(release)
 	ln, err := net.Listen("tcp", d.REST.Listen)
 	if err != nil {
 		release()
@@ -224,7 +225,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	sup, err := daemon.New(daemon.Options{
 		Store: st, Workers: workers, Resolver: resolver,
 		WorkDir: filepath.Join(d.StateDir, "work"), Version: version, WorkerID: workerID(ln.Addr()),
-		Logger: log, StopTimeout: d.ShutdownTimeout(), Loggers: loggers, Groups: groups,
+		Logger: log, StopTimeout: d.ShutdownTimeout(), Loggers: loggers, Groups: groups, Shared: cl.shared(),
 	})
 	if err != nil {
 		ln.Close()
@@ -248,6 +249,10 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if errors.As(err, &ps) {
 			return printProblems(stderr, ps)
 		}
+		return err
+	}
+	if err := cl.join(sup, workerID(ln.Addr())); err != nil {
+		shutdown(context.Background(), log, srv, sup, release, d.ShutdownTimeout())
 		return err
 	}
 

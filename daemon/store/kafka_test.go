@@ -179,3 +179,51 @@ func TestKafkaFencesZombieOffsets(t *testing.T) {
 		}
 	}
 }
+
+// A standalone state directory is imported once, offsets included; a
+// connector the cluster already holds keeps the cluster's definition.
+func TestImportStandaloneOnce(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	files, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []Record{
+		{Name: "orders", Config: map[string]string{"connector.class": "postgres"}, Target: Paused},
+		{Name: "taken", Config: map[string]string{"connector.class": "mysql"}, Target: Running},
+	} {
+		if err := files.Put(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := files.Offsets("orders").Save(ctx, "server=shop", []byte(`{"lsn":7}`)); err != nil {
+		t.Fatal(err)
+	}
+	k := openKafka(t, testTopics(t))
+	if err := k.Put(ctx, Record{Name: "taken", Config: map[string]string{"connector.class": "postgres"}, Target: Stopped}); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	if n, err := Import(ctx, dir, k, log); err != nil || n != 1 {
+		t.Fatalf("import: %d, %v; want 1", n, err)
+	}
+	got, err := k.Get(ctx, "orders")
+	want := Record{Name: "orders", Config: map[string]string{"connector.class": "postgres"}, Target: Paused,
+		Offsets: map[string]json.RawMessage{"server=shop": json.RawMessage(`{"lsn":7}`)}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("imported %+v, %v; want %+v", got, err, want)
+	}
+	if got, _ := k.Get(ctx, "taken"); got.Config["connector.class"] != "postgres" || got.Target != Stopped {
+		t.Fatalf("the cluster's own connector was overwritten: %+v", got)
+	}
+	if err := k.Delete(ctx, "orders"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := Import(ctx, dir, k, log); err != nil || n != 0 {
+		t.Fatalf("second import: %d, %v; want 0", n, err)
+	}
+	if _, err := k.Get(ctx, "orders"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("imported twice: %v", err)
+	}
+}

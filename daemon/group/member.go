@@ -1,0 +1,391 @@
+// Package group makes a sluice instance a member of its cluster: it joins
+// a Kafka consumer group (group.id) through franz-go's group management
+// with a balancer of its own, which hands connectors to members instead of
+// partitions, sticky and cooperative (see balance), and tells the
+// supervisor which connectors to run.
+//
+// One connector runs on one instance at a time: a member stops what it
+// loses before the group hands it to another (cooperative revocation), and
+// a member that loses its session — it stopped hearing from the group for
+// a session timeout, or the group says it is no longer a member — stops
+// every connector at once, by itself. The offsets of a member that could
+// not stop in time (a process paused past its session) are fenced by the
+// store (store.Kafka.Claim).
+package group
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/sluice-cdc/sluice/daemon/store"
+)
+
+// Runner runs the connectors assigned to this instance (daemon.Supervisor).
+type Runner interface {
+	// Assign claims and starts connectors; Revoke stops them and returns
+	// once they have stopped.
+	Assign(ctx context.Context, names []string)
+	Revoke(names []string)
+}
+
+// Connectors is the shared store the leader balances from (store.Kafka).
+type Connectors interface {
+	List(ctx context.Context) ([]store.Record, error)
+	CatchUp(ctx context.Context) error
+}
+
+// Options configure a Member.
+type Options struct {
+	GroupID string
+	// Topic is a topic every member subscribes to so that it joins the
+	// group (the config storage topic); nothing is read through the group.
+	Topic string
+	// Worker names this instance in the members' metadata (its worker id).
+	Worker            string
+	SessionTimeout    time.Duration
+	HeartbeatInterval time.Duration
+	RebalanceTimeout  time.Duration
+	Logger            *slog.Logger
+}
+
+// Member is one instance's membership of the cluster's group.
+type Member struct {
+	opts  Options
+	run   Runner
+	conns Connectors
+	log   *slog.Logger
+	cl    *kgo.Client
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu          sync.Mutex
+	holding     map[string]bool // assigned or still stopping
+	pending     *assignment     // the latest assignment not yet applied
+	leader      bool
+	balanced    map[string]bool // the connectors of the last balance
+	lastContact time.Time
+	joining     bool // a JoinGroup is in flight
+	closing     bool
+	step        sync.Mutex // serializes applying assignments and losing them
+	wake        chan struct{}
+}
+
+// Join joins the group and applies its assignments until Leave. opts are
+// the Kafka client options (seed brokers, SASL, TLS).
+func Join(o Options, run Runner, conns Connectors, opts ...kgo.Opt) (*Member, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Member{opts: o, run: run, conns: conns, log: o.Logger, ctx: ctx, cancel: cancel,
+		holding: map[string]bool{}, balanced: map[string]bool{}, lastContact: time.Now(), wake: make(chan struct{}, 1)}
+	cl, err := kgo.NewClient(append(slices.Clone(opts),
+		kgo.ConsumerGroup(o.GroupID),
+		kgo.ConsumeTopics(o.Topic),
+		kgo.Balancers(balancer{m}),
+		kgo.SessionTimeout(o.SessionTimeout),
+		kgo.HeartbeatInterval(o.HeartbeatInterval),
+		kgo.RebalanceTimeout(o.RebalanceTimeout),
+		kgo.DisableAutoCommit(),
+		kgo.OnPartitionsLost(func(context.Context, *kgo.Client, map[string][]int32) {
+			m.lost("the group no longer counts this instance as a member")
+		}),
+		kgo.WithHooks(m),
+	)...)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("join group %s: %w", o.GroupID, err)
+	}
+	m.cl = cl
+	m.wg.Go(m.apply)
+	m.wg.Go(m.watchdog)
+	return m, nil
+}
+
+// OnBrokerWrite notes a join sent: while the coordinator holds it, waiting
+// for the other members, this member's session cannot expire.
+func (m *Member) OnBrokerWrite(_ kgo.BrokerMetadata, key int16, _ int, _, _ time.Duration, err error) {
+	if kmsg.Key(key) == kmsg.JoinGroup && err == nil {
+		m.mu.Lock()
+		m.joining = true
+		m.mu.Unlock()
+	}
+}
+
+// OnBrokerE2E records that the group coordinator answered: a heartbeat,
+// join or sync that completed proves the session alive.
+func (m *Member) OnBrokerE2E(_ kgo.BrokerMetadata, key int16, e2e kgo.BrokerE2E) {
+	switch kmsg.Key(key) {
+	case kmsg.Heartbeat, kmsg.JoinGroup, kmsg.SyncGroup:
+	default:
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if kmsg.Key(key) == kmsg.JoinGroup {
+		m.joining = false
+	}
+	if e2e.Err() == nil {
+		m.lastContact = time.Now()
+	}
+}
+
+// watchdog stops every connector when the group has not answered for a
+// session timeout less one heartbeat interval: by then the coordinator may
+// have handed them to another instance.
+func (m *Member) watchdog() {
+	limit := m.opts.SessionTimeout - m.opts.HeartbeatInterval
+	t := time.NewTicker(min(limit/4, 500*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-m.ctx.Done():
+			return
+		case <-t.C:
+		}
+		m.mu.Lock()
+		silent := time.Since(m.lastContact)
+		idle := len(m.holding) == 0 || m.joining
+		m.mu.Unlock()
+		if !idle && silent > limit {
+			m.lost(fmt.Sprintf("the group has not answered for %s", silent.Round(time.Millisecond)))
+		}
+	}
+}
+
+// lost stops every connector this instance holds and waits for them.
+func (m *Member) lost(why string) {
+	m.step.Lock()
+	defer m.step.Unlock()
+	m.mu.Lock()
+	names := slices.Sorted(maps.Keys(m.holding))
+	m.pending = nil
+	m.mu.Unlock()
+	if len(names) == 0 {
+		return
+	}
+	m.log.Warn("cluster: session lost; stopping every connector of this instance", "why", why, "connectors", names)
+	m.run.Revoke(names)
+	m.mu.Lock()
+	for _, n := range names {
+		delete(m.holding, n)
+	}
+	m.mu.Unlock()
+}
+
+// apply applies assignments as they arrive: revocations first, waiting
+// until those connectors have stopped and then rejoining so that the
+// leader can hand them on; then the new connectors.
+func (m *Member) apply() {
+	for {
+		select {
+		case <-m.ctx.Done():
+			return
+		case <-m.wake:
+		}
+		m.mu.Lock()
+		a := m.pending
+		m.pending = nil
+		closing := m.closing
+		m.mu.Unlock()
+		if a == nil || closing {
+			continue
+		}
+		m.step.Lock()
+		m.applyOne(a)
+		m.step.Unlock()
+	}
+}
+
+// applyOne applies one assignment. m.step is held.
+func (m *Member) applyOne(a *assignment) {
+	m.mu.Lock()
+	held := maps.Clone(m.holding)
+	m.mu.Unlock()
+	next := map[string]bool{}
+	for _, c := range a.Connectors {
+		next[c] = true
+	}
+	var revoked, added []string
+	for c := range held {
+		if !next[c] {
+			revoked = append(revoked, c)
+		}
+	}
+	for c := range next {
+		if !held[c] {
+			added = append(added, c)
+		}
+	}
+	slices.Sort(revoked)
+	slices.Sort(added)
+	if len(revoked) > 0 {
+		m.log.Info("cluster: stopping connectors the group moves elsewhere", "connectors", revoked)
+		m.run.Revoke(revoked)
+		m.mu.Lock()
+		for _, c := range revoked {
+			delete(m.holding, c)
+		}
+		m.mu.Unlock()
+		m.cl.ForceRebalance()
+	}
+	if len(added) > 0 {
+		m.mu.Lock()
+		for _, c := range added {
+			m.holding[c] = true
+		}
+		m.mu.Unlock()
+		m.log.Info("cluster: starting connectors the group assigned to this instance", "connectors", added)
+		m.run.Assign(m.ctx, added)
+	}
+}
+
+// Changed is told of every change to a connector's definition read from
+// the store; the leader rebalances when a connector appears or goes. It
+// never blocks.
+func (m *Member) Changed(name string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.leader && !m.balanced[name] || m.holding[name] {
+		// A new connector to assign, or one of ours that may be gone.
+		go m.cl.ForceRebalance()
+	}
+}
+
+// Leave stops every connector this instance runs, then leaves the group,
+// so that the others take them over at once (a rebalance, not a session
+// timeout).
+func (m *Member) Leave() {
+	m.mu.Lock()
+	m.closing = true
+	m.mu.Unlock()
+	m.lost("leaving the group")
+	m.cancel()
+	m.wg.Wait()
+	m.cl.Close()
+	m.log.Info("cluster: left the group", "group", m.opts.GroupID)
+}
+
+// Holding lists the connectors this instance was assigned, sorted.
+func (m *Member) Holding() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Sorted(maps.Keys(m.holding))
+}
+
+// balancer is the group protocol: it speaks for m in joins and balances as
+// the leader.
+type balancer struct{ m *Member }
+
+var _ kgo.GroupBalancer = balancer{}
+
+// ProtocolName names the protocol; every member must speak it.
+func (balancer) ProtocolName() string { return "sluice-connectors" }
+
+// IsCooperative is true: members keep running what they keep.
+func (balancer) IsCooperative() bool { return true }
+
+// JoinGroupMetadata is this member's worker id and held connectors.
+func (b balancer) JoinGroupMetadata([]string, map[string][]int32, int32) []byte {
+	b.m.mu.Lock()
+	st := memberState{Worker: b.m.opts.Worker, Owned: slices.Sorted(maps.Keys(b.m.holding))}
+	b.m.mu.Unlock()
+	data, _ := json.Marshal(st)
+	return data
+}
+
+// ParseSyncAssignment hands this member's assignment to its applier; the
+// group's topics stay unassigned, as nothing is read through the group.
+func (b balancer) ParseSyncAssignment(data []byte) (map[string][]int32, error) {
+	var a assignment
+	if err := json.Unmarshal(data, &a); err != nil {
+		return nil, fmt.Errorf("decode the group's assignment: %w", err)
+	}
+	me, _ := b.m.cl.GroupMetadata()
+	b.m.mu.Lock()
+	b.m.pending = &a
+	b.m.leader = a.Leader == me
+	b.m.lastContact = time.Now()
+	b.m.mu.Unlock()
+	select {
+	case b.m.wake <- struct{}{}:
+	default:
+	}
+	return map[string][]int32{}, nil
+}
+
+// MemberBalancer decodes the members' metadata for the leader's balance.
+func (b balancer) MemberBalancer(members []kmsg.JoinGroupResponseMember) (kgo.GroupMemberBalancer, map[string]struct{}, error) {
+	states := make([]memberState, len(members))
+	for i, mem := range members {
+		st, err := decodeMember(mem.MemberID, mem.ProtocolMetadata)
+		if err != nil {
+			return nil, nil, err
+		}
+		states[i] = st
+	}
+	return &leaderBalance{m: b.m, members: states}, map[string]struct{}{}, nil
+}
+
+// leaderBalance is one balance computed by the leader.
+type leaderBalance struct {
+	m       *Member
+	members []memberState
+	leader  string
+}
+
+// SetBalanceInfo learns the leader's member id (this member's).
+func (l *leaderBalance) SetBalanceInfo(info kgo.BalanceInfo) { l.leader = info.LeaderID }
+
+// Balance is never called: BalanceOrError is.
+func (l *leaderBalance) Balance(map[string]int32) kgo.IntoSyncAssignment { panic("unreachable") }
+
+// BalanceOrError reads the connectors to the end of the config topic and
+// assigns them.
+func (l *leaderBalance) BalanceOrError(map[string]int32) (kgo.IntoSyncAssignment, error) {
+	ctx, cancel := context.WithTimeout(l.m.ctx, l.m.opts.RebalanceTimeout/2)
+	defer cancel()
+	if err := l.m.conns.CatchUp(ctx); err != nil {
+		return nil, fmt.Errorf("read the connectors before balancing: %w", err)
+	}
+	recs, err := l.m.conns.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(recs))
+	for i, r := range recs {
+		names[i] = r.Name
+	}
+	plan := balance(l.members, names)
+	l.m.mu.Lock()
+	l.m.balanced = map[string]bool{}
+	for _, n := range names {
+		l.m.balanced[n] = true
+	}
+	l.m.mu.Unlock()
+	l.m.log.Info("cluster: balanced connectors over the group's members", "members", len(l.members), "connectors", len(names), "plan", plan)
+	return syncPlan{plan: plan, leader: l.leader}, nil
+}
+
+// syncPlan is a balance as the SyncGroup request carries it.
+type syncPlan struct {
+	plan   map[string][]string
+	leader string
+}
+
+func (p syncPlan) IntoSyncAssignment() []kmsg.SyncGroupRequestGroupAssignment {
+	out := make([]kmsg.SyncGroupRequestGroupAssignment, 0, len(p.plan))
+	for _, id := range slices.Sorted(maps.Keys(p.plan)) {
+		data, _ := json.Marshal(assignment{Connectors: p.plan[id], Leader: p.leader})
+		out = append(out, kmsg.SyncGroupRequestGroupAssignment{MemberID: id, MemberAssignment: data})
+	}
+	return out
+}
