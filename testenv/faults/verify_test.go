@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -41,9 +42,17 @@ func TestVerifyFindsEachDefect(t *testing.T) {
 	}{
 		{name: "all delivered in order", events: []Event{c1, c2, u3, u4, d5}, allowed: true},
 		{name: "keys interleave differently", events: []Event{c2, u4, c1, u3, d5}, allowed: true},
-		{name: "a snapshot read stands for the change it read", from: 3,
-			events:  []Event{ev(event.OpRead, 1, 3, "k1-s3"), ev(event.OpRead, 2, 2, "k2-s2"), u4, d5},
+		{name: "snapshot reads before the required changes", from: 3,
+			events:  []Event{ev(event.OpRead, 1, 1, "k1-s1"), ev(event.OpRead, 2, 2, "k2-s2"), u3, u4, d5},
 			allowed: true},
+		{name: "a snapshot read of a newer row than the stream's", from: 3,
+			events:  []Event{ev(event.OpRead, 1, 3, "k1-s3"), ev(event.OpRead, 2, 4, "k2-s4"), u3, u4, d5},
+			allowed: true},
+		{name: "a snapshot read delivers no change", from: 3,
+			events: []Event{ev(event.OpRead, 1, 3, "k1-s3"), ev(event.OpRead, 2, 2, "k2-s2"), u4, d5},
+			want:   Report{Missing: []string{"change 3 (u key 1, transaction 2)"}}},
+		{name: "a snapshot read with a wrong value", events: []Event{ev(event.OpRead, 1, 1, "k1-s0"), c1, c2, u3, u4, d5},
+			want: Report{Wrong: []string{`t/0@k1-s0: r key 1 v "k1-s0" for change 1, which was c key 1 v "k1-s1"`}}},
 		{name: "changes before from are optional", from: 4, events: []Event{u4, d5}, allowed: true},
 		{name: "missing", events: []Event{c1, c2, u4, d5},
 			want: Report{Missing: []string{"change 3 (u key 1, transaction 2)"}}},
@@ -131,6 +140,13 @@ func TestVerifyStateFindsEachDefect(t *testing.T) {
 				t.Errorf("Check = %v", err)
 			}
 		})
+	}
+}
+
+func TestReplayUpsertsByKey(t *testing.T) {
+	got := Replay([]Event{ev(event.OpRead, 1, 1, "k1-s1"), c2, u3, u4, c2, d5})
+	if want := map[int64]Doc{2: {2, "k2-s2"}}; !maps.Equal(got, want) {
+		t.Fatalf("Replay = %v, want %v", got, want)
 	}
 }
 

@@ -85,6 +85,7 @@ type Writer struct {
 	table string
 	rows  int // most changes in one transaction
 
+	step    sync.Mutex // held through each transaction
 	mu      sync.Mutex
 	rng     *rand.Rand
 	seq     int64
@@ -104,6 +105,8 @@ func NewWriter(db DB, table string, rows int, seed uint64) *Writer {
 // rest updates and deletes of rows present. A failed transaction records
 // nothing and is returned.
 func (w *Writer) Step(ctx context.Context) error {
+	w.step.Lock()
+	defer w.step.Unlock()
 	w.mu.Lock()
 	n := 1 + w.rng.IntN(w.rows)
 	seq, key := w.seq, w.nextKey
@@ -194,11 +197,15 @@ func (w *Writer) Log() []Change {
 	return append([]Change(nil), w.log...)
 }
 
-// Seq is the sequence number of the last change committed.
-func (w *Writer) Seq() int64 {
+// Next waits for the transaction in flight, if any, and returns the
+// sequence number of the first change of the next one: every change from
+// it on is committed after Next was called.
+func (w *Writer) Next() int64 {
+	w.step.Lock()
+	defer w.step.Unlock()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.seq
+	return w.seq + 1
 }
 
 // Transactions is how many transactions the writer committed.
