@@ -1,0 +1,385 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sluice-cdc/sluice/testenv"
+	"github.com/sluice-cdc/sluice/testenv/kafkatest"
+	"github.com/sluice-cdc/sluice/testenv/registrytest"
+)
+
+// clusterStatus is the part of GET /connectors/{name}/status the cluster
+// tests compare.
+type clusterStatus struct {
+	Connector struct {
+		State    string `json:"state"`
+		WorkerID string `json:"worker_id"`
+	} `json:"connector"`
+	Tasks []struct {
+		State    string `json:"state"`
+		WorkerID string `json:"worker_id"`
+	} `json:"tasks"`
+}
+
+func (d *daemonProc) status(name string) (clusterStatus, string) {
+	d.t.Helper()
+	var st clusterStatus
+	code, body := d.call("GET", "/connectors/"+name+"/status", "")
+	if code == 200 {
+		json.Unmarshal([]byte(body), &st)
+	}
+	return st, body
+}
+
+// workerPort is the port of a worker id, host:port.
+func workerPort(id string) string {
+	_, port, _ := strings.Cut(id, ":")
+	return port
+}
+
+// Three instances in one group share a Postgres source: created through
+// one, the same status on all three; kill -9 of its owner under a steady
+// workload moves it to another within the session timeout and a few
+// seconds; SIGSTOP of the next owner past the session timeout never lets
+// two instances read the slot at once; and every committed row is in
+// Kafka, the table rebuilt from the topic equal to the source table.
+func TestClusterFailover(t *testing.T) {
+	pgURL, err := url.Parse(testenv.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	brokers := testenv.KafkaBrokers(t)
+	sluiceBinary(t)
+	ctx := t.Context()
+
+	db := newDatabase(t)
+	db.exec(t, `CREATE TABLE items (id int PRIMARY KEY, item text NOT NULL)`)
+	ctrl, err := pgx.ConnectConfig(ctx, db.conn.Config().Copy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ctrl.Close(context.Background()) })
+	topic := db.name + ".public.items"
+	groupID := "sluice-" + db.name
+	kafkatest.DeleteTopicsAtCleanup(t, brokers, func(name string) bool {
+		return strings.HasPrefix(name, db.name) || strings.HasPrefix(name, groupID) || name == "_schemas_"+db.name
+	})
+	reg := registrytest.Start(t, brokers, "_schemas_"+db.name)
+
+	const session = 6 * time.Second
+	dir := t.TempDir()
+	pgPassword, _ := pgURL.User.Password()
+	env := []string{"SLUICE_REST_LISTEN=127.0.0.1:0", "SLUICE_SSE_LISTEN=127.0.0.1:0", "SLUICE_LOG_FORMAT=json", "PG_PASSWORD=" + pgPassword}
+	procs := map[string]*daemonProc{} // by REST port
+	var order []*daemonProc
+	for i := range 3 {
+		cfg := filepath.Join(dir, fmt.Sprintf("sluice-%d.json", i))
+		writeJSON(t, cfg, `{"state.dir": "`+dir+fmt.Sprintf("/state-%d", i)+`", "shutdown.timeout.ms": 5000,
+			"group.id": "`+groupID+`", "config.storage.topic": "`+groupID+`-configs", "offset.storage.topic": "`+groupID+`-offsets",
+			"status.storage.topic": "`+groupID+`-status", "config.storage.replication.factor": 1, "offset.storage.replication.factor": 1,
+			"status.storage.replication.factor": 1, "offset.storage.partitions": 3, "status.storage.partitions": 2,
+			"session.timeout.ms": `+fmt.Sprint(session.Milliseconds())+`, "heartbeat.interval.ms": 1000,
+			"kafka": {"bootstrap.servers": "`+strings.Join(brokers, ",")+`"}, "schema.registry": {"url": "`+reg.URL+`"}}`)
+		d := startDaemon(t, env, "--config", cfg)
+		procs[d.base[strings.LastIndex(d.base, ":")+1:]] = d
+		order = append(order, d)
+	}
+	a := order[0]
+
+	// Created through A; every instance answers with the same status.
+	a.expect("POST", "/connectors", `{"name": "source", "config": {"connector.class": "postgres",
+		"database.hostname": "`+pgURL.Hostname()+`", "database.port": "`+pgURL.Port()+`", "database.user": "`+pgURL.User.Username()+`",
+		"database.password": "${env:PG_PASSWORD}", "database.dbname": "`+db.name+`", "database.sslmode": "disable",
+		"slot.name": "`+db.name+`", "publication.name": "`+db.name+`", "topic.prefix": "`+db.name+`"}}`, 201, "")
+	var owner *daemonProc
+	a.waitFor("the source RUNNING, with the same status on all three instances", func() bool {
+		var bodies []string
+		for _, d := range order {
+			st, body := d.status("source")
+			if st.Connector.State != "RUNNING" || len(st.Tasks) != 1 || st.Tasks[0].State != "RUNNING" {
+				return false
+			}
+			bodies = append(bodies, body)
+			owner = procs[workerPort(st.Connector.WorkerID)]
+		}
+		return owner != nil && bodies[0] == bodies[1] && bodies[1] == bodies[2]
+	})
+	t.Logf("the source runs on %s", owner.base)
+
+	// Paused and resumed through the other instances: the owner stops and
+	// restarts it, and keeps it.
+	others := slices.DeleteFunc(slices.Clone(order), func(d *daemonProc) bool { return d == owner })
+	others[0].expect("PUT", "/connectors/source/pause", "", 202, "")
+	others[1].waitFor("the source PAUSED everywhere, its walsender gone", func() bool {
+		for _, d := range order {
+			if st, _ := d.status("source"); st.Connector.State != "PAUSED" || st.Connector.WorkerID != owner.workerID() {
+				return false
+			}
+		}
+		n, err := streaming(ctx, ctrl, db.name)
+		return err == nil && n == 0
+	})
+	others[1].expect("PUT", "/connectors/source/resume", "", 202, "")
+	others[0].waitFor("the source RUNNING again on its owner", func() bool {
+		st, _ := others[0].status("source")
+		n, err := streaming(ctx, ctrl, db.name)
+		return st.Connector.State == "RUNNING" && st.Connector.WorkerID == owner.workerID() && err == nil && n == 1
+	})
+
+	// Every 50 ms: how many walsenders stream from this database's slot.
+	sampler, err := pgx.ConnectConfig(ctx, db.conn.Config().Copy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sampler.Close(context.Background()) })
+	var mu sync.Mutex
+	maxReaders, samples := 0, 0
+	sampleDone := make(chan struct{})
+	sampleCtx, stopSampling := context.WithCancel(ctx)
+	go func() {
+		defer close(sampleDone)
+		for sampleCtx.Err() == nil {
+			time.Sleep(50 * time.Millisecond)
+			n, err := streaming(sampleCtx, sampler, db.name)
+			if err != nil {
+				continue
+			}
+			mu.Lock()
+			maxReaders, samples = max(maxReaders, n), samples+1
+			mu.Unlock()
+		}
+	}()
+
+	// A steady workload: one row a transaction, every 10 ms.
+	var committed []int
+	stopWork := make(chan struct{})
+	workDone := make(chan error, 1)
+	go func() {
+		for id := 1; ; id++ {
+			select {
+			case <-stopWork:
+				workDone <- nil
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			if _, err := db.conn.Exec(ctx, "INSERT INTO items VALUES ($1, $2)", id, fmt.Sprint("item ", id)); err != nil {
+				workDone <- err
+				return
+			}
+			if id%7 == 0 {
+				if _, err := db.conn.Exec(ctx, "UPDATE items SET item = item || ' changed' WHERE id = $1", id-3); err != nil {
+					workDone <- err
+					return
+				}
+			}
+			mu.Lock()
+			committed = append(committed, id)
+			mu.Unlock()
+		}
+	}()
+	lastCommitted := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(committed) == 0 {
+			return 0
+		}
+		return committed[len(committed)-1]
+	}
+	reader := newTopicReader(t, brokers, reg.URL, topic)
+	maxInKafka := func() int {
+		top := 0
+		for _, line := range reader.read(t) {
+			var op string
+			var id int
+			fmt.Sscanf(line, "%s %d", &op, &id)
+			top = max(top, id)
+		}
+		return top
+	}
+	time.Sleep(2 * time.Second)
+
+	// kill -9 of the owner: another instance runs it within the session
+	// timeout and a few seconds.
+	survivors := slices.DeleteFunc(slices.Clone(order), func(d *daemonProc) bool { return d == owner })
+	killedAt := time.Now()
+	atKill := lastCommitted()
+	owner.kill9()
+	var next *daemonProc
+	survivors[0].waitFor("the source RUNNING on a surviving instance", func() bool {
+		st, _ := survivors[0].status("source")
+		next = procs[workerPort(st.Connector.WorkerID)]
+		return st.Connector.State == "RUNNING" && next != nil && next != owner
+	})
+	running := time.Since(killedAt)
+	survivors[0].waitFor("a row committed after the kill in Kafka", func() bool { return maxInKafka() > atKill })
+	produced := time.Since(killedAt)
+	t.Logf("failover after kill -9: RUNNING on %s after %v, first new row in Kafka after %v (session timeout %v)", next.base, running, produced, session)
+	if produced > session+10*time.Second {
+		t.Errorf("failover took %v, more than the session timeout and 10 s", produced)
+	}
+
+	// SIGSTOP of the new owner past the session timeout, then SIGCONT: the
+	// last instance takes over, never while the stopped one still reads.
+	last := survivors[0]
+	if last == next {
+		last = survivors[1]
+	}
+	time.Sleep(time.Second)
+	if err := next.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(session + 4*time.Second)
+	if err := next.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	resumedAt := time.Now()
+	last.waitFor("the source RUNNING on the last instance", func() bool {
+		st, _ := last.status("source")
+		return st.Connector.State == "RUNNING" && procs[workerPort(st.Connector.WorkerID)] == last
+	})
+	// The stopped instance stopped the source by itself once it ran again,
+	// and the last instance could start it only then.
+	lostAt := next.logTime(`"msg":"cluster: session lost; stopping every connector of this instance"`, false)
+	startedAt := last.logTime(`"msg":"connector running"`, true)
+	if lostAt.IsZero() || !startedAt.After(lostAt) {
+		t.Fatalf("the SIGSTOPped instance stopped the source at %v, the last instance started it at %v", lostAt, startedAt)
+	}
+	t.Logf("SIGSTOP for %v: the stopped instance stopped the source %v after SIGCONT; the last instance ran it %v later",
+		session+4*time.Second, lostAt.Sub(resumedAt).Round(time.Millisecond), startedAt.Sub(lostAt).Round(time.Millisecond))
+
+	// SIGTERM hands the source over at once, without a session timeout.
+	time.Sleep(time.Second)
+	termAt := time.Now()
+	last.terminate(15 * time.Second)
+	next.waitFor("the source RUNNING on the remaining instance", func() bool {
+		st, _ := next.status("source")
+		return st.Connector.State == "RUNNING" && st.Connector.WorkerID == next.workerID()
+	})
+	handover := time.Since(termAt)
+	t.Logf("handover after SIGTERM: RUNNING on the remaining instance %v after the signal", handover)
+	if handover > session {
+		t.Errorf("handover after SIGTERM took %v, not less than the session timeout %v", handover, session)
+	}
+	time.Sleep(2 * time.Second)
+	close(stopWork)
+	if err := <-workDone; err != nil {
+		t.Fatal(err)
+	}
+	want := readTable(t, ctrl)
+	lastID := lastCommitted()
+	next.waitFor("every committed row in Kafka", func() bool { return maxInKafka() >= lastID })
+	var got map[int]string
+	next.waitFor("the table rebuilt from Kafka equal to the source table", func() bool {
+		got = rebuild(reader.read(t))
+		return len(got) == len(want)
+	})
+	var missing, differ []int
+	for id, item := range want {
+		switch g, ok := got[id]; {
+		case !ok:
+			missing = append(missing, id)
+		case g != item:
+			differ = append(differ, id)
+		}
+	}
+	if len(missing) > 0 || len(differ) > 0 || len(got) != len(want) {
+		t.Fatalf("rebuilt from Kafka: %d rows, source %d; missing %v, different %v", len(got), len(want), missing, differ)
+	}
+	stopSampling()
+	<-sampleDone
+	if maxReaders != 1 {
+		t.Fatalf("at most %d walsenders streamed at once over %d samples, want exactly 1", maxReaders, samples)
+	}
+	t.Logf("%d rows committed, all in Kafka; at most one reader of the slot over %d samples", len(want), samples)
+	next.terminate(15 * time.Second)
+}
+
+// workerID is the daemon's worker id, as its status shows it.
+func (d *daemonProc) workerID() string {
+	port, _ := strconv.Atoi(d.base[strings.LastIndex(d.base, ":")+1:])
+	return workerID(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
+}
+
+// logTime is the time of the first (or last) log line holding s; zero
+// when none does.
+func (d *daemonProc) logTime(s string, last bool) time.Time {
+	d.mu.Lock()
+	lines := slices.Clone(d.logs)
+	d.mu.Unlock()
+	if last {
+		slices.Reverse(lines)
+	}
+	for _, l := range lines {
+		if !strings.Contains(l, s) {
+			continue
+		}
+		var v struct {
+			Time time.Time `json:"time"`
+		}
+		json.Unmarshal([]byte(l), &v)
+		return v.Time
+	}
+	return time.Time{}
+}
+
+// streaming counts the walsenders streaming changes of database db.
+func streaming(ctx context.Context, conn *pgx.Conn, db string) (int, error) {
+	var n int
+	err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_replication r JOIN pg_stat_activity a USING (pid)
+		WHERE a.datname = $1 AND r.state IN ('streaming', 'catchup')`, db).Scan(&n)
+	return n, err
+}
+
+// readTable reads items as id → item.
+func readTable(t *testing.T, conn *pgx.Conn) map[int]string {
+	t.Helper()
+	rows, err := conn.Query(t.Context(), "SELECT id, item FROM items")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int]string{}
+	for rows.Next() {
+		var id int
+		var item string
+		if err := rows.Scan(&id, &item); err != nil {
+			t.Fatal(err)
+		}
+		out[id] = item
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// rebuild applies "op id item" lines in order: the table the topic
+// describes.
+func rebuild(lines []string) map[int]string {
+	out := map[int]string{}
+	for _, line := range lines {
+		op, rest, _ := strings.Cut(line, " ")
+		idText, item, _ := strings.Cut(rest, " ")
+		var id int
+		fmt.Sscan(idText, &id)
+		if op == "d" {
+			delete(out, id)
+		} else {
+			out[id] = item
+		}
+	}
+	return out
+}
