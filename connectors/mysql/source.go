@@ -162,14 +162,11 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) (err error) {
 			plan.Tables = append(plan.Tables, id.String())
 			reader.ids[id.String()] = id
 		}
-		if decision.Resume && state.Snapshot != nil {
-			// The rows not yet read come from a newer snapshot; streaming
-			// from the original start brings every row to its latest state.
-			plan.Start, plan.Resume = state.Snapshot.Start, state.Snapshot
-			start = state.Snapshot.Start
-		} else {
-			plan.Start, start, fresh = snapPos, snapPos, true
+		start, fresh = snapshotStart(s.cfg.SnapshotMode, state, snapPos)
+		plan.Start, plan.Resume = start, state.Snapshot
+		if fresh {
 			state.Snapshot, state.SnapshotCompleted = nil, false
+			plan.Resume = nil
 		}
 		reader.start = plan.Start
 	} else if !state.Positioned {
