@@ -17,10 +17,12 @@ type Signal struct {
 	Data json.RawMessage `json:"data,omitempty"`
 }
 
-// SnapshotStatus is the state of an incremental snapshot a source runs
-// or ran, as GET /connectors/{name}/snapshots lists it.
+// SnapshotStatus is the state of an incremental or blocking snapshot a
+// source runs or ran, as GET /connectors/{name}/snapshots lists it.
 type SnapshotStatus struct {
 	ID string `json:"id"`
+	// Type is incremental or blocking.
+	Type string `json:"type"`
 	// State is RUNNING, PAUSED, COMPLETED or STOPPED.
 	State string `json:"state"`
 	// Tables are the tables asked for; Remaining those not read yet, the

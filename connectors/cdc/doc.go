@@ -10,8 +10,10 @@
 //   - the snapshot.mode decision (Decide) and the snapshot driver that reads
 //     tables in key order, in chunks, resuming after the last durable key
 //     (Snapshot);
-//   - incremental snapshots while streaming, by the watermark algorithm,
-//     started, paused and stopped by signals (Incremental);
+//   - incremental snapshots while streaming, by the watermark algorithm, and
+//     blocking ones that hold the stream, started, paused and stopped by
+//     signals from the signal table, a Kafka topic or the daemon
+//     (Incremental, KafkaSignals);
 //   - batching of the readers' chunks with the acknowledgement that confirms
 //     positions only once Kafka holds everything before them (Batch, Acker);
 //   - event.processing.failure.handling.mode for changes whose values do not

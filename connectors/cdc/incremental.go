@@ -46,9 +46,12 @@ type IncrementalProgress struct {
 	LastKey    []string          `json:"last_key,omitempty"`
 	Conditions map[string]string `json:"conditions,omitempty"`
 	Paused     bool              `json:"paused,omitempty"`
-	Rows       int64             `json:"rows,omitempty"`
-	Chunks     int64             `json:"chunks,omitempty"`
-	Started    time.Time         `json:"started"`
+	// Blocking marks a blocking snapshot: the stream does not read on
+	// until it ends.
+	Blocking bool      `json:"blocking,omitempty"`
+	Rows     int64     `json:"rows,omitempty"`
+	Chunks   int64     `json:"chunks,omitempty"`
+	Started  time.Time `json:"started"`
 }
 
 func (p *IncrementalProgress) clone() *IncrementalProgress {
@@ -83,6 +86,7 @@ type Incremental[P any] struct {
 	out     chan<- Chunk[P]
 	signals *connectors.Signals
 	kafka   *KafkaSignals
+	stream  HeldStream
 	metrics Metrics
 	logger  *slog.Logger
 
@@ -118,14 +122,28 @@ type IncrementalConfig[P any] struct {
 	Signals *connectors.Signals
 	// Kafka is the signal topic (signal.kafka.topic); nil when the kafka
 	// channel is not enabled.
-	Kafka   *KafkaSignals
+	Kafka *KafkaSignals
+	// Stream is the source's stream, which a blocking snapshot holds.
+	Stream  HeldStream
 	Metrics Metrics
 	Logger  *slog.Logger
 }
 
+// HeldStream is a source's stream as a blocking snapshot holds it: the
+// stream goroutine calls Step, so the stream reads nothing of the log
+// while the snapshot's chunks are read.
+type HeldStream interface {
+	// Position is where the stream is: after every change it handed on,
+	// and before every change it has yet to read.
+	Position() event.Position
+	// KeepAlive is called between the chunks of a blocking snapshot, so
+	// that the database keeps the stream's connection while it is not read.
+	KeepAlive(ctx context.Context) error
+}
+
 // NewIncremental returns the incremental snapshots of a source.
 func NewIncremental[P any](c IncrementalConfig[P]) *Incremental[P] {
-	in := &Incremental[P]{reader: c.Reader, size: c.ChunkSize, out: c.Out, signals: c.Signals, kafka: c.Kafka, metrics: c.Metrics,
+	in := &Incremental[P]{reader: c.Reader, size: c.ChunkSize, out: c.Out, signals: c.Signals, kafka: c.Kafka, stream: c.Stream, metrics: c.Metrics,
 		logger: c.Logger.With("snapshot", "incremental")}
 	if resume := c.Resume; resume != nil && len(resume.Tables) > 0 {
 		in.progress = resume
@@ -166,20 +184,14 @@ func keyString(key event.Row) string { return fmt.Sprint([]any(key)) }
 // it between transactions; it returns an error only when the database
 // fails.
 func (in *Incremental[P]) Step(ctx context.Context) error {
-	queued := append(in.queued, in.signals.Take()...)
-	in.queued = nil
-	for _, sig := range queued {
-		if err := in.act(ctx, sig); err != nil {
+	if err := in.takeSignals(ctx); err != nil {
+		return err
+	}
+	for in.progress != nil && in.progress.Blocking && !in.progress.Paused {
+		if err := in.blockingChunk(ctx); err != nil {
 			return err
 		}
-	}
-	if sigs, last, ok := in.kafka.take(); ok {
-		for _, sig := range sigs {
-			if err := in.act(ctx, sig); err != nil {
-				return err
-			}
-		}
-		if err := Send(ctx, in.out, Chunk[P]{SignalOffset: &last}); err != nil {
+		if err := in.takeSignals(ctx); err != nil {
 			return err
 		}
 	}
@@ -222,6 +234,69 @@ func (in *Incremental[P]) Step(ctx context.Context) error {
 		return in.reader.Watermark(ctx, id+"-close")
 	}
 	return nil
+}
+
+// takeSignals acts on the signals queued from every channel.
+func (in *Incremental[P]) takeSignals(ctx context.Context) error {
+	queued := append(in.queued, in.signals.Take()...)
+	in.queued = nil
+	for _, sig := range queued {
+		if err := in.act(ctx, sig); err != nil {
+			return err
+		}
+	}
+	if sigs, last, ok := in.kafka.take(); ok {
+		for _, sig := range sigs {
+			if err := in.act(ctx, sig); err != nil {
+				return err
+			}
+		}
+		return Send(ctx, in.out, Chunk[P]{SignalOffset: &last})
+	}
+	return nil
+}
+
+// blockingChunk reads the next chunk of a blocking snapshot and hands it
+// on at once, positioned where the stream stopped, so the changes the
+// stream reads after the snapshot follow its rows; it ends the snapshot
+// once no table is left.
+func (in *Incremental[P]) blockingChunk(ctx context.Context) error {
+	p := in.progress
+	if len(p.Tables) == 0 {
+		return in.finish(ctx, "COMPLETED")
+	}
+	if err := in.stream.KeepAlive(ctx); err != nil {
+		return err
+	}
+	table := p.Tables[0]
+	events, lastKey, err := in.reader.ReadChunk(ctx, table, p.LastKey, in.size, p.Conditions[table])
+	if errors.Is(err, ErrBadCondition) {
+		in.logger.Error("blocking snapshot skips a table: its additional condition does not run; fix the filter and send execute-snapshot again",
+			"id", p.ID, "table", table, "condition", p.Conditions[table], "error", err)
+		in.nextTable()
+		return in.save(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("blocking snapshot of %s: %w", table, err)
+	}
+	at := in.stream.Position()
+	for _, e := range events {
+		e.Source.Snapshot = event.SnapshotTrue
+		e.Position = at
+	}
+	p.Rows += int64(len(events))
+	p.LastKey = lastKey
+	if len(events) > 0 {
+		p.Chunks++
+		in.metrics.snapshotRows.Add(uint64(len(events)))
+		in.metrics.snapshotChunks.Add(1)
+	}
+	if len(events) < in.size {
+		in.logger.Info("blocking snapshot of table complete", "id", p.ID, "table", table)
+		in.nextTable()
+	}
+	in.publish()
+	return Send(ctx, in.out, Chunk[P]{Events: events, Incremental: p.clone()})
 }
 
 // Watermark is called by the stream with each watermark it reads, at the
@@ -312,11 +387,16 @@ func (in *Incremental[P]) execute(ctx context.Context, id string, req *snapshotR
 		logger.Error("signal ignored: none of its tables can be snapshotted", "tables", req.Tables)
 		return nil
 	}
+	blocking := req.Type == "blocking"
+	if in.progress != nil && in.progress.Blocking != blocking {
+		logger.Error("signal ignored: a snapshot of the other type runs; send it again once snapshot "+in.progress.ID+" ended", "requested", req.Type)
+		return nil
+	}
 	if in.progress == nil {
 		if id == "" {
 			id = strconv.FormatInt(time.Now().UnixMilli(), 10)
 		}
-		in.progress = &IncrementalProgress{ID: id, Started: time.Now().UTC(), Conditions: map[string]string{}}
+		in.progress = &IncrementalProgress{ID: id, Started: time.Now().UTC(), Conditions: map[string]string{}, Blocking: blocking}
 	}
 	p := in.progress
 	for _, t := range tables {
@@ -332,7 +412,7 @@ func (in *Incremental[P]) execute(ctx context.Context, id string, req *snapshotR
 			p.Conditions[c.Table] = c.Filter
 		}
 	}
-	logger.Info("incremental snapshot requested", "id", p.ID, "tables", tables, "queue", p.Tables)
+	logger.Info(req.Type+" snapshot requested", "id", p.ID, "tables", tables, "queue", p.Tables)
 	return in.save(ctx)
 }
 
@@ -375,7 +455,7 @@ func (in *Incremental[P]) finish(ctx context.Context, state string) error {
 	now := time.Now().UTC()
 	st.State, st.Finished = state, &now
 	if state == "COMPLETED" {
-		in.logger.Info("incremental snapshot complete", "id", st.ID, "rows", st.Rows, "chunks", st.Chunks, "seconds", now.Sub(st.Started).Seconds())
+		in.logger.Info(st.Type+" snapshot complete", "id", st.ID, "rows", st.Rows, "chunks", st.Chunks, "seconds", now.Sub(st.Started).Seconds())
 	}
 	in.history = append(in.history, st)
 	if len(in.history) > historySize {
@@ -398,10 +478,13 @@ func (in *Incremental[P]) send(ctx context.Context, p *IncrementalProgress) erro
 
 func (in *Incremental[P]) status() connectors.SnapshotStatus {
 	p := in.progress
-	st := connectors.SnapshotStatus{ID: p.ID, State: "RUNNING", Tables: slices.Clone(p.Requested), Remaining: slices.Clone(p.Tables),
+	st := connectors.SnapshotStatus{ID: p.ID, Type: "incremental", State: "RUNNING", Tables: slices.Clone(p.Requested), Remaining: slices.Clone(p.Tables),
 		LastKey: slices.Clone(p.LastKey), Rows: p.Rows, Chunks: p.Chunks, Started: p.Started}
 	if p.Paused {
 		st.State = "PAUSED"
+	}
+	if p.Blocking {
+		st.Type = "blocking"
 	}
 	return st
 }

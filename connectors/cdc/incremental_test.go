@@ -58,7 +58,20 @@ func newTestIncremental(r ChunkReader, size int, resume *IncrementalProgress) (*
 	out := make(chan Chunk[lsn], 100)
 	signals := &connectors.Signals{}
 	return NewIncremental(IncrementalConfig[lsn]{Reader: r, ChunkSize: size, Out: out, Resume: resume, Signals: signals,
-		Metrics: NewMetrics(nil, "test"), Logger: slog.New(slog.DiscardHandler)}), out, signals
+		Stream: &heldStream{at: event.Position{Commit: 500}}, Metrics: NewMetrics(nil, "test"), Logger: slog.New(slog.DiscardHandler)}), out, signals
+}
+
+// heldStream is a stream held at a position; it counts keep-alives.
+type heldStream struct {
+	at    event.Position
+	alive int
+}
+
+func (s *heldStream) Position() event.Position { return s.at }
+
+func (s *heldStream) KeepAlive(context.Context) error {
+	s.alive++
+	return nil
 }
 
 func drain(out chan Chunk[lsn]) []Chunk[lsn] {
@@ -145,7 +158,7 @@ func TestIncrementalSignals(t *testing.T) {
 	for _, sig := range []connectors.Signal{
 		{ID: "1", Type: SignalExecuteSnapshot, Data: []byte(`{"data-collections": [`)},
 		{ID: "2", Type: SignalExecuteSnapshot, Data: []byte(`{"data-collections": ["s.nope"]}`)},
-		{ID: "3", Type: SignalExecuteSnapshot, Data: []byte(`{"data-collections": ["s.a"], "type": "blocking"}`)},
+		{ID: "3", Type: SignalExecuteSnapshot, Data: []byte(`{"data-collections": ["s.a"], "type": "sideways"}`)},
 		{ID: "4", Type: "explode"},
 		{ID: "5", Type: SignalLog, Data: []byte(`{"message": "hello"}`)},
 		{ID: "6", Type: SignalPauseSnapshot},
@@ -184,6 +197,34 @@ func TestIncrementalSignals(t *testing.T) {
 	}
 	if !reflect.DeepEqual(states, []string{"7 COMPLETED", "8 STOPPED"}) {
 		t.Fatalf("snapshots %v", states)
+	}
+}
+
+// A blocking snapshot reads its tables within one step, without
+// watermarks, handing each chunk on at once at the stream's position, and
+// refuses an incremental snapshot asked for meanwhile.
+func TestBlockingSnapshotReadsWithinOneStep(t *testing.T) {
+	r := &fakeChunks{rows: 10}
+	in, out, signals := newTestIncremental(r, 4, nil)
+	signals.Post(connectors.Signal{ID: "b", Type: SignalExecuteSnapshot, Data: []byte(`{"data-collections": ["s.a"], "type": "blocking"}`)})
+	if err := in.Step(context.Background()); err != nil || in.progress != nil || len(r.marks) != 0 {
+		t.Fatalf("blocking snapshot: error %v, progress %+v, watermarks %v", err, in.progress, r.marks)
+	}
+	var keys []int64
+	for _, c := range drain(out) {
+		for _, e := range c.Events {
+			if e.Source.Snapshot != event.SnapshotTrue || e.Position.Commit != 500 {
+				t.Fatalf("row %v: snapshot %q at %v, want true at 500", e.After, e.Source.Snapshot, e.Position)
+			}
+			keys = append(keys, e.After[0].(int64))
+		}
+	}
+	if !slices.Equal(keys, []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}) || in.stream.(*heldStream).alive != 3 {
+		t.Fatalf("rows %v, %d keep-alives; want 1..10 and 3", keys, in.stream.(*heldStream).alive)
+	}
+	list := signals.Snapshots()
+	if len(list) != 1 || list[0].Type != "blocking" || list[0].State != "COMPLETED" || list[0].Rows != 10 || list[0].Chunks != 3 {
+		t.Fatalf("snapshots %+v", list)
 	}
 }
 

@@ -43,10 +43,11 @@ func parseSnapshotRequest(sig connectors.Signal) (*snapshotRequest, error) {
 	}
 	switch strings.ToLower(req.Type) {
 	case "", "incremental":
+		req.Type = "incremental"
 	case "blocking":
-		return nil, fmt.Errorf("type blocking is not supported: sluice takes incremental snapshots, which need no pause of streaming; send type incremental")
+		req.Type = "blocking"
 	default:
-		return nil, fmt.Errorf("unknown snapshot type %q: want incremental", req.Type)
+		return nil, fmt.Errorf("unknown snapshot type %q: want incremental or blocking", req.Type)
 	}
 	if sig.Type == SignalExecuteSnapshot && len(req.Tables) == 0 {
 		return nil, fmt.Errorf(`data names no table: give "data-collections": ["schema.table", …]`)

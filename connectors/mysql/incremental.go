@@ -167,3 +167,15 @@ func text(v any) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// Position is where the stream is: the end of the last transaction it
+// read, before the next one's events. See cdc.HeldStream.
+func (st *stream) Position() event.Position {
+	c, _ := event.BinlogCommit(st.file, st.endPos) // the file's name parsed for every event read
+	return event.Position{Commit: c}
+}
+
+// KeepAlive does nothing: the binlog connection is only kept by reading
+// it, so a blocking snapshot that outlasts the server's net_write_timeout
+// while the binlog grows makes the stream reconnect. See cdc.HeldStream.
+func (st *stream) KeepAlive(context.Context) error { return nil }

@@ -110,6 +110,12 @@ func waitFor(t *testing.T, what string, timeout time.Duration, alive func(), con
 // once a marker shows the stream caught up, and compares it with the
 // table. It returns the number of snapshot reads in the topic.
 func checkRebuilt(h *harness) int {
+	h.t.Helper()
+	return checkRebuiltAs(h, event.SnapshotIncremental)
+}
+
+// checkRebuiltAs is checkRebuilt for snapshot reads marked kind.
+func checkRebuiltAs(h *harness, kind event.Snapshot) int {
 	t := h.t
 	t.Helper()
 	h.exec("INSERT INTO " + h.db + ".marker VALUES (1)")
@@ -125,8 +131,8 @@ func checkRebuilt(h *harness) int {
 		case event.OpDelete:
 			delete(rebuilt, id)
 		case event.OpRead:
-			if r.value.Source.Snapshot != event.SnapshotIncremental {
-				t.Fatalf("key %d: a read with source.snapshot=%q, want incremental", id, r.value.Source.Snapshot)
+			if r.value.Source.Snapshot != kind {
+				t.Fatalf("key %d: a read with source.snapshot=%q, want %s", id, r.value.Source.Snapshot, kind)
 			}
 			reads++
 			rebuilt[id] = r.value.After[1].(int32)

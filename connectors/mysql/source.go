@@ -215,9 +215,9 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) (err error) {
 		}
 		chunkReader := &chunkReader{src: s, start: start}
 		defer chunkReader.close()
-		st := &stream{src: s, catalog: catalog, out: chunks, hist: hist,
-			inc: cdc.NewIncremental(cdc.IncrementalConfig[Position]{Reader: chunkReader, ChunkSize: s.cfg.IncrementalChunkSize, Out: chunks,
-				Resume: resume, Signals: s.env.Signals, Kafka: kafkaSignals, Metrics: metrics, Logger: s.logger})}
+		st := &stream{src: s, catalog: catalog, out: chunks, hist: hist}
+		st.inc = cdc.NewIncremental(cdc.IncrementalConfig[Position]{Reader: chunkReader, ChunkSize: s.cfg.IncrementalChunkSize, Out: chunks,
+			Resume: resume, Signals: s.env.Signals, Kafka: kafkaSignals, Stream: st, Metrics: metrics, Logger: s.logger})
 		return st.run(gctx, start)
 	})
 	err = g.Wait()

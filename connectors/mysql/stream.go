@@ -46,6 +46,7 @@ type stream struct {
 	perTable   map[*event.Table]int64
 	lastEnd    time.Time
 	pendingEnd *Position // a commit with nothing captured, not yet handed on
+	endPos     uint32    // where in file the last transaction read ended
 
 	// inc runs incremental snapshots; stepDue asks for its next step once
 	// no transaction is open; progress is the snapshot progress to hand on
@@ -108,7 +109,7 @@ func (st *stream) run(ctx context.Context, start Position) error {
 	if err != nil {
 		return err
 	}
-	st.gtids, st.file, st.lastEnd = gtids, start.File, time.Now()
+	st.gtids, st.file, st.endPos, st.lastEnd = gtids, start.File, start.Pos, time.Now()
 	st.ddl = &ddlApplier{p: parser.New(), lookup: st.hist.def, charset: st.dbCharset, tracked: st.hist.tables,
 		captured: func(id event.TableID) bool { return s.cfg.Filter.Table(id.Database, id.Table) }}
 	syncer := replication.NewBinlogSyncer(s.syncerConfig())
@@ -168,7 +169,7 @@ func (st *stream) handle(ctx context.Context, ev *replication.BinlogEvent) error
 	h := ev.Header
 	switch e := ev.Event.(type) {
 	case *replication.RotateEvent:
-		st.file = string(e.NextLogName)
+		st.file, st.endPos = string(e.NextLogName), uint32(e.Position)
 	case *replication.MariadbGTIDEvent:
 		id := e.GTID
 		st.beginTx(id.String(), fmt.Sprintf("%d-%d", id.DomainID, id.ServerID), h.LogPos)
@@ -250,6 +251,7 @@ func (st *stream) commit(ctx context.Context, h *replication.EventHeader, ddl bo
 		return fmt.Errorf("record GTID %s: %w", st.gtid, err)
 	}
 	end := &Position{File: st.file, Pos: h.LogPos, GTIDs: st.gtids.String()}
+	st.endPos = h.LogPos
 	events, progress := st.events, st.progress
 	hadEvents := st.total > 0 || len(events) > 0
 	st.events, st.open, st.gtid, st.skip, st.progress = nil, false, "", false, nil

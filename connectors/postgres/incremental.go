@@ -158,3 +158,14 @@ func (s *stream) signal(rel *relation, tuple *pglogrepl.TupleData) {
 	s.inc.Signal(sig)
 	s.stepDue = true
 }
+
+// Position is where the stream is: the highest end it handed on or was
+// confirmed at, after every change it read. See cdc.HeldStream.
+func (s *stream) Position() event.Position {
+	return event.Position{Commit: max(uint64(s.handedOn), s.confirmed.Load())}
+}
+
+// KeepAlive sends a standby status update, so that the server keeps the
+// replication connection (wal_sender_timeout) while a blocking snapshot
+// holds the stream. See cdc.HeldStream.
+func (s *stream) KeepAlive(ctx context.Context) error { return s.sendStatus(ctx, false) }

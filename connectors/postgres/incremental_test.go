@@ -142,6 +142,12 @@ func waitFor(t *testing.T, what string, timeout time.Duration, alive func(), con
 // only a snapshot read delivered.
 func checkRebuilt(h *harness, marker int) (reads, onlyRead int) {
 	h.t.Helper()
+	return checkRebuiltAs(h, marker, event.SnapshotIncremental)
+}
+
+// checkRebuiltAs is checkRebuilt for snapshot reads marked kind.
+func checkRebuiltAs(h *harness, marker int, kind event.Snapshot) (reads, onlyRead int) {
+	h.t.Helper()
 	h.exec(`INSERT INTO marker VALUES (` + itoa(marker) + `)`)
 	h.reader.ReadUntil(h.t, h.topic("marker"), h.checkRunning, func(rs []topictest.Record) bool { return len(rs) >= marker })
 	rebuilt := map[int32]int32{}
@@ -156,8 +162,8 @@ func checkRebuilt(h *harness, marker int) (reads, onlyRead int) {
 			delete(rebuilt, id)
 			streamed[id] = true
 		case event.OpRead:
-			if r.value.Source.Snapshot != event.SnapshotIncremental {
-				h.t.Fatalf("key %d: a read with source.snapshot=%q, want incremental", id, r.value.Source.Snapshot)
+			if r.value.Source.Snapshot != kind {
+				h.t.Fatalf("key %d: a read with source.snapshot=%q, want %s", id, r.value.Source.Snapshot, kind)
 			}
 			reads++
 			rebuilt[id] = r.value.After[1].(int32)
