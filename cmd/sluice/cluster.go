@@ -36,6 +36,9 @@ func openStore(ctx context.Context, d *config.Daemon, log *slog.Logger) (store.S
 		st, err := store.Open(dir)
 		return st, nil, err
 	}
+	if d.ConnectorsDir != "" {
+		return nil, nil, fmt.Errorf("connectors.dir %s: connector files are for standalone mode; in cluster mode (group.id %s) create connectors through the REST API of any instance", d.ConnectorsDir, d.GroupID)
+	}
 	opts, err := runtime.KafkaOpts(d.Kafka)
 	if err != nil {
 		return nil, nil, err

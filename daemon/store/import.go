@@ -15,7 +15,9 @@ import (
 const importedMark = "imported-to-cluster"
 
 // Import copies the connectors of a standalone store directory — configs,
-// target states, offsets and active topics — into to, once: it then marks
+// target states, offsets and active topics — into to, once, as connectors
+// managed through the REST API (connector files are standalone mode's):
+// it then marks
 // the directory, and a connector the cluster already holds is left as the
 // cluster has it. It returns how many connectors it copied; a missing
 // directory has none.
@@ -40,6 +42,9 @@ func Import(ctx context.Context, dir string, to Store, log *slog.Logger) (int, e
 			log.Warn("cluster: a standalone connector is not imported: the cluster already has one of that name", "connector", r.Name, "dir", dir)
 			continue
 		}
+		// Connector files are standalone mode's: the cluster manages the
+		// connector through the REST API from now on.
+		r.File = ""
 		if err := to.Put(ctx, r); err != nil {
 			return n, fmt.Errorf("import connector %s: %w", r.Name, err)
 		}

@@ -190,7 +190,7 @@ func TestImportStandaloneOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range []Record{
-		{Name: "orders", Config: map[string]string{"connector.class": "postgres"}, Target: Paused},
+		{Name: "orders", Config: map[string]string{"connector.class": "postgres"}, Target: Paused, File: "/etc/sluice/connectors/orders.json"},
 		{Name: "taken", Config: map[string]string{"connector.class": "mysql"}, Target: Running},
 	} {
 		if err := files.Put(ctx, r); err != nil {
