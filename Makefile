@@ -10,7 +10,7 @@ export CGO_ENABLED ?= 0
 phase = @start=$$(date +%s); echo "==> $(1)" >&2; $(2); rc=$$?; \
 	echo "==> $(1): $$(( $$(date +%s) - start ))s (exit $$rc)" >&2; exit $$rc
 
-.PHONY: all build test compat unit lint deps pydeps deps-check demo testenv-up testenv-down clean
+.PHONY: all build test faults compat unit lint deps pydeps deps-check demo testenv-up testenv-down clean
 
 all: build
 
@@ -24,6 +24,15 @@ test: deps
 	$(call phase,testenv-up,bash testenv/up.sh > .testenv.env)
 	$(call phase,lint,$(MAKE) -s lint)
 	$(call phase,go test,source .testenv.env && SLUICE_TESTENV_REQUIRED=1 CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 30m ./...)
+
+# The fault suite's long form (README, "Delivery guarantees"): the checker's
+# own tests, then every TestFault scenario of cmd/sluice with
+# SLUICE_FAULTS=long — kill -9 fifty times per database, SIGTERM twenty,
+# more lifecycle rounds, longer outages. make test runs their short forms.
+faults: deps
+	$(call phase,testenv-up,bash testenv/up.sh > .testenv.env)
+	$(call phase,faults,source .testenv.env && SLUICE_TESTENV_REQUIRED=1 SLUICE_FAULTS=long CGO_ENABLED=1 $(GO) test -race -count=1 ./testenv/faults/ && \
+		source .testenv.env && SLUICE_TESTENV_REQUIRED=1 SLUICE_FAULTS=long CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 90m -v -run '^TestFault' ./cmd/sluice/)
 
 # sluice side by side with Debezium on the same tables and changes
 # (testenv/compat; make test runs it too), verbosely.
