@@ -11,14 +11,15 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sluice-cdc/sluice/bench/internal/baseline"
 	"github.com/sluice-cdc/sluice/bench/internal/figures"
 	"github.com/sluice-cdc/sluice/bench/internal/pipeline"
 	"github.com/sluice-cdc/sluice/bench/internal/procstat"
 )
 
 // runDrain measures how fast sluice drains a backlog of -rows inserted
-// rows already in the binlog, and how fast mariadb-binlog reads the same
-// binlog.
+// rows already in the binlog, how fast mariadb-binlog reads the same
+// binlog, and with -debezium how fast Debezium drains it.
 func (o *options) runDrain(ctx context.Context, run int) (result, error) {
 	var r result
 	e, err := newRunEnv(ctx, o, "drain", run)
@@ -43,6 +44,16 @@ func (o *options) runDrain(ctx context.Context, run int) (result, error) {
 	}
 	if stored, err := pipeline.Stored(e.StateDir); err != nil || len(stored) == 0 {
 		return r, fmt.Errorf("the source reported running but stored no offsets (%v)", err)
+	}
+	if e.workers != nil {
+		o.Logf("run %d: Debezium's connectors take their positions", run)
+		err := e.workers.Prepare(ctx, e.Kafka, e.dbz, func(n int) error {
+			_, err := e.db.Execute(fmt.Sprintf("INSERT INTO marker VALUES (%d)", n))
+			return err
+		})
+		if err != nil {
+			return r, err
+		}
 	}
 	start, err := masterStatus(e.admin)
 	if err != nil {
@@ -98,6 +109,16 @@ func (o *options) runDrain(ctx context.Context, run int) (result, error) {
 		return r, err
 	}
 	r.derive()
+	if e.workers != nil {
+		for _, v := range baseline.Variants {
+			o.Logf("run %d: Debezium %s drains the backlog", run, v)
+			d, err := e.workers.Drain(ctx, e.Kafka, v, e.dbz[v], int64(o.Rows))
+			if err != nil {
+				return r, err
+			}
+			r.Debezium.Set(v, d, r.RowsPerSecond)
+		}
+	}
 	return r, nil
 }
 

@@ -3,14 +3,19 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 
 	"github.com/go-mysql-org/go-mysql/client"
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/sluice-cdc/sluice/bench/internal/baseline"
 	"github.com/sluice-cdc/sluice/bench/internal/sourcebench"
+	"github.com/sluice-cdc/sluice/connectors/kafka"
 )
 
 // table is the benchmark table: rows of about 200 bytes (id, four integers,
@@ -25,6 +30,10 @@ const createTable = "CREATE TABLE `rows` (" +
 	"d   INT NOT NULL," +
 	"ts  TIMESTAMP(6) NOT NULL," +
 	"txt TEXT NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+
+// marker is the table of the one change Debezium's connectors capture
+// before the backlog (baseline.Workers.Prepare); sluice does not capture it.
+const createMarker = "CREATE TABLE marker (id INT NOT NULL PRIMARY KEY) ENGINE=InnoDB"
 
 // server is where and as whom the benchmark connects, from -dsn.
 type server struct {
@@ -131,7 +140,8 @@ func binlogBytes(c *client.Conn, from, to binlogPos) (int64, error) {
 }
 
 // runEnv is what one run owns: the topic, registry and directory of
-// sourcebench.Env, and a database with the table. close removes all of it.
+// sourcebench.Env, and a database with the table; with -debezium, the
+// marker table and Debezium's connectors. close removes all of it.
 type runEnv struct {
 	*sourcebench.Env // Name is the database and topic prefix
 
@@ -139,6 +149,9 @@ type runEnv struct {
 	srv      server
 	admin    *client.Conn // on no database: CREATE, DROP and the binlog's status
 	db       *client.Conn // on the run's database: the load
+
+	workers *baseline.Workers
+	dbz     map[baseline.Variant]baseline.Connector // each named as its topic prefix
 }
 
 // newRunEnv creates the run's topic, registry, database and table, and
@@ -170,7 +183,44 @@ func newRunEnv(ctx context.Context, o *options, kind string, run int) (e *runEnv
 	if _, err = e.db.Execute(createTable); err != nil {
 		return nil, fmt.Errorf("create table %s.%s: %w", name, table, err)
 	}
-	return e, e.WriteConfig(e.config())
+	cfg := e.config()
+	if o.workers != nil {
+		if _, err = e.db.Execute(createMarker); err != nil {
+			return nil, fmt.Errorf("create table %s.marker: %w", name, err)
+		}
+		e.workers = o.workers
+		e.dbz = e.debeziumConnectors(cfg)
+		// JSON, as Debezium writes through Kafka Connect's JsonConverter.
+		cfg[kafka.KeyConverterKey], cfg[kafka.ValueConverterKey] = kafka.JSONConverterClass, kafka.JSONConverterClass
+	}
+	return e, e.WriteConfig(cfg)
+}
+
+// debeziumConnectors are the run's Debezium connectors: sluice's
+// configuration cfg with Debezium's MariaDB class, a topic prefix and
+// server id of their own, the marker table and a file schema history in
+// their worker's directory; the snapshot takes no locks (the server is
+// shared, and no DDL runs meanwhile).
+func (e *runEnv) debeziumConnectors(cfg map[string]string) map[baseline.Variant]baseline.Connector {
+	out := map[baseline.Variant]baseline.Connector{}
+	for i, v := range baseline.Variants {
+		name := e.Name + "_dbz_" + string(v)
+		c := maps.Clone(cfg)
+		maps.Copy(c, map[string]string{
+			"connector.class":        "io.debezium.connector.mariadb.MariaDbConnector",
+			"topic.prefix":           name,
+			"database.server.id":     strconv.Itoa(e.serverID + 1000*(i+1)),
+			"table.include.list":     e.Name + "." + table + "," + e.Name + ".marker",
+			"include.schema.changes": "false", "snapshot.locking.mode": "none",
+			"schema.history.internal":                                   "io.debezium.storage.file.history.FileSchemaHistory",
+			"schema.history.internal.file.filename":                     filepath.Join(e.workers.Dir(v), name+".history"),
+			"schema.history.internal.store.only.captured.databases.ddl": "true",
+			"schema.history.internal.skip.unparseable.ddl":              "true",
+			"tasks.max": "1", "topic.creation.default.partitions": "1", "topic.creation.default.replication.factor": "-1",
+		})
+		out[v] = baseline.Connector{Name: name, Config: c, Topic: name + "." + e.Name + "." + table, MarkerTopic: name + "." + e.Name + ".marker"}
+	}
+	return out
 }
 
 // config is the connector configuration: Debezium's MySQL keys, the
@@ -193,6 +243,14 @@ func (e *runEnv) config() map[string]string {
 // (sourcebench.Env.Close). It reports failures on stderr and goes on. The
 // binlog the run wrote stays: it is the server's to expire.
 func (e *runEnv) close() {
+	topics := []string{e.Name}
+	if e.workers != nil {
+		e.workers.Remove(e.dbz)
+		for _, c := range e.dbz {
+			topics = append(topics, c.Topic, c.MarkerTopic)
+			os.Remove(c.Config["schema.history.internal.file.filename"])
+		}
+	}
 	if e.db != nil {
 		e.db.Close()
 	}
@@ -201,5 +259,5 @@ func (e *runEnv) close() {
 		e.Warn("drop database "+e.Name, err)
 		e.admin.Close()
 	}
-	e.Close(e.Name)
+	e.Close(topics...)
 }

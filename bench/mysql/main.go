@@ -9,7 +9,9 @@
 //
 //   - drain: a backlog of -rows rows is written while sluice is stopped,
 //     then sluice drains it; the same binlog is also read by mariadb-binlog
-//     --read-from-remote-server, the ceiling of the run.
+//     --read-from-remote-server, the ceiling of the run, and with -debezium
+//     by Debezium's MariaDB connector, tuned and with its defaults
+//     (bench/internal/baseline).
 //   - steady: a fixed rate of inserts, updates and deletes while sluice
 //     streams; the latency from each transaction's commit, timed by the
 //     writing client, to the Kafka append (LogAppendTime) is measured.
@@ -24,8 +26,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
+	"github.com/sluice-cdc/sluice/bench/internal/baseline"
 	"github.com/sluice-cdc/sluice/bench/internal/sourcebench"
+	"github.com/sluice-cdc/sluice/testenv/debezium"
 
 	// The source class the pipeline runs.
 	_ "github.com/sluice-cdc/sluice/connectors/mysql"
@@ -41,6 +46,9 @@ type options struct {
 	insertBatch int
 	binlogTool  string
 	ceilings    string
+	// debezium drains the backlog with Debezium too, and sluice writes JSON.
+	debezium bool
+	workers  *baseline.Workers
 }
 
 func main() {
@@ -49,6 +57,7 @@ func main() {
 	flag.IntVar(&o.serverID, "server-id", 5401, "database.server.id of the connector (run N uses this + N - 1)")
 	flag.IntVar(&o.insertBatch, "insert-batch", 10_000, "drain: rows per multi-row INSERT (one transaction) of the backlog")
 	flag.StringVar(&o.binlogTool, "mariadb-binlog", "mariadb-binlog", "drain: the mariadb-binlog (or mysqlbinlog) binary")
+	flag.BoolVar(&o.debezium, "debezium", false, "drain: drain the backlog with Debezium's MariaDB connector too, tuned and with its defaults (Kafka Connect standalone workers; `make deps` installs them), and have sluice write JsonConverter's JSON as they do")
 	flag.StringVar(&o.ceilings, "ceiling", "raw,decode", "drain: which ceilings to measure: raw (--raw into files), decode (rows decoded, --verbose, to /dev/null), both comma separated, or none")
 	sourcebench.Main("bench/mysql", &o.Options, func(ctx context.Context) error { return drive(ctx, &o) })
 }
@@ -57,6 +66,17 @@ func main() {
 func drive(ctx context.Context, o *options) error {
 	if o.dsn == "" || o.Brokers == "" {
 		return fmt.Errorf("no MySQL DSN or Kafka brokers: eval \"$(testenv/up.sh)\" (or pass -dsn and -brokers)")
+	}
+	if o.debezium {
+		if o.Workload != "drain" {
+			return fmt.Errorf("-debezium goes with -workload drain")
+		}
+		ws, err := baseline.Start(debezium.MariaDB, strings.Split(o.Brokers, ","))
+		if err != nil {
+			return err
+		}
+		defer ws.Close()
+		o.workers = ws
 	}
 	return sourcebench.Drive(ctx, &o.Options, o.runDrain, o.runSteady)
 }

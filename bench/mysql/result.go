@@ -1,6 +1,9 @@
 package main
 
-import "github.com/sluice-cdc/sluice/bench/internal/sourcebench"
+import (
+	"github.com/sluice-cdc/sluice/bench/internal/baseline"
+	"github.com/sluice-cdc/sluice/bench/internal/sourcebench"
+)
 
 // result is one run's figures, printed as one JSON line. Figures that a
 // workload does not measure are left out.
@@ -21,6 +24,7 @@ type result struct {
 	DecodeRowsPerSecond  float64 `json:"decode_rows_per_s,omitempty"`  // rows / decode wall
 	DecodeCPU            float64 `json:"decode_cpu_s,omitempty"`       // CPU of mariadb-binlog decoding
 	PercentOfDecode      float64 `json:"pct_of_decode,omitempty"`      // sluice rows/s as % of decoding mariadb-binlog's
+	baseline.Debezium            // with -debezium
 
 	// steady: client commit → Kafka append latency, in milliseconds.
 	TargetRate   float64 `json:"target_rows_per_s,omitempty"`

@@ -10,12 +10,14 @@ import (
 
 	"github.com/jackc/pglogrepl"
 
+	"github.com/sluice-cdc/sluice/bench/internal/baseline"
 	"github.com/sluice-cdc/sluice/bench/internal/figures"
 	"github.com/sluice-cdc/sluice/bench/internal/procstat"
 )
 
 // runDrain measures how fast sluice drains a backlog of -rows inserted
-// rows already in the WAL, and how fast pg_recvlogical reads the same WAL.
+// rows already in the WAL, how fast pg_recvlogical reads the same WAL, and
+// with -debezium how fast Debezium drains it.
 func (o *options) runDrain(ctx context.Context, run int) (result, error) {
 	var r result
 	e, err := newRunEnv(ctx, o, "drain")
@@ -41,6 +43,16 @@ func (o *options) runDrain(ctx context.Context, run int) (result, error) {
 	if _, err := e.db.Exec(ctx, "SELECT pg_create_logical_replication_slot($1, 'pgoutput')", e.rawSlot); err != nil {
 		return r, fmt.Errorf("create slot %s: %w", e.rawSlot, err)
 	}
+	if e.workers != nil {
+		o.Logf("run %d: Debezium's connectors take their positions", run)
+		err := e.workers.Prepare(ctx, e.Kafka, e.dbz, func(n int) error {
+			_, err := e.db.Exec(ctx, "INSERT INTO public.marker VALUES ($1)", n)
+			return err
+		})
+		if err != nil {
+			return r, err
+		}
+	}
 	startLSN, err := currentLSN(ctx, e)
 	if err != nil {
 		return r, err
@@ -65,6 +77,9 @@ func (o *options) runDrain(ctx context.Context, run int) (result, error) {
 		return r, err
 	}
 	r.CeilingWallSeconds, r.CeilingWalsenderCPU = wall.Seconds(), walsender.Seconds()
+	if err := e.confirmedPast(ctx, e.rawSlot, endLSN); err != nil {
+		return r, err
+	}
 
 	o.Logf("run %d: sluice drains the backlog", run)
 	if c, err = e.StartChild(ctx, figures.RunFile(o.CPUProfile, run)); err != nil {
@@ -81,16 +96,46 @@ func (o *options) runDrain(ctx context.Context, run int) (result, error) {
 		return r, err
 	}
 	r.derive()
+	if e.workers != nil {
+		for _, v := range baseline.Variants {
+			o.Logf("run %d: Debezium %s drains the backlog", run, v)
+			d, err := e.workers.Drain(ctx, e.Kafka, v, e.dbz[v], int64(o.Rows))
+			if err != nil {
+				return r, err
+			}
+			r.Debezium.Set(v, d, r.RowsPerSecond)
+		}
+	}
 	return r, nil
 }
 
-// currentLSN returns the server's current WAL insert position.
+// currentLSN returns the server's current WAL insert position: the end of
+// every record written so far, which pg_current_wal_lsn (the write
+// position) may trail by megabytes right after a backlog written with
+// synchronous_commit off.
 func currentLSN(ctx context.Context, e *runEnv) (pglogrepl.LSN, error) {
 	var s string
-	if err := e.db.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&s); err != nil {
+	if err := e.db.QueryRow(ctx, "SELECT pg_current_wal_insert_lsn()::text").Scan(&s); err != nil {
 		return 0, fmt.Errorf("read the current WAL position: %w", err)
 	}
 	return pglogrepl.ParseLSN(s)
+}
+
+// confirmedPast checks that the reader of slot confirmed reading up to lsn
+// at least: that it did not stop before the end of the backlog.
+func (e *runEnv) confirmedPast(ctx context.Context, slot string, lsn pglogrepl.LSN) error {
+	var s string
+	if err := e.admin.QueryRow(ctx, "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1", slot).Scan(&s); err != nil {
+		return fmt.Errorf("read the confirmed position of slot %s: %w", slot, err)
+	}
+	confirmed, err := pglogrepl.ParseLSN(s)
+	if err != nil {
+		return err
+	}
+	if confirmed < lsn {
+		return fmt.Errorf("slot %s confirmed %s, short of the backlog's end %s", slot, confirmed, lsn)
+	}
+	return nil
 }
 
 // ceiling reads the run's raw slot with pg_recvlogical up to endpos, with

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/sluice-cdc/sluice/bench/internal/baseline"
 	"github.com/sluice-cdc/sluice/bench/internal/pipeline"
 	"github.com/sluice-cdc/sluice/bench/internal/sourcebench"
+	"github.com/sluice-cdc/sluice/connectors/kafka"
 )
 
 // table is the benchmark table: rows of about 200 bytes (id, four integers,
@@ -27,9 +30,15 @@ const createTable = `CREATE TABLE public.rows (
 	ts  timestamptz NOT NULL,
 	txt text NOT NULL)`
 
+// marker is the table of the one change Debezium's connectors capture
+// before the backlog (baseline.Workers.Prepare); sluice does not capture it.
+const createMarker = `CREATE TABLE public.marker (id integer PRIMARY KEY)`
+
 // runEnv is what one run owns: the topic, registry and directory of
-// sourcebench.Env, and a database with the table and its publication.
-// close removes all of it, the replication slots included.
+// sourcebench.Env, and a database with the table and its publication;
+// with -debezium, the marker table, a publication of both tables and
+// Debezium's connectors. close removes all of it, the replication slots
+// included.
 type runEnv struct {
 	*sourcebench.Env // Name is the database, sluice's slot and the publication
 
@@ -37,6 +46,9 @@ type runEnv struct {
 	pgURL   *url.URL // of the run's database
 	admin   *pgx.Conn
 	db      *pgx.Conn
+
+	workers *baseline.Workers
+	dbz     map[baseline.Variant]baseline.Connector // each named as its slot and topic prefix
 }
 
 // newRunEnv creates the run's topic, registry, database, table and
@@ -72,12 +84,39 @@ func newRunEnv(ctx context.Context, o *options, kind string) (e *runEnv, err err
 	if e.db, err = pgx.Connect(ctx, u.String()); err != nil {
 		return nil, fmt.Errorf("connect to database %s: %w", name, err)
 	}
-	for _, q := range []string{createTable, "CREATE PUBLICATION " + name + " FOR TABLE public." + table} {
+	setup := []string{createTable, "CREATE PUBLICATION " + name + " FOR TABLE public." + table}
+	cfg := e.config(base, o.transforms)
+	if o.workers != nil {
+		setup = append(setup, createMarker, "CREATE PUBLICATION "+name+"_dbz FOR TABLE public."+table+", public.marker")
+		e.workers = o.workers
+		e.dbz = e.debeziumConnectors(cfg)
+		// JSON, as Debezium writes through Kafka Connect's JsonConverter.
+		cfg[kafka.KeyConverterKey], cfg[kafka.ValueConverterKey] = kafka.JSONConverterClass, kafka.JSONConverterClass
+	}
+	for _, q := range setup {
 		if _, err = e.db.Exec(ctx, q); err != nil {
 			return nil, fmt.Errorf("set up database %s: %s: %w", name, q, err)
 		}
 	}
-	return e, e.WriteConfig(e.config(base, o.transforms))
+	return e, e.WriteConfig(cfg)
+}
+
+// debeziumConnectors are the run's Debezium connectors: sluice's
+// configuration cfg with a slot and topic prefix of their own, on a
+// publication of the table and the marker table.
+func (e *runEnv) debeziumConnectors(cfg map[string]string) map[baseline.Variant]baseline.Connector {
+	out := map[baseline.Variant]baseline.Connector{}
+	for _, v := range baseline.Variants {
+		name := e.Name + "_dbz_" + string(v)
+		c := maps.Clone(cfg)
+		maps.Copy(c, map[string]string{
+			"topic.prefix": name, "slot.name": name, "plugin.name": "pgoutput",
+			"publication.name": e.Name + "_dbz", "table.include.list": "public." + table + ",public.marker",
+			"tasks.max": "1", "topic.creation.default.partitions": "1", "topic.creation.default.replication.factor": "-1",
+		})
+		out[v] = baseline.Connector{Name: name, Config: c, Topic: name + ".public." + table, MarkerTopic: name + ".public.marker"}
+	}
+	return out
 }
 
 // config is the connector configuration; with transforms, a chain of three
@@ -157,8 +196,17 @@ func (e *runEnv) close() {
 	if e.db != nil {
 		e.db.Close(ctx)
 	}
+	if e.workers != nil {
+		e.workers.Remove(e.dbz)
+	}
+	slots := []string{e.Name, e.rawSlot}
+	var topics []string
+	for _, c := range e.dbz {
+		slots = append(slots, c.Name)
+		topics = append(topics, c.Topic, c.MarkerTopic)
+	}
 	if e.admin != nil {
-		for _, slot := range []string{e.Name, e.rawSlot} {
+		for _, slot := range slots {
 			// A slot left behind would retain WAL forever; wait for its reader to go.
 			for range 100 {
 				_, err := e.admin.Exec(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1", slot)
@@ -171,11 +219,11 @@ func (e *runEnv) close() {
 		_, err := e.admin.Exec(ctx, "DROP DATABASE IF EXISTS "+e.Name+" WITH (FORCE)")
 		e.Warn("drop database "+e.Name, err)
 		var left int
-		e.admin.QueryRow(ctx, "SELECT count(*) FROM pg_replication_slots WHERE slot_name IN ($1, $2)", e.Name, e.rawSlot).Scan(&left)
+		e.admin.QueryRow(ctx, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = ANY($1)", slots).Scan(&left)
 		if left > 0 {
-			e.Warn("drop slots", fmt.Errorf("%d of %s, %s remain: drop them with pg_drop_replication_slot", left, e.Name, e.rawSlot))
+			e.Warn("drop slots", fmt.Errorf("%d of %s remain: drop them with pg_drop_replication_slot", left, strings.Join(slots, ", ")))
 		}
 		e.admin.Close(ctx)
 	}
-	e.Close()
+	e.Close(topics...)
 }

@@ -8,7 +8,8 @@
 //
 //   - drain: a backlog of -rows rows is written while sluice is stopped, then
 //     sluice drains it; the same WAL is also read raw by pg_recvlogical with
-//     pgoutput, the ceiling of the run.
+//     pgoutput, the ceiling of the run, and with -debezium by Debezium's
+//     Postgres connector, tuned and with its defaults (bench/internal/baseline).
 //   - steady: a fixed rate of inserts, updates and deletes while sluice
 //     streams; the latency from commit (source.ts_ms) to the Kafka append
 //     (LogAppendTime) is measured.
@@ -23,8 +24,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
+	"github.com/sluice-cdc/sluice/bench/internal/baseline"
 	"github.com/sluice-cdc/sluice/bench/internal/sourcebench"
+	"github.com/sluice-cdc/sluice/testenv/debezium"
 
 	// The source class the pipeline runs.
 	_ "github.com/sluice-cdc/sluice/connectors/postgres"
@@ -40,6 +44,9 @@ type options struct {
 	recvlogical string
 	// transforms runs the drain through a chain of three transforms.
 	transforms bool
+	// debezium drains the backlog with Debezium too, and sluice writes JSON.
+	debezium bool
+	workers  *baseline.Workers
 }
 
 func main() {
@@ -47,6 +54,7 @@ func main() {
 	flag.StringVar(&o.pgURL, "pg", os.Getenv("SLUICE_TEST_PG_URL"), "Postgres URL of a role with CREATEDB and REPLICATION (default $SLUICE_TEST_PG_URL)")
 	flag.IntVar(&o.copyBatch, "copy-batch", 10_000, "drain: rows per COPY transaction of the backlog")
 	flag.StringVar(&o.recvlogical, "recvlogical", "/usr/lib/postgresql/15/bin/pg_recvlogical", "drain: the pg_recvlogical binary")
+	flag.BoolVar(&o.debezium, "debezium", false, "drain: drain the backlog with Debezium's Postgres connector too, tuned and with its defaults (Kafka Connect standalone workers; `make deps` installs them), and have sluice write JsonConverter's JSON as they do")
 	flag.BoolVar(&o.transforms, "transforms", false, "drain: run the changes through RegexRouter, ExtractNewRecordState and ReplaceField$Value (routed to <database>-rows)")
 	sourcebench.Main("bench/postgres", &o.Options, func(ctx context.Context) error { return drive(ctx, &o) })
 }
@@ -58,6 +66,17 @@ func drive(ctx context.Context, o *options) error {
 	}
 	if o.transforms && o.Workload == "steady" {
 		return fmt.Errorf("-transforms goes with -workload drain: the steady workload's latency is read from Debezium envelopes")
+	}
+	if o.debezium {
+		if o.Workload != "drain" || o.transforms {
+			return fmt.Errorf("-debezium goes with -workload drain, without -transforms")
+		}
+		ws, err := baseline.Start(debezium.Current, strings.Split(o.Brokers, ","))
+		if err != nil {
+			return err
+		}
+		defer ws.Close()
+		o.workers = ws
 	}
 	return sourcebench.Drive(ctx, &o.Options, o.runDrain, o.runSteady)
 }

@@ -1,6 +1,9 @@
 package main
 
-import "github.com/sluice-cdc/sluice/bench/internal/sourcebench"
+import (
+	"github.com/sluice-cdc/sluice/bench/internal/baseline"
+	"github.com/sluice-cdc/sluice/bench/internal/sourcebench"
+)
 
 // result is one run's figures, printed as one JSON line. Figures that a
 // workload does not measure are left out.
@@ -17,6 +20,7 @@ type result struct {
 	CeilingRowsPerSecond float64 `json:"ceiling_rows_per_s,omitempty"` // rows / ceiling wall
 	CeilingWalsenderCPU  float64 `json:"ceiling_walsender_cpu_s,omitempty"`
 	PercentOfCeiling     float64 `json:"pct_of_ceiling,omitempty"` // sluice rows/s as % of pg_recvlogical's
+	baseline.Debezium            // with -debezium
 
 	// steady: commit → Kafka append latency, in milliseconds.
 	TargetRate float64 `json:"target_rows_per_s,omitempty"`

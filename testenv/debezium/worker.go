@@ -13,7 +13,8 @@
 // most 512 MB of heap — and AddConnector runs a connector on it until the
 // test ends. When the jars are missing, or were resolved from another pom,
 // the test is skipped with a hint, or fails when SLUICE_TESTENV_REQUIRED
-// is set.
+// is set. Programs that are not tests (the benchmarks) use Launch, Create,
+// StopConnector and Resume, which return errors instead.
 package debezium
 
 import (
@@ -32,6 +33,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -103,11 +105,22 @@ type Worker struct {
 	err    error // how the JVM ended, once exited is closed
 }
 
+// TestJVM are the JVM options of a test's worker: a small heap and the
+// serial collector, as the machine is shared.
+var TestJVM = []string{"-Xmx512m", "-XX:+UseSerialGC"}
+
 // Start starts a worker of distribution d writing to brokers, and stops it
 // when the test ends.
 func Start(t testing.TB, d Distribution, brokers []string) *Worker {
 	t.Helper()
-	w, err := start(d.classpath(t), brokers)
+	cp, err := d.Classpath()
+	if err != nil {
+		if os.Getenv(testenv.EnvRequired) != "" {
+			t.Fatalf("%s requires %v", testenv.EnvRequired, err)
+		}
+		t.Skip(err)
+	}
+	w, err := Launch(cp, brokers, TestJVM...)
 	if err != nil {
 		t.Fatalf("start Kafka Connect with %s: %v", d.Name, err)
 	}
@@ -125,41 +138,37 @@ func Start(t testing.TB, d Distribution, brokers []string) *Worker {
 	return w
 }
 
-// classpath returns the recorded classpath, or skips (fails, when
-// required) the test when it is missing, stale or names a missing jar.
-func (d Distribution) classpath(t testing.TB) string {
-	t.Helper()
-	missing := func(why string) {
-		t.Helper()
-		if os.Getenv(testenv.EnvRequired) != "" {
-			t.Fatalf("%s requires Kafka Connect with %s, whose jars %s: %s", testenv.EnvRequired, d.Name, why, hint)
-		}
-		t.Skipf("Kafka Connect with %s: the jars %s: %s", d.Name, why, hint)
+// Classpath returns the recorded classpath, or an error with a hint when
+// it is missing, stale or names a missing jar.
+func (d Distribution) Classpath() (string, error) {
+	missing := func(why string) error {
+		return fmt.Errorf("Kafka Connect with %s: the jars %s: %s", d.Name, why, hint)
 	}
 	file := d.ClasspathFile()
 	data, err := os.ReadFile(file)
 	if err != nil {
-		missing("are not resolved (" + err.Error() + ")")
+		return "", missing("are not resolved (" + err.Error() + ")")
 	}
 	sum, err := os.ReadFile(strings.TrimSuffix(file, ".classpath") + ".pom.sha256")
 	want := sha256.Sum256(d.pom)
 	if err != nil || !strings.HasPrefix(string(sum), hex.EncodeToString(want[:])) {
-		missing("in " + file + " were resolved from another pom than testenv/debezium's")
+		return "", missing("in " + file + " were resolved from another pom than testenv/debezium's")
 	}
 	cp := strings.TrimSpace(string(data))
 	for _, jar := range filepath.SplitList(cp) {
 		if _, err := os.Stat(jar); err != nil {
-			missing("name " + jar + ", which is missing")
+			return "", missing("name " + jar + ", which is missing")
 		}
 	}
-	return cp
+	return cp, nil
 }
 
-// start starts a standalone worker with no connector, writing to brokers
-// through JsonConverter with schemas, and waits until its REST API
-// answers. The JVM runs until Stop (or the end of the process that started
-// it).
-func start(classpath string, brokers []string) (*Worker, error) {
+// Launch starts a standalone worker with no connector on classpath
+// (Distribution.Classpath), writing to brokers through JsonConverter with
+// schemas, in a JVM run with the options jvm (heap, collector), and waits
+// until its REST API answers. The JVM runs until Stop, and is killed if
+// the process that started it ends first. The caller removes w.Dir.
+func Launch(classpath string, brokers []string, jvm ...string) (*Worker, error) {
 	dir, err := os.MkdirTemp("", "sluice-debezium-")
 	if err != nil {
 		return nil, err
@@ -196,9 +205,9 @@ func start(classpath string, brokers []string) (*Worker, error) {
 	if h := os.Getenv(EnvJavaHome); h != "" {
 		java = filepath.Join(h, "bin", "java")
 	}
-	// A small heap and the serial collector: the machine is shared.
-	w.cmd = exec.Command(java, "-Xmx512m", "-XX:+UseSerialGC", "-Dlog4j2.configurationFile="+log4j,
+	args := append(slices.Clone(jvm), "-Dlog4j2.configurationFile="+log4j,
 		"-cp", classpath, "org.apache.kafka.connect.cli.ConnectStandalone", workerProps)
+	w.cmd = exec.Command(java, args...)
 	w.cmd.Dir = dir
 	w.cmd.Stdout, w.cmd.Stderr = logFile, logFile
 	// The JVM must not outlive the test binary, even one that is killed.
@@ -253,58 +262,122 @@ func freePort() (int, error) {
 }
 
 // AddConnector creates the connector name with config on the worker and
-// waits until it and every task of it are RUNNING; the connector is
-// deleted when the test ends. A connector or task that FAILED fails the
+// waits until it and every task of it are RUNNING (Create); the connector
+// is deleted when the test ends. A connector or task that FAILED fails the
 // test with its trace and the end of the log.
 func (w *Worker) AddConnector(t testing.TB, name string, config map[string]string) {
 	t.Helper()
-	body, err := json.Marshal(config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.request(http.MethodPut, "/connectors/"+url.PathEscape(name)+"/config", body); err != nil {
-		t.Fatalf("create Debezium connector %s: %v; the log %s ends:\n%s", name, err, w.LogFile, w.Tail())
-	}
 	t.Cleanup(func() {
-		if _, err := w.request(http.MethodDelete, "/connectors/"+url.PathEscape(name), nil); err != nil {
-			t.Logf("delete Debezium connector %s: %v", name, err)
+		if err := w.Delete(name); err != nil {
+			t.Logf("%v", err)
 		}
 	})
+	if err := w.Create(name, config); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Check returns a function that fails the test when the connector name,
+// or a task of it, has FAILED or the worker has exited (Failed): for a
+// test to call while it waits for what the connector writes.
+func (w *Worker) Check(t testing.TB, name string) func() {
+	return func() {
+		t.Helper()
+		if err := w.Failed(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Create creates the connector name with config on the worker and waits
+// until it and every task of it are RUNNING (Resume). An error says why,
+// with the connector's trace and the end of the log.
+func (w *Worker) Create(name string, config map[string]string) error {
+	body, err := json.Marshal(config)
+	if err != nil {
+		return err
+	}
+	if _, err := w.request(http.MethodPut, "/connectors/"+url.PathEscape(name)+"/config", body); err != nil {
+		return fmt.Errorf("create Debezium connector %s: %v; the log %s ends:\n%s", name, err, w.LogFile, w.Tail())
+	}
+	return w.waitRunning(name)
+}
+
+// Delete deletes the connector name.
+func (w *Worker) Delete(name string) error {
+	if _, err := w.request(http.MethodDelete, "/connectors/"+url.PathEscape(name), nil); err != nil {
+		return fmt.Errorf("delete Debezium connector %s: %w", name, err)
+	}
+	return nil
+}
+
+// StopConnector stops the connector name and its tasks, as PUT
+// /connectors/{name}/stop does: its tasks commit their offsets and end,
+// and its configuration stays. It returns once the connector is STOPPED.
+func (w *Worker) StopConnector(name string) error {
+	if _, err := w.request(http.MethodPut, "/connectors/"+url.PathEscape(name)+"/stop", nil); err != nil {
+		return fmt.Errorf("stop Debezium connector %s: %w", name, err)
+	}
+	deadline := time.Now().Add(connectorTimeout)
+	for {
+		state, _, _ := w.state(name)
+		if state == "STOPPED" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("Debezium connector %s is %q %s after it was asked to stop", name, state, connectorTimeout)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Resume starts a stopped connector again from its committed offsets (PUT
+// /connectors/{name}/resume) and waits until it and its tasks are RUNNING.
+func (w *Worker) Resume(name string) error {
+	if _, err := w.request(http.MethodPut, "/connectors/"+url.PathEscape(name)+"/resume", nil); err != nil {
+		return fmt.Errorf("resume Debezium connector %s: %w", name, err)
+	}
+	return w.waitRunning(name)
+}
+
+// waitRunning waits until the connector name and every task of it are
+// RUNNING.
+func (w *Worker) waitRunning(name string) error {
 	deadline := time.Now().Add(connectorTimeout)
 	for {
 		state, trace, err := w.state(name)
 		switch {
 		case err == nil && state == "RUNNING":
-			return
+			return nil
 		case state == "FAILED":
-			t.Fatalf("Debezium connector %s FAILED: %s; the log %s ends:\n%s", name, trace, w.LogFile, w.Tail())
+			return fmt.Errorf("Debezium connector %s FAILED: %s; the log %s ends:\n%s", name, trace, w.LogFile, w.Tail())
 		case time.Now().After(deadline):
-			t.Fatalf("Debezium connector %s is %q (%v) after %s; the log %s ends:\n%s", name, state, err, connectorTimeout, w.LogFile, w.Tail())
+			return fmt.Errorf("Debezium connector %s is %q (%v) after %s; the log %s ends:\n%s", name, state, err, connectorTimeout, w.LogFile, w.Tail())
 		}
 		select {
 		case <-w.exited:
-			t.Fatalf("the Kafka Connect worker exited (%v); the log %s ends:\n%s", w.err, w.LogFile, w.Tail())
+			return fmt.Errorf("the Kafka Connect worker exited (%v); the log %s ends:\n%s", w.err, w.LogFile, w.Tail())
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
 }
 
-// Check returns a function that fails the test when the connector name,
-// or a task of it, has FAILED or the worker has exited: for a test to call
-// while it waits for what the connector writes.
-func (w *Worker) Check(t testing.TB, name string) func() {
-	return func() {
-		t.Helper()
-		select {
-		case <-w.exited:
-			t.Fatalf("the Kafka Connect worker exited (%v); the log %s ends:\n%s", w.err, w.LogFile, w.Tail())
-		default:
-		}
-		if state, trace, _ := w.state(name); state == "FAILED" {
-			t.Fatalf("Debezium connector %s FAILED: %s; the log %s ends:\n%s", name, trace, w.LogFile, w.Tail())
-		}
+// Failed returns an error when the connector name, or a task of it, has
+// FAILED or the worker has exited; nil otherwise.
+func (w *Worker) Failed(name string) error {
+	select {
+	case <-w.exited:
+		return fmt.Errorf("the Kafka Connect worker exited (%v); the log %s ends:\n%s", w.err, w.LogFile, w.Tail())
+	default:
 	}
+	if state, trace, _ := w.state(name); state == "FAILED" {
+		return fmt.Errorf("Debezium connector %s FAILED: %s; the log %s ends:\n%s", name, trace, w.LogFile, w.Tail())
+	}
+	return nil
 }
+
+// Pid is the JVM's process id, for reading its CPU time and memory.
+func (w *Worker) Pid() int { return w.cmd.Process.Pid }
 
 // state is the connector's state: RUNNING only when the connector and all
 // of at least one task run, FAILED (with its trace) when any has failed.

@@ -77,14 +77,21 @@ func New(ctx context.Context, brokers []string, topic, regTopic string) (e *Env,
 }
 
 // Records returns how many records the topic holds.
-func (e *Env) Records(ctx context.Context) (int64, error) {
-	ends, err := e.adm.ListEndOffsets(ctx, e.Topic)
+func (e *Env) Records(ctx context.Context) (int64, error) { return e.TopicRecords(ctx, e.Topic) }
+
+// TopicRecords returns how many records topic holds, 0 while it does not
+// exist (a topic that another writer creates with its first record).
+func (e *Env) TopicRecords(ctx context.Context, topic string) (int64, error) {
+	ends, err := e.adm.ListEndOffsets(ctx, topic)
 	if err != nil {
-		return 0, fmt.Errorf("list end offsets of %s: %w", e.Topic, err)
+		return 0, fmt.Errorf("list end offsets of %s: %w", topic, err)
 	}
 	var n int64
 	var perr error
 	ends.Each(func(o kadm.ListedOffset) {
+		if errors.Is(o.Err, kerr.UnknownTopicOrPartition) {
+			return
+		}
 		if o.Err != nil {
 			perr = fmt.Errorf("list end offset of %s[%d]: %w", o.Topic, o.Partition, o.Err)
 		}
@@ -93,15 +100,15 @@ func (e *Env) Records(ctx context.Context) (int64, error) {
 	return n, perr
 }
 
-// WaitRecords waits until the topic holds at least want records and
-// returns when that was seen (polled every 10 ms). It fails when failed
-// reports an error (the pipeline stopped) or the count does not move for
-// stall. progress, when set, is called every 5 s with the count and rate.
-func (e *Env) WaitRecords(ctx context.Context, want int64, stall time.Duration, failed func() error, progress func(n, want int64, perSecond float64)) (time.Time, error) {
+// WaitRecords waits until topic holds at least want records and returns
+// when that was seen (polled every 10 ms). It fails when failed reports an
+// error (the writer stopped) or the count does not move for stall.
+// progress, when set, is called every 5 s with the count and rate.
+func (e *Env) WaitRecords(ctx context.Context, topic string, want int64, stall time.Duration, failed func() error, progress func(n, want int64, perSecond float64)) (time.Time, error) {
 	last, lastMove := int64(-1), time.Now()
 	reported, reportedAt := int64(0), time.Now()
 	for {
-		n, err := e.Records(ctx)
+		n, err := e.TopicRecords(ctx, topic)
 		if err != nil {
 			return time.Time{}, err
 		}
@@ -116,7 +123,7 @@ func (e *Env) WaitRecords(ctx context.Context, want int64, stall time.Duration, 
 		if n != last {
 			last, lastMove = n, now
 		} else if now.Sub(lastMove) > stall {
-			return time.Time{}, fmt.Errorf("topic %s: %d records of %d, no progress for %s", e.Topic, n, want, stall)
+			return time.Time{}, fmt.Errorf("topic %s: %d records of %d, no progress for %s", topic, n, want, stall)
 		}
 		if err := failed(); err != nil {
 			return time.Time{}, err

@@ -98,7 +98,7 @@ func (e *Env) Records(ctx context.Context) (int64, error) { return e.Kafka.Recor
 // when that was seen (polled every 10 ms). It fails when the pipeline c
 // stops or the count does not move for stall.
 func (e *Env) WaitRecords(ctx context.Context, c *pipeline.Child, want int64, stall time.Duration) (time.Time, error) {
-	return e.Kafka.WaitRecords(ctx, want, stall, c.Failed, func(n, want int64, perSecond float64) {
+	return e.Kafka.WaitRecords(ctx, e.Topic, want, stall, c.Failed, func(n, want int64, perSecond float64) {
 		e.o.Logf("%d of %d records, %.0f/s", n, want, perSecond)
 	})
 }
