@@ -249,3 +249,35 @@ func (r *faultRig) verifyState() faults.Report {
 	}
 	return rep
 }
+
+// recovered waits until the topic holds a change of seq from on — every
+// change before it then arrived too, or the final verification says which
+// did not — and returns how long after since that was, at most within.
+func (r *faultRig) recovered(from int64, since time.Time, within time.Duration) time.Duration {
+	r.t.Helper()
+	reg, err := registry.New(r.reg.URL)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	reader := topictest.NewReader(r.brokers, reg)
+	for deadline := since.Add(within); ; {
+		_, ok := reader.ReadUntil(r.t, r.topic, nil, func(rs []topictest.Record) bool {
+			evs, err := faults.Events(rs[max(len(rs)-200, 0):])
+			if err != nil {
+				return false
+			}
+			for _, e := range evs {
+				if e.Seq >= from {
+					return true
+				}
+			}
+			return false
+		})
+		if ok {
+			return time.Since(since)
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("no change from %d on in topic %s %v after the fault; source %s; daemon logs:\n%s", from, r.topic, within, r.state(), r.d.log())
+		}
+	}
+}

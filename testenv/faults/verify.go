@@ -11,7 +11,7 @@ import (
 // Event is a change as a consumer saw it.
 type Event struct {
 	Key int64
-	Seq int64    // the row's seq column after the change; unused for a delete
+	Seq int64 // the row's seq column after the change; unused for a delete
 	Op  event.Op
 	V   string
 	At  string // where it was read ("topic/partition@offset"), for reports
