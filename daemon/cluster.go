@@ -28,6 +28,10 @@ type Shared interface {
 	Status(name string) (store.Status, bool)
 	// CatchUp returns once everything written before the call is read.
 	CatchUp(ctx context.Context) error
+	// RequestRestart asks the owner of a connector to restart it; the
+	// owner takes the request with TakeRestart.
+	RequestRestart(ctx context.Context, name string) error
+	TakeRestart(name string) bool
 }
 
 // statusInterval is how often the statuses of the connectors an instance
@@ -205,8 +209,12 @@ func (s *Supervisor) reconcile(ctx context.Context, name string) {
 		}
 		defer unlock()
 		reconfigured := !maps.Equal(c.rec.Config, rec.Config) || c.rec.File != rec.File
-		if !reconfigured && c.rec.Target == rec.Target {
+		restart := s.mayRun(name) && s.cluster.shared.TakeRestart(name) && rec.Target == store.Running
+		if !reconfigured && !restart && c.rec.Target == rec.Target {
 			return
+		}
+		if restart {
+			s.log.Info("connector restarting on request through another instance", "connector", name)
 		}
 		s.mu.Lock()
 		c.rec.Config, c.rec.File, c.rec.Target = rec.Config, rec.File, rec.Target
@@ -214,7 +222,7 @@ func (s *Supervisor) reconcile(ctx context.Context, name string) {
 		switch {
 		case rec.Target != store.Running:
 			s.halt(name, c, stateOf(rec.Target))
-		case reconfigured || !s.active(c):
+		case reconfigured || restart || !s.active(c):
 			s.halt(name, c, Unassigned)
 			s.start(name, c)
 		}

@@ -267,6 +267,14 @@ func (s *Supervisor) Restart(ctx context.Context, name string, onlyFailed bool) 
 	for i := range st.Tasks {
 		st.Tasks[i].State, st.Tasks[i].Trace = Restarting, ""
 	}
+	if !s.mayRun(name) {
+		// Another instance runs it: ask its owner through the store.
+		if err := s.cluster.shared.RequestRestart(ctx, name); err != nil {
+			return Status{}, false, fmt.Errorf("ask the owner of connector %s to restart it: %w", name, err)
+		}
+		s.log.Info("connector restart requested from its owner", "connector", name, "owner", st.WorkerID)
+		return st, true, nil
+	}
 	s.log.Info("connector restarting on request", "connector", name)
 	s.halt(name, c, Unassigned)
 	s.start(name, c)

@@ -139,6 +139,18 @@ func TestClusterFailover(t *testing.T) {
 		n, err := streaming(ctx, ctrl, db.name)
 		return st.Connector.State == "RUNNING" && st.Connector.WorkerID == owner.workerID() && err == nil && n == 1
 	})
+	// Restarted through another instance: the owner restarts it.
+	if code, body := others[0].call("POST", "/connectors/source/restart", ""); code != 204 {
+		t.Fatalf("restart through another instance: %d %s", code, body)
+	}
+	owner.waitFor("the owner restarting the source", func() bool {
+		return !owner.logTime(`"msg":"connector restarting on request through another instance"`, false).IsZero()
+	})
+	others[1].waitFor("the source RUNNING on its owner after the restart", func() bool {
+		st, _ := others[1].status("source")
+		n, err := streaming(ctx, ctrl, db.name)
+		return st.Connector.State == "RUNNING" && st.Connector.WorkerID == owner.workerID() && err == nil && n == 1
+	})
 
 	// Every 50 ms: how many walsenders stream from this database's slot.
 	sampler, err := pgx.ConnectConfig(ctx, db.conn.Config().Copy())

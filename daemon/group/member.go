@@ -249,13 +249,12 @@ func (m *Member) applyOne(a *assignment) {
 }
 
 // Changed is told of every change to a connector's definition read from
-// the store; the leader rebalances when a connector appears or goes. It
-// never blocks.
+// the store; the leader rebalances when a connector it has not balanced
+// appears. It never blocks.
 func (m *Member) Changed(name string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.leader && !m.balanced[name] || m.holding[name] {
-		// A new connector to assign, or one of ours that may be gone.
+	if m.leader && !m.balanced[name] {
 		go m.cl.ForceRebalance()
 	}
 }

@@ -100,6 +100,8 @@ type Kafka struct {
 	fences   map[string]int64
 	claims   map[string]int64 // epochs this instance claimed
 	statuses map[string]Status
+	restarts map[string]string // the latest restart request read, by connector
+	taken    map[string]string // the restart requests acted on here
 	watch    func(name string)
 }
 
@@ -159,7 +161,7 @@ func OpenKafka(ctx context.Context, topics Topics, log *slog.Logger, opts ...kgo
 		advanced: make(chan struct{}), read: map[string][]int64{},
 		configs: map[string]kafkaConfig{}, targets: map[string]Target{}, active: map[string][]string{},
 		offsets: map[string]map[string]json.RawMessage{}, fences: map[string]int64{}, claims: map[string]int64{},
-		statuses: map[string]Status{},
+		statuses: map[string]Status{}, restarts: map[string]string{}, taken: map[string]string{},
 	}
 	for t, n := range parts {
 		k.read[t] = make([]int64, n)
@@ -266,6 +268,14 @@ func (k *Kafka) apply(r *kgo.Record) (string, bool) {
 				return bad(fmt.Errorf("unknown target state %q", v.State))
 			}
 			k.targets[name] = t
+			return name, true
+		case strings.HasPrefix(key, "restart-"):
+			name := strings.TrimPrefix(key, "restart-")
+			if r.Value == nil {
+				delete(k.restarts, name)
+				return "", false
+			}
+			k.restarts[name] = string(r.Value)
 			return name, true
 		case strings.HasPrefix(key, "topics-"):
 			name := strings.TrimPrefix(key, "topics-")
@@ -551,6 +561,7 @@ func (k *Kafka) Delete(ctx context.Context, name string) error {
 		k.configRecord("connector-"+name, nil),
 		k.configRecord("target-state-"+name, nil),
 		k.configRecord("topics-"+name, nil),
+		k.configRecord("restart-"+name, nil),
 		{Topic: k.topics.Status, Partition: k.partition(k.topics.Status, name), Key: []byte("status-" + name)},
 	}
 	epoch := k.epochLocked(name)
@@ -586,7 +597,34 @@ func (k *Kafka) Claim(ctx context.Context, name string) (int64, error) {
 		return 0, fmt.Errorf("claim connector %s: another instance claimed it at the same time (epoch %d)", name, k.fences[name])
 	}
 	k.claims[name] = epoch
+	if req, ok := k.restarts[name]; ok {
+		k.taken[name] = req // the connector starts afresh anyway
+	}
 	return epoch, nil
+}
+
+// RequestRestart asks the instance that runs the connector to restart it
+// (Kafka Connect forwards such a request to the owner; here it goes through
+// the config topic).
+func (k *Kafka) RequestRestart(ctx context.Context, name string) error {
+	if err := k.exists(name); err != nil {
+		return err
+	}
+	return k.write(ctx, k.configRecord("restart-"+name, map[string]int64{"requested": time.Now().UnixNano()}))
+}
+
+// TakeRestart reports whether a restart of the connector was requested
+// since this instance last took one; a request read before this instance
+// claimed the connector is not one for it.
+func (k *Kafka) TakeRestart(name string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	req, ok := k.restarts[name]
+	if !ok || k.taken[name] == req {
+		return false
+	}
+	k.taken[name] = req
+	return true
 }
 
 // Release forgets this instance's claim on a connector it no longer runs.

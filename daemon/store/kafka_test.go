@@ -79,6 +79,16 @@ func TestKafkaSharedBetweenInstances(t *testing.T) {
 		t.Fatalf("A reads target %s after B resumed it", got.Target)
 	}
 
+	if err := a.RequestRestart(ctx, "orders"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !b.TakeRestart("orders") || b.TakeRestart("orders") {
+		t.Fatal("a restart request is taken once by the instance that runs the connector")
+	}
+
 	c := openKafka(t, topics)
 	want.Target = Running
 	if list, err := c.List(ctx); err != nil || len(list) != 1 || !reflect.DeepEqual(list[0], want) {
@@ -148,11 +158,17 @@ func TestKafkaFencesZombieOffsets(t *testing.T) {
 	if err := zombie.PutStatus(ctx, "orders", Status{State: "RUNNING", WorkerID: "zombie:8083"}); err != nil {
 		t.Fatal(err)
 	}
+	if err := zombie.RequestRestart(ctx, "orders"); err != nil {
+		t.Fatal(err)
+	}
 	if epoch, err := owner.Claim(ctx, "orders"); err != nil || epoch != 2 {
 		t.Fatalf("second claim: epoch %d, %v; want 2", epoch, err)
 	}
 	if err := owner.PutStatus(ctx, "orders", Status{State: "RUNNING", WorkerID: "owner:8083"}); err != nil {
 		t.Fatal(err)
+	}
+	if owner.TakeRestart("orders") {
+		t.Fatal("a restart requested before the claim restarts the connector its claimer starts afresh")
 	}
 	// The zombie has not read the new fence yet: its write goes out with
 	// epoch 1, lands after the fence, and is refused.
