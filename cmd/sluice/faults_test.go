@@ -48,8 +48,9 @@ type faultRig struct {
 	topic   string // the workload table's topic
 	table   string // the workload table, as the writer names it
 	writer  *faults.Writer
-	config  string // the daemon's configuration file
-	conns   string // the connectors directory
+	pg      *database // the Postgres database, for a test's own statements; nil on MariaDB
+	config  string    // the daemon's configuration file
+	conns   string    // the connectors directory
 	env     []string
 	// sourceJSON is the source connector's definition, named "source".
 	sourceJSON string
@@ -93,7 +94,7 @@ func newFaultRig(t *testing.T, src faultSource, o rigOptions) *faultRig {
 			t.Fatal(err)
 		}
 		db := newDatabase(t)
-		r.name = db.name
+		r.name, r.pg = db.name, db
 		db.exec(t, fmt.Sprintf(faults.TableDDL, "items"))
 		conn, err := pgx.ConnectConfig(t.Context(), db.conn.Config().Copy())
 		if err != nil {
