@@ -30,6 +30,9 @@ type Chunk[P any] struct {
 	// SignalOffset, when set, is the offset of the last record of the
 	// signal topic acted on, to save once durable.
 	SignalOffset *int64
+	// Captured, when set, are the tables the source captures, to save
+	// once durable.
+	Captured []string
 }
 
 // Send hands c to out, or returns ctx's error once ctx ends.
@@ -124,7 +127,9 @@ func (a *Acker[P]) Save(ctx context.Context) error {
 	return a.store.Save(ctx, a.state)
 }
 
-func (a *Acker[P]) ack(ctx context.Context, times batchTimes, end *P, progress *SnapshotProgress[P], done bool, incremental *IncrementalProgress, signalOffset *int64) {
+// ack applies the acknowledgement of a batch: times are its events'
+// figures, and c holds what its chunks ask to save (their events aside).
+func (a *Acker[P]) ack(ctx context.Context, times batchTimes, c Chunk[P]) {
 	now := time.Now().UnixMilli()
 	for _, ms := range times.commitMs {
 		a.metrics.latency.Observe(float64(now-ms) / 1000)
@@ -134,29 +139,32 @@ func (a *Acker[P]) ack(ctx context.Context, times batchTimes, end *P, progress *
 	if n := len(times.commitMs); n > 0 {
 		a.metrics.lagSeconds.Set(float64(now-times.commitMs[n-1]) / 1000)
 	}
-	if end != nil && a.confirm != nil {
-		a.confirm(*end)
+	if c.End != nil && a.confirm != nil {
+		a.confirm(*c.End)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	save := progress != nil || done || incremental != nil || signalOffset != nil
-	if signalOffset != nil {
-		a.state.SignalOffset = signalOffset
+	save := c.Snapshot != nil || c.SnapshotDone || c.Incremental != nil || c.SignalOffset != nil || c.Captured != nil
+	if c.SignalOffset != nil {
+		a.state.SignalOffset = c.SignalOffset
 	}
-	if incremental != nil {
-		a.state.Incremental = incremental
-		if len(incremental.Tables) == 0 {
+	if c.Captured != nil {
+		a.state.Captured = c.Captured
+	}
+	if c.Incremental != nil {
+		a.state.Incremental = c.Incremental
+		if len(c.Incremental.Tables) == 0 {
 			a.state.Incremental = nil
 		}
 	}
-	if progress != nil {
-		a.state.Snapshot = progress
+	if c.Snapshot != nil {
+		a.state.Snapshot = c.Snapshot
 	}
-	if done {
+	if c.SnapshotDone {
 		a.state.Snapshot, a.state.SnapshotCompleted = nil, true
 	}
-	if end != nil {
-		a.state.Position, a.state.Positioned, a.dirty = *end, true, true
+	if c.End != nil {
+		a.state.Position, a.state.Positioned, a.dirty = *c.End, true, true
 	}
 	if !save && !(a.dirty && time.Since(a.lastSaved) >= offsetSaveInterval) {
 		return
@@ -178,7 +186,8 @@ func Batch[P any](ctx context.Context, in <-chan Chunk[P], out connectors.Emitte
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		events, end, progress, done, incremental, signalOffset := c.Events, c.End, c.Snapshot, c.SnapshotDone, c.Incremental, c.SignalOffset
+		// merged is what the batch's chunks ask to save, the latest of each.
+		merged, events := c, c.Events
 		// The last event's transaction is complete when a chunk with an
 		// end came after it.
 		committed := c.End != nil
@@ -191,25 +200,29 @@ func Batch[P any](ctx context.Context, in <-chan Chunk[P], out connectors.Emitte
 					committed = more.End != nil
 				}
 				if more.End != nil {
-					end = more.End
+					merged.End = more.End
 				}
 				if more.Snapshot != nil {
-					progress = more.Snapshot
+					merged.Snapshot = more.Snapshot
 				}
-				done = done || more.SnapshotDone
+				merged.SnapshotDone = merged.SnapshotDone || more.SnapshotDone
 				if more.Incremental != nil {
-					incremental = more.Incremental
+					merged.Incremental = more.Incremental
 				}
 				if more.SignalOffset != nil {
-					signalOffset = more.SignalOffset
+					merged.SignalOffset = more.SignalOffset
+				}
+				if more.Captured != nil {
+					merged.Captured = more.Captured
 				}
 			default:
 				break merge
 			}
 		}
+		merged.Events = nil
 		times := commitTimes(events)
 		a.metrics.polled.Add(uint64(len(events)))
-		ack := func() { a.ack(ctx, times, end, progress, done, incremental, signalOffset) }
+		ack := func() { a.ack(ctx, times, merged) }
 		if err := out.Emit(ctx, connectors.Batch{Events: events, Committed: committed, Ack: ack}); err != nil {
 			return err
 		}

@@ -44,6 +44,7 @@ func sharedKeys(level string) []conf.Key {
 		{Name: "signal.kafka.groupId", Type: conf.String, Default: "kafka-signal", Group: "Signals", Doc: "Consumer group of the kafka channel: the offset after the last signal read is committed to it when the source stops, and a source with no signal offset stored with its offsets starts there (else at the topic's start)."},
 		Ignored("signal.kafka.poll.timeout.ms", "the signal topic is read continuously; the stream takes the signals read at least every 200 ms"),
 		family("signal.consumer.<property>", `^signal\.consumer\..+$`, "the kafka channel's consumer takes no extra properties: it connects to signal.kafka.bootstrap.servers in plain text; use a listener without TLS or SASL for it, or the signal table or the REST API"),
+		{Name: "snapshot.new.tables", Type: conf.String, Default: "off", Allowed: []string{"off", "parallel"}, Group: "Signals", Doc: "parallel: tables that a configuration update adds to the captured ones (table.include.list) get an incremental snapshot when the connector starts again, while it streams the others; off: they are streamed from then on only."},
 		{Name: "incremental.snapshot.chunk.size", Type: conf.Int, Default: "1024", Min: 1, Max: 1 << 20, Group: "Signals", Doc: "Rows an incremental snapshot reads per chunk, each between two watermarks."},
 		{Name: "heartbeat.interval.ms", Type: conf.Int, Default: "0", Min: 0, Max: 1 << 30, Group: "Replication", Doc: "How often, when no captured change flows, to move the confirmed position forward so the database's log does not pile up; 0 disables."},
 		{Name: "tombstones.on.delete", Type: conf.Boolean, Default: "true", Group: "Events", Doc: "Follow each delete event with a tombstone (the key with a null value) so log compaction can drop the key."},
@@ -98,6 +99,8 @@ type Config struct {
 	// KafkaSignals is the kafka signal channel when signal.enabled.channels
 	// has kafka; nil otherwise.
 	KafkaSignals *KafkaSignalConfig
+	// SnapshotNewTables is snapshot.new.tables=parallel.
+	SnapshotNewTables bool
 	// IncrementalChunkSize is incremental.snapshot.chunk.size.
 	IncrementalChunkSize int
 	Tombstones           bool
@@ -149,8 +152,9 @@ func ParseConfig(c *conf.Config, level string, system func(container string) boo
 		SnapshotMode: mode, SnapshotFetchSize: int(c.Int("snapshot.fetch.size")),
 		HeartbeatInterval: time.Duration(c.Int("heartbeat.interval.ms")) * time.Millisecond,
 		SignalTable:       signalTable, KafkaSignals: kafkaSignals, IncrementalChunkSize: int(c.Int("incremental.snapshot.chunk.size")),
-		Tombstones:  c.Bool("tombstones.on.delete"),
-		DecimalMode: c.Enum("decimal.handling.mode"), BinaryMode: c.Enum("binary.handling.mode"),
+		SnapshotNewTables: c.Enum("snapshot.new.tables") == "parallel",
+		Tombstones:        c.Bool("tombstones.on.delete"),
+		DecimalMode:       c.Enum("decimal.handling.mode"), BinaryMode: c.Enum("binary.handling.mode"),
 		FailureMode: failure, DeadLetterTopic: c.String("errors.deadletterqueue.topic.name"),
 		Producer: kafka.ProducerConfigFrom(c),
 	}, nil

@@ -94,6 +94,11 @@ type Incremental[P any] struct {
 	window   *window
 	queued   []connectors.Signal
 	history  []connectors.SnapshotStatus // finished snapshots, newest last
+
+	// captured are the tables captured now, until the first step handed
+	// them on to be saved (nil then, or when the source does not say);
+	// newTables are those to snapshot then.
+	captured, newTables []string
 }
 
 // historySize bounds the finished snapshots listed.
@@ -124,9 +129,15 @@ type IncrementalConfig[P any] struct {
 	// channel is not enabled.
 	Kafka *KafkaSignals
 	// Stream is the source's stream, which a blocking snapshot holds.
-	Stream  HeldStream
-	Metrics Metrics
-	Logger  *slog.Logger
+	Stream HeldStream
+	// Captured are the tables the source captures now, and Known those
+	// its offsets say it captured before (nil when they do not say); with
+	// NewTables (snapshot.new.tables) the tables captured now and not
+	// before get an incremental snapshot.
+	Captured, Known []string
+	NewTables       bool
+	Metrics         Metrics
+	Logger          *slog.Logger
 }
 
 // HeldStream is a source's stream as a blocking snapshot holds it: the
@@ -145,6 +156,14 @@ type HeldStream interface {
 func NewIncremental[P any](c IncrementalConfig[P]) *Incremental[P] {
 	in := &Incremental[P]{reader: c.Reader, size: c.ChunkSize, out: c.Out, signals: c.Signals, kafka: c.Kafka, stream: c.Stream, metrics: c.Metrics,
 		logger: c.Logger.With("snapshot", "incremental")}
+	in.captured = c.Captured
+	if c.NewTables && c.Known != nil {
+		for _, t := range c.Captured {
+			if !slices.Contains(c.Known, t) {
+				in.newTables = append(in.newTables, t)
+			}
+		}
+	}
 	if resume := c.Resume; resume != nil && len(resume.Tables) > 0 {
 		in.progress = resume
 		in.logger.Info("incremental snapshot resumes", "id", resume.ID, "table", resume.Tables[0], "after_key", resume.LastKey)
@@ -184,6 +203,11 @@ func keyString(key event.Row) string { return fmt.Sprint([]any(key)) }
 // it between transactions; it returns an error only when the database
 // fails.
 func (in *Incremental[P]) Step(ctx context.Context) error {
+	if in.captured != nil {
+		if err := in.snapshotNewTables(ctx); err != nil {
+			return err
+		}
+	}
 	if err := in.takeSignals(ctx); err != nil {
 		return err
 	}
@@ -234,6 +258,23 @@ func (in *Incremental[P]) Step(ctx context.Context) error {
 		return in.reader.Watermark(ctx, id+"-close")
 	}
 	return nil
+}
+
+// snapshotNewTables starts an incremental snapshot of the tables captured
+// now and not when the source last started (snapshot.new.tables), and
+// hands the tables captured now on to be saved.
+func (in *Incremental[P]) snapshotNewTables(ctx context.Context) error {
+	if len(in.newTables) > 0 {
+		id := "new-tables-" + strconv.FormatInt(time.Now().UnixMilli(), 10)
+		logger := in.logger.With("signal", id)
+		logger.Info("snapshot.new.tables: tables newly captured get an incremental snapshot", "tables", in.newTables)
+		if err := in.execute(ctx, id, &snapshotRequest{Tables: in.newTables, Type: "incremental"}, logger); err != nil {
+			return err
+		}
+	}
+	captured := in.captured
+	in.captured, in.newTables = nil, nil
+	return Send(ctx, in.out, Chunk[P]{Captured: captured})
 }
 
 // takeSignals acts on the signals queued from every channel.

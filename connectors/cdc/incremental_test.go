@@ -235,7 +235,7 @@ func TestAckerSavesIncrementalProgress(t *testing.T) {
 	store := NewStore[lsn](m, OffsetKey("shop"))
 	a := NewAcker(store, &State[lsn]{Position: lsn{9}, Positioned: true, SnapshotCompleted: true}, nil, NewMetrics(nil, "test"), slog.New(slog.DiscardHandler))
 	started := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	a.ack(context.Background(), batchTimes{}, nil, nil, false, &IncrementalProgress{ID: "x", Requested: []string{"s.a"}, Tables: []string{"s.a"}, LastKey: []string{"7"}, Started: started}, nil)
+	a.ack(context.Background(), batchTimes{}, Chunk[lsn]{Incremental: &IncrementalProgress{ID: "x", Requested: []string{"s.a"}, Tables: []string{"s.a"}, LastKey: []string{"7"}, Started: started}})
 	want := `{"lsn":9,"snapshot_completed":true,"incremental":{"id":"x","requested":["s.a"],"tables":["s.a"],"last_key":["7"],"started":"2026-01-02T03:04:05Z"}}`
 	if got := string(m["server=shop"]); got != want {
 		t.Fatalf("stored\n%s\nwant\n%s", got, want)
@@ -244,8 +244,51 @@ func TestAckerSavesIncrementalProgress(t *testing.T) {
 	if err != nil || st.Incremental == nil || !slices.Equal(st.Incremental.LastKey, []string{"7"}) {
 		t.Fatalf("loaded %+v, %v", st, err)
 	}
-	a.ack(context.Background(), batchTimes{}, nil, nil, false, &IncrementalProgress{ID: "x"}, nil)
+	a.ack(context.Background(), batchTimes{}, Chunk[lsn]{Incremental: &IncrementalProgress{ID: "x"}})
 	if got := string(m["server=shop"]); got != `{"lsn":9,"snapshot_completed":true}` {
 		t.Fatalf("stored %s after the snapshot ended", got)
+	}
+}
+
+// With snapshot.new.tables, the tables captured now and not when the
+// source last started get an incremental snapshot, and the tables
+// captured now are handed on to be saved; without a stored list nothing
+// is snapshotted.
+func TestNewTablesGetAnIncrementalSnapshot(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		known     []string
+		newTables bool
+		want      []string
+	}{
+		{"new table", []string{"s.b"}, true, []string{"s.a"}},
+		{"nothing new", []string{"s.a", "s.b"}, true, nil},
+		{"no stored list", nil, true, nil},
+		{"off", []string{"s.b"}, false, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := make(chan Chunk[lsn], 100)
+			in := NewIncremental(IncrementalConfig[lsn]{Reader: &fakeChunks{rows: 10}, ChunkSize: 4, Out: out, Captured: []string{"s.a", "s.b"}, Known: tc.known,
+				NewTables: tc.newTables, Metrics: NewMetrics(nil, "test"), Logger: slog.New(slog.DiscardHandler)})
+			if err := in.Step(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			var tables []string
+			if in.progress != nil {
+				tables = in.progress.Tables
+			}
+			if !slices.Equal(tables, tc.want) {
+				t.Fatalf("snapshot of %v, want %v", tables, tc.want)
+			}
+			var saved []string
+			for _, c := range drain(out) {
+				if c.Captured != nil {
+					saved = c.Captured
+				}
+			}
+			if !slices.Equal(saved, []string{"s.a", "s.b"}) {
+				t.Fatalf("captured tables handed on: %v", saved)
+			}
+		})
 	}
 }

@@ -28,6 +28,9 @@ type State[P any] struct {
 	// SignalOffset is the offset of the last record of the signal topic
 	// acted on (signal.kafka.topic); nil when none was.
 	SignalOffset *int64
+	// Captured are the tables the source captured when it last started
+	// streaming, for snapshot.new.tables; nil when not known.
+	Captured []string
 }
 
 type stateFields struct {
@@ -35,11 +38,12 @@ type stateFields struct {
 	Snapshot          json.RawMessage      `json:"snapshot,omitempty"`
 	Incremental       *IncrementalProgress `json:"incremental,omitempty"`
 	SignalOffset      *int64               `json:"kafka_signal_offset,omitempty"`
+	Captured          []string             `json:"captured_tables,omitempty"`
 }
 
 // MarshalJSON writes P's fields and the snapshot fields as one object.
 func (s State[P]) MarshalJSON() ([]byte, error) {
-	f := stateFields{SnapshotCompleted: s.SnapshotCompleted, Incremental: s.Incremental, SignalOffset: s.SignalOffset}
+	f := stateFields{SnapshotCompleted: s.SnapshotCompleted, Incremental: s.Incremental, SignalOffset: s.SignalOffset, Captured: s.Captured}
 	if s.Snapshot != nil {
 		raw, err := json.Marshal(s.Snapshot)
 		if err != nil {
@@ -65,7 +69,7 @@ func (s *State[P]) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	var zero P
-	s.Position, s.SnapshotCompleted, s.Snapshot, s.Incremental, s.SignalOffset = p, f.SnapshotCompleted, nil, f.Incremental, f.SignalOffset
+	s.Position, s.SnapshotCompleted, s.Snapshot, s.Incremental, s.SignalOffset, s.Captured = p, f.SnapshotCompleted, nil, f.Incremental, f.SignalOffset, f.Captured
 	s.Positioned = !jsonEqual(p, zero)
 	if len(f.Snapshot) > 0 && !bytes.Equal(f.Snapshot, []byte("null")) {
 		s.Snapshot = new(SnapshotProgress[P])

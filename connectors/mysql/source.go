@@ -192,7 +192,15 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) (err error) {
 	s.logger.Info("start position stored", "file", start.File, "pos", start.Pos, "gtids", start.GTIDs, "snapshot", plan != nil)
 
 	chunks := make(chan cdc.Chunk[Position], 8)
-	resume, signalOffset := state.Incremental, state.SignalOffset // read before the acker, which changes state, runs
+	resume, signalOffset, known := state.Incremental, state.SignalOffset, state.Captured // read before the acker, which changes state, runs
+	ids, err := s.capturedTables(catalog)
+	if err != nil {
+		return err
+	}
+	captured := make([]string, len(ids))
+	for i, id := range ids {
+		captured[i] = id.String()
+	}
 	kafkaSignals, err := cdc.OpenKafkaSignals(ctx, s.cfg.KafkaSignals, signalOffset, s.logger)
 	if err != nil {
 		return err
@@ -217,7 +225,8 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) (err error) {
 		defer chunkReader.close()
 		st := &stream{src: s, catalog: catalog, out: chunks, hist: hist}
 		st.inc = cdc.NewIncremental(cdc.IncrementalConfig[Position]{Reader: chunkReader, ChunkSize: s.cfg.IncrementalChunkSize, Out: chunks,
-			Resume: resume, Signals: s.env.Signals, Kafka: kafkaSignals, Stream: st, Metrics: metrics, Logger: s.logger})
+			Resume: resume, Signals: s.env.Signals, Kafka: kafkaSignals, Stream: st,
+			Captured: captured, Known: known, NewTables: s.cfg.SnapshotNewTables, Metrics: metrics, Logger: s.logger})
 		return st.run(gctx, start)
 	})
 	err = g.Wait()

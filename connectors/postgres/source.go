@@ -165,7 +165,8 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) (err error) {
 	strm := &stream{src: s, out: chunks, relations: newRelations(),
 		streams: map[uint32]*spill{}, streamRel: map[uint32]*relations{}}
 	strm.inc = cdc.NewIncremental(cdc.IncrementalConfig[position]{Reader: chunkReader, ChunkSize: s.cfg.IncrementalChunkSize, Out: chunks,
-		Resume: st.Incremental, Signals: s.env.Signals, Kafka: kafkaSignals, Stream: strm, Metrics: s.metrics, Logger: s.logger})
+		Resume: st.Incremental, Signals: s.env.Signals, Kafka: kafkaSignals, Stream: strm,
+		Captured: tableNames(tables), Known: st.Captured, NewTables: s.cfg.SnapshotNewTables, Metrics: s.metrics, Logger: s.logger})
 	strm.confirmed.Store(uint64(start))
 	acker := cdc.NewAcker(s.store, st, strm.confirm, s.metrics, s.logger)
 
