@@ -45,9 +45,12 @@ type SnapshotPlan[P any] struct {
 // held back until the next one is read, so memory holds two chunks of the
 // reader at most.
 func Snapshot[P any](ctx context.Context, plan SnapshotPlan[P], r TableReader, out chan<- Chunk[P], logger *slog.Logger) error {
-	progress := plan.Resume
-	if progress == nil {
-		progress = &SnapshotProgress[P]{Start: plan.Start}
+	progress := &SnapshotProgress[P]{Start: plan.Start}
+	if plan.Resume != nil {
+		// A copy: the caller's, often its stored state's, must go on saying
+		// what is durable until an acknowledgement replaces it, while this
+		// one runs ahead with the rows read.
+		progress = plan.Resume.clone()
 	}
 	todo := slices.DeleteFunc(slices.Clone(plan.Tables), func(t string) bool { return slices.Contains(progress.Done, t) })
 	logger.Info("snapshot started", "tables", len(plan.Tables), "to_read", len(todo), "resumed", plan.Resume != nil)
