@@ -58,53 +58,23 @@ func workerPort(id string) string {
 // two instances read the slot at once; and every committed row is in
 // Kafka, the table rebuilt from the topic equal to the source table.
 func TestClusterFailover(t *testing.T) {
-	pgURL, err := url.Parse(testenv.PostgresURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	brokers := testenv.KafkaBrokers(t)
-	sluiceBinary(t)
-	ctx := t.Context()
+	e := newClusterEnv(t)
+	ctx, db, ctrl, reg, brokers, topic, session := t.Context(), e.db, e.ctrl, e.reg, e.brokers, e.topic, e.session
 
-	db := newDatabase(t)
-	db.exec(t, `CREATE TABLE items (id int PRIMARY KEY, item text NOT NULL)`)
-	ctrl, err := pgx.ConnectConfig(ctx, db.conn.Config().Copy())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ctrl.Close(context.Background()) })
-	topic := db.name + ".public.items"
-	groupID := "sluice-" + db.name
-	kafkatest.DeleteTopicsAtCleanup(t, brokers, func(name string) bool {
-		return strings.HasPrefix(name, db.name) || strings.HasPrefix(name, groupID) || name == "_schemas_"+db.name
+	// Created through A while it runs alone; B and C join and take nothing
+	// from it (sticky: the source is not restarted); all three answer with
+	// the same status.
+	a := e.start(0)
+	e.createSource(a)
+	a.waitFor("the source RUNNING on A", func() bool {
+		st, _ := a.status("source")
+		return st.Connector.State == "RUNNING" && st.Connector.WorkerID == a.workerID()
 	})
-	reg := registrytest.Start(t, brokers, "_schemas_"+db.name)
-
-	const session = 6 * time.Second
-	dir := t.TempDir()
-	pgPassword, _ := pgURL.User.Password()
-	env := []string{"SLUICE_REST_LISTEN=127.0.0.1:0", "SLUICE_SSE_LISTEN=127.0.0.1:0", "SLUICE_LOG_FORMAT=json", "PG_PASSWORD=" + pgPassword}
-	procs := map[string]*daemonProc{} // by REST port
-	var order []*daemonProc
-	for i := range 3 {
-		cfg := filepath.Join(dir, fmt.Sprintf("sluice-%d.json", i))
-		writeJSON(t, cfg, `{"state.dir": "`+dir+fmt.Sprintf("/state-%d", i)+`", "shutdown.timeout.ms": 5000,
-			"group.id": "`+groupID+`", "config.storage.topic": "`+groupID+`-configs", "offset.storage.topic": "`+groupID+`-offsets",
-			"status.storage.topic": "`+groupID+`-status", "config.storage.replication.factor": 1, "offset.storage.replication.factor": 1,
-			"status.storage.replication.factor": 1, "offset.storage.partitions": 3, "status.storage.partitions": 2,
-			"session.timeout.ms": `+fmt.Sprint(session.Milliseconds())+`, "heartbeat.interval.ms": 1000,
-			"kafka": {"bootstrap.servers": "`+strings.Join(brokers, ",")+`"}, "schema.registry": {"url": "`+reg.URL+`"}}`)
-		d := startDaemon(t, env, "--config", cfg)
-		procs[d.base[strings.LastIndex(d.base, ":")+1:]] = d
-		order = append(order, d)
+	order := []*daemonProc{a, e.start(1), e.start(2)}
+	procs := map[string]*daemonProc{}
+	for _, d := range order {
+		procs[workerPort(d.workerID())] = d
 	}
-	a := order[0]
-
-	// Created through A; every instance answers with the same status.
-	a.expect("POST", "/connectors", `{"name": "source", "config": {"connector.class": "postgres",
-		"database.hostname": "`+pgURL.Hostname()+`", "database.port": "`+pgURL.Port()+`", "database.user": "`+pgURL.User.Username()+`",
-		"database.password": "${env:PG_PASSWORD}", "database.dbname": "`+db.name+`", "database.sslmode": "disable",
-		"slot.name": "`+db.name+`", "publication.name": "`+db.name+`", "topic.prefix": "`+db.name+`"}}`, 201, "")
 	var owner *daemonProc
 	a.waitFor("the source RUNNING, with the same status on all three instances", func() bool {
 		var bodies []string
@@ -118,6 +88,10 @@ func TestClusterFailover(t *testing.T) {
 		}
 		return owner != nil && bodies[0] == bodies[1] && bodies[1] == bodies[2]
 	})
+	time.Sleep(2 * time.Second) // the joins' rebalances are over
+	if owner != a || a.logCount(`"msg":"connector running"`) != 1 {
+		t.Fatalf("instances joining moved or restarted the source: it runs on %s, started %d times on A", owner.base, a.logCount(`"msg":"connector running"`))
+	}
 	t.Logf("the source runs on %s", owner.base)
 
 	// Paused and resumed through the other instances: the owner stops and
@@ -318,6 +292,82 @@ func TestClusterFailover(t *testing.T) {
 	}
 	t.Logf("%d rows committed, all in Kafka; at most one reader of the slot over %d samples", len(want), samples)
 	next.terminate(15 * time.Second)
+}
+
+// clusterEnv is a Postgres database with a table, a registry, and the
+// configs of three instances of one group, for the cluster tests.
+type clusterEnv struct {
+	t       *testing.T
+	pgURL   *url.URL
+	brokers []string
+	db      *database
+	ctrl    *pgx.Conn
+	reg     *registrytest.Registry
+	topic   string
+	session time.Duration
+	env     []string
+	configs []string
+}
+
+func newClusterEnv(t *testing.T) *clusterEnv {
+	pgURL, err := url.Parse(testenv.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	brokers := testenv.KafkaBrokers(t)
+	sluiceBinary(t)
+	e := &clusterEnv{t: t, pgURL: pgURL, brokers: brokers, db: newDatabase(t), session: 6 * time.Second}
+	e.db.exec(t, `CREATE TABLE items (id int PRIMARY KEY, item text NOT NULL)`)
+	if e.ctrl, err = pgx.ConnectConfig(t.Context(), e.db.conn.Config().Copy()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.ctrl.Close(context.Background()) })
+	e.topic = e.db.name + ".public.items"
+	groupID := "sluice-" + e.db.name
+	kafkatest.DeleteTopicsAtCleanup(t, brokers, func(name string) bool {
+		return strings.HasPrefix(name, e.db.name) || strings.HasPrefix(name, groupID) || name == "_schemas_"+e.db.name
+	})
+	e.reg = registrytest.Start(t, brokers, "_schemas_"+e.db.name)
+	dir := t.TempDir()
+	pgPassword, _ := pgURL.User.Password()
+	e.env = []string{"SLUICE_REST_LISTEN=127.0.0.1:0", "SLUICE_SSE_LISTEN=127.0.0.1:0", "SLUICE_LOG_FORMAT=json", "PG_PASSWORD=" + pgPassword}
+	for i := range 3 {
+		cfg := filepath.Join(dir, fmt.Sprintf("sluice-%d.json", i))
+		writeJSON(t, cfg, `{"state.dir": "`+dir+fmt.Sprintf("/state-%d", i)+`", "shutdown.timeout.ms": 5000,
+			"group.id": "`+groupID+`", "config.storage.topic": "`+groupID+`-configs", "offset.storage.topic": "`+groupID+`-offsets",
+			"status.storage.topic": "`+groupID+`-status", "config.storage.replication.factor": 1, "offset.storage.replication.factor": 1,
+			"status.storage.replication.factor": 1, "offset.storage.partitions": 3, "status.storage.partitions": 2,
+			"session.timeout.ms": `+fmt.Sprint(e.session.Milliseconds())+`, "heartbeat.interval.ms": 1000,
+			"kafka": {"bootstrap.servers": "`+strings.Join(brokers, ",")+`"}, "schema.registry": {"url": "`+e.reg.URL+`"}}`)
+		e.configs = append(e.configs, cfg)
+	}
+	return e
+}
+
+// start starts instance i (0, 1 or 2).
+func (e *clusterEnv) start(i int) *daemonProc {
+	return startDaemon(e.t, e.env, "--config", e.configs[i])
+}
+
+// createSource creates the Postgres source "source" through d.
+func (e *clusterEnv) createSource(d *daemonProc) {
+	d.expect("POST", "/connectors", `{"name": "source", "config": {"connector.class": "postgres",
+		"database.hostname": "`+e.pgURL.Hostname()+`", "database.port": "`+e.pgURL.Port()+`", "database.user": "`+e.pgURL.User.Username()+`",
+		"database.password": "${env:PG_PASSWORD}", "database.dbname": "`+e.db.name+`", "database.sslmode": "disable",
+		"slot.name": "`+e.db.name+`", "publication.name": "`+e.db.name+`", "topic.prefix": "`+e.db.name+`"}}`, 201, "")
+}
+
+// logCount counts the log lines holding s.
+func (d *daemonProc) logCount(s string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, l := range d.logs {
+		if strings.Contains(l, s) {
+			n++
+		}
+	}
+	return n
 }
 
 // workerID is the daemon's worker id, as its status shows it.
