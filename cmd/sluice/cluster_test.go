@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"math"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -16,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/testenv"
 	"github.com/sluice-cdc/sluice/testenv/kafkatest"
@@ -444,4 +448,115 @@ func rebuild(lines []string) map[int]string {
 		}
 	}
 	return out
+}
+
+// TestClusterFailoverTimes measures failover, the time from kill -9 of the
+// source's owner to the first record produced by its next owner, over
+// SLUICE_CLUSTER_KILLS kills under a steady workload (the killed instance
+// restarts after each), and reports p50 and p99; the table rebuilt from
+// Kafka must still equal the source table. Skipped unless the variable is
+// set (see bench/README.md).
+func TestClusterFailoverTimes(t *testing.T) {
+	kills, _ := strconv.Atoi(os.Getenv("SLUICE_CLUSTER_KILLS"))
+	if kills <= 0 {
+		t.Skip("set SLUICE_CLUSTER_KILLS (say 20) to measure failover times")
+	}
+	e := newClusterEnv(t)
+	ctx := t.Context()
+	procs := []*daemonProc{e.start(0), e.start(1), e.start(2)}
+	e.createSource(procs[0])
+
+	stop, werr := make(chan struct{}), make(chan error, 1)
+	go func() {
+		for id := 1; ; id++ {
+			select {
+			case <-stop:
+				werr <- nil
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			if _, err := e.db.conn.Exec(ctx, "INSERT INTO items VALUES ($1, $2)", id, fmt.Sprint("item ", id)); err != nil {
+				werr <- err
+				return
+			}
+		}
+	}()
+	// The produce time of every record of the topic.
+	var mu sync.Mutex
+	var produced []time.Time
+	tail := kafkatest.NewClient(t, e.brokers, kgo.ConsumeTopics(e.topic), kgo.MetadataMinAge(100*time.Millisecond))
+	go func() {
+		for {
+			fs := tail.PollFetches(ctx)
+			if fs.IsClientClosed() || ctx.Err() != nil {
+				return
+			}
+			mu.Lock()
+			fs.EachRecord(func(r *kgo.Record) { produced = append(produced, r.Timestamp) })
+			mu.Unlock()
+		}
+	}()
+	firstAfter := func(at time.Time) (time.Time, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, ts := range produced {
+			if ts.After(at) {
+				return ts, true
+			}
+		}
+		return time.Time{}, false
+	}
+	owner := func(via *daemonProc) (owner int) {
+		via.waitFor("the source RUNNING", func() bool {
+			st, _ := via.status("source")
+			for i, d := range procs {
+				if st.Connector.State == "RUNNING" && st.Connector.WorkerID == d.workerID() {
+					owner = i
+					return true
+				}
+			}
+			return false
+		})
+		return owner
+	}
+
+	var times []time.Duration
+	for k := range kills {
+		settled := time.Now()
+		procs[0].waitFor("records produced", func() bool { _, ok := firstAfter(settled); return ok })
+		i := owner(procs[(k+1)%3])
+		killedAt := time.Now()
+		procs[i].kill9()
+		survivor := procs[(i+1)%3]
+		var first time.Time
+		survivor.waitFor("a record produced by the next owner", func() bool {
+			var ok bool
+			first, ok = firstAfter(killedAt)
+			return ok
+		})
+		times = append(times, first.Sub(killedAt))
+		t.Logf("kill %d of %s: first record from the next owner %v later", k+1, procs[i].base, first.Sub(killedAt).Round(time.Millisecond))
+		procs[i] = e.start(i)
+		time.Sleep(2 * time.Second)
+	}
+	close(stop)
+	if err := <-werr; err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(times)
+	p := func(q float64) time.Duration { return times[int(math.Ceil(q*float64(len(times))))-1] }
+	t.Logf("failover over %d kills (session timeout %v, heartbeat 1s): p50 %v, p99 %v, min %v, max %v",
+		len(times), e.session, p(0.5).Round(time.Millisecond), p(0.99).Round(time.Millisecond), times[0].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond))
+
+	want := readTable(t, e.ctrl)
+	reader := newTopicReader(t, e.brokers, e.reg.URL, e.topic)
+	var got map[int]string
+	procs[0].waitFor("the table rebuilt from Kafka equal to the source table", func() bool {
+		got = rebuild(reader.read(t))
+		return maps.Equal(got, want)
+	})
+	t.Logf("%d rows committed, the table rebuilt from Kafka equals it", len(want))
+	for _, d := range procs {
+		d.terminate(15 * time.Second)
+	}
 }
