@@ -1,0 +1,96 @@
+package main
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluice-cdc/sluice/schema/registry"
+	"github.com/sluice-cdc/sluice/testenv/faults"
+	"github.com/sluice-cdc/sluice/testenv/topictest"
+)
+
+// TestFaultIncompatibleSchema changes a column's type mid-stream so that
+// the table's new value schema is incompatible (BACKWARD, the registry's
+// default) with the one registered: the connector FAILS with the
+// registry's refusal, produces nothing after it, and keeps its slot's
+// position before the change. Once the subject's compatibility is NONE
+// and the connector restarted, it resumes where it stopped: every change
+// arrives, once, in order per key.
+func TestFaultIncompatibleSchema(t *testing.T) {
+	r := newFaultRig(t, onPostgres, rigOptions{})
+	r.pg.exec(t, "ALTER TABLE items ADD COLUMN extra text")
+	d := r.start()
+	r.waitState("RUNNING", 60*time.Second)
+	from := r.writer.Next()
+	ctx := t.Context()
+	step := func(n int) {
+		for range n {
+			if err := r.writer.Step(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	step(20)
+	r.verify(from, false)
+
+	r.pg.exec(t, "ALTER TABLE items ALTER COLUMN extra TYPE integer USING NULL")
+	before := r.writer.Next()
+	step(20)
+	took := r.waitState("FAILED", 60*time.Second)
+	_, status := d.call("GET", "/connectors/source/status", "")
+	subject := r.topic + "-value"
+	want := regexp.MustCompile(`register schema .*` + regexp.QuoteMeta(subject) + `.*incompatible`)
+	if !want.MatchString(status) {
+		t.Fatalf("status after the incompatible change: %s\nwant a trace matching %s", status, want)
+	}
+	t.Logf("FAILED %v after the change", took.Round(time.Millisecond))
+
+	// Nothing after the refused change was produced, and the slot did not
+	// move past it.
+	reg, err := registry.New(r.reg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := faults.Events(topictest.NewReader(r.brokers, reg).ReadAll(t, r.topic, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		if e.Op != 'd' && e.Seq >= before {
+			t.Fatalf("%s: change %d, committed after the incompatible change, was produced", e.At, e.Seq)
+		}
+	}
+	// The slot still holds every change after the refused one: a peek
+	// (the slot is free: its connector failed) finds them all.
+	pending, required := 0, 0
+	for _, c := range r.writer.Log() {
+		if c.Seq >= before {
+			required++
+		}
+	}
+	if err := r.pg.conn.QueryRow(ctx, `SELECT count(*) FROM pg_logical_slot_peek_binary_changes($1::name, NULL, NULL, 'proto_version', '1', 'publication_names', $2::text)
+		WHERE get_byte(data, 0) IN (ascii('I'), ascii('U'), ascii('D'))`, r.name, r.name).Scan(&pending); err != nil {
+		t.Fatal(err)
+	}
+	if pending < required {
+		t.Fatalf("the slot holds %d changes, fewer than the %d committed after the refused schema: its position moved past changes never delivered", pending, required)
+	}
+
+	req, _ := http.NewRequest("PUT", r.reg.URL+"/config/"+subject, strings.NewReader(`{"compatibility": "NONE"}`))
+	req.Header.Set("Content-Type", "application/vnd.schemaregistry.v1+json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("PUT /config/%s: %v %v", subject, res, err)
+	}
+	res.Body.Close()
+	d.expect("POST", "/connectors/source/restart?includeTasks=true", "", 202, "")
+	back := time.Now()
+	r.waitState("RUNNING", 60*time.Second)
+	step(20)
+	rep, _ := r.verify(from, false)
+	t.Logf("the slot held %d changes for the %d committed after the refusal; %s; RUNNING again and caught up in %v", pending, required, rep, time.Since(back).Round(time.Millisecond))
+	d.terminate(20 * time.Second)
+}
