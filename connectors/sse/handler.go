@@ -21,14 +21,20 @@ import (
 // HTTP/2 it returns when the subscriber is gone.
 type stream struct {
 	cfg       *Config
-	lay       *layout
-	hub       *hub
-	dec       *decoder
 	admin     *kadm.Client
 	kafkaOpts []kgo.Opt // with the seed brokers, for replay readers
 	met       *sinkMetrics
 	log       *slog.Logger
 	now       func() time.Time
+	watcher   *closeWatcher
+
+	// ready is closed once the topics exist and the fields below are set;
+	// they are read only after it is. stopped is closed when the sink stops.
+	ready, stopped chan struct{}
+	lay            *layout
+	hub            *hub
+	dec            *decoder
+	start          position // where the hub started reading
 
 	connMu   sync.Mutex
 	conns    int
@@ -97,6 +103,21 @@ func (st *stream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	release := func() { st.release(g.subject) }
+	ctx := r.Context()
+	// A subscriber who comes before the topics exist is answered at once
+	// and held; every record is after it, so it starts at the first one.
+	var early output
+	var earlyWake chan struct{}
+	select {
+	case <-st.ready:
+	default:
+		early, earlyWake = st.takeOver(w)
+		if !st.await(ctx, early) {
+			early.close()
+			release()
+			return
+		}
+	}
 	var life time.Duration
 	if !g.expires.IsZero() {
 		life = max(g.expires.Sub(st.now()), time.Nanosecond)
@@ -104,16 +125,21 @@ func (st *stream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sub, to, err := st.hub.subscribe(filter, st.cfg.BufferSize, release, life)
 	if err != nil {
 		release()
+		if early != nil {
+			early.close()
+			return
+		}
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
 
 	// Decide where the subscriber starts before answering, so that Kafka
 	// failures are still an HTTP error.
-	ctx := r.Context()
 	var from position
 	var reset string
 	switch {
+	case early != nil:
+		from = st.start
 	case id != "":
 		var derr error
 		if from, derr = st.lay.decode(id); derr != nil {
@@ -133,10 +159,13 @@ func (st *stream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	out, wake := st.takeOver(w)
+	out, wake := early, earlyWake
+	if out == nil {
+		out, wake = st.takeOver(w)
+	}
 	unwatch := func() {}
 	if c, ok := out.(*rawConn); ok {
-		unwatch = st.hub.watcher.watch(c.c, func() { st.hub.unsubscribe(sub, reasonClient) })
+		unwatch = st.watcher.watch(c.c, func() { st.hub.unsubscribe(sub, reasonClient) })
 	}
 	if !sub.attach(out, wake, unwatch) { // dropped meanwhile: expired, or the sink stopped
 		unwatch()
@@ -150,6 +179,31 @@ func (st *stream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sub.flush() // what the hub queued meanwhile; then the hub's writers take over
 	if wake != nil {
 		st.serve(ctx, sub, out.(*respConn), wake)
+	}
+}
+
+// await holds a subscriber who came before the stream's topics existed: it
+// sends the retry field, then a heartbeat every heartbeat.interval.ms,
+// until the stream is up (true), or the client or the sink goes away.
+func (st *stream) await(ctx context.Context, out output) bool {
+	if out.send([]byte("retry: "+strconv.FormatInt(st.cfg.Retry.Milliseconds(), 10)+"\n\n")) != nil || out.flush() != nil {
+		return false
+	}
+	t := time.NewTicker(st.cfg.Heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-st.ready:
+			return true
+		case <-st.stopped:
+			return false
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			if out.send(heartbeatFrame) != nil || out.flush() != nil {
+				return false
+			}
+		}
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/kafka"
 	"github.com/sluice-cdc/sluice/connectors/metrics"
-	_ "github.com/sluice-cdc/sluice/connectors/sse"
+	"github.com/sluice-cdc/sluice/connectors/sse"
 	"github.com/sluice-cdc/sluice/schema"
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/schema/registry"
@@ -128,9 +128,25 @@ func (e *env) produce(evs ...*event.Event) {
 }
 
 // start runs an SSE sink named name with the given configuration on top
-// of the defaults (transforms included), and waits until it serves its
-// path. The returned function stops it.
+// of the defaults (transforms included), and waits until its stream is up:
+// its topics exist and it reads them. The returned function stops it.
 func (e *env) start(name string, extra map[string]string) (stop func()) {
+	e.t.Helper()
+	stop, h := e.launch(name, extra)
+	ready, stopped := sse.StreamState(h)
+	select {
+	case <-ready:
+	case <-stopped:
+		e.t.Fatal("sink stopped before its stream was up")
+	case <-time.After(20 * time.Second):
+		e.t.Fatal("stream not up within 20s")
+	}
+	return stop
+}
+
+// launch runs an SSE sink as start does, but returns as soon as it serves
+// its path, with its handler.
+func (e *env) launch(name string, extra map[string]string) (stop func(), h http.Handler) {
 	e.t.Helper()
 	raw := map[string]string{"connector.class": "sse", "topics": e.topic}
 	for k, v := range extra {
@@ -144,7 +160,11 @@ func (e *env) start(name string, extra map[string]string) (stop func()) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	sink, err := class.NewSink(c, connectors.Env{Name: name, SSE: e.router, Metrics: e.metrics})
+	handler := make(chan http.Handler, 1)
+	sink, err := class.NewSink(c, connectors.Env{Name: name, SSE: routerFunc(func(path string, h http.Handler) (func(), error) {
+		handler <- h
+		return e.router.Handle(path, h)
+	}), Metrics: e.metrics})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -187,8 +207,13 @@ func (e *env) start(name string, extra map[string]string) (stop func()) {
 		})
 	}
 	e.t.Cleanup(stop)
-	return stop
+	return stop, <-handler
 }
+
+// routerFunc is a connectors.Router.
+type routerFunc func(path string, h http.Handler) (func(), error)
+
+func (f routerFunc) Handle(path string, h http.Handler) (func(), error) { return f(path, h) }
 
 // frame is one SSE block as a client parses it, with its raw text.
 type frame struct {

@@ -60,10 +60,13 @@ func (s *Sink) SetStage(stage connectors.Stage) { s.stage = stage }
 // topicWait is how often the sink looks again for topics that do not exist yet.
 const topicWait = time.Second
 
-// Run waits until the configured topics exist, starts reading them at their
-// live end, serves the stream on the SSE listener and fans records out until
-// ctx ends (then it returns ctx's error, after disconnecting every
-// subscriber) or reading fails. It commits nothing to Kafka.
+// Run serves the stream on the SSE listener at once, waits until the
+// configured topics exist, starts reading them at their live end — or at
+// their first record when they did not exist yet, so that subscribers who
+// came early miss nothing — and fans records out until ctx ends (then it
+// returns ctx's error, after disconnecting every subscriber) or reading
+// fails. Subscribers who come while the topics do not exist are held with
+// heartbeats. It commits nothing to Kafka.
 func (s *Sink) Run(ctx context.Context, k connectors.Kafka) error {
 	if s.env.SSE == nil {
 		return connectors.Permanent(fmt.Errorf("serve stream %q: the daemon has no SSE listener", s.cfg.Name))
@@ -75,13 +78,30 @@ func (s *Sink) Run(ctx context.Context, k connectors.Kafka) error {
 	}
 	defer admCl.Close()
 	admin := kadm.NewClient(admCl)
-	lay, err := s.resolve(ctx, admin)
+	watcher, err := newCloseWatcher()
+	if err != nil {
+		return fmt.Errorf("serve stream %q: %w", s.cfg.Name, err)
+	}
+	defer watcher.close()
+	st := &stream{cfg: s.cfg, admin: admin, kafkaOpts: opts, met: s.met, log: s.log, now: time.Now, perToken: map[string]int{},
+		watcher: watcher, ready: make(chan struct{}), stopped: make(chan struct{})}
+	defer close(st.stopped)
+	remove, err := s.env.SSE.Handle(s.cfg.Path, st)
+	if err != nil {
+		return connectors.Permanent(fmt.Errorf("serve stream %q on %s (sse.path): %w", s.cfg.Name, s.cfg.Path, err))
+	}
+	defer remove()
+	lay, waited, err := s.resolve(ctx, admin)
 	if err != nil {
 		return err
 	}
-	ends, err := admin.ListEndOffsets(ctx, lay.topics...)
+	list := admin.ListEndOffsets
+	if waited {
+		list = admin.ListStartOffsets
+	}
+	ends, err := list(ctx, lay.topics...)
 	if err != nil {
-		return fmt.Errorf("list end offsets of %v: %w", lay.topics, err)
+		return fmt.Errorf("list offsets of %v: %w", lay.topics, err)
 	}
 	start := make(position, len(lay.topics))
 	consume := map[string]map[int32]kgo.Offset{}
@@ -91,7 +111,7 @@ func (s *Sink) Run(ctx context.Context, k connectors.Kafka) error {
 		for p := range start[t] {
 			o, ok := ends.Lookup(topic, int32(p))
 			if !ok || o.Err != nil {
-				return fmt.Errorf("list end offset of %s/%d: %v", topic, p, o.Err)
+				return fmt.Errorf("list offset of %s/%d: %v", topic, p, o.Err)
 			}
 			start[t][p] = o.Offset
 			consume[topic][int32(p)] = kgo.NewOffset().At(o.Offset)
@@ -102,41 +122,32 @@ func (s *Sink) Run(ctx context.Context, k connectors.Kafka) error {
 		return connectors.Permanent(fmt.Errorf("create Kafka reader: %w", err))
 	}
 	defer live.Close()
-	watcher, err := newCloseWatcher()
-	if err != nil {
-		return fmt.Errorf("serve stream %q: %w", s.cfg.Name, err)
-	}
-	defer watcher.close()
 	dec := newDecoder(kafka.NewSinkDecoder(k.Registry, s.stage, kafka.WithSinkConverters(s.cfg.Converters)), s.cfg.Format)
 	h := newHub(lay, start, live, dec, s.cfg, watcher, s.log, s.met)
-	st := &stream{cfg: s.cfg, lay: lay, hub: h, dec: dec, admin: admin, kafkaOpts: opts, met: s.met, log: s.log,
-		now: time.Now, perToken: map[string]int{}}
-	remove, err := s.env.SSE.Handle(s.cfg.Path, st)
-	if err != nil {
-		return connectors.Permanent(fmt.Errorf("serve stream %q on %s (sse.path): %w", s.cfg.Name, s.cfg.Path, err))
-	}
-	defer remove()
+	st.lay, st.hub, st.dec, st.start = lay, h, dec, start.clone()
+	close(st.ready)
 	s.log.Info("streaming", "path", s.cfg.Path, "topics", lay.topics)
 	return h.run(ctx)
 }
 
 // resolve finds the topics to read and their partition counts, waiting
-// until every listed topic (or at least one matching topics.regex) exists.
-func (s *Sink) resolve(ctx context.Context, admin *kadm.Client) (*layout, error) {
+// until every listed topic (or at least one matching topics.regex) exists;
+// waited says whether it had to.
+func (s *Sink) resolve(ctx context.Context, admin *kadm.Client) (lay *layout, waited bool, err error) {
 	for logged := false; ; logged = true {
 		parts, missing, err := s.topics(ctx, admin)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if len(missing) == 0 && len(parts) > 0 {
-			return newLayout(parts), nil
+			return newLayout(parts), logged, nil
 		}
 		if !logged {
 			s.log.Info("waiting for the topics to exist", "missing", missing, "regex", s.cfg.TopicsRegex)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, false, ctx.Err()
 		case <-time.After(topicWait):
 		}
 	}
