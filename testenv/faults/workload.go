@@ -169,10 +169,9 @@ func (w *Writer) Run(ctx context.Context, perSec int) error {
 			return nil
 		case <-tick.C:
 		}
-		if err := w.Step(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
+		// A transaction begun runs to its end even when ctx ends meanwhile,
+		// so that what the log says was committed is exactly what was.
+		if err := w.Step(context.WithoutCancel(ctx)); err != nil {
 			return err
 		}
 	}
@@ -188,6 +187,14 @@ func (w *Writer) Start(ctx context.Context, perSec int) (stop func() error) {
 		cancel()
 		return <-done
 	}
+}
+
+// Use makes the writer run its next transactions through db: a new
+// connection after the database restarted.
+func (w *Writer) Use(db DB) {
+	w.step.Lock()
+	defer w.step.Unlock()
+	w.db = db
 }
 
 // Log returns the changes committed so far, in commit order.
