@@ -2,9 +2,7 @@ package api
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluice-cdc/sluice/daemon/config"
+	"github.com/sluice-cdc/sluice/internal/certfile"
 )
 
 // Limits of the REST listener.
@@ -49,11 +48,11 @@ func NewServer(h http.Handler, rest config.REST, logger *slog.Logger) (*Server, 
 	}
 	s := &Server{srv: srv}
 	if t := rest.TLS; t != nil {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		certs, err := certfile.New("rest.tls", t.CertFile, t.KeyFile, logger)
 		if err != nil {
-			return nil, fmt.Errorf("load rest.tls certificate: %w", err)
+			return nil, err
 		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		srv.TLSConfig = certs.TLSConfig()
 		s.tls = true
 	}
 	return s, nil

@@ -133,7 +133,9 @@ type REST struct {
 	AllowUnauthenticated bool `json:"allow.unauthenticated"`
 }
 
-// ServerTLS makes a listener serve HTTPS.
+// ServerTLS makes a listener serve HTTPS. The files are read again when
+// they change, so a rotated certificate serves new connections without a
+// restart.
 type ServerTLS struct {
 	CertFile string `json:"cert.file"`
 	KeyFile  string `json:"key.file"`
@@ -152,7 +154,8 @@ type Auth struct {
 // authenticates its own subscribers (its auth.type); on an address beyond
 // loopback, a sink with auth.type none fails unless AllowUnauthenticated.
 type SSE struct {
-	Listen string `json:"listen" default:"127.0.0.1:8080"`
+	Listen string     `json:"listen" default:"127.0.0.1:8080"`
+	TLS    *ServerTLS `json:"tls"`
 	// AllowUnauthenticated serves streams with auth.type none beyond
 	// loopback, to anyone who can reach them; logged as a warning.
 	AllowUnauthenticated bool `json:"allow.unauthenticated"`

@@ -157,6 +157,11 @@ func TestLoadProblems(t *testing.T) {
 			file: `{"rest": {"tls": {"cert.file": "/nonexistent/cert.pem"}}}`,
 			want: Problems{{File: "F", Key: "rest.tls", Message: "cert.file and key.file must be set together"}},
 		},
+		{
+			name: "sse TLS files must be set together",
+			file: `{"sse": {"tls": {"key.file": "/nonexistent/key.pem"}}}`,
+			want: Problems{{File: "F", Key: "sse.tls", Message: "cert.file and key.file must be set together"}},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -191,13 +196,13 @@ func TestSettingsNameEveryVariable(t *testing.T) {
 	for path, env := range map[string]string{
 		"state.dir": "SLUICE_STATE_DIR", "rest.listen": "SLUICE_REST_LISTEN", "kafka.bootstrap.servers": "SLUICE_KAFKA_BOOTSTRAP_SERVERS",
 		"schema.registry.url": "SLUICE_SCHEMA_REGISTRY_URL", "kafka.embedded.listen": "SLUICE_KAFKA_EMBEDDED_LISTEN",
-		"rest.tls.cert.file": "SLUICE_REST_TLS_CERT_FILE", "shutdown.timeout.ms": "SLUICE_SHUTDOWN_TIMEOUT_MS",
+		"rest.tls.cert.file": "SLUICE_REST_TLS_CERT_FILE", "sse.tls.key.file": "SLUICE_SSE_TLS_KEY_FILE", "shutdown.timeout.ms": "SLUICE_SHUTDOWN_TIMEOUT_MS",
 	} {
 		if seen[env] != path {
 			t.Errorf("%s is %q, want %q", env, seen[env], path)
 		}
 	}
-	if len(seen) != 57 {
+	if len(seen) != 59 {
 		t.Errorf("%d settings", len(seen))
 	}
 }

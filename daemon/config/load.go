@@ -96,6 +96,9 @@ func (d *Daemon) check() Problems {
 	if t := d.REST.TLS; t != nil {
 		ps = append(ps, checkKeyPair("rest.tls", t.CertFile, t.KeyFile, true)...)
 	}
+	if t := d.SSE.TLS; t != nil {
+		ps = append(ps, checkKeyPair("sse.tls", t.CertFile, t.KeyFile, true)...)
+	}
 	if a := d.REST.Auth; a != nil {
 		if (a.User == "") != (a.Password == "") {
 			add("rest.auth", "user and password must be set together")

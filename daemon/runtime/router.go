@@ -11,6 +11,7 @@ import (
 
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/daemon/config"
+	"github.com/sluice-cdc/sluice/internal/certfile"
 )
 
 // router is the SSE listener: sinks add and remove their paths while it
@@ -20,6 +21,7 @@ import (
 type router struct {
 	listen string
 	open   bool
+	tls    *config.ServerTLS // sse.tls: serve HTTPS when set
 	logger *slog.Logger
 	routes *connectors.Routes
 
@@ -29,8 +31,8 @@ type router struct {
 
 var _ connectors.Router = (*router)(nil)
 
-func newRouter(listen string, open bool, logger *slog.Logger) *router {
-	return &router{listen: listen, open: open, logger: logger, routes: connectors.NewRoutes()}
+func newRouter(sse config.SSE, logger *slog.Logger) *router {
+	return &router{listen: sse.Listen, open: sse.AllowUnauthenticated, tls: sse.TLS, logger: logger, routes: connectors.NewRoutes()}
 }
 
 // authenticator is a handler that may ask for credentials: an SSE stream.
@@ -50,14 +52,26 @@ func (r *router) Handle(path string, h http.Handler) (func(), error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.srv == nil {
+		// No write timeout: event streams are long-lived responses.
+		srv := &http.Server{Handler: r.routes, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+		if r.tls != nil {
+			certs, err := certfile.New("sse.tls", r.tls.CertFile, r.tls.KeyFile, r.logger)
+			if err != nil {
+				return nil, err
+			}
+			srv.TLSConfig = certs.TLSConfig()
+		}
 		ln, err := net.Listen("tcp", r.listen)
 		if err != nil {
 			return nil, fmt.Errorf("listen on sse.listen %s: %w", r.listen, err)
 		}
-		// No write timeout: event streams are long-lived responses.
-		r.srv = &http.Server{Handler: r.routes, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
-		go r.srv.Serve(ln)
-		r.logger.Info("SSE listening", "addr", ln.Addr().String())
+		r.srv = srv
+		if r.tls != nil {
+			go srv.ServeTLS(ln, "", "")
+		} else {
+			go srv.Serve(ln)
+		}
+		r.logger.Info("SSE listening", "addr", ln.Addr().String(), "tls", r.tls != nil)
 	}
 	return r.routes.Handle(path, h)
 }

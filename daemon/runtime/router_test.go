@@ -2,10 +2,17 @@ package runtime
 
 import (
 	"bytes"
+	"crypto/tls"
+	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/sluice-cdc/sluice/daemon/config"
+	"github.com/sluice-cdc/sluice/testenv/tlstest"
 )
 
 type stream struct {
@@ -33,7 +40,7 @@ func TestSSEListenerBeyondLoopbackServesUnauthenticatedStreamsOnlyWhenOpen(t *te
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var log bytes.Buffer
-			r := newRouter(tc.listen, tc.open, slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{ReplaceAttr: dropTime})))
+			r := newRouter(config.SSE{Listen: tc.listen, AllowUnauthenticated: tc.open}, slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{ReplaceAttr: dropTime})))
 			defer r.close()
 			_, err := r.Handle("/streams/a", tc.h)
 			if got := errText(err); got != tc.err {
@@ -64,4 +71,46 @@ func errText(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// TestSSEListenerServesHTTPSAndReloadsItsCertificate: with sse.tls, a
+// stream is served over HTTPS to a real Go client that trusts the CA, and a
+// rotated certificate serves the next connection.
+func TestSSEListenerServesHTTPSAndReloadsItsCertificate(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	ca := tlstest.NewCA(t)
+	ca.Issue(t, certFile, keyFile, 301)
+	var log bytes.Buffer
+	r := newRouter(config.SSE{Listen: "127.0.0.1:0", TLS: &config.ServerTLS{CertFile: certFile, KeyFile: keyFile}}, slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{ReplaceAttr: dropTime})))
+	defer r.close()
+	if _, err := r.Handle("/streams/a", stream{http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: hello\n\n")
+	}), true}); err != nil {
+		t.Fatal(err)
+	}
+	addr := regexp.MustCompile(`msg="SSE listening" addr=(\S+) tls=true`).FindStringSubmatch(log.String())
+	if addr == nil {
+		t.Fatalf("no listening line in the log:\n%s", log.String())
+	}
+	get := func() (string, int64) {
+		t.Helper()
+		c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}}}
+		defer c.CloseIdleConnections()
+		resp, err := c.Get("https://" + addr[1] + "/streams/a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b), resp.TLS.PeerCertificates[0].SerialNumber.Int64()
+	}
+	if body, serial := get(); body != "data: hello\n\n" || serial != 301 {
+		t.Errorf("got %q from certificate %d, want the event from 301", body, serial)
+	}
+	ca.Issue(t, certFile, keyFile, 302)
+	if body, serial := get(); body != "data: hello\n\n" || serial != 302 {
+		t.Errorf("after rotation: %q from certificate %d, want 302", body, serial)
+	}
 }

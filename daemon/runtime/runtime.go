@@ -52,7 +52,7 @@ type Runtime struct {
 // external registry or the embedded one (which then serves on
 // registry.listen and keeps its schemas in the _schemas topic).
 func New(ctx context.Context, d *config.Daemon, logger *slog.Logger, m *metrics.Registry) (r *Runtime, err error) {
-	r = &Runtime{logger: logger, metrics: m, sse: newRouter(d.SSE.Listen, d.SSE.AllowUnauthenticated, logger)}
+	r = &Runtime{logger: logger, metrics: m, sse: newRouter(d.SSE, logger)}
 	converters, ps := d.Converters()
 	if ps != nil {
 		return nil, ps
