@@ -19,8 +19,8 @@ type memberState struct {
 // run in this generation. A connector it runs that is missing is revoked.
 type assignment struct {
 	Connectors []string `json:"connectors"`
-	// Leader is the member id of the leader that computed it.
-	Leader string `json:"leader"`
+	// Leader is true in the leader's own assignment.
+	Leader bool `json:"leader,omitempty"`
 }
 
 func decodeMember(id string, metadata []byte) (memberState, error) {

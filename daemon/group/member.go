@@ -157,6 +157,9 @@ func (m *Member) watchdog() {
 		m.mu.Unlock()
 		if !idle && silent > limit {
 			m.lost(fmt.Sprintf("the group has not answered for %s", silent.Round(time.Millisecond)))
+			// Rejoin saying so: should the session have survived, the
+			// leader hands the connectors out again.
+			m.cl.ForceRebalance()
 		}
 	}
 }
@@ -308,10 +311,9 @@ func (b balancer) ParseSyncAssignment(data []byte) (map[string][]int32, error) {
 	if err := json.Unmarshal(data, &a); err != nil {
 		return nil, fmt.Errorf("decode the group's assignment: %w", err)
 	}
-	me, _ := b.m.cl.GroupMetadata()
 	b.m.mu.Lock()
 	b.m.pending = &a
-	b.m.leader = a.Leader == me
+	b.m.leader = a.Leader
 	b.m.lastContact = time.Now()
 	b.m.mu.Unlock()
 	select {
@@ -370,7 +372,11 @@ func (l *leaderBalance) BalanceOrError(map[string]int32) (kgo.IntoSyncAssignment
 		l.m.balanced[n] = true
 	}
 	l.m.mu.Unlock()
-	l.m.log.Info("cluster: balanced connectors over the group's members", "members", len(l.members), "connectors", len(names), "plan", plan)
+	byWorker := map[string][]string{}
+	for _, mem := range l.members {
+		byWorker[mem.Worker] = plan[mem.ID]
+	}
+	l.m.log.Info("cluster: balanced connectors over the group's members", "members", len(l.members), "connectors", len(names), "plan", byWorker)
 	return syncPlan{plan: plan, leader: l.leader}, nil
 }
 
@@ -383,7 +389,7 @@ type syncPlan struct {
 func (p syncPlan) IntoSyncAssignment() []kmsg.SyncGroupRequestGroupAssignment {
 	out := make([]kmsg.SyncGroupRequestGroupAssignment, 0, len(p.plan))
 	for _, id := range slices.Sorted(maps.Keys(p.plan)) {
-		data, _ := json.Marshal(assignment{Connectors: p.plan[id], Leader: p.leader})
+		data, _ := json.Marshal(assignment{Connectors: p.plan[id], Leader: id == p.leader})
 		out = append(out, kmsg.SyncGroupRequestGroupAssignment{MemberID: id, MemberAssignment: data})
 	}
 	return out
