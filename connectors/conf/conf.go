@@ -228,6 +228,27 @@ func (s *Spec) Parse(raw map[string]string) (*Config, error) {
 	return c, nil
 }
 
+// Inherit returns c with the keys of defaults that s declares and c does
+// not set, parsed again (c itself when there are none): how a connector
+// takes the settings the daemon gives every connector, such as Kafka
+// Connect's worker-level key.converter and value.converter.
+func (s *Spec) Inherit(c *Config, defaults map[string]string) (*Config, error) {
+	raw := c.Raw()
+	inherited := false
+	for name, v := range defaults {
+		if _, set := raw[name]; set {
+			continue
+		}
+		if k, ok := s.Lookup(name); ok && k.Pattern == nil {
+			raw[name], inherited = v, true
+		}
+	}
+	if !inherited {
+		return c, nil
+	}
+	return s.Parse(raw)
+}
+
 // Check validates one value of the key, returning an error that does not
 // repeat the key's name.
 func (k Key) check(v string) error {

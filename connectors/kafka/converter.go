@@ -117,30 +117,23 @@ type ConverterConfig struct {
 }
 
 // ConverterConfigFrom reads the converter of role (KeyConverterKey or
-// ValueConverterKey) from a source's configuration: each key the connector
-// sets, else the one the daemon sets in worker (a configuration parsed
-// against a spec holding ConverterKeys; nil for none), else its default.
-func ConverterConfigFrom(cfg, worker *conf.Config, role string) ConverterConfig {
-	get := func(suffix string) *conf.Config {
-		if cfg.Given(role+suffix) || worker == nil || !worker.Given(role+suffix) {
-			return cfg
-		}
-		return worker
-	}
-	str := func(suffix string) string { return get(suffix).String(role + suffix) }
+// ValueConverterKey) from a connector's configuration (in the daemon, with
+// the daemon's own converter settings for the keys it does not set:
+// conf.Spec.Inherit), each key at its default when not set.
+func ConverterConfigFrom(cfg *conf.Config, role string) ConverterConfig {
+	str := func(suffix string) string { return cfg.String(role + suffix) }
 	class, _ := converterClass(role, str(""))
 	cc := ConverterConfig{
 		Class:         class,
-		SchemasEnable: get(".schemas.enable").Bool(role + ".schemas.enable"),
+		SchemasEnable: cfg.Bool(role + ".schemas.enable"),
 		JSON: schema.ConnectJSON{
 			DecimalNumeric: strings.EqualFold(str(".decimal.format"), "NUMERIC"),
-			KeepNulls:      !get(".replace.null.with.default").Bool(role + ".replace.null.with.default"),
+			KeepNulls:      !cfg.Bool(role + ".replace.null.with.default"),
 		},
 	}
 	if class != AvroConverterClass {
 		return cc
 	}
-	given := func(suffix string) bool { return cfg.Given(role+suffix) || worker != nil && worker.Given(role+suffix) }
 	if url := str(".schema.registry.url"); url != "" {
 		cc.RegistryURL, _, _ = strings.Cut(url, ",")
 	}
@@ -151,17 +144,17 @@ func ConverterConfigFrom(cfg, worker *conf.Config, role string) ConverterConfig 
 	if user, pass, ok := strings.Cut(info, ":"); ok && !strings.EqualFold(str(".basic.auth.credentials.source"), "URL") {
 		cc.RegistryOptions = append(cc.RegistryOptions, registry.WithBasicAuth(user, pass))
 	}
-	if given(".auto.register.schemas") {
-		cc.RegistryOptions = append(cc.RegistryOptions, registry.WithAutoRegister(get(".auto.register.schemas").Bool(role+".auto.register.schemas")))
+	if cfg.Given(role + ".auto.register.schemas") {
+		cc.RegistryOptions = append(cc.RegistryOptions, registry.WithAutoRegister(cfg.Bool(role+".auto.register.schemas")))
 	}
-	if given(".use.latest.version") {
-		cc.RegistryOptions = append(cc.RegistryOptions, registry.WithUseLatestVersion(get(".use.latest.version").Bool(role+".use.latest.version")))
+	if cfg.Given(role + ".use.latest.version") {
+		cc.RegistryOptions = append(cc.RegistryOptions, registry.WithUseLatestVersion(cfg.Bool(role+".use.latest.version")))
 	}
 	strategyKey := ".value.subject.name.strategy"
 	if role == KeyConverterKey {
 		strategyKey = ".key.subject.name.strategy"
 	}
-	if given(strategyKey) {
+	if cfg.Given(role + strategyKey) {
 		s, _ := registry.ParseSubjectNameStrategy(str(strategyKey))
 		cc.RegistryOptions = append(cc.RegistryOptions, registry.WithSubjectNameStrategy(s))
 	}

@@ -55,28 +55,43 @@ func TestWriterWritesThroughTheConverters(t *testing.T) {
 	}
 }
 
-// A source's converter keys it does not set come from the daemon's, then
-// from their defaults.
+// A connector's converter keys it does not set come from the daemon's
+// (Kafka Connect's worker settings), then from their defaults; a sink
+// takes only the keys reading needs.
 func TestConverterConfigFallsBackToTheWorker(t *testing.T) {
 	spec := &conf.Spec{Keys: kafka.ConverterKeys}
 	cfg, err := spec.Parse(map[string]string{"value.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter.decimal.format": "NUMERIC"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	worker, err := spec.Parse(map[string]string{"key.converter": "string", "value.converter.schemas.enable": "false", "value.converter.decimal.format": "BASE64"})
+	worker := map[string]string{"key.converter": "string", "value.converter.schemas.enable": "false", "value.converter.decimal.format": "BASE64", "value.converter.auto.register.schemas": "false"}
+	inherited, err := spec.Inherit(cfg, worker)
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := kafka.ConverterConfigFrom(cfg, worker, kafka.KeyConverterKey)
-	value := kafka.ConverterConfigFrom(cfg, worker, kafka.ValueConverterKey)
+	key := kafka.ConverterConfigFrom(inherited, kafka.KeyConverterKey)
+	value := kafka.ConverterConfigFrom(inherited, kafka.ValueConverterKey)
 	if key.Class != kafka.StringConverterClass {
 		t.Errorf("key converter %s, want the worker's %s", key.Class, kafka.StringConverterClass)
 	}
 	if value.Class != kafka.JSONConverterClass || value.SchemasEnable || !value.JSON.DecimalNumeric || value.JSON.KeepNulls {
 		t.Errorf("value converter %+v: want JsonConverter, the worker's schemas.enable=false, the connector's NUMERIC decimals", value)
 	}
-	if avro := kafka.ConverterConfigFrom(cfg, nil, kafka.KeyConverterKey); avro.Class != kafka.AvroConverterClass || avro.RegistryURL != "" || avro.RegistryOptions != nil {
+	if avro := kafka.ConverterConfigFrom(cfg, kafka.KeyConverterKey); avro.Class != kafka.AvroConverterClass || avro.RegistryURL != "" || avro.RegistryOptions != nil {
 		t.Errorf("default key converter %+v, want Avro with the daemon's registry", avro)
+	}
+	sinkSpec := &conf.Spec{Keys: kafka.SinkConverterKeys}
+	sinkCfg, err := sinkSpec.Parse(map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sinkCfg, err = sinkSpec.Inherit(sinkCfg, worker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := kafka.SinkConvertersFrom(sinkCfg); got.Key.Class != kafka.StringConverterClass || got.Value.Class != "" || got.Value.RegistryURL != "" || sinkCfg.Given("value.converter.auto.register.schemas") {
+		t.Errorf("a sink inheriting the worker's converters reads keys as %s and values as %q (auto.register.schemas given: %v); want StringConverter, the daemon's Avro (\"\") and no writer-only key",
+			got.Key.Class, got.Value.Class, sinkCfg.Given("value.converter.auto.register.schemas"))
 	}
 	if _, err := spec.Parse(map[string]string{"value.converter": "org.apache.kafka.connect.storage.StringConverter"}); err == nil {
 		t.Error("StringConverter accepted for values")

@@ -58,7 +58,7 @@ type SinkConverters struct {
 // SinkConvertersFrom reads a sink's converter keys (SinkConverterKeys).
 func SinkConvertersFrom(cfg *conf.Config) SinkConverters {
 	read := func(role string) ConverterConfig {
-		cc := ConverterConfigFrom(cfg, nil, role)
+		cc := ConverterConfigFrom(cfg, role)
 		cc.JSON = schema.ConnectJSON{} // reading takes both decimal formats
 		if cc.Class == AvroConverterClass && cc.RegistryURL == "" && cc.RegistryOptions == nil {
 			return ConverterConfig{}

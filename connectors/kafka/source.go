@@ -20,7 +20,7 @@ func SourceClientOpts(cfg *conf.Config) []kgo.Opt { return ProducerConfigFrom(cf
 // emits to: topics created as its producer keys say, schema names under its
 // topic prefix, tombstones as tombstones.on.delete says, keys and values
 // written by the converters its key.converter and value.converter keys
-// choose (falling back to WithWorkerConverters', then to Avro with reg).
+// choose (Avro with reg unless they say otherwise).
 // client must have been built with SourceClientOpts(cfg). The daemon, tests
 // and benchmarks all build a source's way into Kafka here.
 func NewSourceWriter(client *kgo.Client, reg SchemaRegistrar, class *connectors.Class, cfg *conf.Config, opts ...Option) *Writer {
@@ -29,20 +29,15 @@ func NewSourceWriter(client *kgo.Client, reg SchemaRegistrar, class *connectors.
 		schema.Options{Prefix: out.TopicPrefix, Connector: class.Connector},
 		append([]Option{WithOutput(out)}, opts...)...)
 	w.recordErrors = recordErrorsFrom(cfg)
-	w.keys = sourceConverter(cfg, w.worker, KeyConverterKey, reg)
-	w.values = sourceConverter(cfg, w.worker, ValueConverterKey, reg)
+	w.keys = sourceConverter(cfg, KeyConverterKey, reg)
+	w.values = sourceConverter(cfg, ValueConverterKey, reg)
 	return w
 }
 
-// WithWorkerConverters gives NewSourceWriter the daemon's converter
-// settings (a configuration parsed against a spec holding ConverterKeys),
-// which apply to every converter key the source does not set.
-func WithWorkerConverters(worker *conf.Config) Option { return func(w *Writer) { w.worker = worker } }
-
 // sourceConverter builds a source's converter of role; a converter that
 // cannot be built fails the first record it is asked to write.
-func sourceConverter(cfg, worker *conf.Config, role string, reg SchemaRegistrar) Converter {
-	c, err := NewConverter(ConverterConfigFrom(cfg, worker, role), reg)
+func sourceConverter(cfg *conf.Config, role string, reg SchemaRegistrar) Converter {
+	c, err := NewConverter(ConverterConfigFrom(cfg, role), reg)
 	if err != nil {
 		return brokenConverter{connectors.Permanent(err)}
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/connectors"
-	"github.com/sluice-cdc/sluice/connectors/conf"
 	"github.com/sluice-cdc/sluice/schema"
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/schema/registry"
@@ -50,8 +49,7 @@ type Writer struct {
 	tombstones  bool
 	maxBuffered int64
 	logger      *slog.Logger
-	staged      *staging     // nil: no transforms
-	worker      *conf.Config // the daemon's converter settings, for NewSourceWriter
+	staged      *staging // nil: no transforms
 
 	tables map[*event.Table]*tableWriter // by table version
 	// The schema-change topic's schemas and topic, made at its first event.

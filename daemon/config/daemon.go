@@ -37,8 +37,9 @@
 // set beyond loopback without authentication is refused unless its
 // allow.unauthenticated is true, which is then logged as a warning.
 // "key.converter" and "value.converter" are Kafka Connect's worker
-// converters: how sources write keys and values unless their connector
-// config says otherwise, key by key (an AvroConverter uses schema.registry).
+// converters: how sources write keys and values and sinks read them, unless
+// their connector config says otherwise, key by key (an AvroConverter uses
+// schema.registry).
 //
 // # Environment
 //
@@ -233,8 +234,8 @@ type Converter struct {
 
 // ConverterSettings returns the worker converters as the connector keys
 // they stand for ("value.converter", "value.converter.schemas.enable", …),
-// only those set: what kafka.ConverterKeys declare, for
-// kafka.WithWorkerConverters.
+// only those set: what kafka.ConverterKeys declare, for every connector's
+// conf.Spec.Inherit.
 func (d *Daemon) ConverterSettings() map[string]string {
 	out := map[string]string{}
 	for role, c := range map[string]Converter{"key.converter": d.KeyConverter, "value.converter": d.ValueConverter} {

@@ -40,8 +40,9 @@ type Runtime struct {
 	brokers   []string
 	kafkaOpts []kgo.Opt // SASL and TLS
 	registry  *registry.Client
-	// converters are the worker converter settings, for every source.
-	converters *conf.Config
+	// converters are the daemon's converter settings as connector keys,
+	// for every connector that does not set them itself.
+	converters map[string]string
 	metrics    *metrics.Registry
 	sse        *router
 	closers    []func() error
@@ -53,11 +54,10 @@ type Runtime struct {
 // registry.listen and keeps its schemas in the _schemas topic).
 func New(ctx context.Context, d *config.Daemon, logger *slog.Logger, m *metrics.Registry) (r *Runtime, err error) {
 	r = &Runtime{logger: logger, metrics: m, sse: newRouter(d.SSE, logger)}
-	converters, ps := d.Converters()
-	if ps != nil {
+	if _, ps := d.Converters(); ps != nil {
 		return nil, ps
 	}
-	r.converters = converters
+	r.converters = d.ConverterSettings()
 	r.closers = append(r.closers, r.sse.close)
 	defer func() {
 		if err != nil {
@@ -175,6 +175,10 @@ func (r *Runtime) Workers(_ context.Context, name string, class *connectors.Clas
 	if ps != nil {
 		return nil, connectors.Permanent(ps)
 	}
+	cfg, err := class.Spec.Inherit(cfg, r.converters)
+	if err != nil {
+		return nil, connectors.Permanent(fmt.Errorf("with the daemon's converter settings: %w", err))
+	}
 	if class.Kind == connectors.KindSink && class.NewSink != nil {
 		sink, err := class.NewSink(cfg, env)
 		if err != nil {
@@ -244,7 +248,7 @@ func (w *sourceWorker) Run(ctx context.Context) error {
 	}
 	defer client.Close()
 	return w.src.Run(ctx, kafka.NewSourceWriter(client, w.rt.registry, w.class, w.cfg,
-		kafka.WithLogger(w.logger), kafka.WithStage(w.stage), kafka.WithWorkerConverters(w.rt.converters)))
+		kafka.WithLogger(w.logger), kafka.WithStage(w.stage)))
 }
 
 // sinkWorker runs one sink from Kafka.

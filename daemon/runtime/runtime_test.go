@@ -7,6 +7,7 @@ import (
 
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/conf"
+	"github.com/sluice-cdc/sluice/connectors/kafka"
 	"github.com/sluice-cdc/sluice/schema/record"
 )
 
@@ -74,5 +75,39 @@ func TestWorkersPlugTransformsIntoSinks(t *testing.T) {
 	_, err := r.Workers(ctx, "c", plain, parse(t, plain, route), connectors.Env{})
 	if want := "connector class fake-sink does not apply transforms; remove the transforms keys"; err == nil || err.Error() != want {
 		t.Errorf("a sink without stages: %v, want %q", err, want)
+	}
+}
+
+// A connector takes the daemon's converter settings (Kafka Connect's
+// worker key.converter and value.converter) for the converter keys it does
+// not set, sinks as sources do.
+func TestWorkersGiveConnectorsTheDaemonsConverters(t *testing.T) {
+	r := &Runtime{logger: slog.New(slog.DiscardHandler), converters: map[string]string{
+		"value.converter": kafka.JSONConverterClass, "value.converter.schemas.enable": "true", "key.converter": kafka.StringConverterClass,
+	}}
+	var got *conf.Config
+	class := &connectors.Class{
+		Name: "fake-sink", Kind: connectors.KindSink,
+		Spec: &conf.Spec{Keys: append([]conf.Key{{Name: "connector.class", Type: conf.Class, Required: true}}, kafka.SinkConverterKeys...)},
+		NewSink: func(cfg *conf.Config, _ connectors.Env) (connectors.Sink, error) {
+			got = cfg
+			return plainSink{}, nil
+		},
+	}
+	ctx := context.Background()
+	if _, err := r.Workers(ctx, "c", class, parse(t, class, map[string]string{"connector.class": "fake-sink"}), connectors.Env{}); err != nil {
+		t.Fatal(err)
+	}
+	if c := kafka.SinkConvertersFrom(got); c.Key.Class != kafka.StringConverterClass || c.Value.Class != kafka.JSONConverterClass || !c.Value.SchemasEnable {
+		t.Errorf("a sink setting no converter reads keys with %s and values with %s (schemas.enable %v); want the daemon's StringConverter and JsonConverter with schemas",
+			c.Key.Class, c.Value.Class, c.Value.SchemasEnable)
+	}
+	own := map[string]string{"connector.class": "fake-sink", "value.converter": kafka.AvroConverterClass, "value.converter.schema.registry.url": "http://registry:8081"}
+	if _, err := r.Workers(ctx, "c", class, parse(t, class, own), connectors.Env{}); err != nil {
+		t.Fatal(err)
+	}
+	if c := kafka.SinkConvertersFrom(got); c.Key.Class != kafka.StringConverterClass || c.Value.Class != kafka.AvroConverterClass || c.Value.RegistryURL != "http://registry:8081" {
+		t.Errorf("a sink with its own value converter reads keys with %s and values with %s from %q; want the daemon's key converter and its own Avro converter",
+			c.Key.Class, c.Value.Class, c.Value.RegistryURL)
 	}
 }
