@@ -10,7 +10,7 @@ export CGO_ENABLED ?= 0
 phase = @start=$$(date +%s); echo "==> $(1)" >&2; $(2); rc=$$?; \
 	echo "==> $(1): $$(( $$(date +%s) - start ))s (exit $$rc)" >&2; exit $$rc
 
-.PHONY: all build test faults compat unit lint deps pydeps deps-check demo testenv-up testenv-down clean
+.PHONY: all build test faults compat bench unit lint deps pydeps deps-check demo testenv-up testenv-down clean
 
 all: build
 
@@ -39,6 +39,14 @@ faults: deps
 compat: deps
 	$(call phase,testenv-up,bash testenv/up.sh > .testenv.env)
 	$(call phase,compat,source .testenv.env && SLUICE_TESTENV_REQUIRED=1 $(GO) test -count=1 -timeout 15m -v ./testenv/compat/)
+
+# Every benchmark workload through sluice, Debezium (drains) and the ceilings,
+# in the same runs, medians of 3 (hours; bench/README.md): writes
+# bench/results/<date>-<commit>.json and generates bench/REPORT.md from it.
+# BENCH_QUICK=1 runs small sizes, to check the harness.
+bench: deps
+	$(call phase,testenv-up,bash testenv/up.sh > .testenv.env)
+	$(call phase,bench,source .testenv.env && $(GO) run ./bench/suite -command "$(if $(BENCH_QUICK),BENCH_QUICK=$(BENCH_QUICK) )make bench")
 
 # Postgres → sluice (embedded Kafka and registry) → a live SSE stream.
 demo:

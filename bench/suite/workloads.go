@@ -1,0 +1,110 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+)
+
+// A workload is one benchmark command with its arguments, full size and
+// quick, and what the report shows of its runs.
+type workload struct {
+	Name      string   // the report's name for it: postgres-drain, …
+	Title     string   // a line saying what it measures
+	Bench     string   // the benchmark under bench/: postgres, mysql, elasticsearch, sse
+	Args      []string // arguments, -runs aside
+	QuickArgs []string // the same in quick mode
+
+	tools  []tool   // the tools it runs, for the tools table and the charts
+	ratios []figure // ratios computed run by run
+	rate   float64  // steady: rows (events) per second, for the latency chart
+}
+
+// A tool is one program a workload measures and the keys of its figures
+// in a run's JSON line ("" where it is not measured).
+type tool struct {
+	Name                string
+	RowsPerS, CPUPer1M  string
+	PeakRSSMB, P50, P99 string
+	Max                 string
+}
+
+// A figure is a key of a run's JSON line and what the report calls it.
+type figure struct{ Key, Label string }
+
+var (
+	pgSluice = tool{Name: "sluice", RowsPerS: "rows_per_s", CPUPer1M: "cpu_s_per_1m", PeakRSSMB: "peak_rss_mb",
+		P50: "latency_p50_ms", P99: "latency_p99_ms", Max: "latency_max_ms"}
+	dbzTuned   = tool{Name: "Debezium tuned", RowsPerS: "debezium_tuned_rows_per_s", CPUPer1M: "debezium_tuned_cpu_s_per_1m", PeakRSSMB: "debezium_tuned_peak_rss_mb"}
+	dbzDefault = tool{Name: "Debezium default", RowsPerS: "debezium_default_rows_per_s", CPUPer1M: "debezium_default_cpu_s_per_1m", PeakRSSMB: "debezium_default_peak_rss_mb"}
+	dbzRatios  = []figure{
+		{"sluice_x_debezium_tuned", "sluice rows/s ÷ Debezium tuned's"},
+		{"sluice_x_debezium_default", "sluice rows/s ÷ Debezium default's"},
+	}
+)
+
+// workloads are the suite, in the order it runs them; quick mode runs the
+// same with small sizes, and the steady loads at 1,000 rows/s only.
+func workloads(quick bool) []workload {
+	ws := []workload{
+		{
+			Name: "postgres-drain", Title: "Postgres backlog drain (rows of ~200 B) → Kafka, JSON: sluice, pg_recvlogical (ceiling), Debezium 3.6.1 tuned and default",
+			Bench: "postgres", Args: []string{"-workload", "drain", "-debezium", "-rows", "5000000"},
+			QuickArgs: []string{"-workload", "drain", "-debezium", "-rows", "20000"},
+			tools:     []tool{pgSluice, {Name: "pg_recvlogical", RowsPerS: "ceiling_rows_per_s"}, dbzTuned, dbzDefault},
+			ratios:    append([]figure{{"pct_of_ceiling", "sluice rows/s as % of pg_recvlogical's"}}, dbzRatios...),
+		},
+		{
+			Name: "mariadb-drain", Title: "MariaDB backlog drain (rows of ~200 B) → Kafka, JSON: sluice, mariadb-binlog (ceilings), Debezium's MariaDB connector 3.5.0 tuned and default",
+			Bench: "mysql", Args: []string{"-workload", "drain", "-debezium", "-rows", "5000000"},
+			QuickArgs: []string{"-workload", "drain", "-debezium", "-rows", "20000"},
+			tools: []tool{pgSluice, {Name: "mariadb-binlog --raw", RowsPerS: "ceiling_rows_per_s"},
+				{Name: "mariadb-binlog decoding rows", RowsPerS: "decode_rows_per_s"}, dbzTuned, dbzDefault},
+			ratios: append([]figure{{"pct_of_ceiling", "sluice rows/s as % of mariadb-binlog --raw's"},
+				{"pct_of_decode", "sluice rows/s as % of mariadb-binlog decoding's"}}, dbzRatios...),
+		},
+	}
+	rates := []int{1000, 10000, 25000}
+	if quick {
+		rates = rates[:1]
+	}
+	for _, bench := range []string{"postgres", "mysql"} {
+		for _, rate := range rates {
+			ws = append(ws, steady(bench, rate))
+		}
+	}
+	return append(ws,
+		workload{
+			Name: "kafka-elasticsearch", Title: "Kafka → Elasticsearch: pre-produced upserts indexed by sluice's sink, and by esutil.BulkIndexer (ceiling)",
+			Bench: "elasticsearch", Args: []string{"-workload", "throughput", "-rows", "1000000"},
+			QuickArgs: []string{"-workload", "throughput", "-rows", "20000"},
+			tools: []tool{{Name: "sluice sink", RowsPerS: "sink_docs_per_s", PeakRSSMB: "sink_peak_rss_mib"},
+				{Name: "BulkIndexer", RowsPerS: "ceiling_docs_per_s"}},
+			ratios: []figure{{"pct_of_ceiling", "sluice docs/s as % of BulkIndexer's"}},
+		},
+		workload{
+			Name: "kafka-sse", Title: "Kafka → SSE fan-out: events produced at a fixed rate, delivered to every subscriber",
+			Bench: "sse", Args: []string{"-workload", "deliver", "-subscribers", "1000", "-rate", "1000", "-duration", "20s"},
+			QuickArgs: []string{"-workload", "deliver", "-subscribers", "100", "-rate", "200", "-duration", "5s"},
+			tools:     []tool{{Name: "sluice sink", P50: "latency_p50_ms", P99: "latency_p99_ms", Max: "latency_max_ms"}},
+		},
+	)
+}
+
+// steady is the steady mixed load of bench (postgres or mysql) at rate
+// rows/s for 60 s; quick mode runs it for 5 s on a smaller table.
+func steady(bench string, rate int) workload {
+	name, db := "postgres", "Postgres"
+	if bench == "mysql" {
+		name, db = "mariadb", "MariaDB"
+	}
+	args := []string{"-workload", "steady", "-rate", fmt.Sprint(rate)}
+	return workload{
+		Name:      fmt.Sprintf("%s-steady-%dk", name, rate/1000),
+		Title:     fmt.Sprintf("%s steady mixed load (50%% inserts, 35%% updates, 15%% deletes) at %d rows/s → Kafka, commit → append latency: sluice", db, rate),
+		Bench:     bench,
+		Args:      append(args, "-duration", "60s"),
+		QuickArgs: append(slices.Clone(args), "-duration", "5s", "-prefill", "20000"),
+		tools:     []tool{pgSluice},
+		rate:      float64(rate),
+	}
+}
