@@ -28,7 +28,9 @@ test: deps
 # The fault suite's long form (README, "Delivery guarantees"): the checker's
 # own tests, then every TestFault scenario of cmd/sluice with
 # SLUICE_FAULTS=long — kill -9 fifty times per database, SIGTERM twenty,
-# more lifecycle rounds, longer outages. make test runs their short forms.
+# more lifecycle rounds, longer outages, and the scenarios that start private
+# services. make test runs the short forms of the others; SLUICE_FAULTS=short
+# runs every short form.
 faults: deps
 	$(call phase,testenv-up,bash testenv/up.sh > .testenv.env)
 	$(call phase,faults,source .testenv.env && SLUICE_TESTENV_REQUIRED=1 SLUICE_FAULTS=long CGO_ENABLED=1 $(GO) test -race -count=1 ./testenv/faults/ && \

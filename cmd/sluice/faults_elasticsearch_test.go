@@ -21,7 +21,7 @@ import (
 // with the default of 5, as Confluent's sink, it FAILS after about six
 // seconds of failed requests and waits for a restart).
 func TestFaultElasticsearchDown(t *testing.T) {
-	priv := faults.StartPrivate(t, "es")
+	priv := startPrivate(t, "es")
 	r := newFaultRig(t, onPostgres, rigOptions{})
 	sink := r.name + "-es"
 	index := esIndex{url: priv.Env("SLUICE_TEST_ES_URL"), name: r.topic}

@@ -4,18 +4,16 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/sluice-cdc/sluice/testenv/faults"
 )
 
 // TestFaultKafkaBroker harms a private Kafka broker under a steady
-// Postgres workload: killed with SIGKILL and started again 20 s later
-// (the long form only), then frozen with SIGSTOP for longer than the
-// producer's request timeout (20 s) and thawed. The source waits and resumes each time: nothing is
-// lost and order per key holds; the replays of a restarted source are
-// allowed.
+// Postgres workload: killed with SIGKILL and started again 20 s later (the
+// long form only), then frozen with SIGSTOP for longer than the producer's
+// request timeout (20 s) and thawed. The source waits and resumes each
+// time: nothing is lost and order per key holds; the replays of a
+// restarted source are allowed.
 func TestFaultKafkaBroker(t *testing.T) {
-	priv := faults.StartPrivate(t, "kafka")
+	priv := startPrivate(t, "kafka")
 	r := newFaultRig(t, onPostgres, rigOptions{brokers: []string{priv.Env("SLUICE_TEST_KAFKA_BROKERS")}})
 	d := r.start()
 	r.waitState("RUNNING", 60*time.Second)

@@ -19,7 +19,7 @@ import (
 // the source reconnects and resumes from its slot; nothing is lost and
 // order per key holds.
 func TestFaultPostgresRestart(t *testing.T) {
-	priv := faults.StartPrivate(t, "pg")
+	priv := startPrivate(t, "pg")
 	t.Setenv("SLUICE_TEST_PG_URL", priv.Env("SLUICE_TEST_PG_URL"))
 	r := newFaultRig(t, onPostgres, rigOptions{})
 	d := r.start()
@@ -66,7 +66,7 @@ func TestFaultPostgresRestart(t *testing.T) {
 // with the error naming the file and position and what to do, instead of
 // streaming on from wherever the server now begins.
 func TestFaultMariaDBBinlogsPurged(t *testing.T) {
-	priv := faults.StartPrivate(t, "mysql")
+	priv := startPrivate(t, "mysql")
 	t.Setenv("SLUICE_TEST_MYSQL_DSN", priv.Env("SLUICE_TEST_MYSQL_DSN"))
 	r := newFaultRig(t, onMariaDB, rigOptions{})
 	d := r.start()

@@ -24,9 +24,21 @@ import (
 )
 
 // faultsLong says whether the fault scenarios run their long forms
-// (make faults sets SLUICE_FAULTS=long) rather than the short ones that
-// make test runs.
+// (make faults sets SLUICE_FAULTS=long) rather than their short ones.
 func faultsLong() bool { return os.Getenv("SLUICE_FAULTS") == "long" }
+
+// startPrivate starts services of the test's own for a scenario that
+// kills, freezes or restarts them. Their start alone takes from ten
+// seconds to a minute, so make test (SLUICE_FAULTS unset) skips these
+// scenarios: make faults runs them long, and SLUICE_FAULTS=short runs
+// their short forms.
+func startPrivate(t *testing.T, services ...string) *faults.Private {
+	t.Helper()
+	if os.Getenv("SLUICE_FAULTS") == "" {
+		t.Skipf("starts a private %s: make faults runs it, or set SLUICE_FAULTS=short", strings.Join(services, ", "))
+	}
+	return faults.StartPrivate(t, services...)
+}
 
 // byLength picks a scenario's setting for its short or long form.
 func byLength[T any](short, long T) T {
