@@ -25,7 +25,7 @@ test: deps
 	$(call phase,lint,$(MAKE) -s lint)
 	$(call phase,go test,source .testenv.env && SLUICE_TESTENV_REQUIRED=1 CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 30m ./...)
 
-# The fault suite's long form (README, "Delivery guarantees"): the checker's
+# The fault suite's long form (README, "Delivery"): the checker's
 # own tests, then every TestFault scenario of cmd/sluice with
 # SLUICE_FAULTS=long — kill -9 fifty times per database, SIGTERM twenty,
 # more lifecycle rounds, longer outages, and the scenarios that start private
