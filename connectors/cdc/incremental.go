@@ -30,8 +30,9 @@ type ChunkReader interface {
 	// expression; "" keeps all). It returns them as op=r events with the
 	// text form of the last one's key. The driver's TableReader reads them.
 	ReadChunk(ctx context.Context, table string, after []string, limit int, condition string) (events []*event.Event, lastKey []string, err error)
-	// Watermark writes mark into the database's log, where the stream
-	// reads it back and hands it to Incremental.Watermark.
+	// Watermark writes mark, a chunk's high watermark, into the database's
+	// log, where the stream reads it back and hands it to
+	// Incremental.Watermark.
 	Watermark(ctx context.Context, mark string) error
 }
 
@@ -62,16 +63,19 @@ func (p *IncrementalProgress) clone() *IncrementalProgress {
 
 // Incremental runs incremental snapshots while a source streams, by the
 // watermark algorithm of DBLog (Debezium's incremental snapshots): a chunk
-// of a table is read in key order between a low and a high watermark
-// written to the database's log, and its rows are handed on where the
-// stream reads the high watermark, except those whose key the stream
-// changed since the chunk was read: for them the stream's newer change
-// stands. Rows handed on are op=r events with source.snapshot=incremental.
+// of a table is read in key order, then a high watermark is written to the
+// database's log, and the chunk's rows are handed on where the stream
+// reads it, except those whose key the stream changed since the chunk was
+// read: for them the stream's newer change stands. Rows handed on are
+// op=r events with source.snapshot=incremental.
 //
-// The window opens when the chunk is read rather than where the stream
-// reads the low watermark: a transaction whose commit precedes the low
-// watermark in the log, but which the read did not yet see, then still
-// counts as changing its keys. Memory holds one chunk.
+// The window opens when the chunk is read, between two transactions of
+// the stream, rather than where the stream reads a low watermark: every
+// transaction the stream reads from then on counts as changing its keys,
+// those that committed before the read included (their change, streamed
+// after the chunk, is as new as the row read). So no low watermark is
+// written: it would cost a commit a chunk and decide nothing. Memory holds
+// one chunk.
 //
 // The progress (tables left, last key) travels with the chunks to the
 // Acker, which saves it once Kafka acknowledged them, so that a restarted
@@ -226,9 +230,6 @@ func (in *Incremental[P]) Step(ctx context.Context) error {
 		}
 		table := p.Tables[0]
 		id := p.ID + "-" + strconv.FormatInt(p.Chunks+1, 10) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-		if err := in.reader.Watermark(ctx, id+"-open"); err != nil {
-			return err
-		}
 		events, lastKey, err := in.reader.ReadChunk(ctx, table, p.LastKey, in.size, p.Conditions[table])
 		if errors.Is(err, ErrBadCondition) {
 			in.logger.Error("incremental snapshot skips a table: its additional condition does not run; fix the filter and send execute-snapshot again",
@@ -347,7 +348,7 @@ func (in *Incremental[P]) blockingChunk(ctx context.Context) error {
 func (in *Incremental[P]) Watermark(mark string, at event.Position) (Chunk[P], bool) {
 	w := in.window
 	if w == nil || mark != w.id+"-close" {
-		return Chunk[P]{}, false // a low watermark, or one of a window a restart abandoned
+		return Chunk[P]{}, false // a low watermark an older version wrote, or one of a window a restart abandoned
 	}
 	in.window = nil
 	var rows []*event.Event

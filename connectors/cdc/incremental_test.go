@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,8 +107,11 @@ func TestIncrementalDropsRowsTheStreamChanged(t *testing.T) {
 	}
 	// The stream changes key 2 after the chunk was read: its change stands.
 	in.Streamed([]*event.Event{{Op: event.OpUpdate, Table: table, After: event.Row{int64(2), int64(1)}}})
-	if _, ok := in.Watermark(r.marks[0], event.Position{}); ok {
-		t.Fatal("the low watermark closed the window")
+	if len(r.marks) != 1 {
+		t.Fatalf("watermarks %v, want the chunk's high watermark only", r.marks)
+	}
+	if _, ok := in.Watermark(strings.TrimSuffix(r.marks[0], "-close")+"-open", event.Position{}); ok {
+		t.Fatal("a low watermark, as an older version wrote them, closed the window")
 	}
 	c := closeWindow(t, in, r)
 	var keys []int64

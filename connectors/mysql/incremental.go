@@ -15,8 +15,9 @@ import (
 	"github.com/sluice-cdc/sluice/schema/event"
 )
 
-// The signal types of the watermark rows written to the signal table, as
-// Debezium writes them.
+// The signal types of the watermark rows in the signal table, as Debezium
+// writes them; sluice writes window-close rows only, and takes neither
+// for a signal.
 const (
 	windowOpen  = "snapshot-window-open"
 	windowClose = "snapshot-window-close"
@@ -115,19 +116,15 @@ func (r *chunkReader) ReadChunk(ctx context.Context, table string, after []strin
 	return events, lastKey, err
 }
 
-// Watermark inserts mark into the signal table, as a window-open or
-// window-close row (Debezium's insert_insert). See cdc.ChunkReader.
+// Watermark inserts mark into the signal table, as a window-close row (as
+// Debezium writes them). See cdc.ChunkReader.
 func (r *chunkReader) Watermark(ctx context.Context, mark string) error {
 	conn, err := r.connection(ctx)
 	if err != nil {
 		return err
 	}
-	typ := windowOpen
-	if strings.HasSuffix(mark, "-close") {
-		typ = windowClose
-	}
 	db, table, _ := strings.Cut(r.src.cfg.SignalTable, ".")
-	if _, err := conn.Execute("INSERT INTO "+quoteIdent(db)+"."+quoteIdent(table)+" VALUES (?, ?, NULL)", mark, typ); err != nil {
+	if _, err := conn.Execute("INSERT INTO "+quoteIdent(db)+"."+quoteIdent(table)+" VALUES (?, ?, NULL)", mark, windowClose); err != nil {
 		return fmt.Errorf("write incremental snapshot watermark to signal table %s: %w", r.src.cfg.SignalTable, err)
 	}
 	return nil
