@@ -78,5 +78,5 @@ func drive(ctx context.Context, o *options) error {
 		defer ws.Close()
 		o.workers = ws
 	}
-	return sourcebench.Drive(ctx, &o.Options, o.runDrain, o.runSteady)
+	return sourcebench.Drive(ctx, &o.Options, map[string]func(context.Context, int) (result, error){"drain": o.runDrain, "steady": o.runSteady})
 }

@@ -13,6 +13,9 @@
 //   - steady: a fixed rate of inserts, updates and deletes while sluice
 //     streams; the latency from commit (source.ts_ms) to the Kafka append
 //     (LogAppendTime) is measured.
+//   - incremental: the initial snapshot of a table of -rows rows, then an
+//     incremental snapshot of it while the steady load streams; their
+//     rates, and the streaming latency while the incremental one runs.
 //
 // Each run prints one JSON line; with -runs > 1 a last line holds the median
 // of every figure. See bench/README.md. What is not Postgres's is in
@@ -64,8 +67,8 @@ func drive(ctx context.Context, o *options) error {
 	if o.pgURL == "" || o.Brokers == "" {
 		return fmt.Errorf("no Postgres URL or Kafka brokers: eval \"$(testenv/up.sh)\" (or pass -pg and -brokers)")
 	}
-	if o.transforms && o.Workload == "steady" {
-		return fmt.Errorf("-transforms goes with -workload drain: the steady workload's latency is read from Debezium envelopes")
+	if o.transforms && o.Workload != "drain" {
+		return fmt.Errorf("-transforms goes with -workload drain: the other workloads read Debezium envelopes back")
 	}
 	if o.debezium {
 		if o.Workload != "drain" || o.transforms {
@@ -78,5 +81,6 @@ func drive(ctx context.Context, o *options) error {
 		defer ws.Close()
 		o.workers = ws
 	}
-	return sourcebench.Drive(ctx, &o.Options, o.runDrain, o.runSteady)
+	return sourcebench.Drive(ctx, &o.Options, map[string]func(context.Context, int) (result, error){
+		"drain": o.runDrain, "steady": o.runSteady, "incremental": o.runIncremental})
 }

@@ -22,7 +22,18 @@ type result struct {
 	PercentOfCeiling     float64 `json:"pct_of_ceiling,omitempty"` // sluice rows/s as % of pg_recvlogical's
 	baseline.Debezium            // with -debezium
 
-	// steady: commit → Kafka append latency, in milliseconds.
+	// incremental: the initial snapshot of the table, then an incremental
+	// one while the steady load streams; the latency is that of the
+	// changes committed while the incremental snapshot ran.
+	LoadAverage              float64 `json:"load_avg_1m,omitempty"` // the host's, when the run began
+	InitialSeconds           float64 `json:"initial_snapshot_s,omitempty"`
+	InitialRowsPerSecond     float64 `json:"initial_snapshot_rows_per_s,omitempty"`
+	IncrementalRows          float64 `json:"incremental_snapshot_rows,omitempty"` // rows the incremental snapshot handed on
+	IncrementalSeconds       float64 `json:"incremental_snapshot_s,omitempty"`    // signal committed to last chunk durable
+	IncrementalRowsPerSecond float64 `json:"incremental_snapshot_rows_per_s,omitempty"`
+	PercentOfInitial         float64 `json:"incremental_pct_of_initial,omitempty"`
+
+	// steady and incremental: commit → Kafka append latency, in milliseconds.
 	TargetRate float64 `json:"target_rows_per_s,omitempty"`
 	sourcebench.Latency
 }

@@ -33,15 +33,16 @@ func TestDriveRunsTheWorkloadNamed(t *testing.T) {
 			return result{Figures: Figures{Rows: float64(i)}}, nil
 		}
 	}
+	workloads := map[string]func(context.Context, int) (result, error){"drain": run("drain"), "steady": run("steady")}
 	o := &Options{Workload: "steady", Runs: 2}
-	if err := Drive(context.Background(), o, run("drain"), run("steady")); err != nil {
+	if err := Drive(context.Background(), o, workloads); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Join(ran, ",") != "steady,steady" {
 		t.Errorf("ran %v, want steady twice", ran)
 	}
 	o.Workload = "burst"
-	if err := Drive(context.Background(), o, run("drain"), run("steady")); err == nil || !strings.Contains(err.Error(), `unknown -workload "burst"`) {
+	if err := Drive(context.Background(), o, workloads); err == nil || err.Error() != `unknown -workload "burst": want drain, steady` {
 		t.Errorf("Drive with -workload burst: %v, want an unknown workload error", err)
 	}
 }

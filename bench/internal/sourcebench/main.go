@@ -12,8 +12,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -49,11 +52,11 @@ type Options struct {
 
 // Flags registers the common flags on fs.
 func (o *Options) Flags(fs *flag.FlagSet) {
-	fs.StringVar(&o.Workload, "workload", "", "drain or steady")
+	fs.StringVar(&o.Workload, "workload", "", "drain or steady (bench/postgres: or incremental)")
 	fs.IntVar(&o.Runs, "runs", 1, "independent runs; with more than one, the median of each figure is printed last")
 	fs.StringVar(&o.Brokers, "brokers", os.Getenv("SLUICE_TEST_KAFKA_BROKERS"), "Kafka seed brokers, comma separated (default $SLUICE_TEST_KAFKA_BROKERS)")
 	fs.BoolVar(&o.Verbose, "v", false, "log progress, and the pipeline's info logs")
-	fs.IntVar(&o.Rows, "rows", 5_000_000, "drain: rows in the backlog")
+	fs.IntVar(&o.Rows, "rows", 5_000_000, "drain: rows in the backlog; incremental (bench/postgres): rows in the table snapshotted")
 	fs.IntVar(&o.Rate, "rate", 10_000, "steady: rows changed per second")
 	fs.DurationVar(&o.Duration, "duration", 60*time.Second, "steady: how long the load runs")
 	fs.IntVar(&o.TxRows, "tx-rows", 10, "steady: rows changed per transaction")
@@ -96,22 +99,19 @@ func Main(command string, o *Options, drive func(ctx context.Context) error) {
 	}
 }
 
-// Drive runs the workload -workload names, drain or steady, -runs times,
-// in turn, printing each run's figures as a JSON line and then, with more
-// than one run, a line of their medians. It stops at the first error. R is
-// the benchmark's result, a struct that embeds Figures.
+// Drive runs the workload -workload names (a key of workloads: drain,
+// steady, and those of one benchmark), -runs times, in turn, printing each
+// run's figures as a JSON line and then, with more than one run, a line of
+// their medians. It stops at the first error. R is the benchmark's
+// result, a struct that embeds Figures.
 func Drive[R any, P interface {
 	*R
 	label(workload, run string)
-}](ctx context.Context, o *Options, drain, steady func(ctx context.Context, run int) (R, error)) error {
-	var run func(context.Context, int) (R, error)
-	switch o.Workload {
-	case "drain":
-		run = drain
-	case "steady":
-		run = steady
-	default:
-		return fmt.Errorf("unknown -workload %q: want drain or steady", o.Workload)
+}](ctx context.Context, o *Options, workloads map[string]func(ctx context.Context, run int) (R, error)) error {
+	run := workloads[o.Workload]
+	if run == nil {
+		names := slices.Sorted(maps.Keys(workloads))
+		return fmt.Errorf("unknown -workload %q: want %s", o.Workload, strings.Join(names, ", "))
 	}
 	var results []R
 	for i := 1; i <= o.Runs; i++ {
