@@ -199,8 +199,10 @@ func newRunEnv(ctx context.Context, o *options, kind string, run int) (e *runEnv
 // debeziumConnectors are the run's Debezium connectors: sluice's
 // configuration cfg with Debezium's MariaDB class, a topic prefix and
 // server id of their own, the marker table and a file schema history in
-// their worker's directory; the snapshot takes no locks (the server is
-// shared, and no DDL runs meanwhile).
+// their worker's directory. The server may be shared: the snapshot takes
+// no locks (no DDL runs meanwhile), and a row event of another database
+// that Debezium cannot decode (such as a date of February 31) is logged
+// and skipped rather than failing the connector.
 func (e *runEnv) debeziumConnectors(cfg map[string]string) map[baseline.Variant]baseline.Connector {
 	out := map[baseline.Variant]baseline.Connector{}
 	for i, v := range baseline.Variants {
@@ -212,6 +214,7 @@ func (e *runEnv) debeziumConnectors(cfg map[string]string) map[baseline.Variant]
 			"database.server.id":     strconv.Itoa(e.serverID + 1000*(i+1)),
 			"table.include.list":     e.Name + "." + table + "," + e.Name + ".marker",
 			"include.schema.changes": "false", "snapshot.locking.mode": "none",
+			"event.deserialization.failure.handling.mode":               "warn",
 			"schema.history.internal":                                   "io.debezium.storage.file.history.FileSchemaHistory",
 			"schema.history.internal.file.filename":                     filepath.Join(e.workers.Dir(v), name+".history"),
 			"schema.history.internal.store.only.captured.databases.ddl": "true",
