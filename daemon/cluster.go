@@ -86,6 +86,9 @@ func (s *Supervisor) Assign(ctx context.Context, names []string) {
 	}
 	for _, name := range names {
 		s.reconcile(ctx, name)
+		if _, err := s.Info(name); err != nil {
+			continue // deleted since the leader balanced
+		}
 		if _, err := s.cluster.shared.Claim(ctx, name); err != nil {
 			s.log.Error("cluster: could not claim an assigned connector; it is not started", "connector", name, "error", err.Error())
 			continue
@@ -97,12 +100,13 @@ func (s *Supervisor) Assign(ctx context.Context, names []string) {
 		if err != nil {
 			continue
 		}
-		if c.rec.Target == store.Running && !s.active(c) {
+		target := c.rec.Target
+		if target == store.Running && !s.active(c) {
 			s.halt(name, c, Unassigned)
 			s.start(name, c)
 		}
 		unlock()
-		s.log.Info("cluster: connector assigned to this instance", "connector", name, "target", c.rec.Target)
+		s.log.Info("cluster: connector assigned to this instance", "connector", name, "target", target)
 	}
 }
 
