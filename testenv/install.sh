@@ -43,6 +43,8 @@ command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v unzip >/dev/null || missing+=(unzip)
 command -v curl >/dev/null || missing+=(curl)
+# openssl makes the certificates of Kafka's SASL_SSL listener (testenv/up.sh).
+command -v openssl >/dev/null || missing+=(openssl)
 # Headless Chromium drives the SSE example page in connectors/sse/browser_test.go.
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
 # The Python test tools go into a virtual environment (testenv/pyvenv.sh), made

@@ -50,6 +50,23 @@ func KafkaBrokers(t testing.TB) []string {
 	return strings.Split(lookup(t, EnvKafkaBrokers, "Kafka"), ",")
 }
 
+// KafkaSASL is the SASL_SSL listener of the test broker.
+type KafkaSASL struct {
+	Brokers        []string
+	User, Password string // a SCRAM-SHA-512 user
+	CAFile         string // PEM of the CA that signed the broker's certificate
+}
+
+// KafkaSASLSSL returns the test broker's SASL_SSL listener (SCRAM-SHA-512,
+// a certificate testenv/up.sh made at start).
+func KafkaSASLSSL(t testing.TB) KafkaSASL {
+	t.Helper()
+	const what = "Kafka SASL_SSL listener"
+	return KafkaSASL{Brokers: strings.Split(lookup(t, "SLUICE_TEST_KAFKA_SASL_SSL_BROKERS", what), ","),
+		User: lookup(t, "SLUICE_TEST_KAFKA_SASL_USER", what), Password: lookup(t, "SLUICE_TEST_KAFKA_SASL_PASSWORD", what),
+		CAFile: lookup(t, "SLUICE_TEST_KAFKA_CA_FILE", what)}
+}
+
 // ElasticsearchURL returns the base URL of a single-node Elasticsearch
 // cluster without security.
 func ElasticsearchURL(t testing.TB) string {

@@ -14,6 +14,10 @@
 #   SLUICE_TEST_PG_URL          PostgreSQL, wal_level=logical, role sluice (superuser, replication)
 #   SLUICE_TEST_MYSQL_DSN       MariaDB, ROW binlog with full image and metadata, GTIDs, user sluice
 #   SLUICE_TEST_KAFKA_BROKERS   Kafka in KRaft mode, one broker+controller
+#   SLUICE_TEST_KAFKA_SASL_SSL_BROKERS  the same broker's SASL_SSL listener (SCRAM-SHA-512,
+#                               a certificate made at start), with
+#   SLUICE_TEST_KAFKA_SASL_USER, SLUICE_TEST_KAFKA_SASL_PASSWORD  its SCRAM user, and
+#   SLUICE_TEST_KAFKA_CA_FILE   the PEM file of the CA that signed the broker's certificate
 #   SLUICE_TEST_ES_URL          Elasticsearch, single node, no security
 #
 # Environment: SLUICE_TESTENV_DIR (default /tmp/sluice-testenv-HASH, HASH naming
@@ -207,25 +211,53 @@ ensure_mysql() {
 
 K_DIR="$TESTENV_DIR/kafka"
 
+# The SCRAM user of the SASL_SSL listener.
+K_SASL_USER=sluice
+K_SASL_PASSWORD=sluice-scram-secret
+
+# kafka_certs DIR: a CA and a broker certificate for 127.0.0.1 and localhost
+# it signs, the broker's in a PKCS#12 key store (password sluice-keystore).
+kafka_certs() {
+	local d=$1
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=sluice testenv CA" \
+		-keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null &&
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$d/broker.key" -out "$d/broker.csr" 2>/dev/null &&
+		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$d/broker.ext" &&
+		openssl x509 -req -in "$d/broker.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 3650 \
+			-extfile "$d/broker.ext" -out "$d/broker.pem" 2>/dev/null &&
+		openssl pkcs12 -export -in "$d/broker.pem" -inkey "$d/broker.key" -name broker \
+			-passout pass:sluice-keystore -out "$d/broker.p12"
+}
+
 ensure_kafka() {
-	local port=${1:-} cport=${2:-} pid cp cid props="$K_DIR/server.properties"
+	local port=${1:-} cport=${2:-} sport=${3:-} pid cp cid props="$K_DIR/server.properties"
 	cp="$(cat "$TESTENV_CACHE/kafka.classpath")" || die "kafka: no classpath (run testenv/install.sh)"
 	if pid="$(svc_pid kafka)"; then
 		port="$(cat "$K_DIR/port")"
-		log "kafka: already running (pid $pid, port $port)"
+		sport="$(cat "$K_DIR/sasl.port" 2>/dev/null)" || sport=""
+		log "kafka: already running (pid $pid, port $port${sport:+, SASL_SSL port $sport})"
 	else
 		mkdir -p "$K_DIR/data" "$K_DIR/logs"
 		cp "$TESTENV_SRC/kafka/log4j2.properties" "$K_DIR/log4j2.properties"
+		rm -f "$K_DIR/sasl.port"
+		kafka_certs "$K_DIR/tls" || die "kafka: could not make the SASL_SSL listener's certificates with openssl"
 		# Static quorum (controller.quorum.voters): the controller port may change between runs.
 		cat >"$props" <<-EOF
 			# Written by testenv/up.sh on every start.
 			process.roles=broker,controller
 			node.id=1
 			controller.quorum.voters=1@127.0.0.1:$cport
-			listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-			advertised.listeners=PLAINTEXT://127.0.0.1:$port
-			listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+			listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_SSL://127.0.0.1:$sport
+			advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_SSL://127.0.0.1:$sport
+			listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
 			inter.broker.listener.name=PLAINTEXT
+			sasl.enabled.mechanisms=SCRAM-SHA-512
+			listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+			listener.name.sasl_ssl.ssl.keystore.type=PKCS12
+			listener.name.sasl_ssl.ssl.keystore.location=$K_DIR/tls/broker.p12
+			listener.name.sasl_ssl.ssl.keystore.password=sluice-keystore
+			listener.name.sasl_ssl.ssl.key.password=sluice-keystore
 			controller.listener.names=CONTROLLER
 			log.dirs=$K_DIR/data
 			num.partitions=1
@@ -266,10 +298,12 @@ ensure_kafka() {
 	if command -v go >/dev/null; then
 		(cd "$REPO_ROOT" && go build -o "$TESTENV_DIR/bin/kafkaready" ./testenv/internal/kafkaready) 9>&- ||
 			die "kafka: could not build testenv/internal/kafkaready"
-		"$TESTENV_DIR/bin/kafkaready" -brokers "127.0.0.1:$port" -timeout "${TESTENV_TIMEOUT}s" 9>&- || {
+		"$TESTENV_DIR/bin/kafkaready" -brokers "127.0.0.1:$port" -timeout "${TESTENV_TIMEOUT}s" \
+			${sport:+-scram-user "$K_SASL_USER" -scram-password "$K_SASL_PASSWORD"} 9>&- || {
 			tail_log "$K_DIR/kafka.log"
 			die "kafka: not ready"
 		}
+		[[ -z "$sport" ]] || printf '%s\n' "$sport" >"$K_DIR/sasl.port"
 	else
 		log "kafka: no go on PATH; waiting for the broker's start-up log line instead of a metadata request"
 		local i
@@ -288,6 +322,14 @@ ensure_kafka() {
 	}
 
 	printf "export SLUICE_TEST_KAFKA_BROKERS='127.0.0.1:%s'\n" "$port"
+	# The SASL_SSL listener is announced once its SCRAM user exists (kafkaready
+	# makes it; a broker started by an older testenv has no such listener).
+	if [[ -s "$K_DIR/sasl.port" ]]; then
+		printf "export SLUICE_TEST_KAFKA_SASL_SSL_BROKERS='127.0.0.1:%s'\n" "$(cat "$K_DIR/sasl.port")"
+		printf "export SLUICE_TEST_KAFKA_SASL_USER='%s'\n" "$K_SASL_USER"
+		printf "export SLUICE_TEST_KAFKA_SASL_PASSWORD='%s'\n" "$K_SASL_PASSWORD"
+		printf "export SLUICE_TEST_KAFKA_CA_FILE='%s'\n" "$K_DIR/tls/ca.pem"
+	fi
 }
 
 # ---------------------------------------------------------------------------
@@ -381,7 +423,9 @@ for s in "${services[@]}"; do
 		taken+=("$p")
 		c="$(pick_port "$TESTENV_DIR/kafka/controller.port" "${taken[@]}")"
 		taken+=("$c")
-		args[$s]="$p $c"
+		sp="$(pick_port "$TESTENV_DIR/kafka/sasl.listen.port" "${taken[@]}")"
+		taken+=("$sp")
+		args[$s]="$p $c $sp"
 		;;
 	es)
 		p="$(pick_port "$TESTENV_DIR/es/port" "${taken[@]}")"

@@ -222,6 +222,8 @@ func (b *batcher) fetch(ctx context.Context, n int) ([]*kgo.Record, error) {
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		case errors.Is(err, kgo.ErrClientClosed):
 			fatal = err
+		case kafka.Denied(err):
+			fatal = fmt.Errorf("consume %s/%d: %w", topic, part, err)
 		case errors.Is(err, kerr.UnknownTopicID):
 			// The client holds the id of a deleted topic and never adopts
 			// the id of one recreated under the same name.

@@ -60,7 +60,7 @@ func TestSubscriberBeforeTheTopicExists(t *testing.T) {
 			t.Errorf("no %s in the metrics", line)
 		}
 	}
-	lags := regexp.MustCompile(`(?m)^sluice_sink_consumer_lag_records\{connector="orders",partition="[01]",topic="` + regexp.QuoteMeta(e.topic) + `"\} (\S+)$`).FindAllStringSubmatch(text, -1)
+	lags := regexp.MustCompile(`(?m)^sluice_sink_consumer_lag_records\{connector="orders",partition="[01]",topic="`+regexp.QuoteMeta(e.topic)+`"\} (\S+)$`).FindAllStringSubmatch(text, -1)
 	if len(lags) != 1 || lags[0][1] != "0" {
 		t.Errorf("consumer lag series %v, want one partition with lag 0", lags)
 	}

@@ -59,9 +59,10 @@ func New(ctx context.Context, d *config.Daemon, logger *slog.Logger, m *metrics.
 	}
 	r.converters = d.ConverterSettings()
 	r.closers = append(r.closers, r.sse.close)
+	rt := r // r is nil once an error is returned
 	defer func() {
 		if err != nil {
-			r.Close()
+			rt.Close()
 		}
 	}()
 	if addr := d.EmbeddedKafka(); addr != "" {
@@ -247,8 +248,8 @@ func (w *sourceWorker) Run(ctx context.Context) error {
 		return fmt.Errorf("create Kafka client: %w", err)
 	}
 	defer client.Close()
-	return w.src.Run(ctx, kafka.NewSourceWriter(client, w.rt.registry, w.class, w.cfg,
-		kafka.WithLogger(w.logger), kafka.WithStage(w.stage)))
+	return kafkaAccess(w.src.Run(ctx, kafka.NewSourceWriter(client, w.rt.registry, w.class, w.cfg,
+		kafka.WithLogger(w.logger), kafka.WithStage(w.stage))))
 }
 
 // sinkWorker runs one sink from Kafka.
@@ -260,7 +261,12 @@ type sinkWorker struct {
 
 func (w *sinkWorker) Run(ctx context.Context) error {
 	opts := append(slices.Clone(w.rt.kafkaOpts), w.hooks...)
-	return w.sink.Run(ctx, connectors.Kafka{Brokers: w.rt.brokers, Opts: opts, Registry: w.rt.registry})
+	// A consumer group retries refused credentials without a word: one
+	// request first turns them into a FAILED status.
+	if err := ping(ctx, w.rt.brokers, w.rt.kafkaOpts); err != nil {
+		return kafkaAccess(err)
+	}
+	return kafkaAccess(w.sink.Run(ctx, connectors.Kafka{Brokers: w.rt.brokers, Opts: opts, Registry: w.rt.registry}))
 }
 
 // clientOpts turns the daemon's Kafka security settings into client options.

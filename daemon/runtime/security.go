@@ -1,17 +1,45 @@
 package runtime
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"os"
+	"slices"
 
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
+	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/connectors/kafka"
 	"github.com/sluice-cdc/sluice/daemon/config"
 )
+
+// ping makes one request to Kafka with the daemon's security options.
+func ping(ctx context.Context, brokers []string, opts []kgo.Opt) error {
+	cl, err := kgo.NewClient(append(slices.Clone(opts), kgo.SeedBrokers(brokers...))...)
+	if err != nil {
+		return fmt.Errorf("create Kafka client: %w", err)
+	}
+	defer cl.Close()
+	if err := cl.Ping(ctx); err != nil {
+		return fmt.Errorf("connect to Kafka: %w", err)
+	}
+	return nil
+}
+
+// kafkaAccess makes an error with which Kafka refused access permanent, so
+// that the connector goes to FAILED saying what to change instead of
+// restarting again and again; other errors pass unchanged.
+func kafkaAccess(err error) error {
+	if kafka.Denied(err) {
+		return connectors.Permanent(fmt.Errorf("Kafka refused access: check kafka.sasl (mechanism, username, password) and the user's ACLs: %w", err))
+	}
+	return err
+}
 
 // tlsConfig builds a client TLS configuration from files.
 func tlsConfig(t *config.ClientTLS) (*tls.Config, error) {

@@ -1,9 +1,10 @@
 // Command kafkaready waits until a Kafka cluster answers a metadata request
 // with at least one broker and a controller, or a deadline passes. testenv/up.sh
 // runs it after starting the test broker; it exits 0 when the broker is ready
-// and 1 otherwise, printing only to stderr.
+// and 1 otherwise, printing only to stderr. With -scram-user, it then makes
+// (or updates) that SCRAM-SHA-512 user, whom the SASL_SSL listener admits.
 //
-//	kafkaready -brokers 127.0.0.1:9092 -timeout 2m
+//	kafkaready -brokers 127.0.0.1:9092 -timeout 2m [-scram-user u -scram-password p]
 package main
 
 import (
@@ -22,6 +23,8 @@ import (
 func main() {
 	brokers := flag.String("brokers", "", "comma-separated seed brokers, host:port")
 	timeout := flag.Duration("timeout", 2*time.Minute, "how long to wait for the cluster")
+	scramUser := flag.String("scram-user", "", "a SCRAM-SHA-512 user to make once the cluster is ready")
+	scramPassword := flag.String("scram-password", "", "the SCRAM user's password")
 	flag.Parse()
 	if *brokers == "" {
 		fmt.Fprintln(os.Stderr, "kafkaready: -brokers is required")
@@ -37,6 +40,27 @@ func main() {
 	}
 	fmt.Fprintf(os.Stderr, "kafkaready: cluster %s ready: %d broker(s), controller %d\n",
 		md.Cluster, len(md.Brokers), md.Controller)
+	if *scramUser != "" {
+		if err := upsertSCRAM(ctx, strings.Split(*brokers, ","), *scramUser, *scramPassword); err != nil {
+			fmt.Fprintf(os.Stderr, "kafkaready: SCRAM user %s: %v\n", *scramUser, err)
+			os.Exit(1)
+		}
+		fmt.Fprintf(os.Stderr, "kafkaready: SCRAM-SHA-512 user %s ready\n", *scramUser)
+	}
+}
+
+// upsertSCRAM makes or updates the SCRAM-SHA-512 credentials of user.
+func upsertSCRAM(ctx context.Context, seeds []string, user, password string) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
+	if err != nil {
+		return fmt.Errorf("create client: %w", err)
+	}
+	defer cl.Close()
+	res, err := kadm.NewClient(cl).AlterUserSCRAMs(ctx, nil, []kadm.UpsertSCRAM{{User: user, Mechanism: kadm.ScramSha512, Iterations: 8192, Password: password}})
+	if err != nil {
+		return err
+	}
+	return res.Error()
 }
 
 // waitReady polls the cluster's metadata until it lists a broker and a
