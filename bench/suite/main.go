@@ -11,11 +11,13 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -147,7 +149,8 @@ func run(ctx context.Context, o options) error {
 // runBench runs a benchmark binary with args and returns the figures of
 // its runs: the first runs JSON lines it prints (a last line of medians
 // follows, which the report computes again with the ranges). Its stderr
-// is the suite's. After timeout it is stopped (SIGTERM, which makes it
+// is the suite's; the error of a failed run ends with the benchmark's
+// own error line. After timeout it is stopped (SIGTERM, which makes it
 // clean up) and fails.
 func runBench(ctx context.Context, bin string, args []string, runs int, timeout time.Duration) ([]map[string]any, error) {
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("stopped after %s", timeout))
@@ -155,7 +158,8 @@ func runBench(ctx context.Context, bin string, args []string, runs int, timeout 
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = time.Minute
-	cmd.Stderr = os.Stderr
+	var said errorLine
+	cmd.Stderr = io.MultiWriter(os.Stderr, &said)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -184,7 +188,35 @@ func runBench(ctx context.Context, bin string, args []string, runs int, timeout 
 	if err == nil && len(got) < runs {
 		err = errors.New("fewer runs printed than asked")
 	}
+	if err != nil && said.line != "" {
+		err = fmt.Errorf("%w: %s", err, said.line)
+	}
 	return got, err
+}
+
+// errorLine keeps the last line written to it that starts with "bench/":
+// a benchmark's error, as it prints it before exiting.
+type errorLine struct {
+	partial []byte
+	line    string
+}
+
+func (e *errorLine) Write(p []byte) (int, error) {
+	e.partial = append(e.partial, p...)
+	for {
+		i := bytes.IndexByte(e.partial, '\n')
+		if i < 0 {
+			break
+		}
+		if line := string(e.partial[:i]); strings.HasPrefix(line, "bench/") {
+			e.line = line
+		}
+		e.partial = e.partial[i+1:]
+	}
+	if len(e.partial) > 64<<10 { // a line that long is no error line
+		e.partial = e.partial[:0]
+	}
+	return len(p), nil
 }
 
 func logf(format string, args ...any) {
