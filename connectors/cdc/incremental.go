@@ -14,9 +14,10 @@ import (
 )
 
 // ErrBadCondition is wrapped by a ChunkReader's error when a snapshot's
-// additional condition does not run (bad SQL, an unknown column): the
-// table is skipped and the snapshot goes on.
-var ErrBadCondition = errors.New("the additional condition does not run")
+// additional condition does not run (bad SQL, an unknown column) or its
+// surrogate key is no column of the table: the table is skipped and the
+// snapshot goes on.
+var ErrBadCondition = errors.New("the additional condition or the surrogate key does not run")
 
 // ChunkReader is what a database supplies for incremental snapshots. Its
 // methods are called from the source's stream goroutine only.
@@ -24,16 +25,28 @@ type ChunkReader interface {
 	// Check returns nil when table (schema.table or database.table) is
 	// captured and has a key, and otherwise an error saying what to do.
 	Check(ctx context.Context, table string) error
-	// ReadChunk reads up to limit rows of table as committed now, in key
-	// order, after the row whose key has the text form after (from the
-	// start when nil), keeping those that match condition (an SQL boolean
-	// expression; "" keeps all). It returns them as op=r events with the
-	// text form of the last one's key. The driver's TableReader reads them.
-	ReadChunk(ctx context.Context, table string, after []string, limit int, condition string) (events []*event.Event, lastKey []string, err error)
+	// ReadChunk reads the chunk q names as committed now. It returns its
+	// rows as op=r events with the text form of the last one's order key.
+	// The driver's TableReader reads them.
+	ReadChunk(ctx context.Context, q ChunkQuery) (events []*event.Event, lastKey []string, err error)
 	// Watermark writes mark, a chunk's high watermark, into the database's
 	// log, where the stream reads it back and hands it to
 	// Incremental.Watermark.
 	Watermark(ctx context.Context, mark string) error
+}
+
+// ChunkQuery is a chunk of an incremental snapshot: up to Limit rows of
+// Table (schema.table or database.table) in the order of its key, or of
+// the column OrderBy (a surrogate key, unique) when set, after the row
+// whose order key has the text form After (from the start when nil),
+// keeping those that match Condition (an SQL boolean expression; "" keeps
+// all).
+type ChunkQuery struct {
+	Table     string
+	After     []string
+	Limit     int
+	Condition string
+	OrderBy   string
 }
 
 // IncrementalProgress is an incremental snapshot under way, as the
@@ -46,7 +59,10 @@ type IncrementalProgress struct {
 	Tables     []string          `json:"tables"`
 	LastKey    []string          `json:"last_key,omitempty"`
 	Conditions map[string]string `json:"conditions,omitempty"`
-	Paused     bool              `json:"paused,omitempty"`
+	// SurrogateKeys are the columns tables are read in the order of,
+	// instead of their keys (execute-snapshot's surrogate-key).
+	SurrogateKeys map[string]string `json:"surrogate_keys,omitempty"`
+	Paused        bool              `json:"paused,omitempty"`
 	// Blocking marks a blocking snapshot: the stream does not read on
 	// until it ends.
 	Blocking bool      `json:"blocking,omitempty"`
@@ -230,10 +246,10 @@ func (in *Incremental[P]) Step(ctx context.Context) error {
 		}
 		table := p.Tables[0]
 		id := p.ID + "-" + strconv.FormatInt(p.Chunks+1, 10) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-		events, lastKey, err := in.reader.ReadChunk(ctx, table, p.LastKey, in.size, p.Conditions[table])
+		events, lastKey, err := in.reader.ReadChunk(ctx, in.query(table))
 		if errors.Is(err, ErrBadCondition) {
-			in.logger.Error("incremental snapshot skips a table: its additional condition does not run; fix the filter and send execute-snapshot again",
-				"id", p.ID, "table", table, "condition", p.Conditions[table], "error", err)
+			in.logger.Error("incremental snapshot skips a table: its additional condition or surrogate key does not run; fix it and send execute-snapshot again",
+				"id", p.ID, "table", table, "condition", p.Conditions[table], "surrogate_key", p.SurrogateKeys[table], "error", err)
 			in.nextTable()
 			if err := in.save(ctx); err != nil {
 				return err
@@ -298,6 +314,12 @@ func (in *Incremental[P]) takeSignals(ctx context.Context) error {
 	return nil
 }
 
+// query is the next chunk of table, the running snapshot's current one.
+func (in *Incremental[P]) query(table string) ChunkQuery {
+	p := in.progress
+	return ChunkQuery{Table: table, After: p.LastKey, Limit: in.size, Condition: p.Conditions[table], OrderBy: p.SurrogateKeys[table]}
+}
+
 // blockingChunk reads the next chunk of a blocking snapshot and hands it
 // on at once, positioned where the stream stopped, so the changes the
 // stream reads after the snapshot follow its rows; it ends the snapshot
@@ -311,10 +333,10 @@ func (in *Incremental[P]) blockingChunk(ctx context.Context) error {
 		return err
 	}
 	table := p.Tables[0]
-	events, lastKey, err := in.reader.ReadChunk(ctx, table, p.LastKey, in.size, p.Conditions[table])
+	events, lastKey, err := in.reader.ReadChunk(ctx, in.query(table))
 	if errors.Is(err, ErrBadCondition) {
-		in.logger.Error("blocking snapshot skips a table: its additional condition does not run; fix the filter and send execute-snapshot again",
-			"id", p.ID, "table", table, "condition", p.Conditions[table], "error", err)
+		in.logger.Error("blocking snapshot skips a table: its additional condition or surrogate key does not run; fix it and send execute-snapshot again",
+			"id", p.ID, "table", table, "condition", p.Conditions[table], "surrogate_key", p.SurrogateKeys[table], "error", err)
 		in.nextTable()
 		return in.save(ctx)
 	}
@@ -452,6 +474,14 @@ func (in *Incremental[P]) execute(ctx context.Context, id string, req *snapshotR
 	for _, c := range req.Conditions {
 		if slices.Contains(tables, c.Table) {
 			p.Conditions[c.Table] = c.Filter
+		}
+	}
+	if req.SurrogateKey != "" {
+		if p.SurrogateKeys == nil {
+			p.SurrogateKeys = map[string]string{}
+		}
+		for _, t := range tables {
+			p.SurrogateKeys[t] = req.SurrogateKey
 		}
 	}
 	logger.Info(req.Type+" snapshot requested", "id", p.ID, "tables", tables, "queue", p.Tables)

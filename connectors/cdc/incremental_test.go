@@ -32,18 +32,18 @@ func (f *fakeChunks) Check(_ context.Context, t string) error {
 	return nil
 }
 
-func (f *fakeChunks) ReadChunk(_ context.Context, t string, after []string, limit int, cond string) ([]*event.Event, []string, error) {
-	if cond != "" && f.bad {
+func (f *fakeChunks) ReadChunk(_ context.Context, q ChunkQuery) ([]*event.Event, []string, error) {
+	if q.Condition != "" && f.bad {
 		return nil, nil, ErrBadCondition
 	}
 	from := 1
-	if after != nil {
-		n, _ := strconv.Atoi(after[0])
+	if q.After != nil {
+		n, _ := strconv.Atoi(q.After[0])
 		from = n + 1
 	}
 	var out []*event.Event
 	var last []string
-	for k := from; k <= f.rows && len(out) < limit; k++ {
+	for k := from; k <= f.rows && len(out) < q.Limit; k++ {
 		out = append(out, &event.Event{Op: event.OpRead, Table: table, After: event.Row{int64(k), int64(0)}})
 		last = []string{strconv.Itoa(k)}
 	}

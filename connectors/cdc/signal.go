@@ -22,7 +22,8 @@ const (
 // Debezium writes it:
 //
 //	{"data-collections": ["public.orders"], "type": "incremental",
-//	 "additional-conditions": [{"data-collection": "public.orders", "filter": "region = 'eu'"}]}
+//	 "additional-conditions": [{"data-collection": "public.orders", "filter": "region = 'eu'"}],
+//	 "surrogate-key": "order_no"}
 type snapshotRequest struct {
 	Tables     []string `json:"data-collections"`
 	Type       string   `json:"type"`
@@ -30,6 +31,9 @@ type snapshotRequest struct {
 		Table  string `json:"data-collection"`
 		Filter string `json:"filter"`
 	} `json:"additional-conditions"`
+	// SurrogateKey is the column the tables are read in the order of,
+	// instead of their keys.
+	SurrogateKey string `json:"surrogate-key"`
 }
 
 // parseSnapshotRequest reads the data of an execute-snapshot (tables

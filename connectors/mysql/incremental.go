@@ -97,20 +97,20 @@ func (r *chunkReader) Check(ctx context.Context, table string) error {
 
 // ReadChunk reads one chunk through the snapshot's table reader, each
 // query seeing what is committed when it runs. See cdc.ChunkReader.
-func (r *chunkReader) ReadChunk(ctx context.Context, table string, after []string, limit int, condition string) ([]*event.Event, []string, error) {
+func (r *chunkReader) ReadChunk(ctx context.Context, q cdc.ChunkQuery) ([]*event.Event, []string, error) {
 	conn, err := r.captured(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	tr := &tableReader{src: r.src, conn: conn, start: r.start, ids: r.ids, where: condition, limit: limit}
+	tr := &tableReader{src: r.src, conn: conn, start: r.start, ids: r.ids, where: q.Condition, limit: q.Limit, orderBy: q.OrderBy}
 	var events []*event.Event
 	var lastKey []string
-	err = tr.ReadTable(ctx, table, after, func(chunk []*event.Event, last []string) error {
+	err = tr.ReadTable(ctx, q.Table, q.After, func(chunk []*event.Event, last []string) error {
 		events, lastKey = append(events, chunk...), last
 		return nil
 	})
 	var myErr *gomysql.MyError
-	if condition != "" && errors.As(err, &myErr) && slices.Contains([]uint16{1054, 1064, 1305, 1582, 1583}, myErr.Code) {
+	if q.Condition != "" && errors.As(err, &myErr) && slices.Contains([]uint16{1054, 1064, 1305, 1582, 1583}, myErr.Code) {
 		return nil, nil, fmt.Errorf("%w: %s", cdc.ErrBadCondition, myErr.Message)
 	}
 	return events, lastKey, err

@@ -129,9 +129,12 @@ type tableReader struct {
 	start Position
 	ids   map[string]event.TableID
 	// where and limit, when set, bound what ReadTable reads: an SQL
-	// condition on the rows and a number of rows (incremental chunks).
-	where string
-	limit int
+	// condition on the rows and a number of rows (incremental chunks);
+	// orderBy, when set, is the column read in the order of instead of the
+	// key (a surrogate key).
+	where   string
+	limit   int
+	orderBy string
 }
 
 var _ cdc.TableReader = (*tableReader)(nil)
@@ -158,10 +161,18 @@ func (r *tableReader) ReadTable(ctx context.Context, name string, after []string
 	for i, c := range cols {
 		conv[i], sel[i] = snapshotValue(c)
 	}
-	// The key of the scan: the table's event key when it has one.
+	// The key of the scan: the table's event key when it has one, or the
+	// surrogate key.
 	var key []int // indexes into cols
 	for _, k := range v.table.Key {
 		key = append(key, v.raw[k])
+	}
+	if r.orderBy != "" {
+		i := slices.IndexFunc(cols, func(c Column) bool { return c.Name == r.orderBy })
+		if i < 0 {
+			return fmt.Errorf("%w: surrogate key %q is no column of %s", cdc.ErrBadCondition, r.orderBy, id)
+		}
+		key = []int{i}
 	}
 	fetch := r.src.cfg.SnapshotFetchSize
 	// build converts a row into its event; nil for a row that does not

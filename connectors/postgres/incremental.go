@@ -78,7 +78,7 @@ func (r *chunkReader) Check(ctx context.Context, table string) error {
 
 // ReadChunk reads one chunk in a read-committed transaction, through the
 // snapshot's table reader. See cdc.ChunkReader.
-func (r *chunkReader) ReadChunk(ctx context.Context, table string, after []string, limit int, condition string) ([]*event.Event, []string, error) {
+func (r *chunkReader) ReadChunk(ctx context.Context, q cdc.ChunkQuery) ([]*event.Event, []string, error) {
 	conn, err := r.connection(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -88,15 +88,15 @@ func (r *chunkReader) ReadChunk(ctx context.Context, table string, after []strin
 		return nil, nil, fmt.Errorf("begin chunk transaction: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	tr := &tableReader{src: r.src, tx: tx, tables: r.tables, where: condition, limit: limit}
+	tr := &tableReader{src: r.src, tx: tx, tables: r.tables, where: q.Condition, limit: q.Limit, orderBy: q.OrderBy}
 	var events []*event.Event
 	var lastKey []string
-	err = tr.ReadTable(ctx, table, after, func(chunk []*event.Event, last []string) error {
+	err = tr.ReadTable(ctx, q.Table, q.After, func(chunk []*event.Event, last []string) error {
 		events, lastKey = append(events, chunk...), last
 		return nil
 	})
 	var pgErr *pgconn.PgError
-	if condition != "" && errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "42") || strings.HasPrefix(pgErr.Code, "22")) {
+	if q.Condition != "" && errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "42") || strings.HasPrefix(pgErr.Code, "22")) {
 		return nil, nil, fmt.Errorf("%w: %s", cdc.ErrBadCondition, pgErr.Message)
 	}
 	if err != nil {

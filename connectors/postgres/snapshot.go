@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,9 +30,12 @@ type tableReader struct {
 	tables map[string]capturedTable
 	lsn    pglogrepl.LSN // the snapshot's position: every row read is at it
 	// where and limit, when set, bound what ReadTable reads: an SQL
-	// condition on the rows and a number of rows (incremental chunks).
-	where string
-	limit int
+	// condition on the rows and a number of rows (incremental chunks);
+	// orderBy, when set, is the column read in the order of instead of the
+	// key (a surrogate key).
+	where   string
+	limit   int
+	orderBy string
 }
 
 // snapshot takes plan's snapshot through the core's driver, using the
@@ -75,7 +79,15 @@ func (r *tableReader) ReadTable(ctx context.Context, name string, after []string
 	if err != nil {
 		return err
 	}
-	if _, err := r.tx.Exec(ctx, "DECLARE "+snapshotCursor+" NO SCROLL CURSOR FOR "+snapshotQuery(info, rel, after, r.where, r.limit)); err != nil {
+	order := rel.table.Key
+	if r.orderBy != "" {
+		i := slices.IndexFunc(rel.table.Columns, func(c event.Column) bool { return c.Name == r.orderBy })
+		if i < 0 {
+			return fmt.Errorf("%w: surrogate key %q is no captured column of %s", cdc.ErrBadCondition, r.orderBy, t)
+		}
+		order = []int{i}
+	}
+	if _, err := r.tx.Exec(ctx, "DECLARE "+snapshotCursor+" NO SCROLL CURSOR FOR "+snapshotQuery(info, rel, order, after, r.where, r.limit)); err != nil {
 		return fmt.Errorf("snapshot %s: open cursor: %w", t, err)
 	}
 	fetch := fmt.Sprintf("FETCH FORWARD %d FROM %s", r.src.cfg.SnapshotFetchSize, snapshotCursor)
@@ -88,8 +100,8 @@ func (r *tableReader) ReadTable(ctx context.Context, name string, after []string
 		for rr.NextRow() {
 			rows++
 			vals := rr.Values()
-			if len(rel.table.Key) > 0 {
-				lastKey = keyText(rel, vals)
+			if len(order) > 0 {
+				lastKey = keyText(order, vals)
 			}
 			row, err := r.src.snapshotRow(rel, vals)
 			if verr := (*cdc.ValueError)(nil); errors.As(err, &verr) {
@@ -121,10 +133,11 @@ func (r *tableReader) ReadTable(ctx context.Context, name string, after []string
 	return nil
 }
 
-// snapshotQuery selects a table's columns in key order, after the key
-// whose text form is after (the last one made durable, when resuming),
-// keeping the rows where holds ("" for all), at most limit (0 for all).
-func snapshotQuery(info *tableInfo, rel *relation, after []string, where string, limit int) string {
+// snapshotQuery selects a table's columns in the order of the columns
+// order indexes (its key, or a surrogate key), after the key whose text
+// form is after (the last one made durable, when resuming), keeping the
+// rows where holds ("" for all), at most limit (0 for all).
+func snapshotQuery(info *tableInfo, rel *relation, order []int, after []string, where string, limit int) string {
 	names := make([]string, len(rel.table.Columns))
 	for i, c := range rel.table.Columns {
 		names[i] = pgx.Identifier{c.Name}.Sanitize()
@@ -134,16 +147,16 @@ func snapshotQuery(info *tableInfo, rel *relation, after []string, where string,
 	if where != "" {
 		conds = append(conds, "("+where+")")
 	}
-	if len(rel.table.Key) == 0 {
+	if len(order) == 0 {
 		if len(conds) > 0 {
 			q += " WHERE " + conds[0]
 		}
 		return q
 	}
-	resume := len(after) == len(rel.table.Key)
-	keys := make([]string, len(rel.table.Key))
-	last := make([]string, len(rel.table.Key))
-	for i, k := range rel.table.Key {
+	resume := len(after) == len(order)
+	keys := make([]string, len(order))
+	last := make([]string, len(order))
+	for i, k := range order {
 		col := rel.table.Columns[k]
 		keys[i] = pgx.Identifier{col.Name}.Sanitize()
 		if resume {
@@ -196,10 +209,10 @@ func rowText(rel *relation, raw [][]byte) map[string]any {
 	return out
 }
 
-// keyText returns the text form of a raw row's key columns.
-func keyText(rel *relation, raw [][]byte) []string {
-	out := make([]string, len(rel.table.Key))
-	for i, k := range rel.table.Key {
+// keyText returns the text form of a raw row's columns that key indexes.
+func keyText(key []int, raw [][]byte) []string {
+	out := make([]string, len(key))
+	for i, k := range key {
 		out[i] = string(raw[k])
 	}
 	return out
