@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"maps"
 	"math/rand/v2"
 	"strconv"
 	"testing"
@@ -38,7 +40,7 @@ func lifecycleRaces(t *testing.T, src faultSource, mode string, preload int) {
 
 	// Created, then paused the moment it says RUNNING; resumed while the
 	// workload goes on.
-	d.expect("POST", "/connectors", r.sourceJSON, 201, "")
+	d.expect("POST", "/connectors", connectorJSON("source", r.source), 201, "")
 	r.waitState("RUNNING", 60*time.Second)
 	from := r.writer.Next()
 	d.expect("PUT", "/connectors/source/pause", "", 202, "")
@@ -74,9 +76,10 @@ func lifecycleRaces(t *testing.T, src faultSource, mode string, preload int) {
 		},
 		"configuration updated": func() {
 			fetch = 150 - fetch
-			cfg := r.sourceJSON[len(`{"name": "source", "config": `) : len(r.sourceJSON)-1]
-			cfg = cfg[:len(cfg)-1] + `, "snapshot.fetch.size": "` + strconv.Itoa(fetch) + `"}`
-			d.expect("PUT", "/connectors/source/config", cfg, 200, "")
+			cfg := maps.Clone(r.source)
+			cfg["snapshot.fetch.size"] = strconv.Itoa(fetch)
+			body, _ := json.Marshal(cfg)
+			d.expect("PUT", "/connectors/source/config", string(body), 200, "")
 		},
 		"daemon restarted": func() {
 			d.terminate(20 * time.Second)

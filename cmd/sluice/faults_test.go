@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/url"
@@ -64,9 +65,8 @@ type faultRig struct {
 	config  string    // the daemon's configuration file
 	conns   string    // the connectors directory
 	env     []string
-	// sourceJSON is the source connector's definition, named "source".
-	sourceJSON string
-	d          *daemonProc
+	source  map[string]string // the source connector's configuration; it is named "source"
+	d       *daemonProc
 }
 
 // faultSource is the database a rig captures.
@@ -150,9 +150,9 @@ func newFaultRig(t *testing.T, src faultSource, o rigOptions) *faultRig {
 	r.config = filepath.Join(dir, "sluice.json")
 	writeJSON(t, r.config, `{"state.dir": "`+dir+`/state", "shutdown.timeout.ms": 10000,
 		"kafka": {"bootstrap.servers": "`+strings.Join(brokers, ",")+`"}, "schema.registry": {"url": "`+r.reg.URL+`"}}`)
-	r.sourceJSON = connectorJSON("source", cfg)
+	r.source = cfg
 	if !o.viaREST {
-		writeJSON(t, filepath.Join(r.conns, "source.json"), r.sourceJSON)
+		writeJSON(t, filepath.Join(r.conns, "source.json"), connectorJSON("source", cfg))
 	}
 	r.env = append(r.env, "SLUICE_REST_LISTEN=127.0.0.1:0", "SLUICE_LOG_FORMAT=json")
 	return r
@@ -160,18 +160,8 @@ func newFaultRig(t *testing.T, src faultSource, o rigOptions) *faultRig {
 
 // connectorJSON is a connector's definition for the REST API or a file.
 func connectorJSON(name string, cfg map[string]string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, `{"name": %q, "config": {`, name)
-	first := true
-	for k, v := range cfg {
-		if !first {
-			b.WriteString(", ")
-		}
-		first = false
-		fmt.Fprintf(&b, "%q: %q", k, v)
-	}
-	b.WriteString("}}")
-	return b.String()
+	b, _ := json.Marshal(map[string]any{"name": name, "config": cfg})
+	return string(b)
 }
 
 // start starts the daemon on the rig's state.
