@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/daemon"
@@ -102,6 +103,12 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		writeError(w, http.StatusBadRequest, "Request body is empty: send a JSON document")
+		return nil, false
+	}
+	// JSON decoding would turn invalid bytes into U+FFFD silently, making
+	// names and values the sender never wrote.
+	if !utf8.Valid(body) {
+		writeError(w, http.StatusBadRequest, "Malformed JSON request body: not valid UTF-8")
 		return nil, false
 	}
 	var v any
