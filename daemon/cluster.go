@@ -32,6 +32,9 @@ type Shared interface {
 	// owner takes the request with TakeRestart.
 	RequestRestart(ctx context.Context, name string) error
 	TakeRestart(name string) bool
+	// Watch has f called with a connector's name after each change read;
+	// Start makes it Changed.
+	Watch(f func(name string))
 }
 
 // statusInterval is how often the statuses of the connectors an instance

@@ -33,7 +33,6 @@ func newClusterSupervisor(t *testing.T, topics store.Topics, worker string) *dae
 	if err != nil {
 		t.Fatal(err)
 	}
-	k.Watch(sup.Changed)
 	if err := sup.Start(ctx, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -151,6 +151,10 @@ func (s *Supervisor) Start(ctx context.Context, files []config.Connector) error 
 	if ps := s.checkAll(files); len(ps) > 0 {
 		return ps
 	}
+	if s.cluster != nil {
+		// From now on, no change made through another instance is missed.
+		s.cluster.shared.Watch(s.Changed)
+	}
 	recs, err := s.opts.Store.List(ctx)
 	if err != nil {
 		return fmt.Errorf("load connectors: %w", err)

@@ -73,7 +73,6 @@ func (c *cluster) join(sup *daemon.Supervisor, worker string) error {
 	if c == nil {
 		return nil
 	}
-	c.store.Watch(sup.Changed)
 	m, err := group.Join(group.Options{
 		GroupID: c.d.GroupID, Topic: c.d.ConfigStorageTopic, Worker: worker,
 		SessionTimeout:    time.Duration(c.d.SessionTimeoutMS) * time.Millisecond,
