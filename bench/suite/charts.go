@@ -83,6 +83,7 @@ func barChart(c chart, yLabel string, names []string, series [][]stats, legend [
 	p.Title.Text = c.title
 	p.Y.Label.Text = yLabel
 	p.Y.Min = 0
+	p.Y.Tick.Marker = readableTicks{}
 	width := vg.Points(min(60, 300/float64(len(names)*len(series))))
 	for i, s := range series {
 		r := ranges(s)
@@ -109,7 +110,21 @@ func barChart(c chart, yLabel string, names []string, series [][]stats, legend [
 	}
 	p.Legend.Top = true
 	p.NominalX(names...)
-	return p.Save(vg.Length(max(6, 1.4*float64(len(names))))*vg.Inch, 4*vg.Inch, c.path)
+	return p.Save(vg.Length(max(6, 1.9*float64(len(names))))*vg.Inch, 4*vg.Inch, c.path)
+}
+
+// readableTicks are plot's default ticks labelled as the report writes
+// numbers (num).
+type readableTicks struct{}
+
+func (readableTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = num(ticks[i].Value)
+		}
+	}
+	return ticks
 }
 
 // ranges are a series' medians with their ranges: plotter.Valuer for the

@@ -71,6 +71,8 @@ func num(v float64) string {
 	switch {
 	case math.IsNaN(v):
 		return "–"
+	case v == 0:
+		return "0"
 	case a >= 1000:
 		s := fmt.Sprintf("%.0f", a)
 		var b strings.Builder
@@ -202,12 +204,13 @@ func headline(w workloadResult, d workload) string {
 	return valuesOf(w.Runs, t.RowsPerS).String() + " rows/s"
 }
 
-// summaryLine is one sentence of the drains' medians: sluice's rate and
-// how it compares with Debezium tuned and the ceiling.
+// summaryLine is one sentence of the medians of the drains that did not
+// fail: sluice's rate and how it compares with Debezium tuned and the
+// ceiling.
 func summaryLine(res *results, defs map[string]workload) string {
 	var parts []string
 	for _, w := range res.Workloads {
-		if !strings.HasSuffix(w.Name, "-drain") || len(w.Runs) == 0 {
+		if !strings.HasSuffix(w.Name, "-drain") || len(w.Runs) == 0 || w.Error != "" {
 			continue
 		}
 		d := defs[w.Name]

@@ -58,7 +58,7 @@ func workloads(quick bool) []workload {
 			Bench: "mysql", Args: []string{"-workload", "drain", "-debezium", "-rows", "5000000"},
 			QuickArgs: []string{"-workload", "drain", "-debezium", "-rows", "20000"},
 			tools: []tool{pgSluice, {Name: "mariadb-binlog --raw", RowsPerS: "ceiling_rows_per_s"},
-				{Name: "mariadb-binlog decoding rows", RowsPerS: "decode_rows_per_s"}, dbzTuned, dbzDefault},
+				{Name: "mariadb-binlog decoding", RowsPerS: "decode_rows_per_s"}, dbzTuned, dbzDefault},
 			ratios: append([]figure{{"pct_of_ceiling", "sluice rows/s as % of mariadb-binlog --raw's"},
 				{"pct_of_decode", "sluice rows/s as % of mariadb-binlog decoding's"}}, dbzRatios...),
 		},
