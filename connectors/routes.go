@@ -1,6 +1,7 @@
 package connectors
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -58,9 +59,12 @@ func (r *Routes) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	r.mu.RUnlock()
 	if h == nil {
+		// The path is the client's: encoded, so that no byte of it (a
+		// quote, a backslash, a NUL) breaks the JSON.
+		msg, _ := json.Marshal("no stream at " + req.URL.Path)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotFound)
-		fmt.Fprintf(w, "{\"error_code\": 404, \"message\": \"no stream at %s\"}\n", strings.ReplaceAll(req.URL.Path, `"`, `\"`))
+		fmt.Fprintf(w, "{\"error_code\": 404, \"message\": %s}\n", msg)
 		return
 	}
 	h.ServeHTTP(w, req)

@@ -1,15 +1,18 @@
 package runtime
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/tls"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sluice-cdc/sluice/daemon/config"
 	"github.com/sluice-cdc/sluice/testenv/tlstest"
@@ -112,5 +115,55 @@ func TestSSEListenerServesHTTPSAndReloadsItsCertificate(t *testing.T) {
 	ca.Issue(t, certFile, keyFile, 302)
 	if body, serial := get(); body != "data: hello\n\n" || serial != 302 {
 		t.Errorf("after rotation: %q from certificate %d, want 302", body, serial)
+	}
+}
+
+// TestSSEListenerUnderHostileRequests: header floods and malformed request
+// lines get their 4xx, a path never reaches a stream it does not name, and
+// a 404 stays valid JSON whatever bytes the path holds.
+func TestSSEListenerUnderHostileRequests(t *testing.T) {
+	var log bytes.Buffer
+	r := newRouter(config.SSE{Listen: "127.0.0.1:0"}, slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{ReplaceAttr: dropTime})))
+	defer r.close()
+	if _, err := r.Handle("/streams/a", stream{http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "stream a") }), true}); err != nil {
+		t.Fatal(err)
+	}
+	addr := regexp.MustCompile(`msg="SSE listening" addr=(\S+)`).FindStringSubmatch(log.String())[1]
+	send := func(request string) (int, string) {
+		t.Helper()
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		io.WriteString(c, request)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, tc := range []struct {
+		name, request string
+		code          int
+		body          string
+	}{
+		{"header flood", "GET /streams/a HTTP/1.1\r\nHost: x\r\n" + strings.Repeat("X-Flood: "+strings.Repeat("a", 1000)+"\r\n", 100) + "\r\n", 431, "431 Request Header Fields Too Large"},
+		{"NUL in the request line", "GET /streams/a\x00 HTTP/1.1\r\nHost: x\r\n\r\n", 400, "400 Bad Request"},
+		{"dot-dot does not reach another stream", "GET /streams/b/../a HTTP/1.1\r\nHost: x\r\n\r\n", 404, `{"error_code": 404, "message": "no stream at /streams/b/../a"}` + "\n"},
+		{"encoded slashes stay in the stream they name", "GET /streams/a%2F..%2F..%2Fadmin HTTP/1.1\r\nHost: x\r\n\r\n", 200, "stream a"},
+		{"quote, backslash and NUL in a path", "GET /streams/x%22%5C%00 HTTP/1.1\r\nHost: x\r\n\r\n", 404, `{"error_code": 404, "message": "no stream at /streams/x\"\\\u0000"}` + "\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if code, body := send(tc.request); code != tc.code || body != tc.body {
+				t.Errorf("%d %q, want %d %q", code, body, tc.code, tc.body)
+			}
+			if code, body := send("GET /streams/a HTTP/1.1\r\nHost: x\r\n\r\n"); code != 200 || body != "stream a" {
+				t.Errorf("afterwards: %d %q", code, body)
+			}
+		})
 	}
 }
