@@ -71,7 +71,7 @@ func BenchmarkEncodeEnvelope(b *testing.B) {
 		b.Fatal(err)
 	}
 	e := event.Event{Op: event.OpUpdate, Before: ordersRow(1), After: ordersRow(2), TsMs: 1700000000200,
-		Source: event.Source{Version: "v", Connector: "postgresql", Name: "dbserver1", TsMs: 17, DB: "shop", Schema: "public", Table: "orders", LSN: 99}}
+		Source: event.Source{Version: "v", Connector: "postgresql", Name: "dbserver1", TsUs: 17_000, DB: "shop", Schema: "public", Table: "orders", LSN: 99}}
 	var dst []byte
 	b.ReportAllocs()
 	for b.Loop() {

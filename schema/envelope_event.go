@@ -84,7 +84,9 @@ func (f srcField) set(s *event.Source, v any) {
 	case srcName:
 		s.Name = text
 	case srcTsMs:
-		s.TsMs = long
+		s.TsUs = long * 1e3
+	case srcTsUs:
+		s.TsUs = long
 	case srcSnapshot:
 		s.Snapshot = event.Snapshot(text)
 	case srcDB:

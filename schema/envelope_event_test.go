@@ -52,7 +52,7 @@ func TestEnvelopeFromValueAgreesWithDecode(t *testing.T) {
 		}
 		return b
 	}
-	pgSource := event.Source{Version: "0.1.0", Connector: "postgresql", Name: "dbserver1", TsMs: 1700000000123, Snapshot: event.SnapshotFalse,
+	pgSource := event.Source{Version: "0.1.0", Connector: "postgresql", Name: "dbserver1", TsUs: 1700000000123_000, Snapshot: event.SnapshotFalse,
 		DB: "shop", Schema: "public", Table: "orders", Sequence: `["24023128","24023160"]`, TxID: 555, LSN: 24023160}
 	tests := []struct {
 		name  string
@@ -64,7 +64,7 @@ func TestEnvelopeFromValueAgreesWithDecode(t *testing.T) {
 		{"pg delete", pg.Envelope, encode(pg.Envelope, event.Event{Op: event.OpDelete, Before: ordersRow(1), Source: pgSource})},
 		{"pg truncate", pg.Envelope, encode(pg.Envelope, event.Event{Op: event.OpTruncate, Source: pgSource})},
 		{"mysql create", my.Envelope, encode(my.Envelope, event.Event{Op: event.OpCreate, After: event.Row{int64(1001), "sally@example.com"},
-			Source: event.Source{Version: "0.1.0", Connector: "mysql", Name: "dbserver1", TsMs: 1486500577000, Snapshot: event.SnapshotTrue,
+			Source: event.Source{Version: "0.1.0", Connector: "mysql", Name: "dbserver1", TsUs: 1486500577000_000, Snapshot: event.SnapshotTrue,
 				DB: "inventory", Table: "customers", ServerID: 223344, GTID: "3E11FA47-71CA-11E1-9E33-C80AA9429562:23",
 				File: "mysql-bin.000003", Pos: 154, RowIndex: 2, Thread: 7, Query: "INSERT INTO customers VALUES (1001, 'sally@example.com')"},
 			TsMs: 1486500577691})},

@@ -32,7 +32,7 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	pgSource := event.Source{
-		Version: "0.1.0", Connector: "postgresql", Name: "dbserver1", TsMs: 1700000000123, Snapshot: event.SnapshotFalse,
+		Version: "0.1.0", Connector: "postgresql", Name: "dbserver1", TsUs: 1700000000123_000, Snapshot: event.SnapshotFalse,
 		DB: "shop", Schema: "public", Table: "orders", Sequence: `["24023128","24023160"]`, TxID: 555, LSN: 24023160,
 	}
 	tests := []struct {
@@ -48,7 +48,7 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 			Source: event.Source{Version: "v", Connector: "postgresql", Name: "dbserver1", Snapshot: event.SnapshotLast, DB: "shop", Schema: "public", Table: "orders", Xmin: 7}}},
 		{"pg truncate", pg.Envelope, event.Event{Op: event.OpTruncate, Source: pgSource}},
 		{"mysql create", my.Envelope, event.Event{Op: event.OpCreate, After: event.Row{int64(1001), "sally@example.com"},
-			Source: event.Source{Version: "0.1.0", Connector: "mysql", Name: "dbserver1", TsMs: 1486500577000, Snapshot: event.SnapshotTrue,
+			Source: event.Source{Version: "0.1.0", Connector: "mysql", Name: "dbserver1", TsUs: 1486500577000_000, Snapshot: event.SnapshotTrue,
 				DB: "inventory", Table: "customers", ServerID: 223344, GTID: "3E11FA47-71CA-11E1-9E33-C80AA9429562:23",
 				File: "mysql-bin.000003", Pos: 154, RowIndex: 2, Thread: 7, Query: "INSERT INTO customers VALUES (1001, 'sally@example.com')"},
 			TsMs: 1486500577691}},
@@ -150,7 +150,7 @@ func TestEnvelopeDecodesDebezium1(t *testing.T) {
 	if err := c.Decode(body, &e); err != nil {
 		t.Fatal(err)
 	}
-	wantSource := event.Source{Version: "1.9.7.Final", Connector: "postgresql", Name: "postgres", TsMs: 1559208957661, Snapshot: event.SnapshotTrue,
+	wantSource := event.Source{Version: "1.9.7.Final", Connector: "postgresql", Name: "postgres", TsUs: 1559208957661_000, Snapshot: event.SnapshotTrue,
 		DB: "shop", Schema: "public", Table: "sales", TxID: 577, LSN: 23862872}
 	if e.Op != event.OpRead || e.TsMs != 1559208957692 || e.Source != wantSource || e.Before != nil ||
 		!reflect.DeepEqual(e.Transaction, &event.Transaction{ID: "577", TotalOrder: 1, DataCollectionOrder: 1}) {
@@ -223,7 +223,7 @@ func TestEnvelopeValuesStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	source := event.Source{Version: "0.1.0", Connector: "postgresql", Name: "dbserver1", TsMs: 1700000000123, Snapshot: event.SnapshotFalse,
+	source := event.Source{Version: "0.1.0", Connector: "postgresql", Name: "dbserver1", TsUs: 1700000000123_000, Snapshot: event.SnapshotFalse,
 		DB: "shop", Schema: "public", Table: "orders", TxID: 555, LSN: 24023160}
 	var events []event.Event
 	// Events of one transaction share their source (its commit's LSN);

@@ -169,11 +169,11 @@ func (f *sourceField) value(b *box, s *event.Source) any {
 	case srcName:
 		return b.str(n, s.Name)
 	case srcTsMs:
-		return b.long(n, s.TsMs, 1)
+		return b.long(n, s.TsMillis(), 1)
 	case srcTsUs:
-		return b.long(n, s.TsMs, 1e3)
+		return b.long(n, s.TsUs, 1)
 	case srcTsNs:
-		return b.long(n, s.TsMs, 1e6)
+		return b.long(n, s.TsUs, 1e3)
 	case srcSnapshot:
 		return b.str(n, string(s.Snapshot))
 	case srcDB:

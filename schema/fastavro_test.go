@@ -72,7 +72,7 @@ func TestFastavroReadsEnvelope(t *testing.T) {
 	}
 	e := event.Event{
 		Op: event.OpUpdate, Before: sinkRow(), After: sinkRow(), TsMs: 1700000000999,
-		Source: event.Source{Version: "0.1.0", Connector: "postgresql", Name: "sluice-test", TsMs: 1700000000500,
+		Source: event.Source{Version: "0.1.0", Connector: "postgresql", Name: "sluice-test", TsUs: 1700000000500_123,
 			Snapshot: event.SnapshotFalse, DB: "db", Schema: "public", Table: "kitchen_sink", TxID: 901, LSN: 123456},
 		Transaction: &event.Transaction{ID: "901:123456", TotalOrder: 2, DataCollectionOrder: 1},
 	}
@@ -102,8 +102,8 @@ func TestFastavroReadsEnvelope(t *testing.T) {
 		"before": pyRecord(ts.Value, e.Before),
 		"after":  pyRecord(ts.Value, e.After),
 		"source": map[string]any{
-			"version": src.Version, "connector": src.Connector, "name": src.Name, "ts_ms": src.TsMs, "snapshot": "false",
-			"db": src.DB, "sequence": nil, "ts_us": src.TsMs * 1000, "ts_ns": src.TsMs * 1000000, "schema": src.Schema,
+			"version": src.Version, "connector": src.Connector, "name": src.Name, "ts_ms": src.TsMillis(), "snapshot": "false",
+			"db": src.DB, "sequence": nil, "ts_us": src.TsUs, "ts_ns": src.TsUs * 1000, "schema": src.Schema,
 			"table": src.Table, "txId": src.TxID, "lsn": src.LSN, "xmin": nil, "origin": nil, "origin_lsn": nil,
 		},
 		"transaction": map[string]any{"id": "901:123456", "total_order": 2, "data_collection_order": 1},

@@ -21,7 +21,7 @@ func FuzzDecode(f *testing.F) {
 		f.Fatal(err)
 	}
 	e := event.Event{Op: event.OpUpdate, Before: ordersRow(1), After: ordersRow(2), TsMs: 1700000000200,
-		Source:      event.Source{Version: "v", Connector: "postgresql", Name: "dbserver1", TsMs: 17, DB: "shop", Schema: "public", Table: "orders", LSN: 99},
+		Source:      event.Source{Version: "v", Connector: "postgresql", Name: "dbserver1", TsUs: 17_000, DB: "shop", Schema: "public", Table: "orders", LSN: 99},
 		Transaction: &event.Transaction{ID: "1", TotalOrder: 1, DataCollectionOrder: 1}}
 	envelope, err := ts.Envelope.Append(nil, &e)
 	if err != nil {

@@ -128,11 +128,11 @@ func sourceRow(schema *event.Schema, s *event.Source) []any {
 		case "name":
 			v = s.Name
 		case "ts_ms":
-			v = s.TsMs
+			v = s.TsMillis()
 		case "ts_us":
-			v = s.TsMs * 1e3
+			v = s.TsUs
 		case "ts_ns":
-			v = s.TsMs * 1e6
+			v = s.TsUs * 1e3
 		case "snapshot":
 			v = string(s.Snapshot)
 		case "db":

@@ -91,11 +91,11 @@ func (f *sourceField) encode(w *avro.Writer, s *event.Source) {
 	case srcName:
 		writeString(w, n, s.Name)
 	case srcTsMs:
-		writeLong(w, n, s.TsMs, 1)
+		writeLong(w, n, s.TsMillis(), 1)
 	case srcTsUs:
-		writeLong(w, n, s.TsMs, 1e3)
+		writeLong(w, n, s.TsUs, 1)
 	case srcTsNs:
-		writeLong(w, n, s.TsMs, 1e6)
+		writeLong(w, n, s.TsUs, 1e3)
 	case srcSnapshot:
 		writeString(w, n, string(s.Snapshot))
 	case srcDB:
@@ -144,7 +144,9 @@ func (f *sourceField) decode(d *decoder, s *event.Source) {
 	case srcName:
 		s.Name = readString(d, n)
 	case srcTsMs:
-		s.TsMs = readLong(d, n)
+		s.TsUs = readLong(d, n) * 1e3
+	case srcTsUs:
+		s.TsUs = readLong(d, n)
 	case srcSnapshot:
 		s.Snapshot = event.Snapshot(readString(d, n))
 	case srcDB:
@@ -178,7 +180,7 @@ func (f *sourceField) decode(d *decoder, s *event.Source) {
 		s.Thread = readLong(d, n)
 	case srcQuery:
 		s.Query = readString(d, n)
-	default: // srcTsUs, srcTsNs (derived from ts_ms) and unknown fields
+	default: // srcTsNs (derived from ts_us) and unknown fields
 		d.value(n)
 	}
 }

@@ -587,7 +587,7 @@ func mysqlChange(t *testing.T, op event.Op, before, after event.Row) *record.Rec
 		t.Fatal(err)
 	}
 	e := &event.Event{Op: op, Table: customers, Before: before, After: after, TsMs: 1559033904863,
-		Source: event.Source{Version: "3.1.0", Connector: "mysql", Name: "mysql1", TsMs: 1559033904000, Snapshot: event.SnapshotFalse,
+		Source: event.Source{Version: "3.1.0", Connector: "mysql", Name: "mysql1", TsUs: 1559033904000_000, Snapshot: event.SnapshotFalse,
 			DB: "inventory", Table: "customers", ServerID: 223344, GTID: "3e11fa47-71ca-11e1-9e33-c80aa9429562:23", File: "mysql-bin.000003", Pos: 154, RowIndex: 0, Thread: 7}}
 	value, err := ts.Envelope.Values().Value(e)
 	if err != nil {

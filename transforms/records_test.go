@@ -41,7 +41,7 @@ var (
 func change(t testing.TB, ts *schema.TableSchemas, op event.Op, before, after event.Row) *record.Record {
 	t.Helper()
 	e := &event.Event{Op: op, Table: ts.Table, Before: before, After: after, TsMs: 1559033904863,
-		Source: event.Source{Version: "3.1.0", Connector: "postgresql", Name: "dbserver1", TsMs: 1559033904000, Snapshot: event.SnapshotFalse,
+		Source: event.Source{Version: "3.1.0", Connector: "postgresql", Name: "dbserver1", TsUs: 1559033904000_000, Snapshot: event.SnapshotFalse,
 			DB: "inventory", Schema: ts.Table.ID.Schema, Table: ts.Table.ID.Table, TxID: 556, LSN: 24023128},
 		Transaction: &event.Transaction{ID: "556:24023128", TotalOrder: 1, DataCollectionOrder: 1}}
 	if op == event.OpRead {

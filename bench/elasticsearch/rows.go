@@ -71,7 +71,7 @@ func insert(seed uint64, i int) *event.Event {
 	return &event.Event{
 		Op: event.OpCreate, Table: table, After: row(seed, i),
 		Source: event.Source{Connector: "postgresql", Name: "bench", DB: "bench", Schema: "public", Table: "items",
-			Snapshot: event.SnapshotFalse, LSN: int64(lsn), TxID: int64(lsn), TsMs: 1_700_000_000_000},
+			Snapshot: event.SnapshotFalse, LSN: int64(lsn), TxID: int64(lsn), TsUs: 1_700_000_000_000_000},
 		Transaction: &event.Transaction{ID: fmt.Sprint(lsn), TotalOrder: int64(i%txRows) + 1, DataCollectionOrder: int64(i%txRows) + 1},
 	}
 }

@@ -64,7 +64,7 @@ func (o *options) runSteady(ctx context.Context, run int) (result, error) {
 	}
 	// The commit time is the one the WAL's BEGIN carries.
 	lat, err := e.Latencies(ctx, run, start, want, func(ev *event.Event, _ *event.Schema) (int64, error) {
-		return ev.Source.TsMs, nil
+		return ev.Source.TsMillis(), nil
 	})
 	if err != nil {
 		return r, err

@@ -73,7 +73,7 @@ func (f *kafkaFeed) produce(ctx context.Context, from int64, n int, t0 time.Time
 			origins[id] = now.Sub(t0).Nanoseconds()
 		}
 		evs[i] = &event.Event{Op: event.OpCreate, Table: benchTable, TsMs: now.UnixMilli(),
-			Source: event.Source{Connector: "postgresql", Name: f.e.prefix, Snapshot: event.SnapshotFalse, DB: "bench", Schema: "public", Table: "ticks", TsMs: now.UnixMilli()},
+			Source: event.Source{Connector: "postgresql", Name: f.e.prefix, Snapshot: event.SnapshotFalse, DB: "bench", Schema: "public", Table: "ticks", TsUs: now.UnixMicro()},
 			After:  event.Row{id, now.UnixNano(), note}}
 	}
 	if err := f.w.Emit(ctx, connectors.Batch{Events: evs}); err != nil {

@@ -236,7 +236,7 @@ func commitTimes(events []*event.Event) batchTimes {
 	t := batchTimes{count: len(events)}
 	for _, e := range events {
 		if e.Op != event.OpRead {
-			t.commitMs = append(t.commitMs, e.Source.TsMs)
+			t.commitMs = append(t.commitMs, e.Source.TsMillis())
 		}
 	}
 	return t

@@ -59,7 +59,7 @@ func benchEvents(n int) []*event.Event {
 		events[i] = &event.Event{
 			Op: event.OpCreate, Table: benchTable, TsMs: 1_700_000_000_000,
 			// One transaction, as Postgres writes it: its commit's LSN in every event.
-			Source:      event.Source{Version: "3.6.1.Final", Connector: "postgresql", Name: "bench", TsMs: 1_700_000_000_000, Snapshot: event.SnapshotFalse, DB: "bench", Schema: "public", Table: "rows", TxID: 771, LSN: 23_456_789},
+			Source:      event.Source{Version: "3.6.1.Final", Connector: "postgresql", Name: "bench", TsUs: 1_700_000_000_000_000, Snapshot: event.SnapshotFalse, DB: "bench", Schema: "public", Table: "rows", TxID: 771, LSN: 23_456_789},
 			Transaction: &event.Transaction{ID: "771:23456789", TotalOrder: order, DataCollectionOrder: order},
 			After:       event.Row{int64(i), int32(i % 1000), int32(0), int64(i * 31), int32(i % 7), "2026-12-03T10:00:00.123456Z", txt},
 		}

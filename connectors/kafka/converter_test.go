@@ -25,7 +25,7 @@ func TestWriterWritesThroughTheConverters(t *testing.T) {
 	w := kafka.NewWriter(cl, rc, pc.Topics(cl), schema.Options{Prefix: "p", Connector: "postgresql"},
 		kafka.WithConverters(kafka.StringConverter{}, kafka.NewJSONConverter(true, schema.ConnectJSON{})))
 	created := change(event.OpCreate, 1, "a")
-	created.TsMs, created.Source.TsMs, created.Source.Version, created.Source.DB = 1700000000123, 1700000000000, "1.0", "db"
+	created.TsMs, created.Source.TsUs, created.Source.Version, created.Source.DB = 1700000000123, 1700000000000_000, "1.0", "db"
 	created.Source.Schema, created.Source.Table = "public", "t"
 	ctx := context.Background()
 	if err := w.Emit(ctx, connectors.Batch{Events: []*event.Event{created, change(event.OpDelete, 2, "b")}}); err != nil {

@@ -122,7 +122,7 @@ func (w *Writer) boundary(ctx context.Context, e *event.Event) ([]*kgo.Record, e
 			}
 			out = append(out, end)
 		}
-		tx.id, tx.tsMs, tx.count, tx.collections = e.Transaction.ID, e.Source.TsMs, 0, tx.collections[:0]
+		tx.id, tx.tsMs, tx.count, tx.collections = e.Transaction.ID, e.Source.TsMillis(), 0, tx.collections[:0]
 		begin, err := w.metaRecord(ctx, tx.topic, event.Row{tx.id}, event.Row{"BEGIN", tx.id, nil, nil, tx.tsMs})
 		if err != nil {
 			return nil, err

@@ -30,7 +30,7 @@ func TestWriterTransactionTopicSkippedOperationsAndHeartbeats(t *testing.T) {
 	}))
 	in := func(tx string, ts int64, order int64, e *event.Event) *event.Event {
 		e.Transaction = &event.Transaction{ID: tx, TotalOrder: order, DataCollectionOrder: order}
-		e.Source.TsMs = ts
+		e.Source.TsUs = ts * 1e3
 		return e
 	}
 	ctx := context.Background()

@@ -54,7 +54,7 @@ func TestBlockingSnapshotHoldsTheStream(t *testing.T) {
 	from, to := done.Started.Truncate(time.Second).UnixMilli(), done.Finished.UnixMilli()
 	during := 0
 	for _, r := range records[last+1:] {
-		if r.value != nil && r.value.Op != event.OpRead && r.value.Source.TsMs >= from && r.value.Source.TsMs <= to {
+		if r.value != nil && r.value.Op != event.OpRead && r.value.Source.TsMillis() >= from && r.value.Source.TsMillis() <= to {
 			during++
 		}
 	}

@@ -40,7 +40,7 @@ func TestStopAndRestartNeitherDuplicatesNorLoses(t *testing.T) {
 	// The transaction block and positions of streamed events.
 	last := es[len(es)-1]
 	if last.Transaction == nil || last.Transaction.TotalOrder != 1 || last.Source.GTID == "" || last.Transaction.ID != last.Source.GTID ||
-		last.Source.File == "" || last.Source.Pos <= es[len(es)-2].Source.Pos || last.Source.TsMs == 0 {
+		last.Source.File == "" || last.Source.Pos <= es[len(es)-2].Source.Pos || last.Source.TsMillis() == 0 {
 		t.Errorf("last event: source %+v, transaction %+v", last.Source, last.Transaction)
 	}
 }

@@ -136,7 +136,7 @@ func (st *stream) schemaChangeEvent(sql, database string, changes []tableChange,
 	return &event.Event{
 		SchemaChange: sc, TsMs: time.Now().UnixMilli(),
 		Source: event.Source{
-			Version: s.env.Version, Connector: s.cfg.Connector, Name: s.cfg.TopicPrefix, TsMs: int64(h.Timestamp) * 1000,
+			Version: s.env.Version, Connector: s.cfg.Connector, Name: s.cfg.TopicPrefix, TsUs: int64(h.Timestamp) * 1e6,
 			Snapshot: event.SnapshotFalse, DB: database, ServerID: int64(h.ServerID), GTID: st.gtid,
 			File: st.file, Pos: int64(h.LogPos - h.EventSize), Thread: st.thread,
 		},

@@ -388,7 +388,7 @@ func (s *Source) snapshotEvent(t *event.Table, row event.Row, start Position, po
 	return &event.Event{
 		Op: event.OpRead, Table: t, After: row, TsMs: now,
 		Source: event.Source{
-			Version: s.env.Version, Connector: s.cfg.Connector, Name: s.cfg.TopicPrefix, TsMs: now, Snapshot: event.SnapshotTrue,
+			Version: s.env.Version, Connector: s.cfg.Connector, Name: s.cfg.TopicPrefix, TsUs: now * 1e3, Snapshot: event.SnapshotTrue,
 			DB: t.ID.Database, Table: t.ID.Table, ServerID: int64(s.serverID), GTID: "", File: start.File, Pos: int64(start.Pos),
 		},
 		Position: pos,

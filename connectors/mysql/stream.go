@@ -427,7 +427,7 @@ func (st *stream) change(op event.Op, t *event.Table, before, after event.Row, h
 	return &event.Event{
 		Op: op, Table: t, Before: before, After: after, TsMs: time.Now().UnixMilli(),
 		Source: event.Source{
-			Version: s.env.Version, Connector: s.cfg.Connector, Name: s.cfg.TopicPrefix, TsMs: int64(h.Timestamp) * 1000,
+			Version: s.env.Version, Connector: s.cfg.Connector, Name: s.cfg.TopicPrefix, TsUs: int64(h.Timestamp) * 1e6,
 			Snapshot: event.SnapshotFalse, DB: t.ID.Database, Table: t.ID.Table,
 			ServerID: int64(h.ServerID), GTID: st.gtid, File: st.file, Pos: int64(st.beginPos), RowIndex: row, Thread: st.thread,
 		},

@@ -57,7 +57,7 @@ func checkHeld(t *testing.T, records []record, reads int, done connectors.Snapsh
 	}
 	during := 0
 	for _, r := range records[last+1:] {
-		if r.value != nil && r.value.Op != event.OpRead && r.value.Source.TsMs >= done.Started.UnixMilli() && r.value.Source.TsMs <= done.Finished.UnixMilli() {
+		if r.value != nil && r.value.Op != event.OpRead && r.value.Source.TsMillis() >= done.Started.UnixMilli() && r.value.Source.TsMillis() <= done.Finished.UnixMilli() {
 			during++
 		}
 	}

@@ -83,7 +83,7 @@ func (s *Source) change(tx *txState, relID uint32, rel *relation, op event.Op, b
 		Op: op, Table: rel.table, Before: before, After: after,
 		Source: event.Source{
 			Version: s.env.Version, Connector: "postgresql", Name: s.cfg.TopicPrefix,
-			TsMs: tx.commitTime.UnixMilli(), Snapshot: event.SnapshotFalse,
+			TsUs: tx.commitTime.UnixMicro(), Snapshot: event.SnapshotFalse,
 			DB: s.cfg.DBName, Schema: rel.table.ID.Schema, Table: rel.table.ID.Table,
 			TxID: int64(tx.xid), LSN: int64(tx.commit),
 		},

@@ -226,7 +226,7 @@ func (s *Source) readEvent(t *event.Table, row event.Row, lsn pglogrepl.LSN, now
 		Op: event.OpRead, Table: t, After: row,
 		Source: event.Source{
 			Version: s.env.Version, Connector: "postgresql", Name: s.cfg.TopicPrefix,
-			TsMs: now.UnixMilli(), Snapshot: event.SnapshotTrue,
+			TsUs: now.UnixMicro(), Snapshot: event.SnapshotTrue,
 			DB: s.cfg.DBName, Schema: t.ID.Schema, Table: t.ID.Table, LSN: int64(lsn),
 		},
 		TsMs:     now.UnixMilli(),

@@ -43,7 +43,7 @@ var orders = &event.Table{
 // change builds an event of orders; note "" is NULL.
 func change(op event.Op, id int32, customer int64, amount, note string) *event.Event {
 	e := &event.Event{Op: op, Table: orders, TsMs: 1700000000123,
-		Source: event.Source{Connector: "postgresql", Name: "p", Snapshot: event.SnapshotFalse, DB: "shop", Schema: "public", Table: "orders", TsMs: 1700000000000}}
+		Source: event.Source{Connector: "postgresql", Name: "p", Snapshot: event.SnapshotFalse, DB: "shop", Schema: "public", Table: "orders", TsUs: 1700000000000_000}}
 	var n any
 	if note != "" {
 		n = note

@@ -115,7 +115,7 @@ type Source struct {
 	Version   string // sluice's version
 	Connector string // "postgresql", "mysql" or "mariadb"
 	Name      string // the topic prefix
-	TsMs      int64  // when the change was committed in the database
+	TsUs      int64  // when the change was committed in the database, in Unix microseconds
 	Snapshot  Snapshot
 	DB        string
 	Schema    string // Postgres
@@ -137,6 +137,16 @@ type Source struct {
 	RowIndex int32
 	Thread   int64
 	Query    string // the SQL statement behind the row event, when the binlog carries it
+}
+
+// TsMillis is TsUs in Unix milliseconds (rounded down, as Java's
+// Instant.toEpochMilli).
+func (s *Source) TsMillis() int64 {
+	ms := s.TsUs / 1e3
+	if s.TsUs%1e3 < 0 {
+		ms--
+	}
+	return ms
 }
 
 // Transaction is Debezium's transaction block: the transaction id, the

@@ -112,7 +112,6 @@ var pgAllowed = []allowance{
 	allow(`value\.payload\.after\.c_date`, "Debezium's snapshot reads a date of 'infinity' through JDBC as a far date; its streamed changes and sluice write the int32 maximum", inRecords(snapshotRead)),
 	known(`value\.payload\.source\.lsn`, "sluice writes the commit LSN of the transaction in source.lsn; Debezium writes the LSN of the change itself"),
 	known(`value\.payload\.source\.sequence`, "sluice writes null in source.sequence; Debezium writes [last commit LSN, change LSN] as strings"),
-	known(`value\.payload\.source\.ts_(us|ns)`, "sluice's source.ts_us and ts_ns are the commit time in milliseconds times 1000 and 10^6; Debezium has the commit time to the microsecond"),
 	allow(`(key|value)\.payload\.(transaction\.)?id`, "Debezium's Postgres transaction ids are the txId and the LSN of the record's own change (so they differ within a transaction); sluice's are the txId and the commit LSN, the same on every record of the transaction", sameTransaction),
 }
 
