@@ -234,9 +234,10 @@ func (c *converter) document(a action, s *event.Schema, row event.Row) (action, 
 // position and transaction.total_order (the place in the transaction, from
 // 1): for Postgres, source.lsn (the commit LSN; for snapshot reads the
 // slot's consistent point); for MySQL and MariaDB, source.file and
-// source.pos (where the transaction starts; for snapshot reads the
-// snapshot's binlog position) as event.BinlogCommit packs them. Events with
-// neither are unversioned.
+// source.pos (where the rows event holding the row starts, as Debezium
+// writes it: positions grow through a transaction and from one to the
+// next; for snapshot reads the snapshot's binlog position) as
+// event.BinlogCommit packs them. Events with neither are unversioned.
 func envelopeVersion(ev *event.Event) (int64, bool, error) {
 	var p event.Position
 	switch {

@@ -429,7 +429,7 @@ func (st *stream) change(op event.Op, t *event.Table, before, after event.Row, h
 		Source: event.Source{
 			Version: s.env.Version, Connector: s.cfg.Connector, Name: s.cfg.TopicPrefix, TsUs: int64(h.Timestamp) * 1e6,
 			Snapshot: event.SnapshotFalse, DB: t.ID.Database, Table: t.ID.Table,
-			ServerID: int64(h.ServerID), GTID: st.gtid, File: st.file, Pos: int64(st.beginPos), RowIndex: row, Thread: st.thread,
+			ServerID: int64(h.ServerID), GTID: st.gtid, File: st.file, Pos: int64(h.LogPos - h.EventSize), RowIndex: row, Thread: st.thread,
 		},
 		Transaction: &event.Transaction{ID: txID, TotalOrder: st.total, DataCollectionOrder: st.perTable[t]},
 		Position:    event.Position{Commit: commit, Index: uint32(st.total - 1)},

@@ -68,7 +68,6 @@ var myAllowed = []allowance{
 	allow(`value\.payload\.source\.(file|pos|gtid|server_id)`, "a snapshot read's position is where the connector's own snapshot started", inRecords(snapshotRead)),
 	allow(`value\.payload\.(before|after)\.c_ts`, "Debezium's streamed changes write a zero TIMESTAMP of a nullable column as the epoch; its snapshot reads and sluice write null, as its documentation says", inRecords(func(v *compat.Value) bool { return !snapshotRead(v) })),
 	known(`value\.(schema\.fields\[(before|after)\]\.fields\[c_ubig\]\..*|payload\.(before|after)\.c_ubig)`, "sluice's bigint.unsigned.handling.mode defaults to precise (Decimal); Debezium's to long (int64)"),
-	known(`value\.payload\.source\.pos`, "sluice writes the binlog position of the transaction's first event in source.pos; Debezium the position of the rows event that holds the row"),
 	allow(`value\.payload\.data_collections\[[0-9]+\]\..*`, "the order of a transaction END's data_collections: Debezium's follows a hash map", sameCollections),
 	allow(`empty transaction`, "Debezium writes BEGIN and END for every transaction of the server, also those that change no captured table (event_count 0); sluice only for transactions with captured changes", nil),
 	allow(`DDL BEGIN`, "Debezium writes a BEGIN and no END for the GTID of a DDL statement (the ALTER TABLE); sluice writes neither", nil),
