@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -125,19 +126,23 @@ func capturedDatabases(ids []event.TableID, h *history) []string {
 func (st *stream) schemaChangeEvent(sql, database string, changes []tableChange, h *replication.EventHeader) *event.Event {
 	s := st.src
 	sc := &event.SchemaChange{Database: database, DDL: sql}
+	var tables []string // source.table: the tables the statement changes, as Debezium names them
 	for _, c := range changes {
 		tc := event.TableChange{Type: c.Kind, ID: c.ID}
 		if c.Def != nil {
 			tc.Table = definitionOf(c.Def)
 		}
 		sc.Tables = append(sc.Tables, tc)
+		if !slices.Contains(tables, c.ID.Table) {
+			tables = append(tables, c.ID.Table)
+		}
 	}
 	st.total++
 	return &event.Event{
 		SchemaChange: sc, TsMs: time.Now().UnixMilli(),
 		Source: event.Source{
 			Version: s.env.Version, Connector: s.cfg.Connector, Name: s.cfg.TopicPrefix, TsUs: int64(h.Timestamp) * 1e6,
-			Snapshot: event.SnapshotFalse, DB: database, ServerID: int64(h.ServerID), GTID: st.gtid,
+			Snapshot: event.SnapshotFalse, DB: database, Table: strings.Join(tables, ","), ServerID: int64(h.ServerID), GTID: st.gtid,
 			File: st.file, Pos: int64(h.LogPos - h.EventSize), Thread: st.thread,
 		},
 	}

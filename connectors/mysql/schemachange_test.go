@@ -48,7 +48,7 @@ func TestSchemaChangeTopic(t *testing.T) {
 			t.Errorf("record %d: ts_ms %d", i, ts)
 		}
 		source := sub(value.schema.Fields[value.schema.FieldIndex("source")].Schema, value.get("source"))
-		if source.get("db") != h.db || source.get("connector") != "mysql" || source.get("name") != h.db ||
+		if source.get("db") != h.db || source.get("table") != "n" || source.get("connector") != "mysql" || source.get("name") != h.db ||
 			!strings.HasPrefix(source.get("file").(string), "mysql-bin.") || source.get("pos").(int64) <= 0 || source.get("gtid") == nil {
 			t.Errorf("record %d: source %v", i, source.row)
 		}
