@@ -3,6 +3,7 @@ package mysql
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/client"
@@ -212,6 +213,35 @@ func catalogDefs(conn *client.Conn, ids []event.TableID) (map[event.TableID]*tab
 	return out, nil
 }
 
+// isIntegerType reports whether a data type is one of the integer types,
+// whose length in a table definition is their display width.
+func isIntegerType(dataType string) bool {
+	switch dataType {
+	case "tinyint", "smallint", "mediumint", "int", "integer", "bigint":
+		return true
+	}
+	return false
+}
+
+// displayWidth is the display width of an integer column type ("int(11)",
+// "bigint(20) unsigned": what SHOW CREATE TABLE prints and Debezium's DDL
+// parser reads), or -1 when the type has none (MySQL 8.0.19 and later).
+func displayWidth(columnType string) int {
+	_, rest, ok := strings.Cut(columnType, "(")
+	if !ok {
+		return -1
+	}
+	width, _, ok := strings.Cut(rest, ")")
+	if !ok {
+		return -1
+	}
+	n, err := strconv.Atoi(width)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
 // catalogDef reads one table's definition from information_schema; nil
 // when the table does not exist.
 func catalogDef(conn *client.Conn, id event.TableID) (*tableDef, error) {
@@ -230,6 +260,8 @@ FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER 
 		c := colDef{Name: str(r[0]), DataType: str(r[1]), Length: -1, Scale: -1, Nullable: str(r[3]) == "YES",
 			Unsigned: strings.Contains(strings.ToLower(ct), "unsigned"), Charset: str(r[8]), Comment: str(r[10]), Default: r[11]}
 		switch {
+		case isIntegerType(c.DataType):
+			c.Length = displayWidth(ct)
 		case r[4] != nil:
 			c.Length = atoi(r[4])
 		case r[5] != nil:
