@@ -245,8 +245,8 @@ func (e *runEnv) duringSnapshot(ctx context.Context, initial int64, from, to tim
 			reads++
 		case ev.Op == event.OpRead:
 			initialReads++
-		case ev.Source.TsMs >= from.UnixMilli() && ev.Source.TsMs <= to.UnixMilli():
-			lat.Add(ev.Source.TsMs, at.UnixMilli()-ev.Source.TsMs)
+		case ev.Source.TsMillis() >= from.UnixMilli() && ev.Source.TsMillis() <= to.UnixMilli():
+			lat.Add(ev.Source.TsMillis(), at.UnixMilli()-ev.Source.TsMillis())
 		}
 		return nil
 	})

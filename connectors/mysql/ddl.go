@@ -89,6 +89,25 @@ func stripComments(sql string) string {
 	return s
 }
 
+// truncated returns the captured tables sql truncates, run with db as the
+// default database (TRUNCATE [TABLE] t): a truncate is no schema change,
+// but a change of the table's rows.
+func (a *ddlApplier) truncated(sql, db string) []event.TableID {
+	stmts, _, err := a.p.Parse(sql, "", "")
+	if err != nil {
+		return nil
+	}
+	var out []event.TableID
+	for _, stmt := range stmts {
+		if s, ok := stmt.(*ast.TruncateTableStmt); ok {
+			if id := tableID(s.Table, db); a.captured(id) {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
 // apply parses sql, run with db as the default database, and returns what
 // it does to tables, in order. Statements that change no table give
 // nothing; a table statement that cannot be applied is errUnsupportedDDL.

@@ -73,7 +73,9 @@
 // captured table changed, its columns described from the schema history);
 // the statement's end position is confirmed once its record is
 // acknowledged. The snapshot writes no DDL records, and TRUNCATE, which
-// changes no schema, none either; jdbcType and typeName follow Debezium's
+// changes no schema, none either: it gives each captured table it empties
+// a truncate event (op t) instead, written unless skipped.operations
+// holds t (its default), as Debezium does; jdbcType and typeName follow Debezium's
 // mapping approximately, nativeType is always null. Memory is bounded: a
 // transaction's events are handed on every 1,024 events, before its
 // commit is seen.

@@ -224,11 +224,39 @@ func (st *stream) query(ctx context.Context, e *replication.QueryEvent, h *repli
 		if err := st.schemaChange(ctx, q, string(e.Schema), h); err != nil {
 			return err
 		}
+		if err := st.truncates(q, string(e.Schema), h); err != nil {
+			return err
+		}
 	}
 	if st.open {
 		return nil
 	}
 	return st.commit(ctx, h, true)
+}
+
+// truncates adds a truncate event (op t) for each captured table a TRUNCATE
+// statement at h empties, as Debezium does; skipped.operations (by default
+// t) decides whether it is written.
+func (st *stream) truncates(q, db string, h *replication.EventHeader) error {
+	ids := st.ddl.truncated(q, db)
+	if len(ids) == 0 {
+		return nil
+	}
+	if st.perTable == nil {
+		st.beginTx(st.gtid, "", h.LogPos-h.EventSize)
+	}
+	commit, err := event.BinlogCommit(st.file, st.beginPos)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		v, err := st.src.tables.current(st.catalog, id)
+		if err != nil {
+			return fmt.Errorf("the table %s truncated at %s:%d: %w", id, st.file, h.LogPos, err)
+		}
+		st.add(st.change(event.OpTruncate, v.table, nil, nil, h, 0, commit))
+	}
+	return nil
 }
 
 func isDDL(q string) bool {

@@ -156,6 +156,18 @@ func (ts *tables) fromBinlog(conn *client.Conn, id event.TableID, cols []Column,
 	return v, nil
 }
 
+// current returns the version of a table last read, or when there is none
+// the version the catalog describes now.
+func (ts *tables) current(conn *client.Conn, id event.TableID) (*version, error) {
+	ts.mu.Lock()
+	e := ts.cur[id]
+	ts.mu.Unlock()
+	if e != nil {
+		return e.v, nil
+	}
+	return ts.fromCatalog(conn, id)
+}
+
 // fromCatalog returns the version of a table as the catalog describes it
 // now, for the snapshot.
 func (ts *tables) fromCatalog(conn *client.Conn, id event.TableID) (*version, error) {
