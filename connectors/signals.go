@@ -21,10 +21,10 @@ type Signal struct {
 // source runs or ran, as GET /connectors/{name}/snapshots lists it.
 type SnapshotStatus struct {
 	ID string `json:"id"`
-	// Type is incremental or blocking.
-	Type string `json:"type"`
 	// State is RUNNING, PAUSED, COMPLETED or STOPPED.
 	State string `json:"state"`
+	// Type is incremental or blocking.
+	Type string `json:"type"`
 	// Tables are the tables asked for; Remaining those not read yet, the
 	// current one first, whose rows are read up to LastKey.
 	Tables    []string   `json:"tables"`
