@@ -7,10 +7,13 @@ import (
 
 // Backoff spaces the restarts of a connector that keeps failing: the n-th
 // consecutive restart waits a random time between half and all of
-// Initial·2ⁿ, capped at Max. A run that lasted longer than Max resets n.
+// Initial·2ⁿ, capped at Max. A run that lasted longer than Max, or that
+// was RUNNING for Healthy, resets n: a fault that comes back after the
+// connector recovered waits as a first one does.
 type Backoff struct {
 	Initial time.Duration // default 1s
 	Max     time.Duration // default 1m
+	Healthy time.Duration // default 10s
 }
 
 func (b Backoff) withDefaults() Backoff {
@@ -20,7 +23,16 @@ func (b Backoff) withDefaults() Backoff {
 	if b.Max < b.Initial {
 		b.Max = max(time.Minute, b.Initial)
 	}
+	if b.Healthy <= 0 {
+		b.Healthy = 10 * time.Second
+	}
 	return b
+}
+
+// resets reports whether a run that lasted ran, RUNNING for running of it,
+// starts the count of restarts again.
+func (b Backoff) resets(ran, running time.Duration) bool {
+	return ran > b.Max || running >= b.Healthy
 }
 
 // delay is the wait before restart number attempt (from 0).

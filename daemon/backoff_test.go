@@ -15,7 +15,27 @@ func TestBackoffDelayDoublesWithJitterUpToMax(t *testing.T) {
 			}
 		}
 	}
-	if d := (Backoff{}).withDefaults(); d.Initial != time.Second || d.Max != time.Minute {
+	if d := (Backoff{}).withDefaults(); d.Initial != time.Second || d.Max != time.Minute || d.Healthy != 10*time.Second {
 		t.Fatalf("defaults = %+v", d)
+	}
+}
+
+// A run that outlived the cap, or stayed RUNNING for Healthy, starts the
+// count of restarts again; a run that kept failing before or soon after
+// RUNNING does not.
+func TestBackoffResetsAfterARecovery(t *testing.T) {
+	b := Backoff{}.withDefaults()
+	for _, tc := range []struct {
+		ran, running time.Duration
+		want         bool
+	}{
+		{ran: 2 * time.Second, running: 0, want: false},
+		{ran: 12 * time.Second, running: 9 * time.Second, want: false},
+		{ran: 12 * time.Second, running: 10 * time.Second, want: true},
+		{ran: 61 * time.Second, running: 0, want: true},
+	} {
+		if got := b.resets(tc.ran, tc.running); got != tc.want {
+			t.Errorf("a run of %v, RUNNING for %v: resets %v, want %v", tc.ran, tc.running, got, tc.want)
+		}
 	}
 }

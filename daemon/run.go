@@ -73,8 +73,11 @@ func (s *Supervisor) set(c *conn, r *run, st State, trace string) {
 	defer s.mu.Unlock()
 	if c.run == r {
 		c.state, c.trace = st, trace
-		if st == Failed {
+		switch st {
+		case Failed:
 			c.failedAt = time.Now()
+		case Running:
+			c.runningAt = time.Now()
 		}
 	}
 }
@@ -87,6 +90,9 @@ func (s *Supervisor) loop(ctx context.Context, name string, c *conn, r *run) {
 	log := s.log.With("connector", name)
 	for attempt := 0; ; attempt++ {
 		began := time.Now()
+		s.mu.Lock()
+		c.runningAt = time.Time{}
+		s.mu.Unlock()
 		err := s.runOnce(ctx, name, c, r)
 		if ctx.Err() != nil {
 			return
@@ -101,7 +107,13 @@ func (s *Supervisor) loop(ctx context.Context, name string, c *conn, r *run) {
 			s.set(c, r, Failed, err.Error())
 			return
 		}
-		if time.Since(began) > s.backoff.Max {
+		s.mu.Lock()
+		var running time.Duration
+		if !c.runningAt.IsZero() {
+			running = time.Since(c.runningAt)
+		}
+		s.mu.Unlock()
+		if s.backoff.resets(time.Since(began), running) {
 			attempt = 0
 		}
 		wait := s.backoff.delay(attempt)

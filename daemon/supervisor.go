@@ -97,8 +97,10 @@ type conn struct {
 	problem  string // what the current run's probe finds wrong; shown while RUNNING
 	restarts int64
 	failedAt time.Time // when the last error stopped or restarted it
-	run      *run      // the current run, nil when not running
-	deleted  bool
+	// runningAt is when the current run reported RUNNING; zero until it has.
+	runningAt time.Time
+	run       *run // the current run, nil when not running
+	deleted   bool
 
 	topics topicSet // guarded by its own lock
 	// signals carries signals to the connector's source across its
