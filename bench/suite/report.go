@@ -142,8 +142,11 @@ func writeReport(path, resultsPath string, res *results) error {
 			}
 		}
 		sluice := headline(w, d)
-		if w.Error != "" {
+		switch {
+		case w.Error != "" && len(w.Runs) == 0:
 			sluice = "**failed** (below)"
+		case w.Error != "":
+			sluice += fmt.Sprintf("<br>**failed** after %d of %d runs (below)", len(w.Runs), res.Runs)
 		}
 		p("| [%s](#%s) | %s | %s |\n", w.Name, w.Name, sluice, strings.Join(cmp, "<br>"))
 	}
