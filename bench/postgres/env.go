@@ -156,9 +156,17 @@ func (e *runEnv) config(base *url.URL, transforms bool) map[string]string {
 	return cfg
 }
 
-// waitSlotActive waits until sluice holds its slot (it is streaming), and
-// returns the pid of the walsender serving it.
+// waitSlotActive waits until sluice's source reports running and holds
+// its slot (it is streaming), and returns the pid of the walsender serving
+// it. A slot is active while it is being created too, which can take
+// seconds on a busy server (the creation waits for running transactions):
+// stopping the source then drops the half-made slot, and changes written
+// before the next start's slot would be missed. Running says the slot
+// exists and the start position is fixed.
 func (e *runEnv) waitSlotActive(ctx context.Context, c *pipeline.Child) (int, error) {
+	if err := c.WaitRunning(ctx, 60*time.Second); err != nil {
+		return 0, err
+	}
 	return e.waitActive(ctx, e.Name, c.Failed)
 }
 
