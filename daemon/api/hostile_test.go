@@ -88,6 +88,7 @@ func TestHostileRequests(t *testing.T) {
 		{"dot-dot segments are cleaned, not served", "GET /connectors/../admin/loggers HTTP/1.1\r\nHost: x\r\n\r\n", 307, `<a href="/admin/loggers">Temporary Redirect</a>.` + "\n\n"},
 		{"create with a dot-dot name", post(`{"name": "../x", "config": {"connector.class": "sluice-test", "topic.prefix": "x"}}`), 400, invalidName("must not contain '/'")},
 		{"create with a slash", post(`{"name": "a/b", "config": {"connector.class": "sluice-test", "topic.prefix": "x"}}`), 400, invalidName("must not contain '/'")},
+		{"create with an empty name", post(`{"name": " ", "config": {"connector.class": "sluice-test", "topic.prefix": "x"}}`), 400, invalidName("must not be empty")},
 		{"create with a NUL", post(`{"name": "a\u0000b", "config": {"connector.class": "sluice-test", "topic.prefix": "x"}}`), 400, invalidName("must not contain control characters")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

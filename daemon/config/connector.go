@@ -65,8 +65,10 @@ func ParseConnector(data []byte, file string) (Connector, Problems) {
 			ps = append(ps, Problem{Key: "initial_state", Message: fmt.Sprintf("invalid value %q: must be RUNNING, PAUSED or STOPPED", *doc.InitialState)})
 		}
 	}
-	if c.Name != "" {
+	if doc.Name != nil {
 		ps = append(ps, CheckName(c.Name)...)
+	}
+	if c.Name != "" {
 		ps = append(ps, c.takeName()...)
 	}
 	return c, ps.in(file, c.Name)
