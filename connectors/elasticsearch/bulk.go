@@ -148,7 +148,9 @@ func (w *writer) send(ctx context.Context, items []*item) ([]*rejection, error) 
 					w.m.kafka.Written(1)
 				case res.Status == 409:
 					w.m.conflicts.Add(1)
-				case retryable(res.Status):
+				case retryable(res.Status), errType(res.Error) == "index_not_found_exception":
+					// The index was removed while the request was under way
+					// (to be rebuilt): sent again, the action creates it anew.
 					again = append(again, pending[i])
 					last = fmt.Sprintf("HTTP %d %s", res.Status, res.Error)
 				default:

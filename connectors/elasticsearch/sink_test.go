@@ -3,6 +3,7 @@ package elasticsearch
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -176,5 +177,44 @@ func TestRetriesThrough429And503WithoutLoss(t *testing.T) {
 	}
 	if n := counter(m, "sluice_es_retries_total"); n != 5 {
 		t.Errorf("retries = %d, want 5", n)
+	}
+}
+
+// An index removed while a bulk request is under way makes Elasticsearch
+// answer its actions with index_not_found_exception; sent again, they
+// create the index anew. The sink retries them: nothing is lost, nothing
+// goes to the dead-letter topic, the sink keeps running.
+func TestRetriesActionsOfAnIndexRemovedMeanwhile(t *testing.T) {
+	h := newHarness(t)
+	target, _ := url.Parse(h.esURL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var bulks atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/_bulk") && bulks.Add(1) == 1 {
+			body, _ := io.ReadAll(r.Body)
+			var items []string
+			for _, line := range strings.Split(strings.TrimSpace(string(body)), "\n") {
+				for _, op := range []string{"index", "delete"} {
+					if strings.HasPrefix(line, `{"`+op+`":`) {
+						items = append(items, `{"`+op+`":{"_index":"`+h.topic+`","status":404,"error":{"type":"index_not_found_exception","reason":"no such index [`+h.topic+`]"}}}`)
+					}
+				}
+			}
+			w.Header().Set("X-Elastic-Product", "Elasticsearch")
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"errors":true,"items":[%s]}`, strings.Join(items, ","))
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	h.produce(change(event.OpCreate, 0x1000, 0, 1, "a", ""), change(event.OpCreate, 0x1000, 1, 2, "b", ""), change(event.OpDelete, 0x2000, 0, 2, "b", ""))
+	m := h.run("removed", h.config(srv.URL, map[string]string{"max.retries": "10", "retry.backoff.ms": "10", "max.in.flight.requests": "1", "linger.ms": "200"}))
+	want := []string{fmt.Sprintf(`1 v%d {"big":"","id":1,"v":"a"}`, version(0x1000, 0))}
+	if got := h.docs(); !slices.Equal(got, want) {
+		t.Fatalf("index:\n got %q\nwant %q", got, want)
+	}
+	if n := counter(m, "sluice_es_retries_total"); n < 1 {
+		t.Errorf("retries = %d, want at least 1", n)
 	}
 }
