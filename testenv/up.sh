@@ -276,7 +276,9 @@ ensure_kafka() {
 			num.io.threads=4
 		EOF
 		if [[ ! -f "$K_DIR/data/meta.properties" ]]; then
-			cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+			# 16 random bytes in URL-safe base64, without '-' (an id starting
+			# with it would read as an option to the storage tool).
+			cid="$(head -c 16 /dev/urandom | base64 | tr '+/' 'x_' | tr -d '=')"
 			log "kafka: formatting storage (cluster id $cid)"
 			"$JAVA_HOME_DIR/bin/java" -Xmx256m -Dlog4j2.configurationFile="$K_DIR/log4j2.properties" -cp "$cp" \
 				kafka.tools.StorageTool format --cluster-id "$cid" --config "$props" \
