@@ -121,6 +121,12 @@ func TestDaemonShowsAConversionFailureAsFailed(t *testing.T) {
 	put(h.config())
 	waitState("RUNNING")
 	h.waitStreaming()
+	// The snapshot row is in Kafka before the failure: a failure while it
+	// is still being written cancels that write, and the restart below
+	// would then snapshot again.
+	if got := ids(h.read(h.topic("t"), 1)); !slices.Equal(got, []string{"r 1"}) {
+		t.Fatalf("t: %v, want the snapshot row", got)
+	}
 	xid := commitXid(t, h.db, fmt.Sprintf(`INSERT INTO t VALUES (2, '%s')`, postgres.Rejected))
 	failed := waitState("FAILED")
 	if !failMessage(xid).MatchString(failed.Connector.Trace) || len(failed.Tasks) != 1 || failed.Tasks[0].Trace != failed.Connector.Trace {
