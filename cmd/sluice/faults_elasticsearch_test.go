@@ -53,25 +53,33 @@ func TestFaultElasticsearchDown(t *testing.T) {
 	}
 	rep, _ := r.verify(from, false)
 
-	var state faults.Report
-	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(500 * time.Millisecond) {
-		docs, err := index.docs(t.Context(), "id")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if state = faults.VerifyState(r.writer.Log(), esDocs(t, docs)); state.Check(false) == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("index %s after 3 min: %s\n%v\ndaemon logs:\n%s", index.name, state, state.Check(false), d.log())
-		}
-	}
+	state := r.waitIndex(index, 3*time.Minute)
 	if _, status := d.call("GET", "/connectors/"+sink+"/status", ""); !strings.Contains(status, `"connector":{"state":"RUNNING"`) {
 		t.Fatalf("sink status after the outage: %s", status)
 	}
 	t.Logf("Elasticsearch away %v; the index equal to the table %v after it was back; index: %s; topic: %s",
 		back.Sub(down).Round(time.Second), time.Since(back).Round(time.Millisecond), state, rep)
 	d.terminate(20 * time.Second)
+}
+
+// waitIndex waits until index holds what the workload committed, row by
+// row — every row present with its last change, no deleted row left — and
+// returns the comparison; it fails the test after within.
+func (r *faultRig) waitIndex(index esIndex, within time.Duration) faults.Report {
+	r.t.Helper()
+	for deadline := time.Now().Add(within); ; time.Sleep(500 * time.Millisecond) {
+		docs, err := index.docs(r.t.Context(), "id")
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		state := faults.VerifyState(r.writer.Log(), esDocs(r.t, docs))
+		if state.Check(false) == nil {
+			return state
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("index %s after %v: %s\n%v\ndaemon logs:\n%s", index.name, within, state, state.Check(false), r.d.log())
+		}
+	}
 }
 
 // esDocs reads the workload's columns from an index's documents, by key.

@@ -54,19 +54,20 @@ func byLength[T any](short, long T) T {
 // scenarios that harm the broker) with the registry in the test; its
 // state directory survives restarts, so a restarted daemon resumes.
 type faultRig struct {
-	t       *testing.T
-	brokers []string
-	reg     *registrytest.Registry
-	name    string // the database, slot, publication and topic prefix
-	topic   string // the workload table's topic
-	table   string // the workload table, as the writer names it
-	writer  *faults.Writer
-	pg      *database // the Postgres database, for a test's own statements; nil on MariaDB
-	config  string    // the daemon's configuration file
-	conns   string    // the connectors directory
-	env     []string
-	source  map[string]string // the source connector's configuration; it is named "source"
-	d       *daemonProc
+	t        *testing.T
+	brokers  []string
+	reg      *registrytest.Registry
+	name     string // the database, slot, publication and topic prefix
+	topic    string // the workload table's topic
+	table    string // the workload table, as the writer names it
+	writer   *faults.Writer
+	pg       *database // the Postgres database, for a test's own statements; nil on MariaDB
+	config   string    // the daemon's configuration file
+	conns    string    // the connectors directory
+	env      []string
+	source   map[string]string // the source connector's configuration; it is named "source"
+	regProxy *faults.Proxy     // between the daemon and the registry, with rigOptions.regCut
+	d        *daemonProc
 }
 
 // faultSource is the database a rig captures.
@@ -82,6 +83,7 @@ func (s faultSource) String() string { return [...]string{"postgres", "mariadb"}
 // rigOptions change what newFaultRig sets up.
 type rigOptions struct {
 	brokers []string          // Kafka; the test environment's when nil
+	regCut  bool              // the daemon reaches the registry through a proxy the test can cut (the rig's regProxy)
 	keys    map[string]string // source keys added to the connector's
 	viaREST bool              // the test creates the connector through REST; else it is a file every start runs
 }
@@ -144,12 +146,21 @@ func newFaultRig(t *testing.T, src faultSource, o rigOptions) *faultRig {
 	}
 	kafkatest.DeleteTopicsAtCleanup(t, brokers, func(name string) bool { return strings.HasPrefix(name, r.name) || name == "_schemas_"+r.name })
 	r.reg = registrytest.Start(t, brokers, "_schemas_"+r.name)
+	regURL := r.reg.URL
+	if o.regCut {
+		u, err := url.Parse(regURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.regProxy = faults.NewProxy(t, u.Host)
+		regURL = "http://" + r.regProxy.Addr()
+	}
 	dir := t.TempDir()
 	r.conns = filepath.Join(dir, "connectors")
 	os.Mkdir(r.conns, 0o700)
 	r.config = filepath.Join(dir, "sluice.json")
 	writeJSON(t, r.config, `{"state.dir": "`+dir+`/state", "shutdown.timeout.ms": 10000,
-		"kafka": {"bootstrap.servers": "`+strings.Join(brokers, ",")+`"}, "schema.registry": {"url": "`+r.reg.URL+`"}}`)
+		"kafka": {"bootstrap.servers": "`+strings.Join(brokers, ",")+`"}, "schema.registry": {"url": "`+regURL+`"}}`)
 	r.source = cfg
 	if !o.viaREST {
 		writeJSON(t, filepath.Join(r.conns, "source.json"), connectorJSON("source", cfg))

@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/sluice-cdc/sluice/connectors/conf"
@@ -163,8 +164,9 @@ func ConverterConfigFrom(cfg *conf.Config, role string) ConverterConfig {
 
 // NewConverter builds the converter cc describes. reg is the daemon's
 // registry, used by an AvroConverter unless cc names registry settings of
-// its own.
-func NewConverter(cc ConverterConfig, reg SchemaRegistrar) (Converter, error) {
+// its own; logger is where an AvroConverter notes its waits for the
+// registry.
+func NewConverter(cc ConverterConfig, reg SchemaRegistrar, logger *slog.Logger) (Converter, error) {
 	switch cc.Class {
 	case JSONConverterClass:
 		return NewJSONConverter(cc.SchemasEnable, cc.JSON), nil
@@ -188,5 +190,5 @@ func NewConverter(cc ConverterConfig, reg SchemaRegistrar) (Converter, error) {
 		}
 		reg = c
 	}
-	return NewAvroConverter(reg), nil
+	return NewAvroConverter(reg, logger), nil
 }

@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -29,15 +30,15 @@ func NewSourceWriter(client *kgo.Client, reg SchemaRegistrar, class *connectors.
 		schema.Options{Prefix: out.TopicPrefix, Connector: class.Connector},
 		append([]Option{WithOutput(out)}, opts...)...)
 	w.recordErrors = recordErrorsFrom(cfg)
-	w.keys = sourceConverter(cfg, KeyConverterKey, reg)
-	w.values = sourceConverter(cfg, ValueConverterKey, reg)
+	w.keys = sourceConverter(cfg, KeyConverterKey, reg, w.logger)
+	w.values = sourceConverter(cfg, ValueConverterKey, reg, w.logger)
 	return w
 }
 
 // sourceConverter builds a source's converter of role; a converter that
 // cannot be built fails the first record it is asked to write.
-func sourceConverter(cfg *conf.Config, role string, reg SchemaRegistrar) Converter {
-	c, err := NewConverter(ConverterConfigFrom(cfg, role), reg)
+func sourceConverter(cfg *conf.Config, role string, reg SchemaRegistrar, logger *slog.Logger) Converter {
+	c, err := NewConverter(ConverterConfigFrom(cfg, role), reg, logger)
 	if err != nil {
 		return brokenConverter{connectors.Permanent(err)}
 	}

@@ -110,13 +110,16 @@ func WithLogger(l *slog.Logger) Option { return func(w *Writer) { w.logger = l }
 // r (unless WithConverters says otherwise) and creating topics with t. so
 // names the records' schemas.
 func NewWriter(p Producer, r SchemaRegistrar, t TopicEnsurer, so schema.Options, opts ...Option) *Writer {
-	avro := NewAvroConverter(r)
 	w := &Writer{
-		producer: p, keys: avro, values: avro, topics: t, schemaOpts: so, tombstones: true, logger: slog.Default(), maxBuffered: MaxBufferedBytes,
+		producer: p, topics: t, schemaOpts: so, tombstones: true, logger: slog.Default(), maxBuffered: MaxBufferedBytes,
 		tables: map[*event.Table]*tableWriter{}, space: make(chan struct{}, 1),
 	}
 	for _, o := range opts {
 		o(w)
+	}
+	if w.keys == nil {
+		avro := NewAvroConverter(r, w.logger)
+		w.keys, w.values = avro, avro
 	}
 	return w
 }
