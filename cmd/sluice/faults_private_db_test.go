@@ -122,3 +122,70 @@ func TestFaultMariaDBBinlogsPurged(t *testing.T) {
 	t.Logf("FAILED %v after the restart, with the error naming the purged file", took.Round(time.Millisecond))
 	d.terminate(20 * time.Second)
 }
+
+// TestFaultPostgresSlotInvalidated lets a private Postgres invalidate the
+// slot of a stopped source (max_slot_wal_keep_size exceeded, the WAL it
+// needed removed at a checkpoint): started again, the source FAILS with the
+// error naming the slot, why it is lost and what to do, keeps the slot for
+// the operator to look at, and never streams on from where the server now
+// begins.
+func TestFaultPostgresSlotInvalidated(t *testing.T) {
+	priv := startPrivate(t, "pg")
+	t.Setenv("SLUICE_TEST_PG_URL", priv.Env("SLUICE_TEST_PG_URL"))
+	r := newFaultRig(t, onPostgres, rigOptions{})
+	ctx := t.Context()
+	r.pg.exec(t, "ALTER SYSTEM SET max_slot_wal_keep_size = '32MB'", "SELECT pg_reload_conf()")
+	d := r.start()
+	r.waitState("RUNNING", 60*time.Second)
+	from := r.writer.Next()
+	step := func(n int) {
+		for range n {
+			if err := r.writer.Step(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	step(20)
+	r.verify(from, false)
+	d.terminate(20 * time.Second)
+
+	step(5)
+	walStatus := ""
+	for round := 0; walStatus != "lost"; round++ {
+		if round == 20 {
+			t.Fatalf("slot %s still %q after 20 rounds of WAL past max_slot_wal_keep_size", r.name, walStatus)
+		}
+		r.pg.exec(t, "CREATE TABLE IF NOT EXISTS filler (v text)",
+			"INSERT INTO filler SELECT repeat('x', 1000) FROM generate_series(1, 20000)",
+			"SELECT pg_switch_wal()", "CHECKPOINT")
+		if err := r.pg.conn.QueryRow(ctx, "SELECT coalesce(wal_status, '') FROM pg_replication_slots WHERE slot_name = $1", r.name).Scan(&walStatus); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mark := r.writer.Next()
+	step(5)
+
+	d = r.start()
+	took := r.waitState("FAILED", 60*time.Second)
+	_, status := d.call("GET", "/connectors/source/status", "")
+	want := regexp.MustCompile(`the streaming position is lost: slot \\"` + r.name + `\\" has wal_status=lost \(the WAL it needed was removed, see max_slot_wal_keep_size\); ` +
+		`changes since its position are gone. To recover, drop the slot \(SELECT pg_drop_replication_slot\('` + r.name + `'\)\), reset the connector's offsets and restart it to take a new snapshot`)
+	if !want.MatchString(status) {
+		t.Fatalf("status after the slot was invalidated: %s\nwant a trace matching %s", status, want)
+	}
+	time.Sleep(2 * time.Second)
+	if s := r.state(); s != "FAILED" {
+		t.Fatalf("source %s 2 s after it failed, want it to stay FAILED", s)
+	}
+	var slots int
+	if err := r.pg.conn.QueryRow(ctx, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND wal_status = 'lost'", r.name).Scan(&slots); err != nil || slots != 1 {
+		t.Fatalf("%d lost slots named %s after the failure (%v), want the one the source had", slots, r.name, err)
+	}
+	for _, e := range r.events() {
+		if e.Seq >= mark {
+			t.Fatalf("%s: change %d, committed after the slot was lost, was produced", e.At, e.Seq)
+		}
+	}
+	t.Logf("slot invalidated; FAILED %v after the restart, with the error naming it", took.Round(time.Millisecond))
+	d.terminate(20 * time.Second)
+}

@@ -249,6 +249,16 @@ func (r *faultRig) verify(from int64, allowDuplicates bool) (faults.Report, time
 // snapshot must bring the rows written before the connector started.
 func (r *faultRig) verifyState() faults.Report {
 	r.t.Helper()
+	rep := faults.VerifyState(r.writer.Log(), faults.Replay(r.events()))
+	if err := rep.Check(false); err != nil {
+		r.t.Fatalf("topic %s replayed by key differs from the table: %s\n%v", r.topic, rep, err)
+	}
+	return rep
+}
+
+// events reads the whole topic back.
+func (r *faultRig) events() []faults.Event {
+	r.t.Helper()
 	reg, err := registry.New(r.reg.URL)
 	if err != nil {
 		r.t.Fatal(err)
@@ -257,11 +267,7 @@ func (r *faultRig) verifyState() faults.Report {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	rep := faults.VerifyState(r.writer.Log(), faults.Replay(evs))
-	if err := rep.Check(false); err != nil {
-		r.t.Fatalf("topic %s replayed by key differs from the table: %s\n%v", r.topic, rep, err)
-	}
-	return rep
+	return evs
 }
 
 // recovered waits until the topic holds a change of seq from on — every
