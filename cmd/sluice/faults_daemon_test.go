@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/sluice-cdc/sluice/testenv/mysqltest"
 )
 
 // TestFaultSIGTERMUnderLoad stops the daemon with SIGTERM at random
@@ -64,4 +66,92 @@ func restartUnderLoad(t *testing.T, src faultSource, times int, kill bool) {
 	t.Logf("%d stops (kill -9: %v), %d transactions; %s; back to RUNNING in %v on average, %v at most; caught up %v after the workload",
 		times, kill, r.writer.Transactions(), rep, (total / time.Duration(times)).Round(time.Millisecond), slowest.Round(time.Millisecond), took.Round(time.Millisecond))
 	d.terminate(20 * time.Second)
+}
+
+// TestFaultKill9AfterIdle lets a source sit idle — its tables quiet while
+// the database writes to a table it does not capture — for 5 s (5 min in
+// make faults), kills the daemon with SIGKILL, commits changes while it is
+// down, and starts it again: the position the source confirmed while idle
+// (on Postgres the slot moves past the uncaptured writes, so that WAL is
+// not held back) skips nothing, and as it was stored a second after the
+// last change, nothing is replayed either: every change arrives once, in
+// order per key.
+func TestFaultKill9AfterIdle(t *testing.T) {
+	for _, src := range []faultSource{onPostgres, onMariaDB} {
+		t.Run(src.String(), func(t *testing.T) {
+			r := newFaultRig(t, src, rigOptions{})
+			d := r.start()
+			r.waitState("RUNNING", 60*time.Second)
+			from := r.writer.Next()
+			step := func(n int) {
+				for range n {
+					if err := r.writer.Step(t.Context()); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			step(20)
+			r.verify(from, false)
+
+			idle := byLength(5*time.Second, 5*time.Minute)
+			other := r.uncapturedWriter(t)
+			began := time.Now()
+			for time.Since(began) < idle {
+				other()
+				time.Sleep(500 * time.Millisecond)
+			}
+			moved := ""
+			if src == onPostgres {
+				moved = "; the slot confirmed past the uncaptured writes " + r.slotCaughtUp(30*time.Second).Round(time.Millisecond).String() + " after the last"
+			}
+			d.kill9()
+			mark := r.writer.Next()
+			step(20)
+			d = r.start()
+			r.waitState("RUNNING", 60*time.Second)
+			rep, took := r.verify(from, false)
+			t.Logf("idle %v%s; killed; %d changes committed while down; %s; caught up %v after the restart",
+				idle, moved, r.writer.Next()-mark, rep, took.Round(time.Millisecond))
+			d.terminate(20 * time.Second)
+		})
+	}
+}
+
+// uncapturedWriter creates a table in the rig's database that the source
+// does not capture and returns a function committing a row to it.
+func (r *faultRig) uncapturedWriter(t *testing.T) func() {
+	t.Helper()
+	if r.pg != nil {
+		r.pg.exec(t, "CREATE TABLE other (id serial PRIMARY KEY, v text)")
+		return func() { r.pg.exec(t, "INSERT INTO other (v) VALUES (repeat('x', 200))") }
+	}
+	admin := mysqltest.Connect(t)
+	mysqltest.Exec(t, admin, "CREATE TABLE "+r.name+".other (id int AUTO_INCREMENT PRIMARY KEY, v text)")
+	return func() { mysqltest.Exec(t, admin, "INSERT INTO "+r.name+".other (v) VALUES (repeat('x', 200))") }
+}
+
+// slotCaughtUp waits until the Postgres slot's confirmed position reaches
+// the server's current WAL position and returns how long that took.
+func (r *faultRig) slotCaughtUp(within time.Duration) time.Duration {
+	r.t.Helper()
+	ctx := r.t.Context()
+	var target string
+	if err := r.pg.conn.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&target); err != nil {
+		r.t.Fatal(err)
+	}
+	began := time.Now()
+	for {
+		var caught bool
+		err := r.pg.conn.QueryRow(ctx, "SELECT confirmed_flush_lsn >= $2::pg_lsn FROM pg_replication_slots WHERE slot_name = $1", r.name, target).Scan(&caught)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		if caught {
+			return time.Since(began)
+		}
+		if time.Since(began) > within {
+			r.t.Fatalf("slot %s not confirmed up to %s %v after the last write", r.name, target, within)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

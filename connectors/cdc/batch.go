@@ -49,8 +49,10 @@ func Send[P any](ctx context.Context, out chan<- Chunk[P], c Chunk[P]) error {
 const maxBatch = 4096
 
 // offsetSaveInterval bounds how often a moved streaming position is written
-// to the offset store; snapshot progress is written with every
-// acknowledgement, and Drain writes the last position when stopping.
+// to the offset store: at most once per interval, and within one interval
+// of the acknowledgement that moved it, even when no other follows.
+// Snapshot progress is written with every acknowledgement, and Drain writes
+// the last position when stopping.
 const offsetSaveInterval = time.Second
 
 // Metrics are the series every source reports, labelled with its connector.
@@ -111,6 +113,8 @@ type Acker[P any] struct {
 	state     *State[P]
 	dirty     bool // the position moved since the last save
 	lastSaved time.Time
+	later     *time.Timer // saves a moved position no later acknowledgement saved
+	stopped   bool        // Save was called: the source is stopping
 }
 
 // NewAcker returns an Acker keeping state in store. confirm, when not
@@ -123,8 +127,36 @@ func NewAcker[P any](store *Store[P], state *State[P], confirm func(P), m Metric
 func (a *Acker[P]) Save(ctx context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.stopped = true
+	if a.later != nil {
+		a.later.Stop()
+	}
 	a.dirty, a.lastSaved = false, time.Now()
 	return a.store.Save(ctx, a.state)
+}
+
+// saveLater writes a position that moved within the save interval once
+// the interval is over, unless an acknowledgement or the stop saved it
+// meanwhile: a source that falls idle then has its last position stored,
+// and a kill replays at most an interval's changes.
+func (a *Acker[P]) saveLater() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.later = nil
+	if !a.dirty || a.stopped {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	a.saveLocked(ctx)
+}
+
+// saveLocked writes the state; a.mu is held.
+func (a *Acker[P]) saveLocked(ctx context.Context) {
+	a.dirty, a.lastSaved = false, time.Now()
+	if err := a.store.Save(ctx, a.state); err != nil {
+		a.logger.Error("saving offsets failed; they will be saved with the next acknowledgement", "error", err)
+	}
 }
 
 // ack applies the acknowledgement of a batch: times are its events'
@@ -167,12 +199,12 @@ func (a *Acker[P]) ack(ctx context.Context, times batchTimes, c Chunk[P]) {
 		a.state.Position, a.state.Positioned, a.dirty = *c.End, true, true
 	}
 	if !save && !(a.dirty && time.Since(a.lastSaved) >= offsetSaveInterval) {
+		if a.dirty && a.later == nil && !a.stopped {
+			a.later = time.AfterFunc(offsetSaveInterval-time.Since(a.lastSaved), a.saveLater)
+		}
 		return
 	}
-	a.dirty, a.lastSaved = false, time.Now()
-	if err := a.store.Save(context.WithoutCancel(ctx), a.state); err != nil {
-		a.logger.Error("saving offsets failed; they will be saved with the next acknowledgement", "error", err)
-	}
+	a.saveLocked(context.WithoutCancel(ctx))
 }
 
 // Batch merges the chunks that are ready into batches of up to 4,096 events

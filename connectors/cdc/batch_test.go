@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/schema/event"
@@ -50,5 +51,50 @@ func TestPositionsAreConfirmedOnlyWhenAcknowledged(t *testing.T) {
 	Drain(out, a, slog.New(slog.DiscardHandler), nil)
 	if got := string(m["server=p"]); got != `{"lsn":200,"snapshot_completed":false}` {
 		t.Fatalf("after Drain: stored %s", got)
+	}
+}
+
+// savedOffsets hands every saved value to the test.
+type savedOffsets chan string
+
+func (s savedOffsets) Load(context.Context, string) ([]byte, error) { return nil, nil }
+func (s savedOffsets) Save(_ context.Context, _ string, v []byte) error {
+	s <- string(v)
+	return nil
+}
+
+// A position acknowledged within the save interval is stored once the
+// interval is over even when no acknowledgement follows (a source fallen
+// idle), and not at all once Drain stored the last one.
+func TestAMovedPositionIsStoredWithoutALaterAcknowledgement(t *testing.T) {
+	saved := make(savedOffsets, 10)
+	a := NewAcker(NewStore[lsn](saved, "server=p"), &State[lsn]{}, nil, NewMetrics(nil, "t"), slog.New(slog.DiscardHandler))
+	ctx := context.Background()
+	a.ack(ctx, batchTimes{}, Chunk[lsn]{End: &lsn{100}})
+	if got := <-saved; got != `{"lsn":100,"snapshot_completed":false}` {
+		t.Fatalf("first acknowledgement stored %s", got)
+	}
+	acked := time.Now()
+	a.ack(ctx, batchTimes{}, Chunk[lsn]{End: &lsn{200}})
+	select {
+	case got := <-saved:
+		if took := time.Since(acked); got != `{"lsn":200,"snapshot_completed":false}` || took < offsetSaveInterval/2 || took > 3*offsetSaveInterval {
+			t.Fatalf("stored %s %v after the acknowledgement, want lsn 200 about %v after it", got, took, offsetSaveInterval)
+		}
+	case <-time.After(5 * offsetSaveInterval):
+		t.Fatal("the moved position was not stored without a later acknowledgement")
+	}
+
+	a.ack(ctx, batchTimes{}, Chunk[lsn]{End: &lsn{300}})
+	if err := a.Save(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-saved; got != `{"lsn":300,"snapshot_completed":false}` {
+		t.Fatalf("Save stored %s", got)
+	}
+	select {
+	case got := <-saved:
+		t.Fatalf("stored %s after the stop's save", got)
+	case <-time.After(2 * offsetSaveInterval):
 	}
 }
