@@ -33,6 +33,22 @@ type State[P any] struct {
 	Captured []string
 }
 
+// Carried are the offset fields besides the position and snapshot_completed
+// that GET /connectors/{name}/offsets shows: a PATCH of the offsets keeps
+// them as given, so that the document GET answers can be edited and sent
+// back.
+type Carried struct {
+	Incremental  *IncrementalProgress `json:"incremental,omitempty"`
+	SignalOffset *int64               `json:"kafka_signal_offset,omitempty"`
+	Captured     []string             `json:"captured_tables,omitempty"`
+}
+
+// Carry returns st with c's fields.
+func Carry[P any](st State[P], c Carried) State[P] {
+	st.Incremental, st.SignalOffset, st.Captured = c.Incremental, c.SignalOffset, c.Captured
+	return st
+}
+
 type stateFields struct {
 	SnapshotCompleted bool                 `json:"snapshot_completed"`
 	Snapshot          json.RawMessage      `json:"snapshot,omitempty"`

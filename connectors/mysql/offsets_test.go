@@ -70,7 +70,7 @@ func TestAlterOffsetChecksThePosition(t *testing.T) {
 	at := func(file, pos string) string { return `{"file": "` + file + `", "pos": ` + pos + `}` }
 
 	refused("server=other", at(start.File, first), `partition {"server": "other"} is not this connector's: a MySQL source keeps its offset under {"server": "cdc"} (its topic.prefix)`)
-	refused("server=cdc", `{"file": "x", "pos": 4, "txId": 1}`, `a MySQL offset is {"file": <binlog file>, "pos": <position>} with, optionally, "gtids" and "snapshot_completed": unknown field "txId"`)
+	refused("server=cdc", `{"file": "x", "pos": 4, "txId": 1}`, `a MySQL offset is {"file": <binlog file>, "pos": <position>} with, optionally, "gtids", "snapshot_completed" and the other fields GET shows ("incremental", "kafka_signal_offset", "captured_tables"): unknown field "txId"`)
 	refused("server=cdc", `{"pos": 4}`, `a MySQL offset must hold "file" and "pos"`)
 	refused("server=cdc", at("nope-bin.000001", "4"), "binlog file nope-bin.000001 is not on the server (it has ")
 	refused("server=cdc", at(start.File, "3"), "pos 3 is not a position in "+start.File+": events start at 4")
@@ -93,5 +93,12 @@ func TestAlterOffsetChecksThePosition(t *testing.T) {
 	if got, err := alter("server=cdc", `{"file": "`+end.File+`", "pos": `+fmt.Sprint(end.Pos)+`, "snapshot_completed": false}`); err != nil ||
 		got != fmt.Sprintf(`{"file":%q,"pos":%d,"snapshot_completed":false}`, end.File, end.Pos) {
 		t.Fatalf("end of the binlog: %s, %v", got, err)
+	}
+	// What GET shows besides the position is kept as given: its answer
+	// can be edited and sent back.
+	carried := `"kafka_signal_offset":7,"captured_tables":["cdc.a","cdc.b"]`
+	if got, err := alter("server=cdc", fmt.Sprintf(`{"file": %q, "pos": %d, "snapshot_completed": true, %s}`, end.File, end.Pos, carried)); err != nil ||
+		got != fmt.Sprintf(`{"file":%q,"pos":%d,"snapshot_completed":true,%s}`, end.File, end.Pos, carried) {
+		t.Fatalf("with the fields GET shows: %s, %v", got, err)
 	}
 }

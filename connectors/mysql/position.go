@@ -122,11 +122,12 @@ func alterOffset(ctx context.Context, c *conf.Config, key string, offset json.Ra
 		Pos               *uint32 `json:"pos"`
 		GTIDs             string  `json:"gtids"`
 		SnapshotCompleted *bool   `json:"snapshot_completed"`
+		cdc.Carried
 	}
 	dec := json.NewDecoder(bytes.NewReader(offset))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&doc); err != nil {
-		return nil, invalidOffset(`a MySQL offset is {"file": <binlog file>, "pos": <position>} with, optionally, "gtids" and "snapshot_completed": %s`, strings.TrimPrefix(err.Error(), "json: "))
+		return nil, invalidOffset(`a MySQL offset is {"file": <binlog file>, "pos": <position>} with, optionally, "gtids", "snapshot_completed" and the other fields GET shows ("incremental", "kafka_signal_offset", "captured_tables"): %s`, strings.TrimPrefix(err.Error(), "json: "))
 	}
 	if doc.File == nil || *doc.File == "" || doc.Pos == nil {
 		return nil, invalidOffset(`a MySQL offset must hold "file" and "pos": the binlog file and the position in it to stream from, as SHOW BINARY LOGS and SHOW BINLOG EVENTS list them`)
@@ -141,7 +142,7 @@ func alterOffset(ctx context.Context, c *conf.Config, key string, offset json.Ra
 		return nil, err
 	}
 	st := cdc.State[Position]{Position: p, Positioned: true, SnapshotCompleted: doc.SnapshotCompleted == nil || *doc.SnapshotCompleted}
-	return json.Marshal(st)
+	return json.Marshal(cdc.Carry(st, doc.Carried))
 }
 
 // checkPosition refuses a position the server cannot stream from.

@@ -53,11 +53,12 @@ func alterOffset(ctx context.Context, c *conf.Config, key string, offset json.Ra
 	var doc struct {
 		LSN               json.RawMessage `json:"lsn"`
 		SnapshotCompleted *bool           `json:"snapshot_completed"`
+		cdc.Carried
 	}
 	dec := json.NewDecoder(bytes.NewReader(offset))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&doc); err != nil {
-		return nil, invalidOffset(`a Postgres offset is {"lsn": <LSN>} with, optionally, "snapshot_completed": %s`, strings.TrimPrefix(err.Error(), "json: "))
+		return nil, invalidOffset(`a Postgres offset is {"lsn": <LSN>} with, optionally, "snapshot_completed" and the other fields GET shows ("incremental", "kafka_signal_offset", "captured_tables"): %s`, strings.TrimPrefix(err.Error(), "json: "))
 	}
 	lsn, err := parseLSN(doc.LSN)
 	if err != nil {
@@ -72,7 +73,7 @@ func alterOffset(ctx context.Context, c *conf.Config, key string, offset json.Ra
 		return nil, err
 	}
 	st := state{Position: position{LSN: uint64(lsn)}, Positioned: true, SnapshotCompleted: doc.SnapshotCompleted == nil || *doc.SnapshotCompleted}
-	return json.Marshal(st)
+	return json.Marshal(cdc.Carry(st, doc.Carried))
 }
 
 // parseLSN reads an offset's lsn: a number, as the offsets store it, or

@@ -68,7 +68,7 @@ func TestAlterOffsetAdvancesTheSlot(t *testing.T) {
 	pgtest.Exec(t, conn, "INSERT INTO t VALUES (101)")
 
 	refused("server=other", `{"lsn": 1}`, `partition {"server": "other"} is not this connector's: a Postgres source keeps its offset under {"server": "cdc"} (its topic.prefix)`)
-	refused("server=cdc", `{"lsn": 1, "txId": 5}`, `a Postgres offset is {"lsn": <LSN>} with, optionally, "snapshot_completed": unknown field "txId"`)
+	refused("server=cdc", `{"lsn": 1, "txId": 5}`, `a Postgres offset is {"lsn": <LSN>} with, optionally, "snapshot_completed" and the other fields GET shows ("incremental", "kafka_signal_offset", "captured_tables"): unknown field "txId"`)
 	refused("server=cdc", `{}`, `a Postgres offset must hold "lsn": the WAL position to stream from, as a number or in Postgres' X/Y form`)
 	refused("server=cdc", `{"lsn": "soon"}`, `lsn "soon" is not a WAL position: give a positive number or Postgres' X/Y form (as pg_current_wal_lsn() shows it)`)
 	// Other databases of the server write WAL meanwhile: the flushed
