@@ -80,18 +80,7 @@ func TestFaultKill9AfterIdle(t *testing.T) {
 	for _, src := range []faultSource{onPostgres, onMariaDB} {
 		t.Run(src.String(), func(t *testing.T) {
 			r := newFaultRig(t, src, rigOptions{})
-			d := r.start()
-			r.waitState("RUNNING", 60*time.Second)
-			from := r.writer.Next()
-			step := func(n int) {
-				for range n {
-					if err := r.writer.Step(t.Context()); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-			step(20)
-			r.verify(from, false)
+			d, from := r.streamSome()
 
 			idle := byLength(5*time.Second, 5*time.Minute)
 			other := r.uncapturedWriter(t)
@@ -106,7 +95,7 @@ func TestFaultKill9AfterIdle(t *testing.T) {
 			}
 			d.kill9()
 			mark := r.writer.Next()
-			step(20)
+			r.steps(20)
 			d = r.start()
 			r.waitState("RUNNING", 60*time.Second)
 			rep, took := r.verify(from, false)

@@ -29,11 +29,7 @@ func TestFaultLifecycleRaces(t *testing.T) {
 func lifecycleRaces(t *testing.T, src faultSource, mode string, preload int) {
 	r := newFaultRig(t, src, rigOptions{viaREST: true, keys: map[string]string{"snapshot.mode": mode, "snapshot.fetch.size": "50"}})
 	ctx := t.Context()
-	for range preload {
-		if err := r.writer.Step(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r.steps(preload)
 	d := r.start()
 	stopWriter := r.writer.Start(ctx, 100)
 	time.Sleep(100 * time.Millisecond)

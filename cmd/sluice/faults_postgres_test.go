@@ -26,11 +26,7 @@ func TestFaultPostgresNetworkCut(t *testing.T) {
 	proxy := faults.NewProxy(t, pgURL.Host)
 	r := newFaultRig(t, onPostgres, rigOptions{keys: map[string]string{
 		"database.hostname": "127.0.0.1", "database.port": proxy.Port(), "snapshot.fetch.size": "50"}})
-	for range byLength(300, 3000) {
-		if err := r.writer.Step(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r.steps(byLength(300, 3000))
 	d := r.start()
 	r.waitState("RUNNING", 60*time.Second)
 	from := r.writer.Next()
@@ -67,11 +63,7 @@ func TestFaultPostgresSlotDropped(t *testing.T) {
 	d := r.start()
 	r.waitState("RUNNING", 60*time.Second)
 	from := r.writer.Next()
-	for range 20 {
-		if err := r.writer.Step(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r.steps(20)
 	r.verify(from, false)
 
 	admin := r.pg.conn
@@ -91,11 +83,7 @@ func TestFaultPostgresSlotDropped(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	for range 5 {
-		if err := r.writer.Step(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r.steps(5)
 	took := r.waitState("FAILED", 60*time.Second)
 	_, status := d.call("GET", "/connectors/source/status", "")
 	want := regexp.MustCompile(`the streaming position is lost: slot \\"` + r.name + `\\" no longer exists although streaming had reached [0-9A-F]+/[0-9A-F]+; ` +

@@ -69,21 +69,10 @@ func TestFaultMariaDBBinlogsPurged(t *testing.T) {
 	priv := startPrivate(t, "mysql")
 	t.Setenv("SLUICE_TEST_MYSQL_DSN", priv.Env("SLUICE_TEST_MYSQL_DSN"))
 	r := newFaultRig(t, onMariaDB, rigOptions{})
-	d := r.start()
-	r.waitState("RUNNING", 60*time.Second)
-	from := r.writer.Next()
-	step := func(n int) {
-		for range n {
-			if err := r.writer.Step(t.Context()); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	step(20)
-	r.verify(from, false)
+	d, _ := r.streamSome()
 	d.terminate(20 * time.Second)
 
-	step(20)
+	r.steps(20)
 	// MariaDB keeps a file that crash recovery may still need, so the
 	// purge is repeated until only the newest file is left.
 	admin := mysqltest.Connect(t)
@@ -105,7 +94,7 @@ func TestFaultMariaDBBinlogsPurged(t *testing.T) {
 			t.Fatalf("%d binlog files left after PURGE BINARY LOGS TO '%s'", len(res.Values), current)
 		}
 	}
-	step(5)
+	r.steps(5)
 
 	d = r.start()
 	took := r.waitState("FAILED", 60*time.Second)
@@ -135,21 +124,10 @@ func TestFaultPostgresSlotInvalidated(t *testing.T) {
 	r := newFaultRig(t, onPostgres, rigOptions{})
 	ctx := t.Context()
 	r.pg.exec(t, "ALTER SYSTEM SET max_slot_wal_keep_size = '32MB'", "SELECT pg_reload_conf()")
-	d := r.start()
-	r.waitState("RUNNING", 60*time.Second)
-	from := r.writer.Next()
-	step := func(n int) {
-		for range n {
-			if err := r.writer.Step(ctx); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	step(20)
-	r.verify(from, false)
+	d, _ := r.streamSome()
 	d.terminate(20 * time.Second)
 
-	step(5)
+	r.steps(5)
 	walStatus := ""
 	for round := 0; walStatus != "lost"; round++ {
 		if round == 20 {
@@ -163,7 +141,7 @@ func TestFaultPostgresSlotInvalidated(t *testing.T) {
 		}
 	}
 	mark := r.writer.Next()
-	step(5)
+	r.steps(5)
 
 	d = r.start()
 	took := r.waitState("FAILED", 60*time.Second)

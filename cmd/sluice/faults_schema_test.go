@@ -24,19 +24,12 @@ func TestFaultIncompatibleSchema(t *testing.T) {
 	r.waitState("RUNNING", 60*time.Second)
 	from := r.writer.Next()
 	ctx := t.Context()
-	step := func(n int) {
-		for range n {
-			if err := r.writer.Step(ctx); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	step(20)
+	r.steps(20)
 	r.verify(from, false)
 
 	r.pg.exec(t, "ALTER TABLE items ALTER COLUMN extra TYPE integer USING NULL")
 	before := r.writer.Next()
-	step(20)
+	r.steps(20)
 	took := r.waitState("FAILED", 60*time.Second)
 	_, status := d.call("GET", "/connectors/source/status", "")
 	subject := r.topic + "-value"
@@ -95,7 +88,7 @@ func TestFaultIncompatibleSchema(t *testing.T) {
 	d.expect("POST", "/connectors/source/restart?includeTasks=true", "", 202, "")
 	back := time.Now()
 	r.waitState("RUNNING", 60*time.Second)
-	step(20)
+	r.steps(20)
 	// A failure is no clean stop: what the source had acknowledged since
 	// its last status update (within 200 ms) may be replayed.
 	rep, _ := r.verify(from, true)

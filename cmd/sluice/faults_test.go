@@ -256,6 +256,29 @@ func (r *faultRig) verifyState() faults.Report {
 	return rep
 }
 
+// streamSome starts the daemon, commits 20 transactions once the source is
+// RUNNING and checks that they arrived; it returns the daemon and the
+// first change it checked.
+func (r *faultRig) streamSome() (*daemonProc, int64) {
+	r.t.Helper()
+	d := r.start()
+	r.waitState("RUNNING", 60*time.Second)
+	from := r.writer.Next()
+	r.steps(20)
+	r.verify(from, false)
+	return d, from
+}
+
+// steps commits n transactions of the workload.
+func (r *faultRig) steps(n int) {
+	r.t.Helper()
+	for range n {
+		if err := r.writer.Step(r.t.Context()); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+}
+
 // events reads the whole topic back.
 func (r *faultRig) events() []faults.Event {
 	r.t.Helper()
