@@ -30,6 +30,7 @@ func NewSourceWriter(client *kgo.Client, reg SchemaRegistrar, class *connectors.
 		schema.Options{Prefix: out.TopicPrefix, Connector: class.Connector},
 		append([]Option{WithOutput(out)}, opts...)...)
 	w.recordErrors = recordErrorsFrom(cfg)
+	w.maxRecord = ProducerConfigFrom(cfg).MaxRequestSize
 	w.keys = sourceConverter(cfg, KeyConverterKey, reg, w.logger)
 	w.values = sourceConverter(cfg, ValueConverterKey, reg, w.logger)
 	return w

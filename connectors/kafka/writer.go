@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/connectors"
@@ -48,6 +49,7 @@ type Writer struct {
 	topicOf     TopicFunc // nil: the default, cached per table
 	tombstones  bool
 	maxBuffered int64
+	maxRecord   int32 // the producer's max.request.size; 0 when not known
 	logger      *slog.Logger
 	staged      *staging // nil: no transforms
 
@@ -270,6 +272,9 @@ func (w *Writer) done(pb *pendingBatch, r *kgo.Record, err error) {
 	case w.space <- struct{}{}:
 	default:
 	}
+	if err != nil && errors.Is(err, kerr.MessageTooLarge) {
+		err = w.tooLarge(r, err)
+	}
 	if err != nil {
 		w.fail(fmt.Errorf("produce to topic %q: %w", r.Topic, err))
 		return
@@ -278,6 +283,42 @@ func (w *Writer) done(pb *pendingBatch, r *kgo.Record, err error) {
 	pb.outstanding--
 	w.mu.Unlock()
 	w.release()
+}
+
+// recordSlack is what a record batch adds to a lone record's key, value
+// and headers, rounded up: a record within it of max.request.size may
+// still fit.
+const recordSlack = 128
+
+// tooLarge decides on a record Kafka refused as too large. A record larger
+// by itself than the producer's max.request.size, which the producer
+// refuses alone before sending, is skipped with errors.tolerance=all, as
+// Kafka Connect's source tasks skip records they cannot produce (KIP-779),
+// and nil is returned. Every other such refusal — the record refused by
+// the broker, whose topic allows less than the producer sends, along with
+// the records batched with it — is a permanent error saying what to change:
+// retrying sends the same record again.
+func (w *Writer) tooLarge(r *kgo.Record, err error) error {
+	size := len(r.Key) + len(r.Value)
+	for _, h := range r.Headers {
+		size += len(h.Key) + len(h.Value)
+	}
+	alone := w.maxRecord > 0 && size > int(w.maxRecord)-recordSlack
+	if alone && w.recordErrors.tolerate {
+		attrs := []any{"topic", r.Topic, "bytes", size, "max_request_size", w.maxRecord}
+		if w.recordErrors.withMessage {
+			attrs = append(attrs, "key", string(r.Key))
+		}
+		w.logger.Warn("skipped a record too large to produce (errors.tolerance=all)", attrs...)
+		return nil
+	}
+	limit := "the topic's max.message.bytes"
+	if alone {
+		limit = fmt.Sprintf("producer.override.max.request.size (%d bytes)", w.maxRecord)
+	}
+	return connectors.Permanent(fmt.Errorf("a record of %d bytes is larger than %s allows: %w. Nothing after it is acknowledged; "+
+		"raise producer.override.max.request.size and the topic's max.message.bytes, leave the large columns out (column.exclude.list), "+
+		"or set errors.tolerance=all to skip records too large to produce", size, limit, err))
 }
 
 // release acknowledges, in order, the batches at the head of the queue whose
