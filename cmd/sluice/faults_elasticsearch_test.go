@@ -8,8 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluice-cdc/sluice/schema/registry"
+	"github.com/sluice-cdc/sluice/testenv"
 	"github.com/sluice-cdc/sluice/testenv/faults"
 	"github.com/sluice-cdc/sluice/testenv/kafkatest"
+	"github.com/sluice-cdc/sluice/testenv/topictest"
 )
 
 // TestFaultElasticsearchDown takes a private Elasticsearch away from an
@@ -96,4 +101,113 @@ func esDocs(t *testing.T, docs map[string]esDoc) map[int64]faults.Doc {
 		out[key] = faults.Doc{Seq: int64(seq), V: v}
 	}
 	return out
+}
+
+// TestFaultElasticsearchRefuses puts an HTTP proxy the test controls
+// between an Elasticsearch sink and Elasticsearch, under a steady Postgres
+// workload. Overloaded: every bulk request answered 429 for 20 s (3 min in
+// make faults); the sink backs off and retries (max.retries 1000, as for
+// an outage), stays RUNNING, and the index ends equal to the table. One
+// document refused: a row whose note the index maps as an integer is
+// answered 400 (document_parsing_exception); with
+// behavior.on.malformed.documents=warn and errors.tolerance=all that
+// record, and only it, goes to the dead-letter topic, and every other row
+// is in the index.
+func TestFaultElasticsearchRefuses(t *testing.T) {
+	t.Run("429", func(t *testing.T) {
+		r, proxy, index, sink := esRefusalRig(t, map[string]string{"max.retries": "1000"})
+		d := r.start()
+		r.waitState("RUNNING", 60*time.Second)
+		stopWriter := r.writer.Start(t.Context(), 100)
+		time.Sleep(2 * time.Second)
+		overload := byLength(20*time.Second, 3*time.Minute)
+		proxy.Answer("/_bulk", 429, `{"error":{"type":"es_rejected_execution_exception","reason":"rejected execution of coordinating operation"},"status":429}`)
+		time.Sleep(overload)
+		proxy.Forward()
+		back := time.Now()
+		time.Sleep(time.Second)
+		if err := stopWriter(); err != nil {
+			t.Fatalf("workload: %v", err)
+		}
+		state := r.waitIndex(index, 3*time.Minute)
+		if _, status := d.call("GET", "/connectors/"+sink+"/status", ""); !strings.Contains(status, `"connector":{"state":"RUNNING"`) {
+			t.Fatalf("sink after the overload: %s", status)
+		}
+		t.Logf("every bulk request answered 429 for %v (%d answered); the index equal to the table %v after; %s",
+			overload, proxy.Answered(), time.Since(back).Round(time.Millisecond), state)
+		d.terminate(20 * time.Second)
+	})
+	t.Run("400 for one document", func(t *testing.T) {
+		const poisonKey = 1_000_000_000
+		r, _, index, sink := esRefusalRig(t, map[string]string{
+			"behavior.on.malformed.documents": "warn", "errors.tolerance": "all", "errors.deadletterqueue.topic.name": "dlq"})
+		dlq := r.name + "-dlq"
+		if _, _, err := index.do(t.Context(), "PUT", "/"+index.name, `{"mappings": {"properties": {"note": {"type": "integer"}}}}`); err != nil {
+			t.Fatal(err)
+		}
+		d := r.start()
+		r.waitState("RUNNING", 60*time.Second)
+		stopWriter := r.writer.Start(t.Context(), 100)
+		time.Sleep(time.Second)
+		r.pg.exec(t, fmt.Sprintf("INSERT INTO items (id, seq, v, note) VALUES (%d, 0, 'poison', 'not a number')", poisonKey))
+		time.Sleep(2 * time.Second)
+		if err := stopWriter(); err != nil {
+			t.Fatalf("workload: %v", err)
+		}
+		state := r.waitIndex(index, 2*time.Minute)
+		var letters []topictest.Record
+		reg, err := registry.New(r.reg.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reader := topictest.NewReader(r.brokers, reg)
+		for deadline := time.Now().Add(time.Minute); len(letters) == 0; time.Sleep(200 * time.Millisecond) {
+			if letters = reader.ReadAll(t, dlq, nil); time.Now().After(deadline) {
+				t.Fatalf("nothing in dead-letter topic %s a minute after the refused document; logs:\n%s", dlq, d.log())
+			}
+		}
+		if len(letters) != 1 || !strings.Contains(header(letters[0].Raw, "__connect.errors.exception.message"), "failed to parse field [note] of type [integer] in document with id '1000000000'") {
+			t.Fatalf("dead letters: %d, the first's message %q; want the one refused document", len(letters), header(letters[0].Raw, "__connect.errors.exception.message"))
+		}
+		if _, status := d.call("GET", "/connectors/"+sink+"/status", ""); !strings.Contains(status, `"connector":{"state":"RUNNING"`) {
+			t.Fatalf("sink after the refused document: %s", status)
+		}
+		t.Logf("the refused document dead-lettered (%s), every other row in the index: %s", header(letters[0].Raw, "__connect.errors.exception.message"), state)
+		d.terminate(20 * time.Second)
+	})
+}
+
+// esRefusalRig is a Postgres rig with an Elasticsearch sink of the
+// workload's topic reaching Elasticsearch through an HTTP proxy; keys are
+// added to the sink's configuration, a dead-letter topic named "dlq"
+// getting the rig's name as prefix. The table has a note column.
+func esRefusalRig(t *testing.T, keys map[string]string) (*faultRig, *faults.HTTPProxy, esIndex, string) {
+	r := newFaultRig(t, onPostgres, rigOptions{})
+	r.pg.exec(t, "ALTER TABLE items ADD COLUMN note text")
+	esURL := testenv.ElasticsearchURL(t)
+	proxy := faults.NewHTTPProxy(t, esURL)
+	sink := r.name + "-es"
+	index := esIndex{url: esURL, name: r.topic}
+	kcl := kafkatest.NewClient(t, r.brokers)
+	t.Cleanup(func() { dropGroupAndIndex(t, kcl, "connect-"+sink, index) })
+	cfg := map[string]string{"connector.class": "elasticsearch", "tasks.max": "1", "connection.url": proxy.URL(), "topics": r.topic,
+		"key.ignore": "false", "behavior.on.null.values": "delete", "read.timeout.ms": "10000"}
+	for k, v := range keys {
+		if k == "errors.deadletterqueue.topic.name" {
+			v = r.name + "-" + v
+		}
+		cfg[k] = v
+	}
+	writeJSON(t, filepath.Join(r.conns, "sink.json"), connectorJSON(sink, cfg))
+	return r, proxy, index, sink
+}
+
+// header is the value of a record's header named key, "" when absent.
+func header(r *kgo.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
 }

@@ -208,8 +208,10 @@ func (w *writer) do(ctx context.Context, req esapi.Request) (int, []byte, error)
 	return res.StatusCode, body, nil
 }
 
-// maxBackoff caps the wait between retries.
-const maxBackoff = time.Minute
+// maxBackoff caps the wait between retries: a sink retrying through a
+// long outage or overload (max.retries set high) goes on within ten
+// seconds of Elasticsearch's return.
+const maxBackoff = 10 * time.Second
 
 // retry calls attempt until it succeeds, fails, or has been retried
 // max.retries times; attempt returns a non-empty reason to be retried.
@@ -237,11 +239,13 @@ func (w *writer) retry(ctx context.Context, what string, attempt func() (string,
 	}
 }
 
-// backoff is the wait before retry n (from 0): base·2^n capped at a
-// minute, of which a random half is taken off.
+// backoff is the wait before retry n (from 0): base·2^n capped at ten
+// seconds (or at base, when that is longer), of which a random half is
+// taken off.
 func backoff(base time.Duration, n int) time.Duration {
-	d := maxBackoff
-	if n < 30 && base<<n < maxBackoff {
+	limit := max(maxBackoff, base)
+	d := limit
+	if n < 30 && base<<n < limit {
 		d = base << n
 	}
 	if d <= 1 {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/big"
 	"testing"
+	"time"
 
 	"github.com/sluice-cdc/sluice/schema/event"
 )
@@ -61,7 +62,7 @@ func TestKeyText(t *testing.T) {
 	}
 }
 
-func TestBackoffDoublesWithJitterUpToAMinute(t *testing.T) {
+func TestBackoffDoublesWithJitterUpToTenSeconds(t *testing.T) {
 	for n, want := range []int64{100, 200, 400, 800} {
 		for range 50 {
 			got := backoff(100*1e6, n).Milliseconds()
@@ -70,7 +71,10 @@ func TestBackoffDoublesWithJitterUpToAMinute(t *testing.T) {
 			}
 		}
 	}
-	if got := backoff(100*1e6, 40); got < maxBackoff/2 || got > maxBackoff {
-		t.Errorf("backoff after many retries = %s, want at most a minute", got)
+	if got := backoff(100*1e6, 40); got < 5*time.Second || got > 10*time.Second {
+		t.Errorf("backoff after many retries = %s, want between 5 s and 10 s", got)
+	}
+	if got := backoff(time.Minute, 3); got < 30*time.Second || got > time.Minute {
+		t.Errorf("backoff from retry.backoff.ms of a minute = %s, want between 30 s and a minute", got)
 	}
 }

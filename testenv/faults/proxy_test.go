@@ -2,7 +2,11 @@ package faults
 
 import (
 	"bufio"
+	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 )
@@ -63,5 +67,37 @@ func TestProxyCutsAndRestores(t *testing.T) {
 	p.Restore()
 	if got, err := echo(dial(), "four"); err != nil || got != "echo four\n" {
 		t.Fatalf("after Restore: %q, %v", got, err)
+	}
+}
+
+// The HTTP proxy forwards requests, answers those whose path holds the
+// part set with the status and body set, and forwards them again after
+// Forward.
+func TestHTTPProxyAnswersAndForwards(t *testing.T) {
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("from the server: " + r.URL.Path))
+	}))
+	defer target.Close()
+	p := NewHTTPProxy(t, target.URL)
+	get := func(path string) string {
+		t.Helper()
+		res, err := http.Get(p.URL() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return fmt.Sprintf("%d %s", res.StatusCode, b)
+	}
+	if got := get("/i/_bulk"); got != "200 from the server: /i/_bulk" {
+		t.Fatalf("forwarded: %s", got)
+	}
+	p.Answer("/_bulk", 429, `{"status":429}`)
+	if got, other := get("/i/_bulk"), get("/i/_doc/1"); got != `429 {"status":429}` || other != "200 from the server: /i/_doc/1" {
+		t.Fatalf("answering /_bulk: %s; another path: %s", got, other)
+	}
+	p.Forward()
+	if got := get("/i/_bulk"); got != "200 from the server: /i/_bulk" || p.Answered() != 1 {
+		t.Fatalf("forwarding again: %s after %d answered", got, p.Answered())
 	}
 }
