@@ -10,7 +10,7 @@ import (
 	"os/exec"
 	"time"
 
-	"github.com/sluice-cdc/sluice/bench/internal/procstat"
+	"github.com/sluice-cdc/sluice/internal/procstat"
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/elasticsearch"
 	"github.com/sluice-cdc/sluice/connectors/metrics"

@@ -14,7 +14,7 @@ import (
 	"github.com/sluice-cdc/sluice/bench/internal/baseline"
 	"github.com/sluice-cdc/sluice/bench/internal/figures"
 	"github.com/sluice-cdc/sluice/bench/internal/pipeline"
-	"github.com/sluice-cdc/sluice/bench/internal/procstat"
+	"github.com/sluice-cdc/sluice/internal/procstat"
 )
 
 // runDrain measures how fast sluice drains a backlog of -rows inserted

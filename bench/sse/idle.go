@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/sluice-cdc/sluice/bench/internal/procstat"
+	"github.com/sluice-cdc/sluice/internal/procstat"
 )
 
 const mb = 1 << 20

@@ -10,6 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/sluice-cdc/sluice/internal/procstat"
 	"github.com/sluice-cdc/sluice/schema/registry"
 	"github.com/sluice-cdc/sluice/testenv"
 	"github.com/sluice-cdc/sluice/testenv/faults"
@@ -133,8 +134,15 @@ func TestFaultElasticsearchRefuses(t *testing.T) {
 		if _, status := d.call("GET", "/connectors/"+sink+"/status", ""); !strings.Contains(status, `"connector":{"state":"RUNNING"`) {
 			t.Fatalf("sink after the overload: %s", status)
 		}
-		t.Logf("every bulk request answered 429 for %v (%d answered); the index equal to the table %v after; %s",
-			overload, proxy.Answered(), time.Since(back).Round(time.Millisecond), state)
+		_, peak, err := procstat.Memory(d.cmd.Process.Pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if peak > 256<<20 {
+			t.Fatalf("the daemon's peak resident memory (VmHWM) reached %d MB, over the bound of 256 MB", peak>>20)
+		}
+		t.Logf("every bulk request answered 429 for %v (%d answered); the index equal to the table %v after; peak RSS %d MB; %s",
+			overload, proxy.Answered(), time.Since(back).Round(time.Millisecond), peak>>20, state)
 		d.terminate(20 * time.Second)
 	})
 	t.Run("400 for one document", func(t *testing.T) {

@@ -1,13 +1,9 @@
 package postgres_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/sluice-cdc/sluice/internal/procstat"
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/testenv/sourcetest"
 )
@@ -26,28 +23,6 @@ import (
 func (h *harness) startChild(state string, opts ...sourcetest.ChildOption) *sourcetest.Child {
 	h.t.Helper()
 	return h.target().StartChild(h.t, h.config(), state, opts...)
-}
-
-// peakRSS reads the child's peak resident set size (VmHWM) in bytes.
-func peakRSS(t *testing.T, c *sourcetest.Child) int64 {
-	t.Helper()
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", c.Pid()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb * 1024
-		}
-	}
-	t.Fatal("no VmHWM in /proc status")
-	return 0
 }
 
 // TestKillNineLosesNothing kills the source with SIGKILL at random moments
@@ -157,7 +132,10 @@ func TestLargeTransactionMemoryIsBounded(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	peak := peakRSS(t, c)
+	_, peak, err := procstat.Memory(c.Pid())
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("peak RSS %.1f MB for a %d-row transaction", float64(peak)/(1<<20), rows)
 	if peak > 256<<20 {
 		t.Errorf("peak RSS %d MB, want under 256 MB", peak>>20)

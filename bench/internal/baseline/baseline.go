@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"github.com/sluice-cdc/sluice/bench/internal/kafkaenv"
-	"github.com/sluice-cdc/sluice/bench/internal/procstat"
+	"github.com/sluice-cdc/sluice/internal/procstat"
 	"github.com/sluice-cdc/sluice/testenv/debezium"
 )
 

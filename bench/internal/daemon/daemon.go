@@ -20,7 +20,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sluice-cdc/sluice/bench/internal/procstat"
+	"github.com/sluice-cdc/sluice/internal/procstat"
 )
 
 // Build builds cmd/sluice into dir as the release build does (static,

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/sluice-cdc/sluice/bench/internal/pipeline"
-	"github.com/sluice-cdc/sluice/bench/internal/procstat"
+	"github.com/sluice-cdc/sluice/internal/procstat"
 )
 
 // CPUSpan is the CPU time a process uses from when it was begun until

@@ -1,5 +1,5 @@
 // Package procstat reads a process's CPU time and memory from /proc, for
-// benchmarks that measure a child process alone.
+// benchmarks and tests that measure a child process alone.
 package procstat
 
 import (
