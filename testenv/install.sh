@@ -3,8 +3,8 @@
 # Elasticsearch on this machine (Debian 12, as root), and does nothing slow
 # when all of it is already there:
 #   - Debian packages: PostgreSQL, MariaDB server and client, a JRE, Maven,
-#     unzip, curl, python3-venv (apt-get update runs only when something is
-#     missing);
+#     unzip, curl, python3-venv, faketime (apt-get update runs only when
+#     something is missing);
 #   - Kafka's broker jars, resolved by Maven from testenv/kafka/pom.xml into
 #     ~/.m2, with the classpath recorded in $SLUICE_TESTENV_CACHE/kafka.classpath;
 #   - the Java transforms runner: Kafka Connect's and Debezium's transforms,
@@ -45,6 +45,9 @@ command -v unzip >/dev/null || missing+=(unzip)
 command -v curl >/dev/null || missing+=(curl)
 # openssl makes the certificates of Kafka's SASL_SSL listener (testenv/up.sh).
 command -v openssl >/dev/null || missing+=(openssl)
+# libfaketime sets a private database's clock an hour off (cmd/sluice's
+# TestFaultClockSkew).
+[[ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ]] || missing+=(faketime)
 # Headless Chromium drives the SSE example page in connectors/sse/browser_test.go.
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
 # The Python test tools go into a virtual environment (testenv/pyvenv.sh), made

@@ -35,10 +35,17 @@ func faultsLong() bool { return os.Getenv("SLUICE_FAULTS") == "long" }
 // their short forms.
 func startPrivate(t *testing.T, services ...string) *faults.Private {
 	t.Helper()
+	return startPrivateWith(t, nil, services...)
+}
+
+// startPrivateWith is startPrivate with environ added to the services'
+// environment (faults.StartPrivateWith).
+func startPrivateWith(t *testing.T, environ []string, services ...string) *faults.Private {
+	t.Helper()
 	if os.Getenv("SLUICE_FAULTS") == "" {
 		t.Skipf("starts a private %s: make faults runs it, or set SLUICE_FAULTS=short", strings.Join(services, ", "))
 	}
-	return faults.StartPrivate(t, services...)
+	return faults.StartPrivateWith(t, environ, services...)
 }
 
 // byLength picks a scenario's setting for its short or long form.

@@ -18,9 +18,10 @@ import (
 // service does so to its private one, never to the services other tests
 // share. They are stopped and their directory removed when the test ends.
 type Private struct {
-	t   testing.TB
-	dir string
-	env map[string]string // the export lines of up.sh
+	t       testing.TB
+	dir     string
+	environ []string          // added to the services' environment
+	env     map[string]string // the export lines of up.sh
 }
 
 // repoRoot is the checkout this file belongs to, where testenv/up.sh is.
@@ -33,6 +34,13 @@ func repoRoot() string {
 // It skips the test when not run as root, as up.sh needs (or fails it
 // when SLUICE_TESTENV_REQUIRED is set).
 func StartPrivate(t testing.TB, services ...string) *Private {
+	t.Helper()
+	return StartPrivateWith(t, nil, services...)
+}
+
+// StartPrivateWith is StartPrivate with environ (NAME=value) added to the
+// environment the services run in, such as libfaketime's.
+func StartPrivateWith(t testing.TB, environ []string, services ...string) *Private {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		if os.Getenv("SLUICE_TESTENV_REQUIRED") != "" {
@@ -47,7 +55,7 @@ func StartPrivate(t testing.TB, services ...string) *Private {
 	if err := os.Chmod(dir, 0o755); err != nil { // the services' users enter it
 		t.Fatal(err)
 	}
-	p := &Private{t: t, dir: dir, env: map[string]string{}}
+	p := &Private{t: t, dir: dir, environ: environ, env: map[string]string{}}
 	t.Cleanup(func() {
 		for _, s := range services {
 			p.stop(s)
@@ -65,7 +73,7 @@ func (p *Private) Start(services ...string) {
 	began := time.Now()
 	cmd := exec.Command("bash", filepath.Join(repoRoot(), "testenv", "up.sh"))
 	cmd.Args = append(cmd.Args, services...)
-	cmd.Env = append(os.Environ(), "SLUICE_TESTENV_DIR="+p.dir)
+	cmd.Env = append(append(os.Environ(), p.environ...), "SLUICE_TESTENV_DIR="+p.dir)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
