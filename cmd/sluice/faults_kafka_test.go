@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -108,5 +111,55 @@ func TestFaultBackPressure(t *testing.T) {
 	rep, _ := r.verify(from, true)
 	t.Logf("broker frozen %v with %d MB of rows committed meanwhile: the slot held %d MB unconfirmed, peak RSS %d MB; changes flowing again %v after SIGCONT; %s",
 		frozen, ballast>>20, retained>>20, peak>>20, thawed.Round(time.Millisecond), rep)
+	d.terminate(20 * time.Second)
+}
+
+// TestFaultKafkaDiskFull runs a private Kafka broker whose log directory
+// is a 256 MiB tmpfs, fills that up under a steady Postgres workload,
+// keeps it full for 10 s (60 s in make faults), frees the space and, if
+// the broker shut itself down (as Kafka does when its only log directory
+// fails), starts it again. The source waits and resumes: nothing is
+// missing, order per key holds.
+func TestFaultKafkaDiskFull(t *testing.T) {
+	priv := startPrivate(t, "kafka")
+	data := filepath.Join(priv.Dir(), "kafka", "data")
+	priv.Kill("kafka")
+	onDisk := data + ".disk"
+	if err := os.Rename(data, onDisk); err != nil {
+		t.Fatal(err)
+	}
+	mountTmpfs(t, data, "256m")
+	if out, err := exec.Command("cp", "-a", onDisk+"/.", data).CombinedOutput(); err != nil {
+		t.Fatalf("copy the broker's storage onto the tmpfs: %v: %s", err, out)
+	}
+	priv.Start("kafka")
+
+	r := newFaultRig(t, onPostgres, rigOptions{brokers: []string{priv.Env("SLUICE_TEST_KAFKA_BROKERS")}})
+	d := r.start()
+	r.waitState("RUNNING", 60*time.Second)
+	from := r.writer.Next()
+	stopWriter := r.writer.Start(t.Context(), 100)
+	time.Sleep(2 * time.Second)
+
+	filler := filepath.Join(data, "filler")
+	fill(t, filler)
+	full := byLength(10*time.Second, 60*time.Second)
+	time.Sleep(full)
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	brokerDied := priv.Pid("kafka") == 0
+	if brokerDied {
+		priv.Start("kafka")
+	}
+	back, mark := time.Now(), r.writer.Next()
+	took := r.recovered(mark, back, 3*time.Minute)
+	time.Sleep(time.Second)
+	if err := stopWriter(); err != nil {
+		t.Fatalf("workload: %v", err)
+	}
+	rep, _ := r.verify(from, true)
+	t.Logf("the broker's disk full for %v (the broker shut itself down: %v); changes flowing again %v after space was back; %s",
+		full, brokerDied, took.Round(time.Millisecond), rep)
 	d.terminate(20 * time.Second)
 }

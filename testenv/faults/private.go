@@ -89,6 +89,11 @@ func (p *Private) Start(services ...string) {
 	p.t.Logf("private %s ready in %v (%s)", strings.Join(services, ", "), time.Since(began).Round(time.Millisecond), p.dir)
 }
 
+// Dir is the directory the services keep their data and logs in, one
+// folder each (up.sh's SLUICE_TESTENV_DIR): Kafka's log directory is
+// Dir()/kafka/data.
+func (p *Private) Dir() string { return p.dir }
+
 // Env is the value up.sh exported for name, such as SLUICE_TEST_KAFKA_BROKERS.
 func (p *Private) Env(name string) string { return p.env[name] }
 
