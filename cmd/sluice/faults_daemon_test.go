@@ -69,7 +69,7 @@ func restartUnderLoad(t *testing.T, src faultSource, times int, kill bool) {
 }
 
 // TestFaultKill9AfterIdle lets a source sit idle — its tables quiet while
-// the database writes to a table it does not capture — for 5 s (5 min in
+// the database writes to a table it does not capture — for 5 s (2 min in
 // make faults), kills the daemon with SIGKILL, commits changes while it is
 // down, and starts it again: the position the source confirmed while idle
 // (on Postgres the slot moves past the uncaptured writes, so that WAL is
@@ -82,7 +82,7 @@ func TestFaultKill9AfterIdle(t *testing.T) {
 			r := newFaultRig(t, src, rigOptions{})
 			d, from := r.streamSome()
 
-			idle := byLength(5*time.Second, 5*time.Minute)
+			idle := byLength(5*time.Second, 2*time.Minute)
 			other := r.uncapturedWriter(t)
 			began := time.Now()
 			for time.Since(began) < idle {
