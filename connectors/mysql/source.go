@@ -206,7 +206,8 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) (err error) {
 		return err
 	}
 	defer kafkaSignals.Close()
-	acker := cdc.NewAcker(store, state, nil, metrics, s.logger)
+	lag := &lagMeter{metrics: metrics}
+	acker := cdc.NewAcker(store, state, lag.confirm, metrics, s.logger)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return cdc.Batch(gctx, chunks, out, acker) })
 	g.Go(func() error {
@@ -223,7 +224,7 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) (err error) {
 		}
 		chunkReader := &chunkReader{src: s, start: start}
 		defer chunkReader.close()
-		st := &stream{src: s, catalog: catalog, out: chunks, hist: hist}
+		st := &stream{src: s, catalog: catalog, out: chunks, hist: hist, lag: lag}
 		st.inc = cdc.NewIncremental(cdc.IncrementalConfig[Position]{Reader: chunkReader, ChunkSize: s.cfg.IncrementalChunkSize, Out: chunks,
 			Resume: resume, Signals: s.env.Signals, Kafka: kafkaSignals, Stream: st,
 			Captured: captured, Known: known, NewTables: s.cfg.SnapshotNewTables, Metrics: metrics, Logger: s.logger})

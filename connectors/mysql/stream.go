@@ -36,17 +36,19 @@ type stream struct {
 	gtids   *gtidSet
 
 	// The open transaction.
-	open       bool // between BEGIN (or a MariaDB GTID event) and its commit
-	gtid       string
-	skip       bool   // its GTID source is not captured
-	beginPos   uint32 // where its first event ends
-	thread     int64
-	events     []*event.Event
-	total      int64
-	perTable   map[*event.Table]int64
-	lastEnd    time.Time
-	pendingEnd *Position // a commit with nothing captured, not yet handed on
-	endPos     uint32    // where in file the last transaction read ended
+	open        bool // between BEGIN (or a MariaDB GTID event) and its commit
+	gtid        string
+	skip        bool   // its GTID source is not captured
+	beginPos    uint32 // where its first event ends
+	thread      int64
+	events      []*event.Event
+	total       int64
+	perTable    map[*event.Table]int64
+	lastEnd     time.Time
+	pendingEnd  *Position // a commit with nothing captured, not yet handed on
+	pendingRead uint64    // the binlog bytes read when pendingEnd was reached
+	endPos      uint32    // where in file the last transaction read ended
+	lag         *lagMeter
 
 	// inc runs incremental snapshots; stepDue asks for its next step once
 	// no transaction is open; progress is the snapshot progress to hand on
@@ -162,11 +164,13 @@ func (st *stream) heartbeat(ctx context.Context) error {
 	}
 	end := st.pendingEnd
 	st.pendingEnd, st.lastEnd = nil, time.Now()
+	st.lag.handedOn(*end, st.pendingRead)
 	return cdc.Send(ctx, st.out, cdc.Chunk[Position]{End: end})
 }
 
 func (st *stream) handle(ctx context.Context, ev *replication.BinlogEvent) error {
 	h := ev.Header
+	st.lag.readEvent(h.EventSize)
 	switch e := ev.Event.(type) {
 	case *replication.RotateEvent:
 		st.file, st.endPos = string(e.NextLogName), uint32(e.Position)
@@ -285,10 +289,11 @@ func (st *stream) commit(ctx context.Context, h *replication.EventHeader, ddl bo
 	st.events, st.open, st.gtid, st.skip, st.progress = nil, false, "", false, nil
 	st.total, st.perTable = 0, nil
 	if !hadEvents && !ddl && progress == nil {
-		st.pendingEnd = end
+		st.pendingEnd, st.pendingRead = end, st.lag.bytesRead()
 		return st.heartbeat(ctx)
 	}
 	st.pendingEnd, st.lastEnd = nil, time.Now()
+	st.lag.handedOn(*end, st.lag.bytesRead())
 	return st.send(ctx, cdc.Chunk[Position]{Events: events, End: end, Incremental: progress})
 }
 
