@@ -81,6 +81,9 @@ type Gauge struct{ g prometheus.Gauge }
 // Set sets the value.
 func (g *Gauge) Set(v float64) { g.g.Set(v) }
 
+// Add adds delta (negative to subtract) to the value.
+func (g *Gauge) Add(delta float64) { g.g.Add(delta) }
+
 // Value returns the value.
 func (g *Gauge) Value() float64 {
 	var m dto.Metric

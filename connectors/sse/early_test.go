@@ -38,6 +38,9 @@ func TestSubscriberBeforeTheTopicExists(t *testing.T) {
 			t.Errorf("frame %d while waiting: %q, want a heartbeat", i, f.raw)
 		}
 	}
+	if text := e.prometheus(); !strings.Contains(text, "\n"+`sluice_sse_subscribers_waiting{connector="orders"} 1`+"\n") {
+		t.Errorf("the held subscriber is not counted as waiting:\n%s", text)
+	}
 
 	// The first records create the topic.
 	e.produce(change(event.OpCreate, 1, 42, "12.50", "first"), change(event.OpUpdate, 1, 42, "1.00", ""), change(event.OpDelete, 1, 42, "1.00", ""))
@@ -55,7 +58,8 @@ func TestSubscriberBeforeTheTopicExists(t *testing.T) {
 	// Four records read (the delete's tombstone too), three sent; the one
 	// partition they are in has no lag.
 	text := e.prometheus()
-	for _, line := range []string{`sluice_connector_records_polled_total{connector="orders"} 4`, `sluice_connector_records_written_total{connector="orders"} 3`} {
+	for _, line := range []string{`sluice_connector_records_polled_total{connector="orders"} 4`, `sluice_connector_records_written_total{connector="orders"} 3`,
+		`sluice_sse_subscribers_waiting{connector="orders"} 0`, `sluice_sse_subscribers{connector="orders"} 1`} {
 		if !strings.Contains(text, "\n"+line+"\n") {
 			t.Errorf("no %s in the metrics", line)
 		}

@@ -112,7 +112,10 @@ func (st *stream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case <-st.ready:
 	default:
 		early, earlyWake = st.takeOver(w)
-		if !st.await(ctx, early) {
+		st.met.waiting.Add(1)
+		up := st.await(ctx, early)
+		st.met.waiting.Add(-1)
+		if !up {
 			early.close()
 			release()
 			return

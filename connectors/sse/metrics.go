@@ -18,6 +18,7 @@ const (
 // sinkMetrics are the series of one SSE sink.
 type sinkMetrics struct {
 	subscribers *metrics.Gauge
+	waiting     *metrics.Gauge // held before the stream's topics exist
 	sent        *metrics.Counter
 	records     *metrics.Counter
 	badRecords  *metrics.Counter
@@ -36,6 +37,7 @@ func newSinkMetrics(reg *metrics.Registry, name string) *sinkMetrics {
 	return &sinkMetrics{
 		reg: reg, name: name, kafka: kafka.NewSinkMetrics(reg, name),
 		subscribers: reg.Gauge("sluice_sse_subscribers", "Subscribers connected to the stream.", l, name),
+		waiting:     reg.Gauge("sluice_sse_subscribers_waiting", "Subscribers connected before the stream's topics existed, held with heartbeats until they do.", l, name),
 		sent:        reg.Counter("sluice_sse_events_sent_total", "Events written to subscribers, replays included.", l, name),
 		records:     reg.Counter("sluice_sse_records_read_total", "Records the live reader read from Kafka.", l, name),
 		badRecords:  reg.Counter("sluice_sse_records_skipped_total", "Records that could not be decoded or transformed and were skipped.", l, name),
