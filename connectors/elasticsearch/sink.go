@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -205,6 +206,8 @@ type batcher struct {
 	dlq   *deadLetters
 	track *tracker
 	lanes *lanes
+
+	lagMu sync.Mutex // the rebalance callbacks run on the client's goroutine
 	lag   map[partition]int64
 }
 
@@ -236,17 +239,41 @@ func (b *batcher) fetch(ctx context.Context, n int) ([]*kgo.Record, error) {
 		return nil, fatal
 	}
 	b.s.m.kafka.Fetched(fs)
+	b.lagMu.Lock()
 	fs.EachPartition(func(p kgo.FetchTopicPartition) {
 		if n := len(p.Records); n > 0 {
 			b.lag[partition{p.Topic, p.Partition}] = p.HighWatermark - p.Records[n-1].Offset - 1
 		}
 	})
+	b.lagMu.Unlock()
+	b.reportLag()
+	return fs.Records(), nil
+}
+
+// reportLag sets the sink's lag: the records after the last one read, over
+// the partitions it reads.
+func (b *batcher) reportLag() {
+	b.lagMu.Lock()
+	defer b.lagMu.Unlock()
 	var lag int64
 	for _, l := range b.lag {
 		lag += l
 	}
 	b.s.m.lag.Set(float64(lag))
-	return fs.Records(), nil
+}
+
+// forgetLag drops the lag of partitions no longer read, from the sink's
+// total and from the per-partition series.
+func (b *batcher) forgetLag(parts map[string][]int32) {
+	b.lagMu.Lock()
+	for topic, ps := range parts {
+		for _, p := range ps {
+			delete(b.lag, partition{topic, p})
+		}
+	}
+	b.lagMu.Unlock()
+	b.reportLag()
+	b.s.m.kafka.Forget(parts)
 }
 
 // dispatch converts records and hands each to its lane; a truncate waits
@@ -391,10 +418,12 @@ func (b *batcher) revoked(_ context.Context, _ *kgo.Client, parts map[string][]i
 	}
 	b.commit()
 	b.track.forget(parts)
+	b.forgetLag(parts)
 }
 
 // lost is called when partitions were lost (the group session expired):
 // their offsets are no longer this member's to commit.
 func (b *batcher) lost(_ context.Context, _ *kgo.Client, parts map[string][]int32) {
 	b.track.forget(parts)
+	b.forgetLag(parts)
 }

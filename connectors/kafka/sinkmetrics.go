@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"strconv"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -11,15 +12,19 @@ import (
 // SinkMetrics are the Kafka Connect sink task figures every sink reports:
 // records read from Kafka (sink-record-read-total), records written to the
 // target (sink-record-send-total) and the consumer lag of each partition
-// it reads (records-lag). A sink's consume loop calls Fetched from one
-// goroutine; Written may be called from any.
+// it reads (records-lag). Its methods may be called from any goroutine.
 type SinkMetrics struct {
 	reg       *metrics.Registry
 	connector string
 	polled    *metrics.Counter
 	written   *metrics.Counter
-	lag       map[topicPartition]*metrics.Gauge
+
+	mu  sync.Mutex
+	lag map[topicPartition]*metrics.Gauge
 }
+
+// lagSeries is the name of the per-partition lag gauge.
+const lagSeries = "sluice_sink_consumer_lag_records"
 
 // NewSinkMetrics registers the series of the sink connector in reg (a
 // private registry when nil).
@@ -38,6 +43,8 @@ func NewSinkMetrics(reg *metrics.Registry, connector string) *SinkMetrics {
 // returned some: the records after the last one read, up to the high
 // watermark.
 func (m *SinkMetrics) Fetched(fs kgo.Fetches) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	fs.EachPartition(func(p kgo.FetchTopicPartition) {
 		n := len(p.Records)
 		if n == 0 {
@@ -47,12 +54,29 @@ func (m *SinkMetrics) Fetched(fs kgo.Fetches) {
 		tp := topicPartition{p.Topic, p.Partition}
 		g, ok := m.lag[tp]
 		if !ok {
-			g = m.reg.Gauge("sluice_sink_consumer_lag_records", "Records in a partition after the last one the sink read (the partition's high watermark minus the next offset to read).",
+			g = m.reg.Gauge(lagSeries, "Records in a partition after the last one the sink read (the partition's high watermark minus the next offset to read).",
 				[]string{"connector", "topic", "partition"}, m.connector, p.Topic, strconv.Itoa(int(p.Partition)))
 			m.lag[tp] = g
 		}
 		g.Set(float64(p.HighWatermark - p.Records[n-1].Offset - 1))
 	})
+}
+
+// Forget removes the lag series of partitions the sink no longer reads
+// (revoked or lost in a rebalance): a series never outlives its
+// partition's assignment.
+func (m *SinkMetrics) Forget(parts map[string][]int32) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for topic, ps := range parts {
+		for _, p := range ps {
+			tp := topicPartition{topic, p}
+			if _, ok := m.lag[tp]; ok {
+				delete(m.lag, tp)
+				m.reg.DeleteGauge(lagSeries, m.connector, topic, strconv.Itoa(int(p)))
+			}
+		}
+	}
 }
 
 type topicPartition struct {

@@ -121,6 +121,17 @@ func (r *Registry) Gauge(name, help string, labels []string, values ...string) *
 	return &Gauge{v.WithLabelValues(values...)}
 }
 
+// DeleteGauge removes the series of gauge name with the given label
+// values, so that it is no longer exported; it reports whether there was
+// one.
+func (r *Registry) DeleteGauge(name string, values ...string) bool {
+	r.mu.Lock()
+	f, ok := r.families[name]
+	r.mu.Unlock()
+	v, isGauge := f.vec.(*prometheus.GaugeVec)
+	return ok && isGauge && v.DeleteLabelValues(values...)
+}
+
 // Histogram returns the histogram of name with the given bucket upper
 // bounds (ascending) and label values.
 func (r *Registry) Histogram(name, help string, buckets []float64, labels []string, values ...string) *Histogram {
