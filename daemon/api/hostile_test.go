@@ -142,3 +142,47 @@ func TestSlowClientIsCut(t *testing.T) {
 		t.Fatal("the slow client was not cut")
 	}
 }
+
+// TestConnectionCount: the listener holds at most MaxConns connections;
+// one more is not served while they stay open, and is served as soon as
+// one of them closes.
+func TestConnectionCount(t *testing.T) {
+	h := newHarness(t, Options{})
+	addr := served(t, h)
+	idle := make([]net.Conn, MaxConns)
+	for i := range idle {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		idle[i] = c
+	}
+	// Every idle connection is accepted (and so counted) once a request on
+	// it is answered.
+	for i, c := range idle {
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		io.WriteString(c, "GET /connectors HTTP/1.1\r\nHost: x\r\n\r\n")
+		res, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("idle connection %d: %v %v", i, res, err)
+		}
+		c.SetDeadline(time.Time{})
+	}
+	extra, err := net.Dial("tcp", addr) // the kernel's accept queue takes it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	io.WriteString(extra, "GET /connectors HTTP/1.1\r\nHost: x\r\n\r\n")
+	extra.SetReadDeadline(time.Now().Add(time.Second))
+	if n, err := extra.Read(make([]byte, 1)); n != 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("connection %d was answered while %d were open (%v)", MaxConns+1, MaxConns, err)
+	}
+	idle[0].Close()
+	extra.SetReadDeadline(time.Now().Add(10 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(extra), nil)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("connection %d once one closed: %v %v", MaxConns+1, res, err)
+	}
+}
