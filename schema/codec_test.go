@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"encoding/binary"
 	"math"
 	"strings"
 	"testing"
@@ -221,6 +222,13 @@ func TestDecodeErrors(t *testing.T) {
 		{"int16 out of range", []byte{0x00, 0x02, 0x80, 0x80, 0x04}, `decode t.R: field "n": 32768 is out of range for int16`},
 		{"huge array", []byte{0x00, 0x00, 0xfe, 0xff, 0xff, 0xff, 0x0f}, `decode t.R: field "a": array of more than 7 items is impossible in a 7-byte input`},
 		{"trailing bytes", append(append([]byte{}, good...), 0), "decode t.R: input has bytes left after the value"},
+		// A block count of 2^63-1 before the input ends, and the negative
+		// counts that announce a block size: refused before any item is
+		// read or allocated (the loop hamba/avro's own decoders run on
+		// such counts is GO-2026-5046).
+		{"block count 2^63-1", binary.AppendVarint([]byte{0x00, 0x00}, math.MaxInt64), `decode t.R: field "a": array of more than 12 items is impossible in a 12-byte input`},
+		{"block count -(2^63-1) with a size", binary.AppendVarint(binary.AppendVarint([]byte{0x00, 0x00}, -math.MaxInt64), 1), `decode t.R: field "a": array of more than 13 items is impossible in a 13-byte input`},
+		{"block count -2^63", binary.AppendVarint(binary.AppendVarint([]byte{0x00, 0x00}, math.MinInt64), 1), `decode t.R: field "a": array of more than 13 items is impossible in a 13-byte input`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
