@@ -13,8 +13,9 @@ import (
 
 // schemaChanges are the statements TestFaultSchemaChangesUnderLoad runs on
 // the workload table, in order: a column added, retyped, moved (MariaDB
-// alone can), dropped, and another added with a default. Each keeps the
-// registry's default compatibility (BACKWARD). (The dropped column added
+// alone can), dropped, another added with a default, and a NOT NULL one
+// with a default. Each keeps the registry's default compatibility
+// (BACKWARD): the last only because its schema carries the default. (The dropped column added
 // again with another type would not: the schema without it is the first
 // version again, so the registry compares the new one with the retyped.)
 var schemaChanges = map[faultSource][]string{
@@ -23,6 +24,7 @@ var schemaChanges = map[faultSource][]string{
 		"ALTER TABLE items ALTER COLUMN extra TYPE bigint",
 		"ALTER TABLE items DROP COLUMN extra",
 		"ALTER TABLE items ADD COLUMN note text DEFAULT 'x'",
+		"ALTER TABLE items ADD COLUMN flag integer NOT NULL DEFAULT 0",
 	},
 	onMariaDB: {
 		"ALTER TABLE items ADD COLUMN extra int",
@@ -30,6 +32,7 @@ var schemaChanges = map[faultSource][]string{
 		"ALTER TABLE items MODIFY v text NOT NULL AFTER id",
 		"ALTER TABLE items DROP COLUMN extra",
 		"ALTER TABLE items ADD COLUMN note varchar(20) DEFAULT 'x' AFTER id",
+		"ALTER TABLE items ADD COLUMN flag int NOT NULL DEFAULT 0",
 	},
 }
 

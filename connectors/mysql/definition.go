@@ -155,7 +155,7 @@ func columnsFromHistory(tme *replication.TableMapEvent, def *tableDef, where str
 			return nil, fmt.Errorf("table map of %s at %s: column %d has binlog type %d, but the schema history defines column %s as %s: the history does not match the binlog",
 				id, where, i+1, real, d.Name, d.DataType)
 		}
-		c := Column{Name: d.Name, Type: tp, Meta: meta, Nullable: nullable, Unsigned: d.Unsigned, Collation: d.collationOf(), DataType: extensionType(d.DataType)}
+		c := Column{Name: d.Name, Type: tp, Meta: meta, Nullable: nullable, Unsigned: d.Unsigned, Collation: d.collationOf(), DataType: extensionType(d.DataType), Default: d.Default}
 		if unsigned != nil {
 			c.Unsigned = unsigned[i]
 		}

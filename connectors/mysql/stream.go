@@ -345,6 +345,7 @@ func (st *stream) rows(ctx context.Context, e *replication.RowsEvent, h *replica
 			for i := range cols {
 				if j := def.column(cols[i].Name); j >= 0 {
 					cols[i].DataType = extensionType(def.Columns[j].DataType)
+					cols[i].Default = def.Columns[j].Default
 				}
 			}
 		}

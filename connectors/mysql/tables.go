@@ -249,7 +249,7 @@ func primaryKey(conn *client.Conn, id event.TableID) ([]string, error) {
 // receives every character value converted to utf8mb4.
 func catalogColumns(conn *client.Conn, id event.TableID) ([]Column, error) {
 	rows, err := query(conn, `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, CHARACTER_OCTET_LENGTH,
-  NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION, COLLATION_NAME
+  NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION, COLLATION_NAME, COLUMN_DEFAULT
 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, id.Database, id.Table)
 	if err != nil {
 		return nil, fmt.Errorf("read the columns of %s: %w", id, err)
@@ -261,6 +261,7 @@ FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER 
 	for i, r := range rows {
 		cols[i] = catalogColumn(str(r[0]), strings.ToLower(str(r[1])), str(r[2]), str(r[3]) == "YES",
 			atoi(r[4]), atoi(r[5]), atoi(r[6]), atoi(r[7]), str(r[8]))
+		cols[i].Default = r[9]
 	}
 	return cols, nil
 }

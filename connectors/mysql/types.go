@@ -83,6 +83,10 @@ type Column struct {
 	// it. It refines what the binlog cannot tell: "json" marks MariaDB JSON
 	// columns, which the binlog logs as LONGTEXT.
 	DataType string
+	// Default is the column's default as SQL text (information_schema's
+	// COLUMN_DEFAULT, or the expression of a DDL's DEFAULT) when the
+	// caller knows it; nil when there is none or it is not known.
+	Default *string
 }
 
 // ColumnType is the mapping of one column: its event schema and the
@@ -115,6 +119,9 @@ func (m *Mapper) Column(c Column) (*ColumnType, error) {
 		return nil, fmt.Errorf("map column %s: %w", c.Name, err)
 	}
 	ct.Schema.Optional = c.Nullable
+	if c.Default != nil {
+		ct.Schema.Default = defaultValue(ct, *c.Default)
+	}
 	if rejected != "" {
 		convert := ct.convert
 		ct.convert = func(v any) (any, error) {
