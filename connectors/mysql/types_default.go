@@ -45,8 +45,8 @@ func defaultValue(ct *ColumnType, expr string) any {
 	return nil
 }
 
-// unquoteSQL undoes the quoting inside a single-quoted SQL string: '' and
-// backslash escapes.
+// unquoteSQL undoes the quoting inside a single-quoted SQL string: a
+// doubled quote and backslash escapes.
 func unquoteSQL(s string) (string, bool) {
 	if !strings.ContainsAny(s, `'\`) {
 		return s, true
