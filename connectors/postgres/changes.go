@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pglogrepl"
@@ -85,7 +86,7 @@ func (s *Source) change(tx *txState, relID uint32, rel *relation, op event.Op, b
 			Version: s.env.Version, Connector: "postgresql", Name: s.cfg.TopicPrefix,
 			TsUs: tx.commitTime.UnixMicro(), Snapshot: event.SnapshotFalse,
 			DB: s.cfg.DBName, Schema: rel.table.ID.Schema, Table: rel.table.ID.Table,
-			TxID: int64(tx.xid), LSN: int64(tx.commit),
+			TxID: int64(tx.xid), LSN: int64(tx.commit), Sequence: tx.sequence(),
 		},
 		TsMs: time.Now().UnixMilli(),
 		Transaction: &event.Transaction{
@@ -96,6 +97,25 @@ func (s *Source) change(tx *txState, relID uint32, rel *relation, op event.Op, b
 	}
 	tx.index++
 	return e
+}
+
+// sequence is Debezium's source.sequence of the change being read: the end
+// of the transaction read before (null when none was, since the stream
+// started) and the change's own LSN, as decimal strings in a JSON array.
+func (tx *txState) sequence() string {
+	b := make([]byte, 0, 48)
+	b = append(b, '[')
+	if tx.lastCommit == 0 {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '"')
+		b = strconv.AppendUint(b, uint64(tx.lastCommit), 10)
+		b = append(b, '"')
+	}
+	b = append(b, ',', '"')
+	b = strconv.AppendUint(b, uint64(tx.lsn), 10)
+	b = append(b, '"', ']')
+	return string(b)
 }
 
 // row decodes a tuple into a row of rel's table; a value that does not

@@ -2,9 +2,11 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math/big"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -94,6 +96,21 @@ func TestSnapshotThenStream(t *testing.T) {
 	}
 	if u.Source.LSN <= c.Source.LSN {
 		t.Errorf("update LSN %d not after create LSN %d", u.Source.LSN, c.Source.LSN)
+	}
+	// source.sequence, as Debezium writes it: the end of the transaction
+	// read before and the change's own LSN, which comes before its commit;
+	// the update's transaction follows the create's.
+	var lastC *string
+	var lsnC, lastU, lsnU string
+	if err := json.Unmarshal([]byte(c.Source.Sequence), &[]any{&lastC, &lsnC}); err != nil {
+		t.Fatalf("create's sequence %q: %v", c.Source.Sequence, err)
+	}
+	if err := json.Unmarshal([]byte(u.Source.Sequence), &[]any{&lastU, &lsnU}); err != nil {
+		t.Fatalf("update's sequence %q: %v", u.Source.Sequence, err)
+	}
+	n := func(s string) int64 { v, _ := strconv.ParseInt(s, 10, 64); return v }
+	if n(lsnC) <= 0 || n(lsnC) >= c.Source.LSN || n(lastU) <= n(lsnC) || n(lsnU) < n(lastU) || n(lsnU) >= u.Source.LSN {
+		t.Errorf("sequences: create %s (commit %d), update %s (commit %d); want each change before its commit, the update's previous commit after the create", c.Source.Sequence, c.Source.LSN, u.Source.Sequence, u.Source.LSN)
 	}
 
 	// Six events are durable; the three streamed ones have a commit latency.
@@ -254,6 +271,20 @@ func TestLargeTransactionsStreamAndAbort(t *testing.T) {
 	}
 	wantChange(t, got[3000], event.OpCreate, event.Row{int32(9999)}, nil, event.Row{int32(9999), "last"})
 	wantChange(t, got[3001], event.OpCreate, event.Row{int32(20000)}, nil, event.Row{int32(20000), "after"})
+	// The spilled changes keep their own LSNs in source.sequence, rising
+	// through the transaction and before its commit.
+	var prev int64
+	for i, r := range got[:3001] {
+		var seq []*string
+		if err := json.Unmarshal([]byte(r.value.Source.Sequence), &seq); err != nil || len(seq) != 2 || seq[1] == nil {
+			t.Fatalf("record %d: sequence %q (%v)", i, r.value.Source.Sequence, err)
+		}
+		lsn, _ := strconv.ParseInt(*seq[1], 10, 64)
+		if lsn <= prev || lsn >= r.value.Source.LSN {
+			t.Fatalf("record %d: change LSN %d after %d, commit %d: want rising LSNs before the commit", i, lsn, prev, r.value.Source.LSN)
+		}
+		prev = lsn
+	}
 	if got[0].value.Transaction.ID != got[3000].value.Transaction.ID || got[3000].value.Transaction.TotalOrder != 3001 {
 		t.Errorf("streamed transaction: ids %q/%q, total order %d", got[0].value.Transaction.ID, got[3000].value.Transaction.ID, got[3000].value.Transaction.TotalOrder)
 	}

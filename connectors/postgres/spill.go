@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/jackc/pglogrepl"
 )
 
 // spill holds the messages of one in-progress transaction that Postgres
@@ -33,10 +35,11 @@ func openSpill(dir string, xid uint32) (*spill, error) {
 	return &spill{path: path, f: f, w: bufio.NewWriterSize(f, 256<<10), aborted: map[uint32]bool{}}, nil
 }
 
-// add appends one raw pgoutput message.
-func (s *spill) add(msg []byte) error {
-	var n [4]byte
-	binary.BigEndian.PutUint32(n[:], uint32(len(msg)))
+// add appends one raw pgoutput message and the LSN it was found at.
+func (s *spill) add(lsn pglogrepl.LSN, msg []byte) error {
+	var n [12]byte
+	binary.BigEndian.PutUint64(n[:8], uint64(lsn))
+	binary.BigEndian.PutUint32(n[8:], uint32(len(msg)))
 	if _, err := s.w.Write(n[:]); err != nil {
 		return fmt.Errorf("write spill file %s: %w", s.path, err)
 	}
@@ -46,9 +49,9 @@ func (s *spill) add(msg []byte) error {
 	return nil
 }
 
-// replay calls fn with each spilled message in the order they were added.
-// The slice passed to fn is reused for the next message.
-func (s *spill) replay(fn func(msg []byte) error) error {
+// replay calls fn with each spilled message, and its LSN, in the order they
+// were added. The slice passed to fn is reused for the next message.
+func (s *spill) replay(fn func(lsn pglogrepl.LSN, msg []byte) error) error {
 	if err := s.w.Flush(); err != nil {
 		return fmt.Errorf("flush spill file %s: %w", s.path, err)
 	}
@@ -57,7 +60,7 @@ func (s *spill) replay(fn func(msg []byte) error) error {
 	}
 	r := bufio.NewReaderSize(s.f, 256<<10)
 	var buf []byte
-	var n [4]byte
+	var n [12]byte
 	for {
 		if _, err := io.ReadFull(r, n[:]); err != nil {
 			if errors.Is(err, io.EOF) {
@@ -65,7 +68,8 @@ func (s *spill) replay(fn func(msg []byte) error) error {
 			}
 			return fmt.Errorf("read spill file %s: %w", s.path, err)
 		}
-		size := int(binary.BigEndian.Uint32(n[:]))
+		lsn := pglogrepl.LSN(binary.BigEndian.Uint64(n[:8]))
+		size := int(binary.BigEndian.Uint32(n[8:]))
 		if cap(buf) < size {
 			buf = make([]byte, size)
 		}
@@ -73,7 +77,7 @@ func (s *spill) replay(fn func(msg []byte) error) error {
 		if _, err := io.ReadFull(r, buf); err != nil {
 			return fmt.Errorf("read spill file %s: %w", s.path, err)
 		}
-		if err := fn(buf); err != nil {
+		if err := fn(lsn, buf); err != nil {
 			return err
 		}
 	}

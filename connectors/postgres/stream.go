@@ -42,6 +42,12 @@ type stream struct {
 	// the last complete transaction, or a server position with nothing
 	// captured before it.
 	handedOn pglogrepl.LSN
+	// msgLSN is where the WAL data being handled starts: the LSN of the
+	// change a row message describes.
+	msgLSN pglogrepl.LSN
+	// lastCommitEnd is the end of the last transaction read, for
+	// source.sequence; zero until one was.
+	lastCommitEnd pglogrepl.LSN
 
 	relations *relations            // tables described outside streamed transactions
 	streams   map[uint32]*spill     // in-progress streamed transactions by xid
@@ -63,6 +69,8 @@ type txState struct {
 	id         string // Debezium's transaction id, "xid:commit LSN"
 	xid        uint32
 	commit     pglogrepl.LSN // the commit record's LSN
+	lastCommit pglogrepl.LSN // the end of the transaction read before; zero: none
+	lsn        pglogrepl.LSN // the LSN of the change being turned into events
 	commitTime time.Time
 	index      uint32           // events emitted so far
 	perTable   map[uint32]int64 // data_collection_order per relation
@@ -183,6 +191,7 @@ func (s *stream) handleCopyData(ctx context.Context, data []byte) error {
 		if end := xld.WALStart + pglogrepl.LSN(len(xld.WALData)); end > s.received {
 			s.received = end
 		}
+		s.msgLSN = xld.WALStart
 		return s.handleMessage(ctx, xld.WALData)
 	}
 	return nil
@@ -205,7 +214,7 @@ func (s *stream) handleMessage(ctx context.Context, data []byte) error {
 		if sp == nil {
 			return fmt.Errorf("slot %q: data for unknown streamed transaction %d", s.src.cfg.Slot, s.streamXid)
 		}
-		return sp.add(data)
+		return sp.add(s.msgLSN, data)
 	}
 	msg, err := pglogrepl.ParseV2(data, false)
 	if err != nil {
@@ -214,11 +223,12 @@ func (s *stream) handleMessage(ctx context.Context, data []byte) error {
 	switch m := msg.(type) {
 	case *pglogrepl.BeginMessage:
 		s.tx = newTx(m.Xid, m.FinalLSN, m.CommitTime)
+		s.tx.lastCommit = s.lastCommitEnd
 	case *pglogrepl.CommitMessage:
 		if s.tx == nil {
 			return fmt.Errorf("slot %q: commit without begin at %s", s.src.cfg.Slot, m.CommitLSN)
 		}
-		s.tx = nil
+		s.tx, s.lastCommitEnd = nil, m.TransactionEndLSN
 		return s.flush(ctx, m.TransactionEndLSN)
 	case *pglogrepl.StreamStartMessageV2:
 		s.inStream, s.streamXid = true, m.Xid
@@ -255,7 +265,7 @@ func (s *stream) handleMessage(ctx context.Context, data []byte) error {
 			return s.send(ctx, chunk{End: at(m.LSN)})
 		}
 	default:
-		return s.handleChange(ctx, msg, s.relations, s.tx)
+		return s.handleChange(ctx, msg, s.relations, s.tx, s.msgLSN)
 	}
 	return nil
 }
@@ -270,7 +280,8 @@ func (s *stream) commitStream(ctx context.Context, m *pglogrepl.StreamCommitMess
 		return nil // an empty streamed transaction
 	}
 	tx := newTx(m.Xid, m.CommitLSN, m.CommitTime)
-	err := sp.replay(func(data []byte) error {
+	tx.lastCommit, s.lastCommitEnd = s.lastCommitEnd, m.TransactionEndLSN
+	err := sp.replay(func(lsn pglogrepl.LSN, data []byte) error {
 		msg, err := pglogrepl.ParseV2(data, true)
 		if err != nil {
 			return fmt.Errorf("parse spilled pgoutput message %q: %w", data[0], err)
@@ -278,7 +289,7 @@ func (s *stream) commitStream(ctx context.Context, m *pglogrepl.StreamCommitMess
 		if sub, ok := subXid(msg); ok && sp.aborted[sub] {
 			return nil
 		}
-		return s.handleChange(ctx, msg, rels, tx)
+		return s.handleChange(ctx, msg, rels, tx, lsn)
 	})
 	if rerr := sp.remove(); err == nil {
 		err = rerr
@@ -309,8 +320,9 @@ func subXid(msg pglogrepl.Message) (uint32, bool) {
 	return 0, false
 }
 
-// handleChange turns one relation, type or row message into events.
-func (s *stream) handleChange(ctx context.Context, msg pglogrepl.Message, rels *relations, tx *txState) error {
+// handleChange turns one relation, type or row message, found at lsn, into
+// events.
+func (s *stream) handleChange(ctx context.Context, msg pglogrepl.Message, rels *relations, tx *txState, lsn pglogrepl.LSN) error {
 	if rel, ok := msg.(*pglogrepl.RelationMessageV2); ok {
 		return rels.describe(ctx, s.src, &rel.RelationMessage)
 	}
@@ -320,6 +332,7 @@ func (s *stream) handleChange(ctx context.Context, msg pglogrepl.Message, rels *
 	if tx == nil {
 		return fmt.Errorf("slot %q: %T outside a transaction", s.src.cfg.Slot, msg)
 	}
+	tx.lsn = lsn
 	if ins, ok := msg.(*pglogrepl.InsertMessageV2); ok {
 		if rel := rels.byID[ins.RelationID]; rel != nil && rel.signalColumns != nil {
 			s.signal(rel, ins.Tuple)
