@@ -231,11 +231,14 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) (err error) {
 		return st.run(gctx, start)
 	})
 	err = g.Wait()
-	if ctx.Err() != nil {
+	// Stopped, or failed for good, what Kafka acknowledged is saved, so that
+	// a restart replays as little as it can. (A transient failure restarts
+	// at once rather than wait for a Kafka that may be the cause.)
+	if ctx.Err() != nil || errors.Is(err, connectors.ErrPermanent) {
 		cdc.Drain(out, acker, s.logger, nil)
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return ctx.Err()
-		}
+	}
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return ctx.Err()
 	}
 	return err
 }

@@ -202,7 +202,11 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) (err error) {
 		return strm.run(gctx)
 	})
 	err = g.Wait()
-	if ctx.Err() != nil {
+	// Stopped, or failed for good, what Kafka acknowledged is saved and
+	// confirmed to the slot, so that a restart replays as little as it can.
+	// (A transient failure restarts at once rather than wait for a Kafka
+	// that may be the cause.)
+	if ctx.Err() != nil || errors.Is(err, connectors.ErrPermanent) {
 		cdc.Drain(out, acker, s.logger, func(ctx context.Context) error {
 			if !streaming.Load() {
 				return nil
