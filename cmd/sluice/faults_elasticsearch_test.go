@@ -106,7 +106,7 @@ func esDocs(t *testing.T, docs map[string]esDoc) map[int64]faults.Doc {
 
 // TestFaultElasticsearchRefuses puts an HTTP proxy the test controls
 // between an Elasticsearch sink and Elasticsearch, under a steady Postgres
-// workload. Overloaded: every bulk request answered 429 for 20 s (3 min in
+// workload. Overloaded: every bulk request answered 429 for 10 s (3 min in
 // make faults); the sink backs off and retries (max.retries 1000, as for
 // an outage), stays RUNNING, and the index ends equal to the table. One
 // document refused: a row whose note the index maps as an integer is
@@ -121,7 +121,7 @@ func TestFaultElasticsearchRefuses(t *testing.T) {
 		r.waitState("RUNNING", 60*time.Second)
 		stopWriter := r.writer.Start(t.Context(), 100)
 		time.Sleep(2 * time.Second)
-		overload := byLength(20*time.Second, 3*time.Minute)
+		overload := byLength(10*time.Second, 3*time.Minute)
 		proxy.Answer("/_bulk", 429, `{"error":{"type":"es_rejected_execution_exception","reason":"rejected execution of coordinating operation"},"status":429}`)
 		time.Sleep(overload)
 		proxy.Forward()
