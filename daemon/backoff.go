@@ -12,7 +12,7 @@ import (
 // connector recovered waits as a first one does.
 type Backoff struct {
 	Initial time.Duration // default 1s
-	Max     time.Duration // default 1m
+	Max     time.Duration // default 10s, Debezium's retriable.restart.connector.wait.ms
 	Healthy time.Duration // default 10s
 }
 
@@ -21,7 +21,7 @@ func (b Backoff) withDefaults() Backoff {
 		b.Initial = time.Second
 	}
 	if b.Max < b.Initial {
-		b.Max = max(time.Minute, b.Initial)
+		b.Max = max(10*time.Second, b.Initial)
 	}
 	if b.Healthy <= 0 {
 		b.Healthy = 10 * time.Second

@@ -15,7 +15,7 @@ func TestBackoffDelayDoublesWithJitterUpToMax(t *testing.T) {
 			}
 		}
 	}
-	if d := (Backoff{}).withDefaults(); d.Initial != time.Second || d.Max != time.Minute || d.Healthy != 10*time.Second {
+	if d := (Backoff{}).withDefaults(); d.Initial != time.Second || d.Max != 10*time.Second || d.Healthy != 10*time.Second {
 		t.Fatalf("defaults = %+v", d)
 	}
 }
@@ -30,8 +30,9 @@ func TestBackoffResetsAfterARecovery(t *testing.T) {
 		want         bool
 	}{
 		{ran: 2 * time.Second, running: 0, want: false},
-		{ran: 12 * time.Second, running: 9 * time.Second, want: false},
-		{ran: 12 * time.Second, running: 10 * time.Second, want: true},
+		{ran: 9 * time.Second, running: 8 * time.Second, want: false},
+		{ran: 9 * time.Second, running: 9 * time.Second, want: false},
+		{ran: 11 * time.Second, running: 0, want: true},
 		{ran: 61 * time.Second, running: 0, want: true},
 	} {
 		if got := b.resets(tc.ran, tc.running); got != tc.want {

@@ -15,7 +15,7 @@ func debeziumKeys() []conf.Key {
 	const (
 		useTransforms = "shape values with transforms (MaskField, Cast, ReplaceField) or drop the column with column.exclude.list"
 		ownBatching   = "sluice batches events itself and bounds its queues by memory; Kafka's batching is tuned with producer.override.*"
-		ownRestarts   = "the daemon restarts a failed connector with exponential backoff"
+		ownRestarts   = "the daemon restarts a failed connector after a backoff of 1 s doubling to 10 s"
 		ownMetrics    = "sluice's metrics are Prometheus series at /metrics, labelled by connector"
 		noLineage     = "sluice does not emit OpenLineage events"
 	)
