@@ -62,9 +62,8 @@ func (w *Writer) stagedRecords(ctx context.Context, tw *tableWriter, topic strin
 		in = append(in, &st.tombstone)
 	}
 	var out []*kgo.Record
-	for _, r := range in {
-		in := r
-		r, err := st.stage.Apply(r)
+	for _, orig := range in {
+		r, err := st.stage.Apply(orig)
 		if err != nil {
 			err = fmt.Errorf("transform the %s event of %s at %s: %w", e.Op, e.Table.ID, e.Position, err)
 			if !w.recordErrors.tolerate {
@@ -73,7 +72,7 @@ func (w *Writer) stagedRecords(ctx context.Context, tw *tableWriter, topic strin
 			if w.recordErrors.log {
 				attrs := []any{"error", err}
 				if w.recordErrors.withMessage {
-					attrs = append(attrs, "topic", in.Topic, "key", fmt.Sprint(in.Key), "value", fmt.Sprint(in.Value))
+					attrs = append(attrs, "topic", orig.Topic, "key", fmt.Sprint(orig.Key), "value", fmt.Sprint(orig.Value))
 				}
 				w.logger.Warn("skipping a record a transform failed on (errors.tolerance=all)", attrs...)
 			}
