@@ -110,16 +110,11 @@ func (o *options) runDrain(ctx context.Context, run int) (result, error) {
 	}
 	r.derive()
 	if e.workers != nil {
-		for _, v := range baseline.Variants {
+		err = e.workers.DrainAll(ctx, e.Kafka, e.dbz, int64(o.Rows), r.RowsPerSecond, &r.Debezium, func(v baseline.Variant) {
 			o.Logf("run %d: Debezium %s drains the backlog", run, v)
-			d, err := e.workers.Drain(ctx, e.Kafka, v, e.dbz[v], int64(o.Rows))
-			if err != nil {
-				return r, err
-			}
-			r.Debezium.Set(v, d, r.RowsPerSecond)
-		}
+		})
 	}
-	return r, nil
+	return r, err
 }
 
 // ceiling reads the binlog from start to its end with mariadb-binlog

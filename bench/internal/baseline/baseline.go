@@ -218,6 +218,23 @@ func (ws *Workers) Drain(ctx context.Context, k *kafkaenv.Env, v Variant, c Conn
 	return r, nil
 }
 
+// DrainAll drains each variant's connector in turn (Drain) and keeps each
+// run's figures in f beside sluice's rate in the same run; started, when
+// not nil, is told of each variant before its drain.
+func (ws *Workers) DrainAll(ctx context.Context, k *kafkaenv.Env, connectors map[Variant]Connector, rows int64, sluiceRowsPerSecond float64, f *Debezium, started func(Variant)) error {
+	for _, v := range Variants {
+		if started != nil {
+			started(v)
+		}
+		r, err := ws.Drain(ctx, k, v, connectors[v], rows)
+		if err != nil {
+			return err
+		}
+		f.Set(v, r, sluiceRowsPerSecond)
+	}
+	return nil
+}
+
 // Remove deletes the run's connectors (a Postgres connector then releases
 // its slot); failures are reported on stderr.
 func (ws *Workers) Remove(connectors map[Variant]Connector) {
