@@ -214,7 +214,7 @@ func (r *faultRig) waitState(state string, within time.Duration) time.Duration {
 }
 
 // verify reads the topic back with an independent consumer until every
-// change of seq from on has arrived (or topictest.Wait passed), checks
+// change of seq from on has arrived (or none came for topictest.Wait), checks
 // the rule and returns the report and how long the reading took.
 func (r *faultRig) verify(from int64, allowDuplicates bool) (faults.Report, time.Duration) {
 	r.t.Helper()

@@ -58,9 +58,9 @@ func record(r topictest.Record) (Record, error) {
 }
 
 // ReadUntil consumes topic from its start, decoding each record, until done
-// accepts the records read so far; it fails the test when done has not
-// within topictest.Wait, or when alive (when not nil) fails it first: alive
-// is called between polls to notice a source that stopped.
+// accepts the records read so far; it fails the test when no record arrived
+// for topictest.Wait before done did, or when alive (when not nil) fails
+// it first: alive is called between polls to notice a source that stopped.
 func (s *Suite) ReadUntil(t testing.TB, topic string, alive func(), done func([]Record) bool) []Record {
 	t.Helper()
 	var out []Record
@@ -75,7 +75,7 @@ func (s *Suite) ReadUntil(t testing.TB, topic string, alive func(), done func([]
 		return done(out)
 	})
 	if !ok {
-		t.Fatalf("topic %s: the records expected did not arrive within %s; got %d:%s", topic, topictest.Wait, len(out), Describe(out))
+		t.Fatalf("topic %s: the records expected did not arrive (none for %s); got %d:%s", topic, topictest.Wait, len(out), Describe(out))
 	}
 	return out
 }
