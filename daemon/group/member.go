@@ -164,8 +164,17 @@ func (m *Member) watchdog() {
 	}
 }
 
-// lost stops every connector this instance holds and waits for them.
+// lost stops every connector this instance holds, saying why, and waits
+// for them.
 func (m *Member) lost(why string) {
+	m.dropAll(func(names []string) {
+		m.log.Warn("cluster: session lost; stopping every connector of this instance", "why", why, "connectors", names)
+	})
+}
+
+// dropAll stops every connector this instance holds and waits for them;
+// say logs their names first, when there are any.
+func (m *Member) dropAll(say func(names []string)) {
 	m.step.Lock()
 	defer m.step.Unlock()
 	m.mu.Lock()
@@ -175,7 +184,7 @@ func (m *Member) lost(why string) {
 	if len(names) == 0 {
 		return
 	}
-	m.log.Warn("cluster: session lost; stopping every connector of this instance", "why", why, "connectors", names)
+	say(names)
 	m.run.Revoke(names)
 	m.mu.Lock()
 	for _, n := range names {
@@ -269,7 +278,9 @@ func (m *Member) Leave() {
 	m.mu.Lock()
 	m.closing = true
 	m.mu.Unlock()
-	m.lost("leaving the group")
+	m.dropAll(func(names []string) {
+		m.log.Info("cluster: leaving the group; stopping the connectors of this instance", "connectors", names)
+	})
 	m.cancel()
 	m.wg.Wait()
 	m.cl.Close()
