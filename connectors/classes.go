@@ -62,6 +62,13 @@ type Class struct {
 	// Signals reports that the source takes signals through Env.Signals
 	// (incremental snapshots asked for through the REST API).
 	Signals bool
+	// Tasks reports that a connector of the class runs as many tasks as its
+	// tasks.max says, each with a Sink of its own: Kafka Connect's sink
+	// tasks, members of the connector's one consumer group, which splits
+	// the topics' partitions among them. In cluster mode they are spread
+	// over the instances. Otherwise a connector runs one task (KindSink
+	// only).
+	Tasks bool
 }
 
 // SourceOutput is what the pipeline from a source into Kafka takes from

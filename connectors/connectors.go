@@ -96,9 +96,18 @@ type Env struct {
 	Logger *slog.Logger
 	// Offsets persists the connector's own progress markers.
 	Offsets OffsetStore
-	// StateDir is a directory private to this connector instance, for
-	// spill files and the like; it survives restarts.
+	// StateDir is a directory private to this connector instance (this
+	// task of the connector), for spill files and the like; it survives
+	// restarts.
 	StateDir string
+	// GroupInstanceID, when set, is the static membership id
+	// (group.instance.id) a sink's consumer joins its group with. In
+	// cluster mode the daemon names each task so, the same on every
+	// instance, so that a task moved off an instance that died takes the
+	// dead member's place, and its partitions, at once rather than after
+	// the group's session timeout. Empty: the sink keeps an id of its own
+	// in StateDir.
+	GroupInstanceID string
 	// Metrics is where the connector records its metrics; nil keeps them private.
 	Metrics *metrics.Registry
 	// SSE serves the HTTP endpoints of SSE sinks; nil outside the daemon.

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"maps"
@@ -14,31 +15,32 @@ import (
 
 // Shared is the store of cluster mode (store.Kafka), which the other
 // instances of the cluster change too. With Options.Shared set, the
-// supervisor runs only the connectors assigned to it (Assign, Revoke),
-// follows changes made through other instances (Changed), publishes the
-// status of the connectors it runs, and answers for the others with the
-// status their owners published.
+// supervisor runs only the tasks assigned to it (Assign, Revoke), follows
+// changes made through other instances (Changed), publishes the status of
+// the tasks it runs, and answers for the others with the status their
+// owners published.
 type Shared interface {
-	// Claim fences off earlier writers of the connector's offsets before
-	// this instance starts it.
-	Claim(ctx context.Context, name string) (int64, error)
-	// Release forgets the claim once the connector has stopped here.
-	Release(name string)
-	PutStatus(ctx context.Context, name string, st store.Status) error
-	Status(name string) (store.Status, bool)
+	// Claim fences off earlier runners of the task (and writers of the
+	// connector's offsets, for task 0) before this instance starts it.
+	Claim(ctx context.Context, task store.Task) (int64, error)
+	// Release forgets the claim once the task has stopped here.
+	Release(task store.Task)
+	PutStatus(ctx context.Context, task store.Task, st store.Status) error
+	Status(task store.Task) (store.Status, bool)
 	// CatchUp returns once everything written before the call is read.
 	CatchUp(ctx context.Context) error
-	// RequestRestart asks the owner of a connector to restart it; the
-	// owner takes the request with TakeRestart.
-	RequestRestart(ctx context.Context, name string) error
-	TakeRestart(name string) bool
+	// RequestRestart asks the instances that run a connector's tasks to
+	// restart one (or every one, with store.AllTasks); each takes the
+	// request with TakeRestart.
+	RequestRestart(ctx context.Context, name string, task int) error
+	TakeRestart(name string) (task int, ok bool)
 	// Watch has f called with a connector's name after each change read;
 	// Start makes it Changed.
 	Watch(f func(name string))
 }
 
-// statusInterval is how often the statuses of the connectors an instance
-// runs are compared with what it last published.
+// statusInterval is how often the statuses of the tasks an instance runs
+// are compared with what it last published.
 const statusInterval = 200 * time.Millisecond
 
 // cluster is a supervisor's state in cluster mode.
@@ -46,90 +48,100 @@ type cluster struct {
 	shared Shared
 
 	mu        sync.Mutex
-	owned     map[string]bool
-	published map[string]store.Status
+	owned     map[store.Task]bool
+	published map[store.Task]store.Status
 	dirty     map[string]bool
 	wake      chan struct{} // signalled when dirty gains a name
 }
 
 func newCluster(shared Shared) *cluster {
-	return &cluster{shared: shared, owned: map[string]bool{}, published: map[string]store.Status{}, dirty: map[string]bool{}, wake: make(chan struct{}, 1)}
+	return &cluster{shared: shared, owned: map[store.Task]bool{}, published: map[store.Task]store.Status{}, dirty: map[string]bool{}, wake: make(chan struct{}, 1)}
 }
 
-// owns reports whether this instance is assigned the connector.
-func (cl *cluster) owns(name string) bool {
-	cl.mu.Lock()
-	defer cl.mu.Unlock()
-	return cl.owned[name]
-}
-
-// mayRun reports whether this instance may run the connector: always in
+// runs reports whether this instance may run the task: always in
 // standalone mode, only when assigned it in cluster mode.
-func (s *Supervisor) mayRun(name string) bool {
-	return s.cluster == nil || s.cluster.owns(name)
+func (s *Supervisor) runs(t store.Task) bool {
+	if s.cluster == nil {
+		return true
+	}
+	s.cluster.mu.Lock()
+	defer s.cluster.mu.Unlock()
+	return s.cluster.owned[t]
 }
 
-// Owned lists the connectors assigned to this instance, sorted.
-func (s *Supervisor) Owned() []string {
+// mayRun reports whether this instance may run a task of the connector.
+func (s *Supervisor) mayRun(name string) bool {
+	return s.cluster == nil || slices.ContainsFunc(s.Owned(), func(t store.Task) bool { return t.Connector == name })
+}
+
+// Owned lists the tasks assigned to this instance, sorted.
+func (s *Supervisor) Owned() []store.Task {
 	if s.cluster == nil {
 		return nil
 	}
 	s.cluster.mu.Lock()
 	defer s.cluster.mu.Unlock()
-	return slices.Sorted(maps.Keys(s.cluster.owned))
+	return slices.SortedFunc(maps.Keys(s.cluster.owned), func(a, b store.Task) int {
+		return cmp.Or(cmp.Compare(a.Connector, b.Connector), cmp.Compare(a.ID, b.ID))
+	})
 }
 
-// Assign makes this instance the owner of the named connectors: for each
-// it reads the store up to date, claims the connector (fencing the
-// previous owner's offset writes) and starts it if its target is RUNNING.
-// Called by the group member after each rebalance, from one goroutine.
-func (s *Supervisor) Assign(ctx context.Context, names []string) {
+// Assign makes this instance the owner of the tasks: for each it reads the
+// store up to date, claims the task (fencing its previous owner's writes)
+// and starts it if its connector's target is RUNNING. Called by the group
+// member after each rebalance, from one goroutine.
+func (s *Supervisor) Assign(ctx context.Context, tasks []store.Task) {
 	if err := s.cluster.shared.CatchUp(ctx); err != nil {
 		s.log.Warn("cluster: could not read the storage topics to their end before starting assigned connectors", "error", err.Error())
 	}
-	for _, name := range names {
-		s.reconcile(ctx, name)
-		if _, err := s.Info(name); err != nil {
-			continue // deleted since the leader balanced
+	seen := map[string]bool{}
+	for _, t := range tasks {
+		if !seen[t.Connector] {
+			seen[t.Connector] = true
+			s.reconcile(ctx, t.Connector)
 		}
-		if _, err := s.cluster.shared.Claim(ctx, name); err != nil {
-			s.log.Error("cluster: could not claim an assigned connector; it is not started", "connector", name, "error", err.Error())
+		info, err := s.Info(t.Connector)
+		if err != nil || t.ID >= config.Tasks(info.Config) {
+			continue // deleted, or fewer tasks, since the leader balanced
+		}
+		if _, err := s.cluster.shared.Claim(ctx, t); err != nil {
+			s.log.Error("cluster: could not claim an assigned task; it is not started", "connector", t.Connector, "task", t.ID, "error", err.Error())
 			continue
 		}
 		s.cluster.mu.Lock()
-		s.cluster.owned[name] = true
+		s.cluster.owned[t] = true
 		s.cluster.mu.Unlock()
-		c, unlock, err := s.lock(name)
+		c, unlock, err := s.lock(t.Connector)
 		if err != nil {
 			continue
 		}
 		target := c.rec.Target
-		if target == store.Running && !s.active(c) {
-			s.halt(name, c, Unassigned)
-			s.start(name, c)
+		s.syncTasks(t.Connector, c)
+		if target == store.Running {
+			s.start(t.Connector, c)
 		}
 		unlock()
-		s.log.Info("cluster: connector assigned to this instance", "connector", name, "target", target)
+		s.log.Info("cluster: connector assigned to this instance", "connector", t.Connector, "task", t.ID, "target", target)
 	}
 }
 
-// Revoke stops the named connectors and gives them up; it returns once
-// each has stopped (or its StopTimeout passed), so that the group hands
-// them to another instance only then.
-func (s *Supervisor) Revoke(names []string) {
+// Revoke stops the tasks and gives them up; it returns once each has
+// stopped (or its StopTimeout passed), so that the group hands them to
+// another instance only then.
+func (s *Supervisor) Revoke(tasks []store.Task) {
 	var wg sync.WaitGroup
-	for _, name := range names {
+	for _, t := range tasks {
 		s.cluster.mu.Lock()
-		delete(s.cluster.owned, name)
-		delete(s.cluster.published, name)
+		delete(s.cluster.owned, t)
+		delete(s.cluster.published, t)
 		s.cluster.mu.Unlock()
 		wg.Go(func() {
-			if c, unlock, err := s.lock(name); err == nil {
-				s.halt(name, c, stateOf(c.rec.Target))
+			if c, unlock, err := s.lock(t.Connector); err == nil {
+				s.syncTasks(t.Connector, c)
 				unlock()
 			}
-			s.cluster.shared.Release(name)
-			s.log.Info("cluster: connector revoked from this instance", "connector", name)
+			s.cluster.shared.Release(t)
+			s.log.Info("cluster: connector revoked from this instance", "connector", t.Connector, "task", t.ID)
 		})
 	}
 	wg.Wait()
@@ -194,8 +206,7 @@ func (s *Supervisor) reconcile(ctx context.Context, name string) {
 	case err != nil:
 		s.log.Warn("cluster: could not read a changed connector", "connector", name, "error", err.Error())
 	case !known:
-		c := &conn{rec: rec, state: stateOf(rec.Target)}
-		c.topics.load(rec.Topics)
+		c := newConn(rec)
 		s.opts.Loggers.Logger(ConnectorLogger(name))
 		c.op.Lock()
 		defer c.op.Unlock()
@@ -206,6 +217,7 @@ func (s *Supervisor) reconcile(ctx context.Context, name string) {
 		}
 		s.conns[name] = c
 		s.mu.Unlock()
+		s.syncTasks(name, c)
 		if rec.Target == store.Running {
 			s.start(name, c)
 		}
@@ -216,12 +228,13 @@ func (s *Supervisor) reconcile(ctx context.Context, name string) {
 		}
 		defer unlock()
 		reconfigured := !maps.Equal(c.rec.Config, rec.Config) || c.rec.File != rec.File
-		restart := s.mayRun(name) && s.cluster.shared.TakeRestart(name) && rec.Target == store.Running
-		if !reconfigured && !restart && c.rec.Target == rec.Target {
-			return
+		restart, requested := store.AllTasks, false
+		if s.mayRun(name) {
+			restart, requested = s.cluster.shared.TakeRestart(name)
 		}
-		if restart {
-			s.log.Info("connector restarting on request through another instance", "connector", name)
+		requested = requested && rec.Target == store.Running
+		if !reconfigured && !requested && c.rec.Target == rec.Target {
+			return
 		}
 		s.mu.Lock()
 		c.rec.Config, c.rec.File, c.rec.Target = rec.Config, rec.File, rec.Target
@@ -229,86 +242,105 @@ func (s *Supervisor) reconcile(ctx context.Context, name string) {
 		switch {
 		case rec.Target != store.Running:
 			s.halt(name, c, stateOf(rec.Target))
-		case reconfigured || restart || !s.active(c):
+			s.syncTasks(name, c)
+		case reconfigured || requested && restart == store.AllTasks:
+			if requested {
+				s.log.Info("connector restarting on request through another instance", "connector", name)
+			}
 			s.halt(name, c, Unassigned)
+			s.start(name, c)
+		case requested:
+			s.mu.Lock()
+			_, local := c.tasks[restart]
+			s.mu.Unlock()
+			if local {
+				s.log.Info("connector restarting on request through another instance", "connector", name, "task", restart)
+				s.restartTasks(name, c, []int{restart})
+			}
+			s.start(name, c)
+		default:
 			s.start(name, c)
 		}
 	}
 }
 
-// publish writes the status of each connector this instance runs to the
-// status topic whenever it changes, until ctx ends.
+// publish writes the status of each task this instance runs to the status
+// topic whenever it changes, until ctx ends.
 func (s *Supervisor) publish(ctx context.Context) {
-	t := time.NewTicker(statusInterval)
-	defer t.Stop()
+	tick := time.NewTicker(statusInterval)
+	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-tick.C:
 		}
-		for _, name := range s.Owned() {
-			st, err := s.localStatus(name)
+		for _, t := range s.Owned() {
+			st, err := s.localStatus(t)
 			if err != nil {
 				continue
 			}
 			s.cluster.mu.Lock()
-			last, seen := s.cluster.published[name]
+			last, seen := s.cluster.published[t]
 			s.cluster.mu.Unlock()
 			if seen && last.State == st.State && last.Trace == st.Trace && slices.Equal(last.Tasks, st.Tasks) {
 				continue
 			}
-			if err := s.cluster.shared.PutStatus(ctx, name, st); err != nil {
-				s.log.Warn("cluster: could not publish a connector's status", "connector", name, "error", err.Error())
+			if err := s.cluster.shared.PutStatus(ctx, t, st); err != nil {
+				s.log.Warn("cluster: could not publish a connector's status", "connector", t.Connector, "task", t.ID, "error", err.Error())
 				continue
 			}
 			s.cluster.mu.Lock()
-			if s.cluster.owned[name] {
-				s.cluster.published[name] = st
+			if s.cluster.owned[t] {
+				s.cluster.published[t] = st
 			}
 			s.cluster.mu.Unlock()
 		}
 	}
 }
 
-// localStatus is the status of a connector this instance runs, as the
-// status topic holds it.
-func (s *Supervisor) localStatus(name string) (store.Status, error) {
+// localStatus is the status of a task this instance runs, as the status
+// topic holds it: the task's state, and the task itself unless it is
+// STOPPED. Task 0's is the connector's status too.
+func (s *Supervisor) localStatus(t store.Task) (store.Status, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.conns[name]
+	c, ok := s.conns[t.Connector]
 	if !ok {
-		return store.Status{}, notFound(name)
+		return store.Status{}, notFound(t.Connector)
 	}
-	st := s.statusLocked(name, c)
-	out := store.Status{State: string(st.State), Trace: st.Trace, WorkerID: st.WorkerID}
-	for _, t := range st.Tasks {
-		out.Tasks = append(out.Tasks, store.TaskStatus{ID: t.ID, State: string(t.State), Trace: t.Trace, WorkerID: t.WorkerID})
+	ts := s.taskStatusLocked(t.Connector, c, t.ID)
+	out := store.Status{State: string(ts.State), Trace: ts.Trace, WorkerID: ts.WorkerID}
+	if ts.State != Stopped {
+		out.Tasks = []store.TaskStatus{{ID: ts.ID, State: string(ts.State), Trace: ts.Trace, WorkerID: ts.WorkerID}}
 	}
 	return out, nil
 }
 
-// sharedStatus is the status of a connector another instance runs, as its
-// owner last published it; UNASSIGNED (with the state its target implies
-// when it is not RUNNING) while no instance has. s.mu is held.
-func (s *Supervisor) sharedStatus(name string, c *conn) Status {
-	st := Status{Name: name, Type: typeOf(config.ClassOf(c.rec.Config)), State: stateOf(c.rec.Target)}
-	pub, ok := s.cluster.shared.Status(name)
+// sharedTaskStatus is the status of a task another instance runs, as its
+// owner last published it; UNASSIGNED (or the state its connector's target
+// implies when it is not RUNNING), without a worker, while no instance
+// has.
+func (s *Supervisor) sharedTaskStatus(t store.Task, target store.Target) TaskStatus {
+	ts := TaskStatus{ID: t.ID, State: stateOf(target)}
+	if s.cluster == nil {
+		return ts
+	}
+	pub, ok := s.cluster.shared.Status(t)
 	if !ok {
-		if st.State != Stopped {
-			st.Tasks = []TaskStatus{{ID: 0, State: st.State}}
+		return ts
+	}
+	ts.State, ts.Trace, ts.WorkerID = State(pub.State), pub.Trace, pub.WorkerID
+	for _, p := range pub.Tasks {
+		if p.ID == t.ID {
+			ts.State, ts.Trace, ts.WorkerID = State(p.State), p.Trace, p.WorkerID
 		}
-		return st
 	}
-	st.State, st.Trace, st.WorkerID = State(pub.State), pub.Trace, pub.WorkerID
-	for _, t := range pub.Tasks {
-		st.Tasks = append(st.Tasks, TaskStatus{ID: t.ID, State: State(t.State), Trace: t.Trace, WorkerID: t.WorkerID})
-	}
-	return st
+	return ts
 }
 
-// ReleaseAll stops every connector this instance runs and gives them up,
-// for a shutdown that hands them over before the process exits.
+// ReleaseAll stops every task this instance runs and gives them up, for a
+// shutdown that hands them over before the process exits.
 func (s *Supervisor) ReleaseAll() {
 	if s.cluster != nil {
 		s.Revoke(s.Owned())

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"slices"
 	"strconv"
 
 	"github.com/sluice-cdc/sluice/daemon/config"
@@ -23,7 +24,7 @@ func (s *Supervisor) Info(name string) (Info, error) {
 }
 
 func (s *Supervisor) infoLocked(name string, c *conn) Info {
-	i := Info{Name: name, Config: maps.Clone(c.rec.Config), Class: config.ClassOf(c.rec.Config), Tasks: 1, File: c.rec.File}
+	i := Info{Name: name, Config: maps.Clone(c.rec.Config), Class: config.ClassOf(c.rec.Config), Tasks: config.Tasks(c.rec.Config), File: c.rec.File}
 	if c.rec.Target == store.Stopped {
 		i.Tasks = 0
 	}
@@ -41,23 +42,42 @@ func (s *Supervisor) Status(name string) (Status, error) {
 	return s.statusLocked(name, c), nil
 }
 
-// statusLocked is a connector's status. A RUNNING connector whose probe
+// statusLocked is a connector's status: its state is its task 0's, and
+// it lists each of its tasks but those STOPPED. A RUNNING task whose probe
 // finds its target unusable shows that problem as its trace; in cluster
-// mode, a connector another instance owns shows the status its owner
-// published. s.mu is held.
+// mode, a task another instance runs shows the status its owner
+// published. Restarts and LastError count the tasks this instance runs.
+// s.mu is held.
 func (s *Supervisor) statusLocked(name string, c *conn) Status {
-	if !s.mayRun(name) {
-		return s.sharedStatus(name, c)
+	first := s.taskStatusLocked(name, c, 0)
+	st := Status{Name: name, State: first.State, Trace: first.Trace, WorkerID: first.WorkerID, Type: typeOf(config.ClassOf(c.rec.Config))}
+	for id := range config.Tasks(c.rec.Config) {
+		if t := s.taskStatusLocked(name, c, id); t.State != Stopped {
+			st.Tasks = append(st.Tasks, t)
+		}
 	}
-	trace := c.trace
-	if c.state == Running && trace == "" {
-		trace = c.problem
-	}
-	st := Status{Name: name, State: c.state, Trace: trace, WorkerID: s.opts.WorkerID, Type: typeOf(config.ClassOf(c.rec.Config)), Restarts: c.restarts, LastError: c.failedAt}
-	if c.state != Stopped {
-		st.Tasks = []TaskStatus{{ID: 0, State: c.state, Trace: trace, WorkerID: s.opts.WorkerID}}
+	for _, t := range c.tasks {
+		st.Restarts += t.restarts
+		if t.failedAt.After(st.LastError) {
+			st.LastError = t.failedAt
+		}
 	}
 	return st
+}
+
+// taskStatusLocked is the status of one task of a connector: this
+// instance's when it runs the task, else what its owner published
+// (sharedTaskStatus). s.mu is held.
+func (s *Supervisor) taskStatusLocked(name string, c *conn, id int) TaskStatus {
+	t, ok := c.tasks[id]
+	if !ok {
+		return s.sharedTaskStatus(store.Task{Connector: name, ID: id}, c.rec.Target)
+	}
+	trace := t.trace
+	if t.state == Running && trace == "" {
+		trace = t.problem
+	}
+	return TaskStatus{ID: id, State: t.state, Trace: trace, WorkerID: s.opts.WorkerID}
 }
 
 // Create adds a connector through the API and starts it in its initial
@@ -84,8 +104,7 @@ func (s *Supervisor) add(ctx context.Context, def config.Connector) error {
 	if t, ok := store.ParseTarget(def.InitialState); ok {
 		target = t
 	}
-	c := &conn{rec: store.Record{Name: def.Name, Config: maps.Clone(def.Config), Target: target, File: def.File}, state: stateOf(target)}
-	c.topics.load(nil)
+	c := newConn(store.Record{Name: def.Name, Config: maps.Clone(def.Config), Target: target, File: def.File})
 	s.opts.Loggers.Logger(ConnectorLogger(def.Name))
 	c.op.Lock()
 	defer c.op.Unlock()
@@ -104,6 +123,7 @@ func (s *Supervisor) add(ctx context.Context, def config.Connector) error {
 		return fmt.Errorf("create connector %s: %w", def.Name, err)
 	}
 	s.log.Info("connector created", "connector", def.Name, "target", target, "file", def.File)
+	s.syncTasks(def.Name, c)
 	if target == store.Running {
 		s.start(def.Name, c)
 	}
@@ -197,6 +217,8 @@ func (s *Supervisor) replace(ctx context.Context, name string, c *conn, cfg map[
 	if rec.Target == store.Running {
 		s.halt(name, c, Unassigned)
 		s.start(name, c)
+	} else {
+		s.syncTasks(name, c)
 	}
 	return nil
 }
@@ -236,66 +258,107 @@ func (s *Supervisor) retarget(ctx context.Context, name string, t store.Target) 
 	}
 	switch t {
 	case store.Running:
-		if !s.active(c) {
-			s.halt(name, c, Unassigned)
-			s.start(name, c)
-		}
+		s.start(name, c)
 	default:
 		s.halt(name, c, stateOf(t))
 	}
 	return nil
 }
 
-// Restart restarts a connector's worker, Kafka Connect style. A connector
-// and its one task share a worker, so restarting either restarts it; with
-// onlyFailed it restarts only a FAILED connector. A connector whose target
-// is not RUNNING is left as it is. It returns the status as it was, with
-// what is being restarted shown as RESTARTING, and whether anything was.
+// Restart restarts a connector's tasks, Kafka Connect style: the
+// connector and its task 0 share a worker, so restarting the connector
+// restarts its tasks; with onlyFailed it restarts only the FAILED ones. A
+// connector whose target is not RUNNING is left as it is. In cluster mode
+// the instances that run the other tasks are asked to restart theirs
+// through the store; asked for more than one, they restart every task of
+// the connector they run. It returns the status as it was, with what is
+// being restarted shown as RESTARTING, and whether anything was.
 func (s *Supervisor) Restart(ctx context.Context, name string, onlyFailed bool) (Status, bool, error) {
 	c, unlock, err := s.lock(name)
 	if err != nil {
 		return Status{}, false, err
 	}
 	defer unlock()
+	var local, remote []int
 	s.mu.Lock()
 	st := s.statusLocked(name, c)
+	for id := range config.Tasks(c.rec.Config) {
+		if onlyFailed && s.taskStatusLocked(name, c, id).State != Failed {
+			continue
+		}
+		if _, ok := c.tasks[id]; ok {
+			local = append(local, id)
+		} else {
+			remote = append(remote, id)
+		}
+	}
 	s.mu.Unlock()
-	if c.rec.Target != store.Running || (onlyFailed && st.State != Failed) {
+	if c.rec.Target != store.Running || len(local)+len(remote) == 0 {
 		return st, false, nil
 	}
-	st.State, st.Trace = Restarting, ""
-	for i := range st.Tasks {
-		st.Tasks[i].State, st.Tasks[i].Trace = Restarting, ""
+	restarting := append(slices.Clone(local), remote...)
+	if slices.Contains(restarting, 0) {
+		st.State, st.Trace = Restarting, ""
 	}
-	if !s.mayRun(name) {
-		// Another instance runs it: ask its owner through the store.
-		if err := s.cluster.shared.RequestRestart(ctx, name); err != nil {
-			return Status{}, false, fmt.Errorf("ask the owner of connector %s to restart it: %w", name, err)
+	for i, t := range st.Tasks {
+		if slices.Contains(restarting, t.ID) {
+			st.Tasks[i].State, st.Tasks[i].Trace = Restarting, ""
 		}
-		s.log.Info("connector restart requested from its owner", "connector", name, "owner", st.WorkerID)
-		return st, true, nil
 	}
-	s.log.Info("connector restarting on request", "connector", name)
-	s.halt(name, c, Unassigned)
-	s.start(name, c)
+	if len(remote) > 0 {
+		// Other instances run them: ask their owners through the store.
+		which := store.AllTasks
+		if len(remote) == 1 {
+			which = remote[0]
+		}
+		if err := s.cluster.shared.RequestRestart(ctx, name, which); err != nil {
+			return Status{}, false, fmt.Errorf("ask the instances that run connector %s to restart it: %w", name, err)
+		}
+		s.log.Info("connector restart requested from its owners", "connector", name, "tasks", remote)
+	}
+	if len(local) > 0 {
+		s.log.Info("connector restarting on request", "connector", name, "tasks", local)
+		s.restartTasks(name, c, local)
+	}
 	return st, true, nil
 }
 
-// RestartTask restarts a connector's task, Kafka Connect style: the
-// connector's one task, 0, shares its worker, so the worker restarts (see
-// Restart). It fails with ErrNotFound when the connector or the task does
-// not exist; a STOPPED connector has no task. task is the id as the
+// RestartTask restarts one task of a connector, Kafka Connect style; in
+// cluster mode, when another instance runs it, it asks that instance
+// through the store. A task of a connector whose target is not RUNNING is
+// left as it is. It fails with ErrNotFound when the connector or the task
+// does not exist; a STOPPED connector has no task. task is the id as the
 // request path has it.
 func (s *Supervisor) RestartTask(ctx context.Context, name, task string) error {
 	info, err := s.Info(name)
 	if err != nil {
 		return err
 	}
-	if id, err := strconv.Atoi(task); err != nil || id < 0 || id >= info.Tasks {
+	id, err := strconv.Atoi(task)
+	if err != nil || id < 0 || id >= info.Tasks {
 		return taskNotFound(name, task)
 	}
-	_, _, err = s.Restart(ctx, name, false)
-	return err
+	c, unlock, err := s.lock(name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if c.rec.Target != store.Running {
+		return nil
+	}
+	s.mu.Lock()
+	_, local := c.tasks[id]
+	s.mu.Unlock()
+	if !local {
+		if err := s.cluster.shared.RequestRestart(ctx, name, id); err != nil {
+			return fmt.Errorf("ask the instance that runs task %d of connector %s to restart it: %w", id, name, err)
+		}
+		s.log.Info("connector task restart requested from its owner", "connector", name, "task", id)
+		return nil
+	}
+	s.log.Info("connector task restarting on request", "connector", name, "task", id)
+	s.restartTasks(name, c, []int{id})
+	return nil
 }
 
 // Delete stops an API-managed connector and removes it with its offsets
@@ -336,8 +399,8 @@ func (s *Supervisor) Counts() map[State]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := map[State]int{}
-	for _, c := range s.conns {
-		out[c.state]++
+	for name, c := range s.conns {
+		out[s.statusLocked(name, c).State]++
 	}
 	return out
 }

@@ -11,17 +11,17 @@ import (
 
 // probe calls a connector class's Probe at once and then every
 // ProbeInterval until ctx ends or stop is called, and keeps what it finds
-// wrong as the run's problem: the trace a RUNNING connector shows, as
-// Kafka Connect shows a task's trouble. stop waits for the probe to end
-// and clears the problem.
-func (s *Supervisor) probe(ctx context.Context, log *slog.Logger, c *conn, r *run, check func(context.Context, *conf.Config) error, cfg *conf.Config) (stop func()) {
+// wrong as the run's problem: the trace a RUNNING task shows, as Kafka
+// Connect shows a task's trouble. stop waits for the probe to end and
+// clears the problem.
+func (s *Supervisor) probe(ctx context.Context, log *slog.Logger, t *task, r *run, check func(context.Context, *conf.Config) error, cfg *conf.Config) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		t := time.NewTicker(s.opts.ProbeInterval)
-		defer t.Stop()
+		tick := time.NewTicker(s.opts.ProbeInterval)
+		defer tick.Stop()
 		for {
 			pctx, done := context.WithTimeout(ctx, s.opts.ProbeInterval)
 			err := check(pctx, cfg)
@@ -33,7 +33,7 @@ func (s *Supervisor) probe(ctx context.Context, log *slog.Logger, c *conn, r *ru
 			if err != nil {
 				problem = err.Error()
 			}
-			if s.setProblem(c, r, problem) {
+			if s.setProblem(t, r, problem) {
 				if err != nil {
 					log.Warn("connector running, but its target cannot be used", "problem", problem)
 				} else {
@@ -43,25 +43,25 @@ func (s *Supervisor) probe(ctx context.Context, log *slog.Logger, c *conn, r *ru
 			select {
 			case <-ctx.Done():
 				return
-			case <-t.C:
+			case <-tick.C:
 			}
 		}
 	}()
 	return func() {
 		cancel()
 		wg.Wait()
-		s.setProblem(c, r, "")
+		s.setProblem(t, r, "")
 	}
 }
 
 // setProblem records the problem run r found, unless r is no longer
 // current; it reports whether the problem changed.
-func (s *Supervisor) setProblem(c *conn, r *run, problem string) bool {
+func (s *Supervisor) setProblem(t *task, r *run, problem string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c.run != r || c.problem == problem {
+	if t.run != r || t.problem == problem {
 		return false
 	}
-	c.problem = problem
+	t.problem = problem
 	return true
 }

@@ -43,7 +43,9 @@ type Info struct {
 	Config map[string]string
 	// Class is nil when connector.class names no registered class.
 	Class *connectors.Class
-	// Tasks is how many tasks the connector has: 1, or 0 while STOPPED.
+	// Tasks is how many tasks the connector has: 1, or tasks.max for a
+	// class whose connectors split their work (connectors.Class.Tasks); 0
+	// while STOPPED.
 	Tasks int
 	// File is the connector file that manages it; empty when it was
 	// created through the REST API.
@@ -60,8 +62,10 @@ func typeOf(c *connectors.Class) string {
 	return string(c.Kind)
 }
 
-// Status is a connector's runtime status. A connector runs one task (id 0),
-// on the same worker; its state mirrors the connector's.
+// Status is a connector's runtime status. The connector and its task 0
+// run together, so the connector's state is task 0's; a sink with
+// tasks.max runs more tasks, in cluster mode each on the instance the
+// group assigned it to (its WorkerID).
 type Status struct {
 	Name  string
 	State State

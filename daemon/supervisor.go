@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -89,9 +90,32 @@ type Supervisor struct {
 type conn struct {
 	op sync.Mutex // held by an operation on this connector for its whole length
 
-	// rec changes only with both op and Supervisor.mu held, so either
-	// suffices to read it; the other fields are guarded by Supervisor.mu.
-	rec      store.Record
+	// rec and tasks change only with both op and Supervisor.mu held, so
+	// either suffices to read them; the other fields are guarded by
+	// Supervisor.mu.
+	rec store.Record
+	// tasks are the connector's tasks this instance runs, by id: every
+	// one in standalone mode, those assigned to it in cluster mode.
+	tasks   map[int]*task
+	deleted bool
+
+	topics topicSet // guarded by its own lock
+	// signals carries signals to the connector's source across its
+	// restarts; guarded by its own lock.
+	signals connectors.Signals
+}
+
+func newConn(rec store.Record) *conn {
+	c := &conn{rec: rec, tasks: map[int]*task{}}
+	c.topics.load(rec.Topics)
+	return c
+}
+
+// task is one task of a connector that this instance runs; its fields are
+// guarded by Supervisor.mu. The connector and its task 0 run together: the
+// connector's state is task 0's.
+type task struct {
+	id       int
 	state    State
 	trace    string
 	problem  string // what the current run's probe finds wrong; shown while RUNNING
@@ -100,15 +124,9 @@ type conn struct {
 	// runningAt is when the current run reported RUNNING; zero until it has.
 	runningAt time.Time
 	run       *run // the current run, nil when not running
-	deleted   bool
-
-	topics topicSet // guarded by its own lock
-	// signals carries signals to the connector's source across its
-	// restarts; guarded by its own lock.
-	signals connectors.Signals
 }
 
-// run is one start of a connector: its goroutine, until cancel and done.
+// run is one start of a task: its goroutine, until cancel and done.
 type run struct {
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -163,9 +181,7 @@ func (s *Supervisor) Start(ctx context.Context, files []config.Connector) error 
 	}
 	s.mu.Lock()
 	for _, r := range recs {
-		c := &conn{rec: r, state: stateOf(r.Target)}
-		c.topics.load(r.Topics)
-		s.conns[r.Name] = c
+		s.conns[r.Name] = newConn(r)
 		s.opts.Loggers.Logger(ConnectorLogger(r.Name))
 	}
 	s.mu.Unlock()
@@ -177,10 +193,8 @@ func (s *Supervisor) Start(ctx context.Context, files []config.Connector) error 
 		if err != nil {
 			continue
 		}
-		s.mu.Lock()
-		idle := c.run == nil
-		s.mu.Unlock()
-		if idle && c.rec.Target == store.Running {
+		s.syncTasks(name, c)
+		if c.rec.Target == store.Running {
 			s.start(name, c)
 		}
 		unlock()
@@ -214,16 +228,19 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 	var left []string
 	s.mu.Lock()
 	for name, c := range s.conns {
-		if r := c.run; r != nil {
-			select {
-			case <-r.done:
-			default:
-				left = append(left, name)
+		for _, t := range c.tasks {
+			if r := t.run; r != nil {
+				select {
+				case <-r.done:
+				default:
+					left = append(left, name)
+				}
 			}
 		}
 	}
 	s.mu.Unlock()
 	sort.Strings(left)
+	left = slices.Compact(left)
 	return fmt.Errorf("shutdown: connectors still running when the timeout passed: %s", strings.Join(left, ", "))
 }
 

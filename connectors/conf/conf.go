@@ -201,8 +201,8 @@ func (s *Spec) Parse(raw map[string]string) (*Config, error) {
 		if k.Pattern != nil {
 			continue
 		}
-		v, ok := raw[k.Name]
-		if !ok || (strings.TrimSpace(v) == "" && k.Type != String && k.Type != Password) {
+		v, ok := k.given(raw)
+		if !ok {
 			if k.Required {
 				problems = append(problems, Problem{k.Name, "missing required configuration"})
 				continue
@@ -226,6 +226,37 @@ func (s *Spec) Parse(raw map[string]string) (*Config, error) {
 		return nil, problems
 	}
 	return c, nil
+}
+
+// given is the value raw gives the key, unless it gives none: the key is
+// absent, or blank where a blank value means absent (any type but String
+// and Password).
+func (k Key) given(raw map[string]string) (string, bool) {
+	v, ok := raw[k.Name]
+	if !ok || (strings.TrimSpace(v) == "" && k.Type != String && k.Type != Password) {
+		return "", false
+	}
+	return v, true
+}
+
+// Value is the value raw gives the declared key name, or the key's default
+// when raw gives none, with blanks trimmed; ok is false when the spec does
+// not declare the key or the value is not valid for it. It checks that one
+// key only, for a caller that needs it before the whole configuration is
+// parsed.
+func (s *Spec) Value(raw map[string]string, name string) (v string, ok bool) {
+	k, declared := s.Lookup(name)
+	if !declared || k.Pattern != nil {
+		return "", false
+	}
+	v, given := k.given(raw)
+	if !given {
+		v = k.Default
+	}
+	if k.check(v) != nil {
+		return "", false
+	}
+	return strings.TrimSpace(v), true
 }
 
 // Inherit returns c with the keys of defaults that s declares and c does

@@ -136,3 +136,24 @@ func TestUnknownKeySuggestsTheClosestDeclaredKey(t *testing.T) {
 		}
 	}
 }
+
+func TestValueChecksOneKey(t *testing.T) {
+	for _, tc := range []struct {
+		raw    map[string]string
+		key    string
+		want   string
+		wantOK bool
+	}{
+		{map[string]string{"port": " 6543 "}, "port", "6543", true},
+		{map[string]string{}, "port", "5432", true},
+		{map[string]string{"port": " "}, "port", "5432", true},
+		{map[string]string{"port": "0"}, "port", "", false},
+		{map[string]string{"port": "x", "colour": "blue"}, "port", "", false},
+		{map[string]string{"colour": "blue"}, "mode", "initial", true},
+		{map[string]string{}, "colour", "", false},
+	} {
+		if got, ok := testSpec.Value(tc.raw, tc.key); got != tc.want || ok != tc.wantOK {
+			t.Errorf("Value(%v, %q) = %q, %v; want %q, %v", tc.raw, tc.key, got, ok, tc.want, tc.wantOK)
+		}
+	}
+}

@@ -18,7 +18,7 @@ var Spec = &conf.Spec{
 	Prefixes: []string{"transforms", "predicates"},
 	Keys: append([]conf.Key{
 		{Name: "connector.class", Type: conf.Class, Required: true, Doc: "elasticsearch, or io.confluent.connect.elasticsearch.ElasticsearchSinkConnector"},
-		{Name: "tasks.max", Type: conf.Int, Default: "1", Min: 1, Max: 1024, Doc: "Accepted for existing configurations; each sluice instance runs one consumer of the group, and partitions spread over instances."},
+		{Name: "tasks.max", Type: conf.Int, Default: "1", Min: 1, Max: 1024, Doc: "How many tasks the sink runs, each a consumer of the group connect-<name>, which splits the topics' partitions among them; in cluster mode the tasks are spread over the instances. Tasks beyond the partitions idle."},
 		{Name: "topics", Type: conf.List, Group: "Topics", Doc: "Topics to consume; one of topics and topics.regex is required."},
 		{Name: "topics.regex", Type: conf.String, Check: checkRegex, Group: "Topics", Doc: "Regular expression of the topics to consume, instead of topics."},
 		{Name: "connection.url", Type: conf.List, Required: true, Check: checkURLs, Group: "Connection", Doc: "Elasticsearch URLs (http or https), comma-separated; requests are spread over them."},

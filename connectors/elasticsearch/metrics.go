@@ -5,7 +5,9 @@ import (
 	"github.com/sluice-cdc/sluice/connectors/metrics"
 )
 
-// sinkMetrics are the sink's series, labelled with the connector's name.
+// sinkMetrics are one task's view of the sink's series, labelled with the
+// connector's name: its counters add to the connector's, and its gauges
+// are its share of the connector's (metrics.Gauge.Share).
 type sinkMetrics struct {
 	docs        *metrics.Counter   // documents written or deleted (rate: docs/s)
 	bulkLatency *metrics.Histogram // one bulk request, send to answer
@@ -31,7 +33,7 @@ func newSinkMetrics(r *metrics.Registry, name string) *sinkMetrics {
 		conflicts:   r.Counter("sluice_es_version_conflicts_total", "Writes Elasticsearch refused because it holds a newer version: replayed or late events.", l, name),
 		dlq:         r.Counter("sluice_es_dead_letter_records_total", "Records sent to the dead-letter topic.", l, name),
 		skipped:     r.Counter("sluice_es_skipped_records_total", "Records not written: malformed documents and undecodable records that were tolerated.", l, name),
-		inFlight:    r.Gauge("sluice_es_records_in_flight", "Records read from Kafka and not yet written to Elasticsearch (at most max.buffered.records).", l, name),
-		lag:         r.Gauge("sluice_es_consumer_lag_records", "Records in the assigned partitions after the last one read.", l, name),
+		inFlight:    r.Gauge("sluice_es_records_in_flight", "Records read from Kafka and not yet written to Elasticsearch (at most max.buffered.records per task).", l, name).Share(),
+		lag:         r.Gauge("sluice_es_consumer_lag_records", "Records in the assigned partitions after the last one read.", l, name).Share(),
 	}
 }

@@ -32,6 +32,7 @@ func init() {
 		},
 		Group: GroupID,
 		Probe: probe,
+		Tasks: true,
 	})
 }
 
@@ -66,7 +67,9 @@ func (s *Sink) SetStage(stage connectors.Stage) { s.stage = stage }
 func GroupID(connector string) string { return "connect-" + connector }
 
 // Run consumes the topics in the consumer group connect-<name> (a static
-// member when the sink has a state directory, see instanceID) and writes
+// member named by Env.GroupInstanceID, or else when the sink has a state
+// directory, see instanceID), one member of the group for each task of
+// the connector, and writes
 // them to Elasticsearch continuously: the consumer reads and converts
 // records while max.in.flight.requests lanes write bulk requests (see
 // lanes), with at most max.buffered.records records between being read and
@@ -86,10 +89,15 @@ func (s *Sink) Run(ctx context.Context, k connectors.Kafka) error {
 	if err != nil {
 		return connectors.Permanent(err)
 	}
-	member, err := instanceID(s.env.StateDir, s.env.Name)
-	if err != nil {
-		return err
+	member := s.env.GroupInstanceID
+	if member == "" {
+		if member, err = instanceID(s.env.StateDir, s.env.Name); err != nil {
+			return err
+		}
 	}
+	// This task's share of the connector's gauges goes when it stops.
+	defer s.m.lag.Set(0)
+	defer s.m.inFlight.Set(0)
 	w := &writer{es: esc, cfg: s.cfg, m: s.m, log: s.log}
 	for {
 		err := s.consume(ctx, k, w, member)

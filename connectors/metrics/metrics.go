@@ -76,10 +76,35 @@ func (c *Counter) Value() uint64 {
 }
 
 // Gauge is a value that goes up and down.
-type Gauge struct{ g prometheus.Gauge }
+type Gauge struct {
+	g prometheus.Gauge
+	// share, on a gauge made by Share, holds its last value.
+	share *share
+}
 
-// Set sets the value.
-func (g *Gauge) Set(v float64) { g.g.Set(v) }
+// share is one part of a gauge that several parts add up to.
+type share struct {
+	mu   sync.Mutex
+	last float64
+}
+
+// Set sets the value; on a share, the share's part of the gauge.
+func (g *Gauge) Set(v float64) {
+	if g.share == nil {
+		g.g.Set(v)
+		return
+	}
+	g.share.mu.Lock()
+	defer g.share.mu.Unlock()
+	g.g.Add(v - g.share.last)
+	g.share.last = v
+}
+
+// Share returns a part of g: the gauge's value is the sum of its shares'
+// values, so that several workers of one series (the tasks of a connector
+// in one process) each set their own. Set a share to 0 when its worker
+// stops.
+func (g *Gauge) Share() *Gauge { return &Gauge{g: g.g, share: &share{}} }
 
 // Add adds delta (negative to subtract) to the value.
 func (g *Gauge) Add(delta float64) { g.g.Add(delta) }
@@ -118,7 +143,7 @@ func (r *Registry) Gauge(name, help string, labels []string, values ...string) *
 	v := vec(r, name, labels, func() *prometheus.GaugeVec {
 		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
 	})
-	return &Gauge{v.WithLabelValues(values...)}
+	return &Gauge{g: v.WithLabelValues(values...)}
 }
 
 // DeleteGauge removes the series of gauge name with the given label

@@ -84,3 +84,20 @@ func sluiceLines(text string) string {
 	}
 	return b.String()
 }
+
+// Shares of a gauge each set their own part; the gauge is their sum.
+func TestGaugeShares(t *testing.T) {
+	r := NewRegistry()
+	g := r.Gauge("in_flight", "Records in flight.", []string{"connector"}, "index")
+	one, two := g.Share(), g.Share()
+	one.Set(5)
+	two.Set(3)
+	one.Set(2)
+	if got := g.Value(); got != 5 {
+		t.Fatalf("gauge = %v after shares set to 2 and 3, want 5", got)
+	}
+	two.Set(0)
+	if got := one.Value(); got != 2 {
+		t.Fatalf("gauge = %v after one share set to 0, want 2", got)
+	}
+}

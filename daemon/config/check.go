@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/sluice-cdc/sluice/connectors"
@@ -31,6 +32,26 @@ var overridePrefixes = []string{"producer.override.", "consumer.override.", "adm
 func ClassOf(cfg map[string]string) *connectors.Class {
 	c, _ := connectors.Lookup(cfg["connector.class"])
 	return c
+}
+
+// Tasks is how many tasks a connector runs: what its tasks.max says for a
+// class whose connectors split their work over tasks (connectors.Class
+// Tasks), else 1. A tasks.max its class refuses counts as 1: the connector
+// fails on its configuration anyway.
+func Tasks(cfg map[string]string) int {
+	class := ClassOf(cfg)
+	if class == nil || !class.Tasks {
+		return 1
+	}
+	v, ok := class.Spec.Value(cfg, "tasks.max")
+	if !ok {
+		return 1
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 1
+	}
+	return max(n, 1)
 }
 
 // Check validates a connector definition completely and returns every

@@ -1,21 +1,23 @@
 // Package group makes a sluice instance a member of its cluster: it joins
 // a Kafka consumer group (group.id) through franz-go's group management
-// with a balancer of its own, which hands connectors to members instead of
-// partitions, sticky and cooperative (see balance), and tells the
-// supervisor which connectors to run.
+// with a balancer of its own, which hands connectors' tasks to members
+// instead of partitions, sticky and cooperative (see balance), and tells
+// the supervisor which tasks to run. A connector has one task but a sink
+// whose tasks.max is above 1, whose tasks are spread over the members.
 //
-// One connector runs on one instance at a time: a member stops what it
-// loses before the group hands it to another (cooperative revocation), and
-// a member that loses its session — it stopped hearing from the group for
-// a session timeout, or the group says it is no longer a member — stops
-// every connector at once, by itself. The offsets of a member that could
-// not stop in time (a process paused past its session) are fenced by the
+// One task runs on one instance at a time: a member stops what it loses
+// before the group hands it to another (cooperative revocation), and a
+// member that loses its session — it stopped hearing from the group for a
+// session timeout, or the group says it is no longer a member — stops
+// every task at once, by itself. The offsets of a member that could not
+// stop in time (a process paused past its session) are fenced by the
 // store (store.Kafka.Claim).
 package group
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -26,20 +28,22 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/sluice-cdc/sluice/daemon/config"
 	"github.com/sluice-cdc/sluice/daemon/store"
 )
 
-// Runner runs the connectors assigned to this instance (daemon.Supervisor).
+// Runner runs the tasks assigned to this instance (daemon.Supervisor).
 type Runner interface {
-	// Assign claims and starts connectors; Revoke stops them and returns
-	// once they have stopped.
-	Assign(ctx context.Context, names []string)
-	Revoke(names []string)
+	// Assign claims and starts tasks; Revoke stops them and returns once
+	// they have stopped.
+	Assign(ctx context.Context, tasks []store.Task)
+	Revoke(tasks []store.Task)
 }
 
 // Connectors is the shared store the leader balances from (store.Kafka).
 type Connectors interface {
 	List(ctx context.Context) ([]store.Record, error)
+	Get(ctx context.Context, name string) (store.Record, error)
 	CatchUp(ctx context.Context) error
 }
 
@@ -70,10 +74,10 @@ type Member struct {
 	wg     sync.WaitGroup
 
 	mu          sync.Mutex
-	holding     map[string]bool // assigned or still stopping
+	holding     map[string]bool // tasks assigned or still stopping
 	pending     *assignment     // the latest assignment not yet applied
 	leader      bool
-	balanced    map[string]bool // the connectors of the last balance
+	balanced    map[string]int // the connectors of the last balance, with their tasks
 	lastContact time.Time
 	joining     bool // a JoinGroup is in flight
 	closing     bool
@@ -86,7 +90,7 @@ type Member struct {
 func Join(o Options, run Runner, conns Connectors, opts ...kgo.Opt) (*Member, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Member{opts: o, run: run, conns: conns, log: o.Logger, ctx: ctx, cancel: cancel,
-		holding: map[string]bool{}, balanced: map[string]bool{}, lastContact: time.Now(), wake: make(chan struct{}, 1)}
+		holding: map[string]bool{}, balanced: map[string]int{}, lastContact: time.Now(), wake: make(chan struct{}, 1)}
 	cl, err := kgo.NewClient(append(slices.Clone(opts),
 		kgo.ConsumerGroup(o.GroupID),
 		kgo.ConsumeTopics(o.Topic),
@@ -138,9 +142,9 @@ func (m *Member) OnBrokerE2E(_ kgo.BrokerMetadata, key int16, e2e kgo.BrokerE2E)
 	}
 }
 
-// watchdog stops every connector when the group has not answered for a
-// session timeout less one heartbeat interval: by then the coordinator may
-// have handed them to another instance.
+// watchdog stops every task when the group has not answered for a session
+// timeout less one heartbeat interval: by then the coordinator may have
+// handed them to another instance.
 func (m *Member) watchdog() {
 	limit := m.opts.SessionTimeout - m.opts.HeartbeatInterval
 	t := time.NewTicker(min(limit/4, 500*time.Millisecond))
@@ -158,22 +162,22 @@ func (m *Member) watchdog() {
 		if !idle && silent > limit {
 			m.lost(fmt.Sprintf("the group has not answered for %s", silent.Round(time.Millisecond)))
 			// Rejoin saying so: should the session have survived, the
-			// leader hands the connectors out again.
+			// leader hands the tasks out again.
 			m.cl.ForceRebalance()
 		}
 	}
 }
 
-// lost stops every connector this instance holds, saying why, and waits
-// for them.
+// lost stops every task this instance holds, saying why, and waits for
+// them.
 func (m *Member) lost(why string) {
 	m.dropAll(func(names []string) {
-		m.log.Warn("cluster: session lost; stopping every connector of this instance", "why", why, "connectors", names)
+		m.log.Warn("cluster: session lost; stopping every connector of this instance", "why", why, "tasks", names)
 	})
 }
 
-// dropAll stops every connector this instance holds and waits for them;
-// say logs their names first, when there are any.
+// dropAll stops every task this instance holds and waits for them; say
+// logs their names first, when there are any.
 func (m *Member) dropAll(say func(names []string)) {
 	m.step.Lock()
 	defer m.step.Unlock()
@@ -185,7 +189,7 @@ func (m *Member) dropAll(say func(names []string)) {
 		return
 	}
 	say(names)
-	m.run.Revoke(names)
+	m.run.Revoke(parseTasks(names))
 	m.mu.Lock()
 	for _, n := range names {
 		delete(m.holding, n)
@@ -194,8 +198,8 @@ func (m *Member) dropAll(say func(names []string)) {
 }
 
 // apply applies assignments as they arrive: revocations first, waiting
-// until those connectors have stopped and then rejoining so that the
-// leader can hand them on; then the new connectors.
+// until those tasks have stopped and then rejoining so that the leader can
+// hand them on; then the new tasks.
 func (m *Member) apply() {
 	for {
 		select {
@@ -223,7 +227,7 @@ func (m *Member) applyOne(a *assignment) {
 	held := maps.Clone(m.holding)
 	m.mu.Unlock()
 	next := map[string]bool{}
-	for _, c := range a.Connectors {
+	for _, c := range a.Tasks {
 		next[c] = true
 	}
 	var revoked, added []string
@@ -240,8 +244,8 @@ func (m *Member) applyOne(a *assignment) {
 	slices.Sort(revoked)
 	slices.Sort(added)
 	if len(revoked) > 0 {
-		m.log.Info("cluster: stopping connectors the group moves elsewhere", "connectors", revoked)
-		m.run.Revoke(revoked)
+		m.log.Info("cluster: stopping tasks the group moves elsewhere", "tasks", revoked)
+		m.run.Revoke(parseTasks(revoked))
 		m.mu.Lock()
 		for _, c := range revoked {
 			delete(m.holding, c)
@@ -255,31 +259,58 @@ func (m *Member) applyOne(a *assignment) {
 			m.holding[c] = true
 		}
 		m.mu.Unlock()
-		m.log.Info("cluster: starting connectors the group assigned to this instance", "connectors", added)
-		m.run.Assign(m.ctx, added)
+		m.log.Info("cluster: starting tasks the group assigned to this instance", "tasks", added)
+		m.run.Assign(m.ctx, parseTasks(added))
 	}
+}
+
+// parseTasks reads the names of tasks as the leader wrote them; a name
+// that is no task's is left out.
+func parseTasks(names []string) []store.Task {
+	out := make([]store.Task, 0, len(names))
+	for _, n := range names {
+		if t, err := store.ParseTask(n); err == nil {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // Changed is told of every change to a connector's definition read from
-// the store; the leader rebalances when a connector it has not balanced
-// appears. It never blocks.
+// the store; the leader rebalances when a connector appears or goes, or
+// its number of tasks changes. It never blocks.
 func (m *Member) Changed(name string) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.leader && !m.balanced[name] {
-		go m.cl.ForceRebalance()
+	leader := m.leader && !m.closing
+	m.mu.Unlock()
+	if !leader {
+		return
 	}
+	m.wg.Go(func() {
+		tasks := 0
+		if rec, err := m.conns.Get(m.ctx, name); err == nil {
+			tasks = config.Tasks(rec.Config)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return
+		}
+		m.mu.Lock()
+		changed := m.balanced[name] != tasks
+		m.mu.Unlock()
+		if changed {
+			m.cl.ForceRebalance()
+		}
+	})
 }
 
-// Leave stops every connector this instance runs, then leaves the group,
-// so that the others take them over at once (a rebalance, not a session
+// Leave stops every task this instance runs, then leaves the group, so
+// that the others take them over at once (a rebalance, not a session
 // timeout).
 func (m *Member) Leave() {
 	m.mu.Lock()
 	m.closing = true
 	m.mu.Unlock()
 	m.dropAll(func(names []string) {
-		m.log.Info("cluster: leaving the group; stopping the connectors of this instance", "connectors", names)
+		m.log.Info("cluster: leaving the group; stopping the connectors of this instance", "tasks", names)
 	})
 	m.cancel()
 	m.wg.Wait()
@@ -287,7 +318,8 @@ func (m *Member) Leave() {
 	m.log.Info("cluster: left the group", "group", m.opts.GroupID)
 }
 
-// Holding lists the connectors this instance was assigned, sorted.
+// Holding lists the tasks this instance was assigned, sorted, each named as
+// store.Task.String names it.
 func (m *Member) Holding() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -306,7 +338,7 @@ func (balancer) ProtocolName() string { return "sluice-connectors" }
 // IsCooperative is true: members keep running what they keep.
 func (balancer) IsCooperative() bool { return true }
 
-// JoinGroupMetadata is this member's worker id and held connectors.
+// JoinGroupMetadata is this member's worker id and held tasks.
 func (b balancer) JoinGroupMetadata([]string, map[string][]int32, int32) []byte {
 	b.m.mu.Lock()
 	st := memberState{Worker: b.m.opts.Worker, Owned: slices.Sorted(maps.Keys(b.m.holding))}
@@ -361,7 +393,7 @@ func (l *leaderBalance) SetBalanceInfo(info kgo.BalanceInfo) { l.leader = info.L
 func (l *leaderBalance) Balance(map[string]int32) kgo.IntoSyncAssignment { panic("unreachable") }
 
 // BalanceOrError reads the connectors to the end of the config topic and
-// assigns them.
+// assigns their tasks.
 func (l *leaderBalance) BalanceOrError(map[string]int32) (kgo.IntoSyncAssignment, error) {
 	ctx, cancel := context.WithTimeout(l.m.ctx, l.m.opts.RebalanceTimeout/2)
 	defer cancel()
@@ -372,22 +404,24 @@ func (l *leaderBalance) BalanceOrError(map[string]int32) (kgo.IntoSyncAssignment
 	if err != nil {
 		return nil, err
 	}
-	names := make([]string, len(recs))
-	for i, r := range recs {
-		names[i] = r.Name
+	balanced := map[string]int{}
+	var tasks []string
+	for _, r := range recs {
+		n := config.Tasks(r.Config)
+		balanced[r.Name] = n
+		for _, t := range store.Tasks(r.Name, n) {
+			tasks = append(tasks, t.String())
+		}
 	}
-	plan := balance(l.members, names)
+	plan := balance(l.members, tasks)
 	l.m.mu.Lock()
-	l.m.balanced = map[string]bool{}
-	for _, n := range names {
-		l.m.balanced[n] = true
-	}
+	l.m.balanced = balanced
 	l.m.mu.Unlock()
 	byWorker := map[string][]string{}
 	for _, mem := range l.members {
 		byWorker[mem.Worker] = plan[mem.ID]
 	}
-	l.m.log.Info("cluster: balanced connectors over the group's members", "members", len(l.members), "connectors", len(names), "plan", byWorker)
+	l.m.log.Info("cluster: balanced connectors over the group's members", "members", len(l.members), "connectors", len(recs), "tasks", len(tasks), "plan", byWorker)
 	return syncPlan{plan: plan, leader: l.leader}, nil
 }
 
@@ -400,7 +434,7 @@ type syncPlan struct {
 func (p syncPlan) IntoSyncAssignment() []kmsg.SyncGroupRequestGroupAssignment {
 	out := make([]kmsg.SyncGroupRequestGroupAssignment, 0, len(p.plan))
 	for _, id := range slices.Sorted(maps.Keys(p.plan)) {
-		data, _ := json.Marshal(assignment{Connectors: p.plan[id], Leader: id == p.leader})
+		data, _ := json.Marshal(assignment{Tasks: p.plan[id], Leader: id == p.leader})
 		out = append(out, kmsg.SyncGroupRequestGroupAssignment{MemberID: id, MemberAssignment: data})
 	}
 	return out

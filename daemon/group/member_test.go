@@ -29,10 +29,11 @@ type runner struct {
 	name string
 }
 
-func (r runner) Assign(ctx context.Context, names []string) {
+func (r runner) Assign(ctx context.Context, tasks []store.Task) {
 	r.all.mu.Lock()
 	defer r.all.mu.Unlock()
-	for _, n := range names {
+	for _, t := range tasks {
+		n := t.String()
 		if other, ok := r.all.running[n]; ok {
 			r.all.t.Errorf("%s starts %s while %s still runs it", r.name, n, other)
 		}
@@ -40,10 +41,11 @@ func (r runner) Assign(ctx context.Context, names []string) {
 	}
 }
 
-func (r runner) Revoke(names []string) {
+func (r runner) Revoke(tasks []store.Task) {
 	r.all.mu.Lock()
 	defer r.all.mu.Unlock()
-	for _, n := range names {
+	for _, t := range tasks {
+		n := t.String()
 		if r.all.running[n] == r.name {
 			delete(r.all.running, n)
 		}

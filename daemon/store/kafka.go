@@ -73,12 +73,14 @@ const epochHeader = "sluice.epoch"
 //     configuration, "target-state-<name>" the target state,
 //     "topics-<name>" the active topics;
 //   - offset topic: key ["<name>","<partition key>"] holds a source offset,
-//     with the writer's epoch in the sluice.epoch header; key ["<name>"]
-//     holds the connector's fence, the epoch of its latest claim. Every
-//     record of a connector goes to one partition (hash of its name), so
-//     that all readers see its fence and its offsets in one order and drop
-//     the same late writes;
-//   - status topic: "status-<name>" holds the owner's status.
+//     with the writer's epoch in the sluice.epoch header; key ["<task>"]
+//     holds a task's fence, the epoch of its latest claim (a task is named
+//     as Task.String does: task 0 as the connector, whose fence its
+//     offsets are checked against). Every record of a connector goes to
+//     one partition (hash of its name), so that all readers see its fences
+//     and its offsets in one order and drop the same late writes;
+//   - status topic: "status-<task>" holds the status the task's owner
+//     published (the connector's own with task 0's).
 //
 // Deleting a connector writes tombstones for all of its keys.
 type Kafka struct {
@@ -97,9 +99,9 @@ type Kafka struct {
 	targets  map[string]Target
 	active   map[string][]string
 	offsets  map[string]map[string]json.RawMessage
-	fences   map[string]int64
-	claims   map[string]int64 // epochs this instance claimed
-	statuses map[string]Status
+	fences   map[string]int64  // by task (Task.String)
+	claims   map[string]int64  // epochs this instance claimed, by task
+	statuses map[string]Status // by task
 	restarts map[string]string // the latest restart request read, by connector
 	taken    map[string]string // the restart requests acted on here
 	watch    func(name string)
@@ -562,82 +564,125 @@ func (k *Kafka) Delete(ctx context.Context, name string) error {
 		k.configRecord("target-state-"+name, nil),
 		k.configRecord("topics-"+name, nil),
 		k.configRecord("restart-"+name, nil),
-		{Topic: k.topics.Status, Partition: k.partition(k.topics.Status, name), Key: []byte("status-" + name)},
 	}
 	epoch := k.epochLocked(name)
 	for key := range k.offsets[name] {
 		recs = append(recs, k.offsetRecord(name, []string{name, key}, nil, epoch))
 	}
-	recs = append(recs, k.offsetRecord(name, []string{name}, nil, epoch))
-	delete(k.claims, name)
+	for _, task := range k.tasksLocked(name) {
+		recs = append(recs, k.offsetRecord(name, []string{task}, nil, epoch),
+			&kgo.Record{Topic: k.topics.Status, Partition: k.partition(k.topics.Status, name), Key: []byte("status-" + task)})
+		delete(k.claims, task)
+	}
 	k.mu.Unlock()
 	return k.write(ctx, recs...)
 }
 
-// Claim fences off every earlier writer of the connector's offsets: it
-// reads the offset topic to its end and writes a fence one epoch above the
-// last, which this instance's offset writes then carry. The owner of a
-// connector calls it before starting it; offsets written afterwards by an
-// instance that lost the connector are ignored by every reader, and its
-// Save fails with ErrFenced.
-func (k *Kafka) Claim(ctx context.Context, name string) (int64, error) {
+// tasksLocked names every task of the connector the topics hold a fence
+// or a status of, and always its task 0. k.mu is held.
+func (k *Kafka) tasksLocked(name string) []string {
+	tasks := map[string]bool{name: true}
+	for _, m := range []map[string]int64{k.fences, k.claims} {
+		for t := range m {
+			if task, err := ParseTask(t); err == nil && task.Connector == name {
+				tasks[t] = true
+			}
+		}
+	}
+	for t := range k.statuses {
+		if task, err := ParseTask(t); err == nil && task.Connector == name {
+			tasks[t] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(tasks))
+}
+
+// Claim fences off every earlier runner of the task: it reads the offset
+// topic to its end and writes a fence one epoch above the last, which this
+// instance's offset writes (task 0's) and status writes then carry. The
+// owner of a task calls it before starting it; offsets written afterwards
+// by an instance that lost the connector are ignored by every reader, and
+// its Save fails with ErrFenced; so are its statuses.
+func (k *Kafka) Claim(ctx context.Context, task Task) (int64, error) {
 	if err := k.CatchUp(ctx); err != nil {
 		return 0, err
 	}
+	id := task.String()
 	k.mu.Lock()
-	epoch := k.fences[name] + 1
+	epoch := k.fences[id] + 1
 	k.mu.Unlock()
 	value, _ := json.Marshal(map[string]int64{"epoch": epoch})
-	if err := k.write(ctx, k.offsetRecord(name, []string{name}, value, epoch)); err != nil {
-		return 0, fmt.Errorf("claim connector %s: %w", name, err)
+	if err := k.write(ctx, k.offsetRecord(task.Connector, []string{id}, value, epoch)); err != nil {
+		return 0, fmt.Errorf("claim task %s: %w", id, err)
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.fences[name] != epoch {
-		return 0, fmt.Errorf("claim connector %s: another instance claimed it at the same time (epoch %d)", name, k.fences[name])
+	if k.fences[id] != epoch {
+		return 0, fmt.Errorf("claim task %s: another instance claimed it at the same time (epoch %d)", id, k.fences[id])
 	}
-	k.claims[name] = epoch
-	if req, ok := k.restarts[name]; ok {
-		k.taken[name] = req // the connector starts afresh anyway
+	k.claims[id] = epoch
+	if req, ok := k.restarts[task.Connector]; ok {
+		k.taken[task.Connector] = req // the task starts afresh anyway
 	}
 	return epoch, nil
 }
 
-// RequestRestart asks the instance that runs the connector to restart it
-// (Kafka Connect forwards such a request to the owner; here it goes through
-// the config topic).
-func (k *Kafka) RequestRestart(ctx context.Context, name string) error {
+// AllTasks asks for a restart of every task of a connector (RequestRestart).
+const AllTasks = -1
+
+// restartRequest is the value of a restart request in the config topic.
+type restartRequest struct {
+	Requested int64 `json:"requested"`
+	// Task is the task to restart; absent, every task.
+	Task *int `json:"task,omitempty"`
+}
+
+// RequestRestart asks the instances that run a connector's tasks to
+// restart task (or every task, with AllTasks). Kafka Connect forwards such
+// a request to the owner; here it goes through the config topic.
+func (k *Kafka) RequestRestart(ctx context.Context, name string, task int) error {
 	if err := k.exists(name); err != nil {
 		return err
 	}
-	return k.write(ctx, k.configRecord("restart-"+name, map[string]int64{"requested": time.Now().UnixNano()}))
+	req := restartRequest{Requested: time.Now().UnixNano()}
+	if task != AllTasks {
+		req.Task = &task
+	}
+	return k.write(ctx, k.configRecord("restart-"+name, req))
 }
 
-// TakeRestart reports whether a restart of the connector was requested
-// since this instance last took one; a request read before this instance
-// claimed the connector is not one for it.
-func (k *Kafka) TakeRestart(name string) bool {
+// TakeRestart reports whether a restart of the connector's tasks was
+// requested since this instance last took one, and of which task
+// (AllTasks for every one); a request read before this instance claimed a
+// task of the connector is not one for it.
+func (k *Kafka) TakeRestart(name string) (task int, ok bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	req, ok := k.restarts[name]
-	if !ok || k.taken[name] == req {
-		return false
+	raw, ok := k.restarts[name]
+	if !ok || k.taken[name] == raw {
+		return 0, false
 	}
-	k.taken[name] = req
-	return true
+	k.taken[name] = raw
+	var req restartRequest
+	if err := json.Unmarshal([]byte(raw), &req); err != nil || req.Task == nil {
+		return AllTasks, true
+	}
+	return *req.Task, true
 }
 
-// Release forgets this instance's claim on a connector it no longer runs.
-func (k *Kafka) Release(name string) {
+// Release forgets this instance's claim on a task it no longer runs.
+func (k *Kafka) Release(task Task) {
 	k.mu.Lock()
-	delete(k.claims, name)
+	delete(k.claims, task.String())
 	k.mu.Unlock()
 }
 
-// PutStatus publishes the status of a connector this instance has claimed.
-func (k *Kafka) PutStatus(ctx context.Context, name string, st Status) error {
+// PutStatus publishes the status of a task this instance has claimed; for
+// task 0, it is the connector's status too.
+func (k *Kafka) PutStatus(ctx context.Context, task Task, st Status) error {
+	id := task.String()
 	k.mu.Lock()
-	epoch, ok := k.claims[name]
+	epoch, ok := k.claims[id]
 	k.mu.Unlock()
 	if !ok {
 		return nil
@@ -647,14 +692,14 @@ func (k *Kafka) PutStatus(ctx context.Context, name string, st Status) error {
 	if err != nil {
 		return err
 	}
-	return k.write(ctx, &kgo.Record{Topic: k.topics.Status, Partition: k.partition(k.topics.Status, name), Key: []byte("status-" + name), Value: value})
+	return k.write(ctx, &kgo.Record{Topic: k.topics.Status, Partition: k.partition(k.topics.Status, task.Connector), Key: []byte("status-" + id), Value: value})
 }
 
-// Status returns the status a connector's owner last published.
-func (k *Kafka) Status(name string) (Status, bool) {
+// Status returns the status a task's owner last published.
+func (k *Kafka) Status(task Task) (Status, bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	st, ok := k.statuses[name]
+	st, ok := k.statuses[task.String()]
 	st.Tasks = slices.Clone(st.Tasks)
 	return st, ok
 }

@@ -79,14 +79,19 @@ func TestKafkaSharedBetweenInstances(t *testing.T) {
 		t.Fatalf("A reads target %s after B resumed it", got.Target)
 	}
 
-	if err := a.RequestRestart(ctx, "orders"); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.CatchUp(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if !b.TakeRestart("orders") || b.TakeRestart("orders") {
-		t.Fatal("a restart request is taken once by the instance that runs the connector")
+	for _, task := range []int{AllTasks, 0} {
+		if err := a.RequestRestart(ctx, "orders", task); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.CatchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := b.TakeRestart("orders"); !ok || got != task {
+			t.Fatalf("restart of task %d taken as %d, %v", task, got, ok)
+		}
+		if _, ok := b.TakeRestart("orders"); ok {
+			t.Fatal("a restart request is taken once by an instance that runs the connector")
+		}
 	}
 
 	c := openKafka(t, topics)
@@ -149,25 +154,25 @@ func TestKafkaFencesZombieOffsets(t *testing.T) {
 	if err := zombie.Put(ctx, Record{Name: "orders", Config: map[string]string{"connector.class": "postgres"}}); err != nil {
 		t.Fatal(err)
 	}
-	if epoch, err := zombie.Claim(ctx, "orders"); err != nil || epoch != 1 {
+	if epoch, err := zombie.Claim(ctx, Task{Connector: "orders"}); err != nil || epoch != 1 {
 		t.Fatalf("first claim: epoch %d, %v; want 1", epoch, err)
 	}
 	if err := zombie.Offsets("orders").Save(ctx, "server=shop", []byte(`{"lsn":1}`)); err != nil {
 		t.Fatal(err)
 	}
-	if err := zombie.PutStatus(ctx, "orders", Status{State: "RUNNING", WorkerID: "zombie:8083"}); err != nil {
+	if err := zombie.PutStatus(ctx, Task{Connector: "orders"}, Status{State: "RUNNING", WorkerID: "zombie:8083"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := zombie.RequestRestart(ctx, "orders"); err != nil {
+	if err := zombie.RequestRestart(ctx, "orders", AllTasks); err != nil {
 		t.Fatal(err)
 	}
-	if epoch, err := owner.Claim(ctx, "orders"); err != nil || epoch != 2 {
+	if epoch, err := owner.Claim(ctx, Task{Connector: "orders"}); err != nil || epoch != 2 {
 		t.Fatalf("second claim: epoch %d, %v; want 2", epoch, err)
 	}
-	if err := owner.PutStatus(ctx, "orders", Status{State: "RUNNING", WorkerID: "owner:8083"}); err != nil {
+	if err := owner.PutStatus(ctx, Task{Connector: "orders"}, Status{State: "RUNNING", WorkerID: "owner:8083"}); err != nil {
 		t.Fatal(err)
 	}
-	if owner.TakeRestart("orders") {
+	if _, ok := owner.TakeRestart("orders"); ok {
 		t.Fatal("a restart requested before the claim restarts the connector its claimer starts afresh")
 	}
 	// The zombie has not read the new fence yet: its write goes out with
@@ -176,7 +181,7 @@ func TestKafkaFencesZombieOffsets(t *testing.T) {
 	if !errors.Is(err, ErrFenced) {
 		t.Fatalf("zombie save: %v, want ErrFenced", err)
 	}
-	if err := zombie.PutStatus(ctx, "orders", Status{State: "FAILED", WorkerID: "zombie:8083"}); err != nil {
+	if err := zombie.PutStatus(ctx, Task{Connector: "orders"}, Status{State: "FAILED", WorkerID: "zombie:8083"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := owner.Offsets("orders").Save(ctx, "server=shop", []byte(`{"lsn":2}`)); err != nil {
@@ -190,8 +195,87 @@ func TestKafkaFencesZombieOffsets(t *testing.T) {
 		if got, err := k.Offsets("orders").Load(ctx, "server=shop"); err != nil || string(got) != `{"lsn":2}` {
 			t.Errorf("%s reads offset %s, %v; want {\"lsn\":2}", name, got, err)
 		}
-		if st, ok := k.Status("orders"); !ok || st.WorkerID != "owner:8083" || st.State != "RUNNING" || st.Epoch != 2 {
+		if st, ok := k.Status(Task{Connector: "orders"}); !ok || st.WorkerID != "owner:8083" || st.State != "RUNNING" || st.Epoch != 2 {
 			t.Errorf("%s reads status %+v, want the owner's RUNNING at epoch 2", name, st)
+		}
+	}
+}
+
+// The tasks of one connector are claimed, fenced and published apart: a
+// claim of one task leaves the others' epochs alone, each owner's status
+// is read back by task, and deleting the connector removes every task's
+// fence and status.
+func TestKafkaTasksOfOneConnector(t *testing.T) {
+	topics := testTopics(t)
+	a, b := openKafka(t, topics), openKafka(t, topics)
+	ctx := context.Background()
+	if err := a.Put(ctx, Record{Name: "index", Config: map[string]string{"connector.class": "elasticsearch", "tasks.max": "2"}}); err != nil {
+		t.Fatal(err)
+	}
+	first, second := Task{Connector: "index"}, Task{Connector: "index", ID: 1}
+	if epoch, err := a.Claim(ctx, first); err != nil || epoch != 1 {
+		t.Fatalf("claim of task 0: epoch %d, %v; want 1", epoch, err)
+	}
+	if epoch, err := b.Claim(ctx, second); err != nil || epoch != 1 {
+		t.Fatalf("claim of task 1: epoch %d, %v; want 1", epoch, err)
+	}
+	if err := a.PutStatus(ctx, first, Status{State: "RUNNING", WorkerID: "a:8083", Tasks: []TaskStatus{{ID: 0, State: "RUNNING", WorkerID: "a:8083"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.PutStatus(ctx, second, Status{State: "RUNNING", WorkerID: "b:8083", Tasks: []TaskStatus{{ID: 1, State: "RUNNING", WorkerID: "b:8083"}}}); err != nil {
+		t.Fatal(err)
+	}
+	// a's status of task 1 is not published: it holds no claim on it.
+	if err := a.PutStatus(ctx, second, Status{State: "FAILED", WorkerID: "a:8083"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RequestRestart(ctx, "index", 1); err != nil {
+		t.Fatal(err)
+	}
+	c := openKafka(t, topics)
+	for name, k := range map[string]*Kafka{"a": a, "b": b, "a third instance": c} {
+		if err := k.CatchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if st, ok := k.Status(first); !ok || st.WorkerID != "a:8083" || st.Epoch != 1 || !reflect.DeepEqual(st.Tasks, []TaskStatus{{ID: 0, State: "RUNNING", WorkerID: "a:8083"}}) {
+			t.Errorf("%s reads task 0's status %+v, %v", name, st, ok)
+		}
+		if st, ok := k.Status(second); !ok || st.WorkerID != "b:8083" || st.State != "RUNNING" || st.Epoch != 1 {
+			t.Errorf("%s reads task 1's status %+v, %v", name, st, ok)
+		}
+	}
+	if task, ok := b.TakeRestart("index"); !ok || task != 1 {
+		t.Fatalf("b takes the restart of task %d, %v; want 1", task, ok)
+	}
+	if err := c.Delete(ctx, "index"); err != nil {
+		t.Fatal(err)
+	}
+	late := openKafka(t, topics)
+	for name, k := range map[string]*Kafka{"a": a, "b": b, "a late reader": late} {
+		if err := k.CatchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		k.mu.Lock()
+		fences, statuses := len(k.fences), len(k.statuses)
+		k.mu.Unlock()
+		if fences != 0 || statuses != 0 {
+			t.Errorf("after the delete %s holds %d fences and %d statuses, want none", name, fences, statuses)
+		}
+	}
+}
+
+func TestTaskNames(t *testing.T) {
+	for _, task := range []Task{{Connector: "orders"}, {Connector: "index", ID: 2}, {Connector: "a b.c-d", ID: 11}} {
+		if got, err := ParseTask(task.String()); err != nil || got != task {
+			t.Errorf("ParseTask(%q) = %+v, %v; want %+v", task.String(), got, err, task)
+		}
+	}
+	if s := (Task{Connector: "index", ID: 2}).String(); s != "index/2" {
+		t.Errorf("task 2 of index is named %q, want index/2", s)
+	}
+	for _, bad := range []string{"index/0", "index/x", "index/-1", "/1"} {
+		if _, err := ParseTask(bad); err == nil {
+			t.Errorf("ParseTask(%q) accepted", bad)
 		}
 	}
 }

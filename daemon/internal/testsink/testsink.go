@@ -23,6 +23,7 @@ var Spec = &conf.Spec{
 		{Name: "connector.class", Type: conf.Class, Required: true, Doc: Name},
 		{Name: "topics", Type: conf.List, Required: true, Doc: "The topics the sink records as consumed from when it starts."},
 		{Name: "probe.error", Type: conf.String, Doc: "When set, the class's Probe fails with this error."},
+		{Name: "tasks.max", Type: conf.Int, Default: "1", Min: 1, Max: 16, Doc: "How many tasks the sink runs."},
 	},
 }
 
@@ -33,6 +34,7 @@ func init() {
 			return &Sink{cfg: cfg, env: env}, nil
 		},
 		Group: func(connector string) string { return "connect-" + connector },
+		Tasks: true,
 		Probe: func(ctx context.Context, cfg *conf.Config) error {
 			if msg := cfg.String("probe.error"); msg != "" {
 				return errors.New(msg)
