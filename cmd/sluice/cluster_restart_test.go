@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -28,8 +29,9 @@ type flow struct {
 
 // newFlows creates n workload tables in the cluster's database, each with a
 // writer on a connection of its own, and creates through d a Postgres
-// source for each, with a slot and publication of its own.
-func (e *clusterEnv) newFlows(d *daemonProc, n int) []*flow {
+// source for each, with a slot and publication of its own and the keys
+// given.
+func (e *clusterEnv) newFlows(d *daemonProc, n int, keys map[string]string) []*flow {
 	e.t.Helper()
 	seed := uint64(time.Now().UnixNano())
 	e.t.Logf("workload seed %d", seed)
@@ -45,10 +47,12 @@ func (e *clusterEnv) newFlows(d *daemonProc, n int) []*flow {
 		e.t.Cleanup(func() { conn.Close(context.Background()) })
 		f.writer = faults.NewWriter(faults.Postgres{Conn: conn}, f.table, 5, seed+uint64(i))
 		slot := fmt.Sprintf("%s_%d", e.db.name, i)
-		d.expect("POST", "/connectors", connectorJSON(f.source, map[string]string{"connector.class": "postgres",
+		cfg := map[string]string{"connector.class": "postgres",
 			"database.hostname": e.pgURL.Hostname(), "database.port": e.pgURL.Port(), "database.user": e.pgURL.User.Username(),
 			"database.password": "${env:PG_PASSWORD}", "database.dbname": e.db.name, "database.sslmode": "disable",
-			"slot.name": slot, "publication.name": slot, "topic.prefix": e.db.name, "table.include.list": "public." + f.table}), 201, "")
+			"slot.name": slot, "publication.name": slot, "topic.prefix": e.db.name, "table.include.list": "public." + f.table}
+		maps.Copy(cfg, keys)
+		d.expect("POST", "/connectors", connectorJSON(f.source, cfg), 201, "")
 		out = append(out, f)
 	}
 	return out
@@ -128,7 +132,7 @@ func TestClusterRollingRestart(t *testing.T) {
 	rounds := clusterRounds(t)
 	e := newClusterEnv(t)
 	procs := []*daemonProc{e.start(0), e.start(1), e.start(2)}
-	flows := e.newFlows(procs[0], 3)
+	flows := e.newFlows(procs[0], 3, nil)
 	settled := func(via *daemonProc) {
 		t.Helper()
 		via.waitFor("each source RUNNING on an instance of its own", func() bool {
