@@ -1,6 +1,7 @@
 package elasticsearch
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -13,9 +14,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluice-cdc/sluice/connectors"
 )
@@ -63,9 +64,13 @@ func instanceID(stateDir, connector string) (string, error) {
 // sink has stopped (stopped, paused, deleted, or failed), as a dynamic
 // member leaves when it closes, so that the group does not hold its
 // partitions until its session times out. Only a crash leaves the member
-// in the group, for the restarted daemon to take back.
+// in the group, for the restarted daemon to take back. It leaves as the
+// member id the sink last joined with: when another run of the task has
+// taken the static member's place since (cluster mode moved the task off
+// an instance that stopped answering), Kafka refuses the leave as fenced
+// and the other run stays a member.
 func (s *Sink) leaveGroup(k connectors.Kafka, member string) {
-	if member == "" {
+	if member == "" || s.joined == "" {
 		return
 	}
 	cl, err := kgo.NewClient(append(slices.Clone(k.Opts), kgo.SeedBrokers(k.Brokers...))...)
@@ -73,13 +78,24 @@ func (s *Sink) leaveGroup(k connectors.Kafka, member string) {
 		defer cl.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		var res kadm.LeaveGroupResponses
-		res, err = kadm.NewClient(cl).LeaveGroup(ctx, kadm.LeaveGroup(GroupID(s.env.Name)).InstanceIDs(member).Reason("sink stopped"))
-		if err == nil {
-			err = res.Error()
+		req := kmsg.NewPtrLeaveGroupRequest()
+		req.Group = GroupID(s.env.Name)
+		m := kmsg.NewLeaveGroupRequestMember()
+		m.MemberID, m.InstanceID, m.Reason = s.joined, kmsg.StringPtr(member), kmsg.StringPtr("sink stopped")
+		req.Members = append(req.Members, m)
+		var resp *kmsg.LeaveGroupResponse
+		if resp, err = req.RequestWith(ctx, cl); err == nil {
+			err = kerr.ErrorForCode(resp.ErrorCode)
+			for _, mr := range resp.Members {
+				err = cmp.Or(err, kerr.ErrorForCode(mr.ErrorCode))
+			}
 		}
 	}
-	if err != nil && !errors.Is(err, kerr.UnknownMemberID) {
+	switch {
+	case err == nil, errors.Is(err, kerr.UnknownMemberID):
+	case errors.Is(err, kerr.FencedInstanceID):
+		s.log.Info("another run of this task has taken its place in the consumer group; leaving it there", "group", GroupID(s.env.Name), "member", member)
+	default:
 		s.log.Warn("leave consumer group failed; its partitions wait for the session timeout", "group", GroupID(s.env.Name), "member", member, "error", err)
 	}
 }

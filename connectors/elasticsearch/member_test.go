@@ -93,3 +93,57 @@ func groupMembers(t *testing.T, adm *kadm.Client, group string) []string {
 	}
 	return out
 }
+
+// Two runs of one task under the same GroupInstanceID, as in cluster mode
+// when the task moves off an instance that stopped answering: the second
+// takes the member's place, and the first, stopping later, leaves only its
+// own membership, never the member that replaced it.
+func TestStoppedSinkSparesTheMemberThatReplacedIt(t *testing.T) {
+	h := newHarness(t)
+	h.produce(change(event.OpCreate, 0x1000, 0, 1, "a", ""))
+	name := testenv.Name(t, "member")
+	env := connectors.Env{Name: name, GroupInstanceID: "sluice-" + name + "-task-0"}
+	adm := kadm.NewClient(h.cl)
+	run := func() (stop func() error) {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			done <- New(h.config(h.esURL, nil), env).Run(ctx, connectors.Kafka{Brokers: h.brokers, Registry: h.reg})
+		}()
+		return func() error { cancel(); return <-done }
+	}
+	memberIDs := func() []string {
+		described, err := adm.DescribeGroups(context.Background(), GroupID(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, m := range described[GroupID(name)].Members {
+			ids = append(ids, m.MemberID)
+		}
+		return ids
+	}
+	stopOld := run()
+	var old []string
+	waitFor(t, 30*time.Second, "the first run to join and commit", func() bool {
+		old = memberIDs()
+		return len(old) == 1 && h.committedAll(GroupID(name))
+	})
+	stopNew := run()
+	var replaced []string
+	waitFor(t, 30*time.Second, "the second run to take the member's place", func() bool {
+		replaced = memberIDs()
+		return len(replaced) == 1 && replaced[0] != old[0]
+	})
+	stopOld()
+	time.Sleep(time.Second)
+	if got := memberIDs(); len(got) != 1 || got[0] != replaced[0] {
+		t.Fatalf("after the replaced run stopped the group has members %q, want the replacing one %q", got, replaced[0])
+	}
+	if err := stopNew(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the replacing run returned %v, want context.Canceled", err)
+	}
+	if left := groupMembers(t, adm, GroupID(name)); len(left) != 0 {
+		t.Fatalf("members %q after the replacing run stopped, want none", left)
+	}
+}

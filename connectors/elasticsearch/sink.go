@@ -43,6 +43,9 @@ type Sink struct {
 	log   *slog.Logger
 	m     *sinkMetrics
 	stage connectors.Stage // the connector's transforms; nil when it has none
+	// joined is the member id the sink's consumer last joined its group
+	// with, for leaveGroup; set and read by Run's goroutine.
+	joined string
 }
 
 var _ connectors.Sink = (*Sink)(nil)
@@ -179,6 +182,7 @@ func (s *Sink) consume(ctx context.Context, k connectors.Kafka, w *writer, membe
 		cancel()
 		<-committer
 		b.commit()
+		s.joined, _ = cl.GroupMetadata()
 		cl.CloseAllowingRebalance()
 	}()
 	timeout := fmt.Errorf("no room for more records: the %d records read and not yet written (max.buffered.records) were not written within flush.timeout.ms (%s)", s.cfg.MaxBuffered, s.cfg.FlushTime)
