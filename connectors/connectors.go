@@ -89,6 +89,9 @@ type Router interface {
 type Env struct {
 	// Name is the connector's name.
 	Name string
+	// Task is the number of this task of the connector, from 0 (a sink
+	// with tasks.max runs several, each with an Env of its own).
+	Task int
 	// Version is sluice's version, written in each event's source block.
 	Version string
 	// Logger is the connector's logger; the daemon's already carries the

@@ -278,6 +278,7 @@ func (s *Supervisor) runOnce(ctx context.Context, name string, c *conn, t *task,
 	}
 	env := connectors.Env{
 		Name:     name,
+		Task:     t.id,
 		Version:  s.opts.Version,
 		Logger:   log,
 		Offsets:  s.opts.Store.Offsets(name),

@@ -478,6 +478,25 @@ func TestReadyzReportsConnectors(t *testing.T) {
 	h.expect("PUT", "/connectors/broken/stop", "", 202, "")
 	h.waitState("broken", daemon.Stopped)
 	h.expect("GET", "/readyz", "", 200, `{"status": "ready", "connectors": {"broken": "STOPPED", "up": "PAUSED"}}`)
+
+	// A sink whose task 1 failed is not ready, though it RUNS with task 0.
+	code, body, _ := h.do("POST", "/connectors", `{"name": "index", "config": {"connector.class": "sluice-test-sink", "topics": "x", "tasks.max": "2", "fail.task": "1"}}`)
+	if code != 201 {
+		t.Fatalf("create index: %d %s", code, body)
+	}
+	for i := 0; ; i++ {
+		if st, _ := h.sup.Status("index"); len(st.Tasks) == 2 && st.Tasks[1].State == daemon.Failed {
+			break
+		}
+		if i == 2500 {
+			t.Fatal("task 1 of index never failed")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	h.expect("GET", "/readyz", "", 503, `{"status": "not ready", "reason": "FAILED: index (GET /connectors/{name}/status says why)",
+		"connectors": {"broken": "STOPPED", "index": "RUNNING", "up": "PAUSED"}}`)
+	h.expect("GET", "/connectors/index/status", "", 200, `{"name": "index", "type": "sink", "connector": {"state": "RUNNING", "worker_id": "host:8083"},
+		"tasks": [{"id": 0, "state": "RUNNING", "worker_id": "host:8083"}, {"id": 1, "state": "FAILED", "worker_id": "host:8083", "trace": "task 1 fails, as fail.task says"}]}`)
 }
 
 // TestOpenAPIDescribesEveryRoute checks that the document is OpenAPI 3 and

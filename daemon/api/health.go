@@ -3,6 +3,7 @@ package api
 import (
 	_ "embed"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/sluice-cdc/sluice/daemon"
@@ -41,20 +42,23 @@ type readiness struct {
 const notReadyStarting = "the daemon is starting or shutting down"
 
 // GET /readyz: 200 when the supervisor has started its connectors, is not
-// shutting down, and every connector is RUNNING, PAUSED or STOPPED; 503
-// while one is UNASSIGNED (starting, or waiting to retry after an error)
-// or FAILED. The body lists every connector's state either way.
+// shutting down, and every connector and task is RUNNING, PAUSED or
+// STOPPED; 503 while one is UNASSIGNED (starting, or waiting to retry
+// after an error) or FAILED. The body lists every connector's state either
+// way.
 func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 	body := readiness{Status: "ready", Connectors: map[string]daemon.State{}}
 	var starting, retrying, failed []string
 	for _, st := range a.sup.Statuses() {
 		body.Connectors[st.Name] = st.State
+		states := []daemon.TaskStatus{{State: st.State, Trace: st.Trace}}
+		states = append(states, st.Tasks...)
 		switch {
-		case st.State == daemon.Failed:
+		case slices.ContainsFunc(states, func(t daemon.TaskStatus) bool { return t.State == daemon.Failed }):
 			failed = append(failed, st.Name)
-		case st.State == daemon.Unassigned && st.Trace != "":
+		case slices.ContainsFunc(states, func(t daemon.TaskStatus) bool { return t.State == daemon.Unassigned && t.Trace != "" }):
 			retrying = append(retrying, st.Name)
-		case st.State == daemon.Unassigned:
+		case slices.ContainsFunc(states, func(t daemon.TaskStatus) bool { return t.State == daemon.Unassigned }):
 			starting = append(starting, st.Name)
 		}
 	}

@@ -7,6 +7,7 @@ package testsink
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/conf"
@@ -24,6 +25,7 @@ var Spec = &conf.Spec{
 		{Name: "topics", Type: conf.List, Required: true, Doc: "The topics the sink records as consumed from when it starts."},
 		{Name: "probe.error", Type: conf.String, Doc: "When set, the class's Probe fails with this error."},
 		{Name: "tasks.max", Type: conf.Int, Default: "1", Min: 1, Max: 16, Doc: "How many tasks the sink runs."},
+		{Name: "fail.task", Type: conf.Int, Default: "-1", Min: -1, Max: 15, Doc: "When set, this task fails permanently as it starts."},
 	},
 }
 
@@ -53,8 +55,11 @@ type Sink struct {
 var _ connectors.Sink = (*Sink)(nil)
 
 // Run records the configured topics, as the runtime does for each batch
-// fetched, and waits for ctx to end.
+// fetched, and waits for ctx to end; the task fail.task names fails.
 func (s *Sink) Run(ctx context.Context, k connectors.Kafka) error {
+	if s.cfg.Int("fail.task") == int64(s.env.Task) {
+		return connectors.Permanent(fmt.Errorf("task %d fails, as fail.task says", s.env.Task))
+	}
 	for _, t := range s.cfg.List("topics") {
 		if s.env.RecordTopic != nil {
 			s.env.RecordTopic(t)
