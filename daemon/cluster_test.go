@@ -108,7 +108,7 @@ func TestClusterSupervisors(t *testing.T) {
 // on its new owner; tasks.max lowered stops the tasks above it.
 func TestClusterSinkTasks(t *testing.T) {
 	topics := clusterTopics(t)
-	twoLogs := &syncBuffer{}
+	twoLogs := &lockedBuffer{}
 	one, two := newClusterSupervisor(t, topics, "one:8083", io.Discard), newClusterSupervisor(t, topics, "two:8083", twoLogs)
 	cfg := map[string]string{"connector.class": testsink.Name, "topics": "cdc.public.orders", "tasks.max": "2"}
 	if _, err := one.Create(ctx, config.Connector{Name: "index", Config: cfg}); err != nil {
@@ -134,9 +134,9 @@ func TestClusterSinkTasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, one, "index", "task 1 restarted by two and RUNNING", func(s daemon.Status) bool {
-		return twoLogs.count(`msg="connector running"`, "task=1") == 2 && len(s.Tasks) == 2 && s.Tasks[1].State == daemon.Running
+		return countLines(twoLogs, `msg="connector running"`, "task=1") == 2 && len(s.Tasks) == 2 && s.Tasks[1].State == daemon.Running
 	})
-	if n := twoLogs.count(`msg="connector restarting on request through another instance"`, "connector=index", "task=1"); n != 1 {
+	if n := countLines(twoLogs, `msg="connector restarting on request through another instance"`, "connector=index", "task=1"); n != 1 {
 		t.Fatalf("two logged %d restarts of task 1 on request, want 1", n)
 	}
 

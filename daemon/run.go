@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -106,12 +107,7 @@ func (s *Supervisor) startTask(name string, c *conn, t *task) {
 func (s *Supervisor) taskIDs(c *conn) []int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ids := make([]int, 0, len(c.tasks))
-	for id := range c.tasks {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
+	return slices.Sorted(maps.Keys(c.tasks))
 }
 
 // halt stops every task of the connector this instance runs and sets

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/sluice-cdc/sluice/daemon"
@@ -13,24 +12,10 @@ import (
 	"github.com/sluice-cdc/sluice/daemon/internal/testsink"
 )
 
-// syncBuffer is a log the supervisor writes from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// count counts the log lines holding every one of parts.
-func (s *syncBuffer) count(parts ...string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// countLines counts the lines of logs holding every one of parts.
+func countLines(logs *lockedBuffer, parts ...string) int {
 	n := 0
-	for _, line := range strings.Split(s.b.String(), "\n") {
+	for _, line := range strings.Split(logs.String(), "\n") {
 		all := true
 		for _, p := range parts {
 			all = all && strings.Contains(line, p)
@@ -57,7 +42,7 @@ func sinkTasks(name string, state daemon.State, tasks int) daemon.Status {
 // tasks above it, and pausing pauses them all.
 func TestSinkRunsItsTasks(t *testing.T) {
 	dir := t.TempDir()
-	logs := &syncBuffer{}
+	logs := &lockedBuffer{}
 	sup, _ := newSupervisorLogging(t, dir, testsink.Workers, logs)
 	cfg := map[string]string{"connector.class": testsink.Name, "topics": "cdc.public.orders", "tasks.max": "3"}
 	if _, err := sup.Create(ctx, config.Connector{Name: "index", Config: cfg}); err != nil {
@@ -77,9 +62,9 @@ func TestSinkRunsItsTasks(t *testing.T) {
 	}
 	started := func(task string) int {
 		if task == "0" {
-			return logs.count(`msg="connector running"`, "connector=index") - logs.count(`msg="connector running"`, "connector=index", "task=")
+			return countLines(logs, `msg="connector running"`, "connector=index") - countLines(logs, `msg="connector running"`, "connector=index", "task=")
 		}
-		return logs.count(`msg="connector running"`, "connector=index", "task="+task)
+		return countLines(logs, `msg="connector running"`, "connector=index", "task="+task)
 	}
 	for _, task := range []string{"0", "1", "2"} {
 		if n := started(task); n != 1 {
