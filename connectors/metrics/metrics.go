@@ -106,8 +106,16 @@ func (g *Gauge) Set(v float64) {
 // stops.
 func (g *Gauge) Share() *Gauge { return &Gauge{g: g.g, share: &share{}} }
 
-// Add adds delta (negative to subtract) to the value.
-func (g *Gauge) Add(delta float64) { g.g.Add(delta) }
+// Add adds delta (negative to subtract) to the value; on a share, to the
+// share's part.
+func (g *Gauge) Add(delta float64) {
+	if g.share != nil {
+		g.share.mu.Lock()
+		defer g.share.mu.Unlock()
+		g.share.last += delta
+	}
+	g.g.Add(delta)
+}
 
 // Value returns the value.
 func (g *Gauge) Value() float64 {

@@ -96,8 +96,9 @@ func TestGaugeShares(t *testing.T) {
 	if got := g.Value(); got != 5 {
 		t.Fatalf("gauge = %v after shares set to 2 and 3, want 5", got)
 	}
+	two.Add(4)
 	two.Set(0)
 	if got := one.Value(); got != 2 {
-		t.Fatalf("gauge = %v after one share set to 0, want 2", got)
+		t.Fatalf("gauge = %v after one share went up by 4 and was set to 0, want 2", got)
 	}
 }
