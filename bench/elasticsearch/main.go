@@ -3,7 +3,8 @@
 // indexed once by go-elasticsearch's esutil.BulkIndexer directly (the
 // ceiling) and once by sluice's sink consuming the topic, which runs in a
 // child process (the same binary with -role sink) so that its peak RSS is
-// its own. The latency workload (-workload latency): changes committed to
+// its own; with -instances N, in N child processes that share the
+// partitions as a cluster's instances each running a task of the sink do. The latency workload (-workload latency): changes committed to
 // Postgres at a fixed rate flow through two sluice daemons (a Postgres
 // source and an Elasticsearch sink) over Kafka, and each change's time from
 // its commit until a search finds it is measured; a first phase of each run,
@@ -38,6 +39,7 @@ type options struct {
 	poll       time.Duration
 	rows       int
 	partitions int
+	instances  int
 	runs       int
 	workers    int
 	seed       uint64
@@ -60,6 +62,7 @@ func main() {
 	flag.StringVar(&o.esURL, "es", os.Getenv("SLUICE_TEST_ES_URL"), "Elasticsearch URL (default $SLUICE_TEST_ES_URL)")
 	flag.IntVar(&o.rows, "rows", 200000, "throughput: upserts pre-produced to the topic")
 	flag.IntVar(&o.partitions, "partitions", 4, "throughput: partitions of the topic")
+	flag.IntVar(&o.instances, "instances", 1, "throughput: sink processes, members of one consumer group as a cluster's instances each running a task of the sink")
 	flag.IntVar(&o.runs, "runs", 3, "runs; with more than one, a last line holds the medians")
 	flag.IntVar(&o.workers, "bulk-workers", 0, "throughput: BulkIndexer workers of the ceiling (0: the library default, one per CPU)")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the generated rows")

@@ -29,6 +29,7 @@ import (
 type result struct {
 	Run            int     `json:"run"`
 	Rows           int     `json:"rows"`
+	Instances      int     `json:"instances"`
 	CeilingS       float64 `json:"ceiling_s"`
 	CeilingDocsPS  float64 `json:"ceiling_docs_per_s"`
 	SinkS          float64 `json:"sink_s"`
@@ -73,7 +74,7 @@ type runEnv struct {
 // runOnce produces the topic, measures the ceiling into index A and the sink
 // into index B, and removes the topics and indices.
 func runOnce(ctx context.Context, o options, n int) (result, error) {
-	res := result{Run: n, Rows: o.rows}
+	res := result{Run: n, Rows: o.rows, Instances: o.instances}
 	suffix := randomSuffix()
 	env := runEnv{
 		topic: "bench.public.items_" + suffix, schemas: "_schemas_bench_" + suffix,
@@ -165,8 +166,10 @@ func produce(ctx context.Context, o options, cl *kgo.Client, adm *kadm.Client, r
 	return nil
 }
 
-// sinkRun starts the sink child on env's topic and returns the time from
-// its ready report until index B counts o.rows documents, and its peak RSS.
+// sinkRun starts o.instances sink children on env's topic, members of one
+// consumer group as the instances of a cluster running one task each of
+// the sink are, and returns the time from the first one's ready report
+// until index B counts o.rows documents, and the sum of their peak RSS.
 func sinkRun(ctx context.Context, o options, es *esClient, env runEnv, registryURL string) (time.Duration, int64, error) {
 	dir, err := os.MkdirTemp("", "bench-es-")
 	if err != nil {
@@ -181,19 +184,32 @@ func sinkRun(ctx context.Context, o options, es *esClient, env runEnv, registryU
 	if err := os.WriteFile(file, cfg, 0o600); err != nil {
 		return 0, 0, err
 	}
-	c, err := startChild(ctx, o, file, registryURL, env.group)
-	if err != nil {
-		return 0, 0, err
+	var children []*child
+	defer func() {
+		for _, c := range children {
+			c.stop()
+		}
+	}()
+	exited := make(chan error, o.instances)
+	for range max(o.instances, 1) {
+		c, err := startChild(ctx, o, file, registryURL, env.group)
+		if err != nil {
+			return 0, 0, err
+		}
+		children = append(children, c)
+		go func() {
+			<-c.exited
+			exited <- c.waitErr
+		}()
 	}
-	defer c.stop()
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return 0, 0, ctx.Err()
-		case <-c.exited:
-			return 0, 0, fmt.Errorf("the sink process exited: %v", c.waitErr)
+		case err := <-exited:
+			return 0, 0, fmt.Errorf("a sink process exited: %v", err)
 		case <-tick.C:
 		}
 		n, err := es.count(ctx, env.indexB)
@@ -201,12 +217,19 @@ func sinkRun(ctx context.Context, o options, es *esClient, env runEnv, registryU
 			return 0, 0, err
 		}
 		if n >= int64(o.rows) {
-			took := time.Since(c.readyAt)
-			rss, err := c.peakRSS()
+			took := time.Since(children[0].readyAt)
 			if n != int64(o.rows) {
 				return 0, 0, fmt.Errorf("index %s counts %d documents, want %d", env.indexB, n, o.rows)
 			}
-			return took, rss, err
+			var sum int64
+			for _, c := range children {
+				rss, err := c.peakRSS()
+				if err != nil {
+					return 0, 0, err
+				}
+				sum += rss
+			}
+			return took, sum, nil
 		}
 	}
 }
@@ -262,6 +285,7 @@ func medians(rs []result) map[string]any {
 	return map[string]any{
 		"median_of_runs":     len(rs),
 		"rows":               rs[0].Rows,
+		"instances":          rs[0].Instances,
 		"ceiling_docs_per_s": pick(func(r result) float64 { return r.CeilingDocsPS }),
 		"sink_docs_per_s":    pick(func(r result) float64 { return r.SinkDocsPS }),
 		"pct_of_ceiling":     pick(func(r result) float64 { return r.PctOfCeiling }),
