@@ -12,7 +12,8 @@ const schemaTypeAvro = "AVRO"
 
 // parseAvro parses an Avro schema and returns it with its normalized text: the schema
 // re-serialized by the parser (whitespace removed, namespaces folded into full names, doc,
-// aliases, defaults and custom properties kept, properties sorted). Two registrations are the
+// aliases, defaults and custom properties kept, properties sorted; defaults of bytes and fixed
+// values written as Avro writes them, see fixByteDefaults). Two registrations are the
 // same schema when their normalized texts are equal. Each call uses its own named-type cache
 // so that unrelated schemas reusing a record name never interfere.
 func parseAvro(text string) (avro.Schema, string, *apiError) {
@@ -24,6 +25,9 @@ func parseAvro(text string) (avro.Schema, string, *apiError) {
 		return nil, "", errInvalidSchema("Invalid schema %s, details: %v", text, err)
 	}
 	b, err := json.Marshal(s)
+	if err == nil {
+		b, err = fixByteDefaults(s, b)
+	}
 	if err != nil {
 		return nil, "", errInvalidSchema("Invalid schema %s, details: %v", text, err)
 	}
