@@ -42,6 +42,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"GET", "/nothing/here", "", 404, `{"error_code":404,"message":"HTTP 404 Not Found"}`},
 		{"PUT", "/config", `{"compatibility":1}`, 400, `{"error_code":400,"message":"Malformed JSON request body: json: cannot unmarshal number into Go struct field configRequest.compatibility of type string"}`},
 		{"PUT", "/config", `{}`, 422, `{"error_code":42203,"message":"Invalid compatibility level ''. Valid values are NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE"}`},
+		{"PUT", "/config", `{"compatibility":" FULL"}`, 422, `{"error_code":42203,"message":"Invalid compatibility level ' FULL'. Valid values are NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE"}`},
 		{"DELETE", "/subjects/s", "", 404, `{"error_code":40401,"message":"Subject 's' not found."}`},
 		{"DELETE", "/subjects/s/versions/1", "", 404, `{"error_code":40401,"message":"Subject 's' not found."}`},
 		{"DELETE", "/config/s", "", 404, `{"error_code":40408,"message":"Subject 's' does not have subject-level compatibility configured"}`},

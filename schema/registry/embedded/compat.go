@@ -23,7 +23,7 @@ const (
 
 // parseLevel accepts a level name in any letter case, as Confluent does.
 func parseLevel(s string) (Level, bool) {
-	l := Level(strings.ToUpper(strings.TrimSpace(s)))
+	l := Level(strings.ToUpper(s))
 	switch l {
 	case LevelNone, LevelBackward, LevelBackwardTransitive, LevelForward,
 		LevelForwardTransitive, LevelFull, LevelFullTransitive:

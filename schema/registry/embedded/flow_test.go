@@ -119,3 +119,15 @@ func jsonEscape(s string) string {
 	q := strconv.Quote(s)
 	return q[1 : len(q)-1]
 }
+
+// TestDefaultCompatibilityInAnyLetterCase checks that a default level given in lower case is
+// applied as the level it names, not stored as written (where it would check nothing).
+func TestDefaultCompatibilityInAnyLetterCase(t *testing.T) {
+	_, srv := startRegistry(t, backends[0].brokers(t), "_schemas", WithDefaultCompatibility("full"))
+	runSteps(t, srv, []step{
+		{"GET", "/config", "", 200, `{"compatibilityLevel":"FULL"}`},
+		{"POST", "/subjects/s/versions", body(userV1), 200, `{"id":1}`},
+		{"POST", "/subjects/s/versions", body(userBad), 409,
+			`{"error_code":409,"message":"Schema being registered is incompatible with an earlier schema for subject \"s\", details: [the new schema cannot read data written with version 1: reader field age is missing in writer schema and has no default, {oldSchemaVersion: 1}, {oldSchema: '` + jsonEscape(userV1N) + `'}, {compatibility: 'FULL'}]"}`},
+	})
+}

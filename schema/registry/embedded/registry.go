@@ -47,9 +47,11 @@ func New(ctx context.Context, brokers []string, opts ...Option) (*Registry, erro
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if _, ok := parseLevel(string(cfg.defaultLevel)); !ok {
+	level, ok := parseLevel(string(cfg.defaultLevel))
+	if !ok {
 		return nil, fmt.Errorf("schema registry default compatibility %q is not a compatibility level", cfg.defaultLevel)
 	}
+	cfg.defaultLevel = level
 	// The topic must exist before the reading client starts, or its first fetches back off.
 	// A short metadata age lets a just-created topic be seen without waiting the default 5s.
 	admCl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...), kgo.MetadataMinAge(10 * time.Millisecond)}, cfg.kafka...)...)
