@@ -97,17 +97,21 @@ func parseVersion(s string) (versionRef, *apiError) {
 	return versionRef{number: int(n)}, nil
 }
 
-// boolQuery reads an optional boolean query parameter (absent means false).
+// boolQuery reads an optional boolean query parameter: true or false in any letter case
+// (as Confluent's registry reads them); absent means false, anything else is refused.
 func boolQuery(req *http.Request, name string) (bool, *apiError) {
-	v := req.URL.Query().Get(name)
-	if v == "" {
+	q := req.URL.Query()
+	if !q.Has(name) {
 		return false, nil
 	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return false, errBadRequest("Query parameter %s=%q is not a boolean", name, v)
+	switch v := q.Get(name); {
+	case strings.EqualFold(v, "true"):
+		return true, nil
+	case strings.EqualFold(v, "false"):
+		return false, nil
+	default:
+		return false, errBadRequest("Query parameter %s=%q is not a boolean: use true or false", name, v)
 	}
-	return b, nil
 }
 
 // methods routes one path by method and answers 405 with an Allow header otherwise.
