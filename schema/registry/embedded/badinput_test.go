@@ -51,7 +51,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"PUT", "/config", `{"compatibility":" FULL"}`, 422, `{"error_code":42203,"message":"Invalid compatibility level ' FULL'. Valid values are NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE"}`},
 		{"DELETE", "/subjects/s", "", 404, `{"error_code":40401,"message":"Subject 's' not found."}`},
 		{"DELETE", "/subjects/s/versions/1", "", 404, `{"error_code":40401,"message":"Subject 's' not found."}`},
-		{"DELETE", "/config/s", "", 404, `{"error_code":40408,"message":"Subject 's' does not have subject-level compatibility configured"}`},
+		{"DELETE", "/config/s", "", 404, `{"error_code":40401,"message":"Subject 's' not found."}`},
 		{"GET", "/subjects", "", 200, `[]`},
 	})
 

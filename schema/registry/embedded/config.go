@@ -64,14 +64,15 @@ func (r *Registry) getSubjectConfig(w http.ResponseWriter, req *http.Request) *a
 	return nil
 }
 
-// deleteSubjectConfig removes the subject's own level and answers the level it had.
+// deleteSubjectConfig removes the subject's own level and answers the level it had. A subject
+// without a level of its own is 40401 here, as in Confluent's registry (GET answers 40408).
 func (r *Registry) deleteSubjectConfig(w http.ResponseWriter, req *http.Request) *apiError {
 	subject := req.PathValue("subject")
 	r.mu.RLock()
 	level := r.st.subjectLevel(subject)
 	r.mu.RUnlock()
 	if level == "" {
-		return errSubjectConfigNotFound(subject)
+		return errSubjectNotFound(subject)
 	}
 	out, err := r.write(req.Context(), command{Op: opDeleteConfig, Subject: subject})
 	if err != nil {

@@ -106,7 +106,8 @@ func TestConfigAndCompatibility(t *testing.T) {
 			{"POST", "/compatibility/subjects/s/versions/latest", body(userBad), 200, `{"is_compatible":true}`},
 			{"PUT", "/config/s", `{"compatibility":"SIDEWAYS"}`, 422, `{"error_code":42203,"message":"Invalid compatibility level 'SIDEWAYS'. Valid values are NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE"}`},
 			{"DELETE", "/config/s", "", 200, `{"compatibilityLevel":"FORWARD"}`},
-			{"DELETE", "/config/s", "", 404, `{"error_code":40408,"message":"Subject 's' does not have subject-level compatibility configured"}`},
+			// Deleting a level the subject does not have is 40401, as in Confluent's registry.
+			{"DELETE", "/config/s", "", 404, `{"error_code":40401,"message":"Subject 's' not found."}`},
 			{"PUT", "/config", `{"compatibility":"NONE"}`, 200, `{"compatibility":"NONE"}`},
 			{"GET", "/config", "", 200, `{"compatibilityLevel":"NONE"}`},
 			{"POST", "/subjects/s/versions", body(userBad), 200, `{"id":2}`},

@@ -202,7 +202,7 @@ func (s *state) applySetConfig(c command) outcome {
 func (s *state) applyDeleteConfig(c command) outcome {
 	sub := s.subjects[c.Subject]
 	if sub == nil || sub.level == "" {
-		return outcome{err: errSubjectConfigNotFound(c.Subject)}
+		return outcome{err: errSubjectNotFound(c.Subject)}
 	}
 	prev := sub.level
 	sub.level = ""
