@@ -49,6 +49,12 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"PUT", "/config", `{"compatibility":1}`, 400, `{"error_code":400,"message":"Malformed JSON request body: json: cannot unmarshal number into Go struct field configRequest.compatibility of type string"}`},
 		{"PUT", "/config", `{}`, 422, `{"error_code":42203,"message":"Invalid compatibility level ''. Valid values are NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE"}`},
 		{"PUT", "/config", `{"compatibility":" FULL"}`, 422, `{"error_code":42203,"message":"Invalid compatibility level ' FULL'. Valid values are NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE"}`},
+		// A subject that is not UTF-8 would be stored as another name (JSON carries UTF-8 only),
+		// and Confluent's registry refuses control characters.
+		{"POST", "/subjects/%FF/versions", body(userV1), 422, `{"error_code":42208,"message":"The specified subject \"\\xff\" is not valid: a subject is UTF-8 text without control characters"}`},
+		{"POST", "/subjects/a%00b/versions", body(userV1), 422, `{"error_code":42208,"message":"The specified subject \"a\\x00b\" is not valid: a subject is UTF-8 text without control characters"}`},
+		{"POST", "/subjects/a%C2%85b/versions", body(userV1), 422, `{"error_code":42208,"message":"The specified subject \"a\\u0085b\" is not valid: a subject is UTF-8 text without control characters"}`},
+		{"PUT", "/config/%FE", `{"compatibility":"FULL"}`, 422, `{"error_code":42208,"message":"The specified subject \"\\xfe\" is not valid: a subject is UTF-8 text without control characters"}`},
 		{"DELETE", "/subjects/s", "", 404, `{"error_code":40401,"message":"Subject 's' not found."}`},
 		{"DELETE", "/subjects/s/versions/1", "", 404, `{"error_code":40401,"message":"Subject 's' not found."}`},
 		{"DELETE", "/config/s", "", 404, `{"error_code":40401,"message":"Subject 's' not found."}`},

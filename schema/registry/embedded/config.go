@@ -22,7 +22,11 @@ func (r *Registry) putGlobalConfig(w http.ResponseWriter, req *http.Request) *ap
 }
 
 func (r *Registry) putSubjectConfig(w http.ResponseWriter, req *http.Request) *apiError {
-	return r.putConfig(w, req, req.PathValue("subject"))
+	subject := req.PathValue("subject")
+	if err := checkSubject(subject); err != nil {
+		return err
+	}
+	return r.putConfig(w, req, subject)
 }
 
 // putConfig sets the level of a subject, or the global level when subject is "".

@@ -19,6 +19,7 @@ const (
 	codeInvalidSchema         = 42201
 	codeInvalidVersion        = 42202
 	codeInvalidCompatibility  = 42203
+	codeInvalidSubject        = 42208
 	codeStoreError            = 50001
 	codeOperationTimeout      = 50002
 	codeUnsupportedMediaType  = 415
@@ -97,6 +98,14 @@ func errInvalidVersion(version string) *apiError {
 func errInvalidCompatibility(level string) *apiError {
 	return newAPIError(http.StatusUnprocessableEntity, codeInvalidCompatibility,
 		"Invalid compatibility level '%s'. Valid values are NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE", level)
+}
+
+// errInvalidSubject refuses to store a subject name that could not be read back as written:
+// JSON (the topic's records, every answer) carries UTF-8 text only, and Confluent's registry
+// refuses control characters.
+func errInvalidSubject(subject string) *apiError {
+	return newAPIError(http.StatusUnprocessableEntity, codeInvalidSubject,
+		"The specified subject %q is not valid: a subject is UTF-8 text without control characters", subject)
 }
 
 func errBadRequest(format string, args ...any) *apiError {

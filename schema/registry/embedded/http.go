@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // contentType is what every response is labelled with, as Confluent's registry does.
@@ -112,6 +114,14 @@ func boolQuery(req *http.Request, name string) (bool, *apiError) {
 	default:
 		return false, errBadRequest("Query parameter %s=%q is not a boolean: use true or false", name, v)
 	}
+}
+
+// checkSubject returns 42208 for a subject name that cannot be stored as written.
+func checkSubject(subject string) *apiError {
+	if !utf8.ValidString(subject) || strings.ContainsFunc(subject, unicode.IsControl) {
+		return errInvalidSubject(subject)
+	}
+	return nil
 }
 
 // methods routes one path by method and answers 405 with an Allow header otherwise.

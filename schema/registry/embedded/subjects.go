@@ -107,6 +107,9 @@ func (r *Registry) lookup(w http.ResponseWriter, req *http.Request) *apiError {
 // another process changed the subject first, the check and the write are repeated.
 func (r *Registry) register(w http.ResponseWriter, req *http.Request) *apiError {
 	subject := req.PathValue("subject")
+	if err := checkSubject(subject); err != nil {
+		return err
+	}
 	sch, err := r.readSchema(w, req)
 	if err != nil {
 		return err
