@@ -10,10 +10,10 @@ import (
 	"os/exec"
 	"time"
 
-	"github.com/sluice-cdc/sluice/internal/procstat"
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/elasticsearch"
 	"github.com/sluice-cdc/sluice/connectors/metrics"
+	"github.com/sluice-cdc/sluice/internal/procstat"
 	"github.com/sluice-cdc/sluice/schema/registry"
 )
 

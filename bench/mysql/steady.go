@@ -13,9 +13,9 @@ import (
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/sluice-cdc/sluice/bench/internal/figures"
-	"github.com/sluice-cdc/sluice/internal/procstat"
 	"github.com/sluice-cdc/sluice/bench/internal/rowgen"
 	"github.com/sluice-cdc/sluice/bench/internal/sourcebench"
+	"github.com/sluice-cdc/sluice/internal/procstat"
 	"github.com/sluice-cdc/sluice/schema/event"
 )
 
