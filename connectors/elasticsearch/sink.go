@@ -430,7 +430,9 @@ func (b *batcher) revoked(_ context.Context, _ *kgo.Client, parts map[string][]i
 	}
 	b.commit()
 	b.track.forget(parts)
-	b.forgetLag(parts)
+	if b.ctx.Err() == nil { // a stopping sink keeps its last figures
+		b.forgetLag(parts)
+	}
 }
 
 // lost is called when partitions were lost (the group session expired):

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/cdc"
@@ -54,7 +55,15 @@ func TestDDLMidStreamReplayedFromOlderPosition(t *testing.T) {
 	h.exec("CREATE TABLE t (id int PRIMARY KEY, a varchar(10), b int)")
 	h.start()
 	h.waitRunning()
-	saved, _ := h.offsets.Load(context.Background(), cdc.OffsetKey(h.db))
+	// The DDL below is for the stream: the (empty) table's snapshot must be
+	// over first, or it reads the table as the DDL changes it.
+	var saved []byte
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(string(saved), `"snapshot_completed":true`); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the snapshot did not complete: offsets %s", saved)
+		}
+		saved, _ = h.offsets.Load(context.Background(), cdc.OffsetKey(h.db))
+	}
 	h.exec("INSERT INTO t VALUES (1, 'a1', 1)",
 		"ALTER TABLE t ADD COLUMN c varchar(10)",
 		"INSERT INTO t VALUES (2, 'a2', 2, 'c2')",
