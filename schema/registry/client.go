@@ -111,6 +111,13 @@ func (c *Client) Register(ctx context.Context, topic string, isKey bool, schema 
 		return reg, nil
 	}
 	v, err := c.once(ctx, "r\x00"+strconv.FormatBool(isKey)+"\x00"+topic+"\x00"+schema, func() (any, error) {
+		// A flight that ended just before this one began has cached it.
+		c.mu.RLock()
+		reg, ok := c.ids[key]
+		c.mu.RUnlock()
+		if ok {
+			return reg, nil
+		}
 		reg, err := c.register(topic, isKey, schema)
 		if err != nil {
 			return nil, err
