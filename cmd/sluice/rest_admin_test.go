@@ -220,12 +220,18 @@ func TestSourceOffsetsMoveTheDatabasePosition(t *testing.T) {
 	d.waitRunning("pg")
 
 	// Offsets are changed while the connector is STOPPED; its slot is at
-	// the position it confirmed.
+	// the position it confirmed once its walsender has ended (which reads
+	// the last standby status a moment after the connector closed).
 	d.expect("PUT", "/connectors/pg/stop", "", 202, "")
 	var confirmed string
-	if err := d.db.conn.QueryRow(t.Context(), "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1", d.db.name).Scan(&confirmed); err != nil {
-		t.Fatal(err)
-	}
+	d.waitFor("pg's slot released", func() bool {
+		var released bool
+		err := d.db.conn.QueryRow(t.Context(), "SELECT active_pid IS NULL, confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1", d.db.name).Scan(&released, &confirmed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return released
+	})
 	from, _ := pglogrepl.ParseLSN(confirmed)
 	d.db.exec(t, "SET synchronous_commit = on", `INSERT INTO items VALUES (2, 'skipped')`)
 	var flushed string
