@@ -62,6 +62,10 @@ type Writer struct {
 	tx           *transactions // nil: no transaction topic
 	heartbeat    *heartbeats   // nil: no heartbeat topic
 
+	// acking is held while batches are acknowledged: the producer's
+	// promises, Emit and Flush release batches from different goroutines,
+	// and their acks must still run one at a time, in order.
+	acking  sync.Mutex
 	mu      sync.Mutex
 	pending []*pendingBatch // batches not yet acknowledged, in order
 	failed  error           // the first produce failure; sticky
@@ -324,6 +328,8 @@ func (w *Writer) tooLarge(r *kgo.Record, err error) error {
 // release acknowledges, in order, the batches at the head of the queue whose
 // records are all durable.
 func (w *Writer) release() {
+	w.acking.Lock()
+	defer w.acking.Unlock()
 	for {
 		w.mu.Lock()
 		if w.failed != nil || len(w.pending) == 0 {
