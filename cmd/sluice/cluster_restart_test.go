@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -138,6 +139,7 @@ func TestClusterRollingRestart(t *testing.T) {
 	rounds := clusterRounds(t)
 	e := newClusterEnv(t)
 	procs := []*daemonProc{e.start(0), e.start(1), e.start(2)}
+	started := slices.Clone(procs) // every instance started, for the logs
 	flows := e.newFlows(procs[0], 3, nil)
 	settled := func(via *daemonProc) {
 		t.Helper()
@@ -180,6 +182,7 @@ func TestClusterRollingRestart(t *testing.T) {
 			handovers = append(handovers, handover)
 			startAt := time.Now()
 			procs[i] = e.start(i)
+			started = append(started, procs[i])
 			settled(via)
 			rejoin := time.Since(startAt)
 			rejoins = append(rejoins, rejoin)
@@ -198,6 +201,9 @@ func TestClusterRollingRestart(t *testing.T) {
 		rep := f.verify(t, e, false)
 		changes += rep.Required
 		t.Logf("%s: %s", f.topic, rep)
+		if len(rep.Duplicates) > 0 {
+			t.Logf("what each instance logged of %s:\n%s", f.source, sourceLogs(started, f.source))
+		}
 	}
 	slices.Sort(handovers)
 	slices.Sort(rejoins)
@@ -207,4 +213,19 @@ func TestClusterRollingRestart(t *testing.T) {
 	for _, p := range procs {
 		p.terminate(15 * time.Second)
 	}
+}
+
+// sourceLogs gathers the lines each of procs logged about a connector,
+// instance by instance in the order they were started.
+func sourceLogs(procs []*daemonProc, connector string) string {
+	var b strings.Builder
+	for i, p := range procs {
+		fmt.Fprintf(&b, "instance start %d (%s):\n", i+1, p.workerID())
+		for line := range strings.SplitSeq(p.log(), "\n") {
+			if strings.Contains(line, `"connector":"`+connector+`"`) || strings.Contains(line, `"`+connector+`"`) {
+				b.WriteString(line + "\n")
+			}
+		}
+	}
+	return b.String()
 }
