@@ -69,6 +69,12 @@ type Class struct {
 	// over the instances. Otherwise a connector runs one task (KindSink
 	// only).
 	Tasks bool
+	// EveryInstance reports that, in cluster mode, a connector of the
+	// class runs on every instance instead of on the one the group assigns
+	// it to: an SSE sink serves the subscribers that connect to any
+	// instance, each instance reading the topics itself. Such a class
+	// keeps no offsets and holds nothing only one reader may hold.
+	EveryInstance bool
 }
 
 // SourceOutput is what the pipeline from a source into Kafka takes from

@@ -58,10 +58,12 @@ func newCluster(shared Shared) *cluster {
 	return &cluster{shared: shared, owned: map[store.Task]bool{}, published: map[store.Task]store.Status{}, dirty: map[string]bool{}, wake: make(chan struct{}, 1)}
 }
 
-// runs reports whether this instance may run the task: always in
-// standalone mode, only when assigned it in cluster mode.
-func (s *Supervisor) runs(t store.Task) bool {
-	if s.cluster == nil {
+// runs reports whether this instance may run the task of connector c:
+// always in standalone mode or when c runs on every instance
+// (config.EveryInstance), else only when assigned it. c.op or s.mu is
+// held.
+func (s *Supervisor) runs(c *conn, t store.Task) bool {
+	if s.cluster == nil || config.EveryInstance(c.rec.Config) {
 		return true
 	}
 	s.cluster.mu.Lock()
@@ -69,9 +71,10 @@ func (s *Supervisor) runs(t store.Task) bool {
 	return s.cluster.owned[t]
 }
 
-// mayRun reports whether this instance may run a task of the connector.
-func (s *Supervisor) mayRun(name string) bool {
-	return s.cluster == nil || slices.ContainsFunc(s.Owned(), func(t store.Task) bool { return t.Connector == name })
+// mayRun reports whether this instance may run a task of connector c.
+// c.op is held.
+func (s *Supervisor) mayRun(name string, c *conn) bool {
+	return s.runs(c, store.Task{Connector: name}) || slices.ContainsFunc(s.Owned(), func(t store.Task) bool { return t.Connector == name })
 }
 
 // Owned lists the tasks assigned to this instance, sorted.
@@ -229,7 +232,7 @@ func (s *Supervisor) reconcile(ctx context.Context, name string) {
 		defer unlock()
 		reconfigured := !maps.Equal(c.rec.Config, rec.Config) || c.rec.File != rec.File
 		restart, requested := store.AllTasks, false
-		if s.mayRun(name) {
+		if s.mayRun(name, c) {
 			restart, requested = s.cluster.shared.TakeRestart(name)
 		}
 		requested = requested && rec.Target == store.Running

@@ -24,7 +24,7 @@ func (s *Supervisor) localTasks(name string, c *conn) []int {
 	n := config.Tasks(c.rec.Config)
 	var ids []int
 	for id := range n {
-		if s.runs(store.Task{Connector: name, ID: id}) {
+		if s.runs(c, store.Task{Connector: name, ID: id}) {
 			ids = append(ids, id)
 		}
 	}
@@ -91,7 +91,7 @@ func (s *Supervisor) restartTasks(name string, c *conn, ids []int) {
 // cluster mode, another instance owns the task. c.op is held and t has no
 // run.
 func (s *Supervisor) startTask(name string, c *conn, t *task) {
-	if s.base.Err() != nil || !s.runs(store.Task{Connector: name, ID: t.id}) {
+	if s.base.Err() != nil || !s.runs(c, store.Task{Connector: name, ID: t.id}) {
 		return
 	}
 	ctx, cancel := context.WithCancel(s.base)

@@ -311,6 +311,7 @@ type clusterEnv struct {
 	session time.Duration
 	env     []string
 	configs []string
+	sse     []string // each instance's SSE listener, host:port
 }
 
 func newClusterEnv(t *testing.T) *clusterEnv {
@@ -334,8 +335,9 @@ func newClusterEnv(t *testing.T) *clusterEnv {
 	e.reg = registrytest.Start(t, brokers, "_schemas_"+e.db.name)
 	dir := t.TempDir()
 	pgPassword, _ := pgURL.User.Password()
-	e.env = []string{"SLUICE_REST_LISTEN=127.0.0.1:0", "SLUICE_SSE_LISTEN=127.0.0.1:0", "SLUICE_LOG_FORMAT=json", "PG_PASSWORD=" + pgPassword}
+	e.env = []string{"SLUICE_REST_LISTEN=127.0.0.1:0", "SLUICE_LOG_FORMAT=json", "PG_PASSWORD=" + pgPassword}
 	for i := range 3 {
+		e.sse = append(e.sse, freeAddr(t))
 		cfg := filepath.Join(dir, fmt.Sprintf("sluice-%d.json", i))
 		writeJSON(t, cfg, `{"state.dir": "`+dir+fmt.Sprintf("/state-%d", i)+`", "shutdown.timeout.ms": 5000,
 			"group.id": "`+groupID+`", "config.storage.topic": "`+groupID+`-configs", "offset.storage.topic": "`+groupID+`-offsets",
@@ -350,7 +352,7 @@ func newClusterEnv(t *testing.T) *clusterEnv {
 
 // start starts instance i (0, 1 or 2).
 func (e *clusterEnv) start(i int) *daemonProc {
-	return startDaemon(e.t, e.env, "--config", e.configs[i])
+	return startDaemon(e.t, append(slices.Clone(e.env), "SLUICE_SSE_LISTEN="+e.sse[i]), "--config", e.configs[i])
 }
 
 // createSource creates the Postgres source "source" through d.

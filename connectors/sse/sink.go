@@ -21,6 +21,9 @@ func init() {
 		Name: "sse",
 		Kind: connectors.KindSink,
 		Spec: Spec,
+		// Subscribers may connect to any instance of a cluster and resume
+		// on another with Last-Event-ID, which names Kafka offsets.
+		EveryInstance: true,
 		NewSink: func(c *conf.Config, env connectors.Env) (connectors.Sink, error) {
 			cfg, err := ParseConfig(c, env.Name)
 			if err != nil {

@@ -34,6 +34,14 @@ func ClassOf(cfg map[string]string) *connectors.Class {
 	return c
 }
 
+// EveryInstance reports whether a connector runs on every instance of a
+// cluster rather than on the one the group assigns it to
+// (connectors.Class EveryInstance).
+func EveryInstance(cfg map[string]string) bool {
+	c := ClassOf(cfg)
+	return c != nil && c.EveryInstance
+}
+
 // Tasks is how many tasks a connector runs: what its tasks.max says for a
 // class whose connectors split their work over tasks (connectors.Class
 // Tasks), else 1. A tasks.max its class refuses counts as 1: the connector

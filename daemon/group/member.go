@@ -289,7 +289,7 @@ func (m *Member) Changed(name string) {
 	m.wg.Go(func() {
 		tasks := 0
 		if rec, err := m.conns.Get(m.ctx, name); err == nil {
-			tasks = config.Tasks(rec.Config)
+			tasks = assignedTasks(rec.Config)
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return
 		}
@@ -407,7 +407,7 @@ func (l *leaderBalance) BalanceOrError(map[string]int32) (kgo.IntoSyncAssignment
 	balanced := map[string]int{}
 	var tasks []string
 	for _, r := range recs {
-		n := config.Tasks(r.Config)
+		n := assignedTasks(r.Config)
 		balanced[r.Name] = n
 		for _, t := range store.Tasks(r.Name, n) {
 			tasks = append(tasks, t.String())
@@ -423,6 +423,15 @@ func (l *leaderBalance) BalanceOrError(map[string]int32) (kgo.IntoSyncAssignment
 	}
 	l.m.log.Info("cluster: balanced connectors over the group's members", "members", len(l.members), "connectors", len(recs), "tasks", len(tasks), "plan", byWorker)
 	return syncPlan{plan: plan, leader: l.leader}, nil
+}
+
+// assignedTasks is how many tasks of a connector the group hands out: none
+// for one that runs on every instance (config.EveryInstance).
+func assignedTasks(cfg map[string]string) int {
+	if config.EveryInstance(cfg) {
+		return 0
+	}
+	return config.Tasks(cfg)
 }
 
 // syncPlan is a balance as the SyncGroup request carries it.

@@ -13,6 +13,8 @@ import (
 
 	"github.com/sluice-cdc/sluice/daemon/store"
 	"github.com/sluice-cdc/sluice/testenv"
+
+	_ "github.com/sluice-cdc/sluice/connectors/sse"
 )
 
 // runners stands for the supervisors of several members: it records who
@@ -81,7 +83,7 @@ func (rs *runners) waitFor(what string, cond func() bool) {
 // joining takes half without any connector running on both at once (the
 // first stops them before the next generation hands them on); when it
 // leaves, the first takes them back at once; a connector created later is
-// assigned without a restart of the others.
+// assigned without a restart of the others. An SSE sink is never assigned.
 func TestMembersShareConnectors(t *testing.T) {
 	brokers := testenv.KafkaBrokers(t)
 	name := testenv.Name(t, "group")
@@ -100,6 +102,10 @@ func TestMembersShareConnectors(t *testing.T) {
 		if err := k.Put(ctx, store.Record{Name: c, Config: map[string]string{}}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// An SSE sink runs on every instance: the group assigns it to nobody.
+	if err := k.Put(ctx, store.Record{Name: "events", Config: map[string]string{"connector.class": "sse"}}); err != nil {
+		t.Fatal(err)
 	}
 	rs := &runners{t: t, running: map[string]string{}}
 	join := func(member string) *Member {

@@ -16,10 +16,11 @@ import (
 // SSEClient subscribes to an SSE sink's stream (format=envelope) as a
 // browser's EventSource does: when the connection ends it connects again
 // after a moment, sending the id of the last event it received as
-// Last-Event-ID, until Stop. It keeps every change event it received, in
-// order, for Verify.
+// Last-Event-ID, until Stop. Given several URLs, as behind a load
+// balancer, it tries the next one each time it connects. It keeps every
+// change event it received, in order, for Verify.
 type SSEClient struct {
-	url    string
+	urls   []string
 	cancel context.CancelFunc
 	done   chan struct{}
 
@@ -27,14 +28,17 @@ type SSEClient struct {
 	events      []Event
 	lastID      string
 	connects    int
+	attempts    int
+	served      []string // the URL of each connection, in order
 	parseErr    error
 	connectedCh chan struct{} // closed at the first frame of the first connection
 }
 
-// NewSSEClient starts a subscriber of url.
-func NewSSEClient(url string) *SSEClient {
+// NewSSEClient starts a subscriber of the stream at urls, the first
+// connection to the first URL.
+func NewSSEClient(urls ...string) *SSEClient {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &SSEClient{url: url, cancel: cancel, done: make(chan struct{}), connectedCh: make(chan struct{})}
+	c := &SSEClient{urls: urls, cancel: cancel, done: make(chan struct{}), connectedCh: make(chan struct{})}
 	go c.run(ctx)
 	return c
 }
@@ -51,6 +55,13 @@ func (c *SSEClient) Stop() ([]Event, int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]Event(nil), c.events...), c.connects, c.parseErr
+}
+
+// Served lists the URL that served each connection, in order.
+func (c *SSEClient) Served() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.served...)
 }
 
 // Events returns the change events received so far.
@@ -71,9 +82,13 @@ func (c *SSEClient) run(ctx context.Context) {
 	}
 }
 
-// subscribe reads one connection until it ends.
+// subscribe reads one connection, to the next URL, until it ends.
 func (c *SSEClient) subscribe(ctx context.Context) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url, nil)
+	c.mu.Lock()
+	url := c.urls[c.attempts%len(c.urls)]
+	c.attempts++
+	c.mu.Unlock()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return
 	}
@@ -92,6 +107,7 @@ func (c *SSEClient) subscribe(ctx context.Context) {
 	}
 	c.mu.Lock()
 	c.connects++
+	c.served = append(c.served, url)
 	c.mu.Unlock()
 	sc := bufio.NewScanner(res.Body)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
