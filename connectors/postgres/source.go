@@ -214,6 +214,9 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) (err error) {
 			if err := strm.sendStatus(ctx, false); err != nil {
 				return err
 			}
+			if err := strm.end(ctx); err != nil {
+				return err
+			}
 			s.logger.Info("stopped", "confirmed_lsn", pglogrepl.LSN(strm.confirmed.Load()).String())
 			return nil
 		})

@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/big"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pglogrepl"
 
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/postgres"
@@ -287,6 +290,50 @@ func TestLargeTransactionsStreamAndAbort(t *testing.T) {
 	}
 	if got[0].value.Transaction.ID != got[3000].value.Transaction.ID || got[3000].value.Transaction.TotalOrder != 3001 {
 		t.Errorf("streamed transaction: ids %q/%q, total order %d", got[0].value.Transaction.ID, got[3000].value.Transaction.ID, got[3000].value.Transaction.TotalOrder)
+	}
+}
+
+// A source stopped while Postgres streams it a backlog ends the stream
+// before it closes the connection, so that the server reads its final
+// status: once the server process has gone, the slot stands exactly where
+// the source's saved offset does, and a next run replays nothing. (Closed
+// with the server's data unread, the connection was reset and the server
+// lost the final status, leaving the slot at an earlier one.)
+func TestStopWhileStreamingLeavesTheSlotAtTheSavedPosition(t *testing.T) {
+	h := newHarness(t, nil)
+	h.exec(`CREATE TABLE t (id int PRIMARY KEY, v text)`)
+	var inserts []string
+	for i := range 40 {
+		inserts = append(inserts, fmt.Sprintf(`INSERT INTO t SELECT g, repeat('x', 500) FROM generate_series(%d, %d) g`, i*1000+1, i*1000+1000))
+	}
+	for stop := range 8 {
+		h.start()
+		h.waitStreaming()
+		h.exec(`DELETE FROM t`)
+		h.exec(inserts...)
+		time.Sleep(300 * time.Millisecond) // the backlog is being streamed
+		if err := h.stop(); err != nil {
+			t.Fatal(err)
+		}
+		var released bool
+		var confirmed string
+		for deadline := time.Now().Add(10 * time.Second); !released; time.Sleep(50 * time.Millisecond) {
+			err := h.db.QueryRow(context.Background(), "SELECT active_pid IS NULL, confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1", h.slot).
+				Scan(&released, &confirmed)
+			if err != nil || time.Now().After(deadline) {
+				t.Fatalf("stop %d: the slot's server process still runs 10 s after the stop (%v)", stop+1, err)
+			}
+		}
+		raw, _ := h.offsets.Load(context.Background(), "server="+h.prefix)
+		var saved struct {
+			LSN uint64 `json:"lsn"`
+		}
+		if err := json.Unmarshal(raw, &saved); err != nil {
+			t.Fatalf("stop %d: saved offset %s: %v", stop+1, raw, err)
+		}
+		if want := pglogrepl.LSN(saved.LSN).String(); confirmed != want {
+			t.Fatalf("stop %d: the slot is at %s, the saved offset at %s", stop+1, confirmed, want)
+		}
 	}
 }
 

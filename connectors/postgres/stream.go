@@ -385,6 +385,24 @@ func (s *stream) confirm(p position) {
 	}
 }
 
+// end ends the replication stream as a client should: CopyDone, then
+// the server's messages read up to its answer, so that the server has read
+// the final status before the connection closes. Closing with the server's
+// data unread instead resets the connection, and the server drops what it
+// had not read yet — the final status among it — leaving the slot behind
+// what Kafka holds: the next run would replay those changes. ctx bounds
+// the wait, which lasts while the server finishes sending a transaction.
+func (s *stream) end(ctx context.Context) error {
+	if d, ok := ctx.Deadline(); ok {
+		s.conn.Conn().SetDeadline(d)
+		defer s.conn.Conn().SetDeadline(time.Time{})
+	}
+	if _, err := pglogrepl.SendStandbyCopyDone(ctx, s.conn); err != nil {
+		return fmt.Errorf("end the replication stream of slot %q: %w", s.src.cfg.Slot, err)
+	}
+	return nil
+}
+
 // sendStatus reports the confirmed position. Write, flush and apply are all
 // set explicitly to it: a zero flush position would make the server take the
 // write position, confirming changes that are not yet durable.
