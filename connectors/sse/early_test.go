@@ -69,3 +69,21 @@ func TestSubscriberBeforeTheTopicExists(t *testing.T) {
 		t.Errorf("consumer lag series %v, want one partition with lag 0", lags)
 	}
 }
+
+// A subscriber who comes while the sink starts, its topic existing, starts
+// no later than when it came: a record produced after it connected, before
+// the sink went on to read the topic, is delivered to it (real Kafka).
+func TestSubscriberWhileTheSinkStartsMissesNothing(t *testing.T) {
+	e := newEnv(t, true)
+	e.produce(change(event.OpCreate, 1, 42, "1.00", "before"))
+	var c *client
+	e.onServe = func() {
+		c, _ = e.open("/streams/orders", nil)
+		e.produce(change(event.OpCreate, 2, 42, "2.00", "after"))
+	}
+	e.start("orders", map[string]string{"format": "flat"})
+	if c == nil {
+		t.Fatal("the subscriber who came while the sink started was refused")
+	}
+	c.expect(wantEvent{"c", `{"id":2,"customer_id":42,"amount":"2.00","note":"after","blob":"/wA=","__op":"c","__table":"public.orders","__ts_ms":1700000000123,"__key":{"id":2}}`})
+}

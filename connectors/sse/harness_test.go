@@ -70,6 +70,9 @@ type env struct {
 	router  *connectors.Routes // the daemon's SSE listener's table
 	srv     *httptest.Server
 	metrics *metrics.Registry
+	// onServe, when set, runs once a launched sink serves its path, before
+	// the sink goes on.
+	onServe func()
 }
 
 func newEnv(t *testing.T, real bool) *env {
@@ -163,7 +166,11 @@ func (e *env) launch(name string, extra map[string]string) (stop func(), h http.
 	handler := make(chan http.Handler, 1)
 	sink, err := class.NewSink(c, connectors.Env{Name: name, SSE: routerFunc(func(path string, h http.Handler) (func(), error) {
 		handler <- h
-		return e.router.Handle(path, h)
+		remove, err := e.router.Handle(path, h)
+		if err == nil && e.onServe != nil {
+			e.onServe()
+		}
+		return remove, err
 	}), Metrics: e.metrics})
 	if err != nil {
 		e.t.Fatal(err)

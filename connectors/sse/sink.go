@@ -63,12 +63,12 @@ func (s *Sink) SetStage(stage connectors.Stage) { s.stage = stage }
 // topicWait is how often the sink looks again for topics that do not exist yet.
 const topicWait = time.Second
 
-// Run serves the stream on the SSE listener at once, waits until the
-// configured topics exist, starts reading them at their live end — or at
-// their first record when they did not exist yet, so that subscribers who
-// came early miss nothing — and fans records out until ctx ends (then it
-// returns ctx's error, after disconnecting every subscriber) or reading
-// fails. Subscribers who come while the topics do not exist are held with
+// Run reads where the configured topics end, serves the stream on the
+// SSE listener, and starts reading the topics there — or, when they did
+// not all exist yet, waits for them and starts at their first record, so
+// that subscribers who came early miss nothing — and fans records out
+// until ctx ends (then it returns ctx's error, after disconnecting every
+// subscriber) or reading fails. Subscribers who come while the topics do not exist are held with
 // heartbeats. It commits nothing to Kafka.
 func (s *Sink) Run(ctx context.Context, k connectors.Kafka) error {
 	if s.env.SSE == nil {
@@ -89,22 +89,34 @@ func (s *Sink) Run(ctx context.Context, k connectors.Kafka) error {
 	st := &stream{cfg: s.cfg, admin: admin, kafkaOpts: opts, met: s.met, log: s.log, now: time.Now, perToken: map[string]int{},
 		watcher: watcher, ready: make(chan struct{}), stopped: make(chan struct{})}
 	defer close(st.stopped)
+	// Where topics that exist already end is read before the path is
+	// served, so that a subscriber who comes while the sink starts starts
+	// no later than when it came. Topics missing at that first look are
+	// waited for once the path is served, and read from their first
+	// record, so that subscribers who came early miss nothing.
+	lay, missing, err := s.lookup(ctx, admin)
+	if err != nil {
+		return err
+	}
+	var ends kadm.ListedOffsets
+	if lay != nil {
+		if ends, err = admin.ListEndOffsets(ctx, lay.topics...); err != nil {
+			return fmt.Errorf("list end offsets of %v: %w", lay.topics, err)
+		}
+	}
 	remove, err := s.env.SSE.Handle(s.cfg.Path, st)
 	if err != nil {
 		return connectors.Permanent(fmt.Errorf("serve stream %q on %s (sse.path): %w", s.cfg.Name, s.cfg.Path, err))
 	}
 	defer remove()
-	lay, waited, err := s.resolve(ctx, admin)
-	if err != nil {
-		return err
-	}
-	list := admin.ListEndOffsets
-	if waited {
-		list = admin.ListStartOffsets
-	}
-	ends, err := list(ctx, lay.topics...)
-	if err != nil {
-		return fmt.Errorf("list offsets of %v: %w", lay.topics, err)
+	if lay == nil {
+		s.log.Info("waiting for the topics to exist", "missing", missing, "regex", s.cfg.TopicsRegex)
+		if lay, err = s.resolve(ctx, admin); err != nil {
+			return err
+		}
+		if ends, err = admin.ListStartOffsets(ctx, lay.topics...); err != nil {
+			return fmt.Errorf("list start offsets of %v: %w", lay.topics, err)
+		}
 	}
 	start := make(position, len(lay.topics))
 	consume := map[string]map[int32]kgo.Offset{}
@@ -133,25 +145,28 @@ func (s *Sink) Run(ctx context.Context, k connectors.Kafka) error {
 	return h.run(ctx)
 }
 
-// resolve finds the topics to read and their partition counts, waiting
-// until every listed topic (or at least one matching topics.regex) exists;
-// waited says whether it had to.
-func (s *Sink) resolve(ctx context.Context, admin *kadm.Client) (lay *layout, waited bool, err error) {
-	for logged := false; ; logged = true {
-		parts, missing, err := s.topics(ctx, admin)
-		if err != nil {
-			return nil, false, err
-		}
-		if len(missing) == 0 && len(parts) > 0 {
-			return newLayout(parts), logged, nil
-		}
-		if !logged {
-			s.log.Info("waiting for the topics to exist", "missing", missing, "regex", s.cfg.TopicsRegex)
-		}
+// lookup finds the topics to read and their partition counts: nil and the
+// topics missing unless every listed topic (or at least one matching
+// topics.regex) exists.
+func (s *Sink) lookup(ctx context.Context, admin *kadm.Client) (*layout, []string, error) {
+	parts, missing, err := s.topics(ctx, admin)
+	if err != nil || len(missing) > 0 || len(parts) == 0 {
+		return nil, missing, err
+	}
+	return newLayout(parts), nil, nil
+}
+
+// resolve looks up the topics until they exist.
+func (s *Sink) resolve(ctx context.Context, admin *kadm.Client) (*layout, error) {
+	for {
 		select {
 		case <-ctx.Done():
-			return nil, false, ctx.Err()
+			return nil, ctx.Err()
 		case <-time.After(topicWait):
+		}
+		lay, _, err := s.lookup(ctx, admin)
+		if lay != nil || err != nil {
+			return lay, err
 		}
 	}
 }
