@@ -345,7 +345,7 @@ func columnFromAST(cd *ast.ColumnDef, tableCharset string) (c colDef, pk bool) {
 		c.Members = slices.Clone(ft.GetElems())
 	case "double", "float", "decimal":
 	case "datetime", "timestamp", "time":
-		c.Scale = max(c.Scale, 0)
+		c.Length, c.Scale = -1, max(c.Scale, 0)
 	default:
 		if c.Scale <= 0 {
 			c.Scale = -1

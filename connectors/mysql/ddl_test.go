@@ -156,3 +156,32 @@ func testApplier(defs map[event.TableID]*tableDef) *ddlApplier {
 		captured: func(id event.TableID) bool { return id.Table != "other" },
 	}
 }
+
+// TestDefinitionAsDebezium: a table change describes the columns of a
+// CREATE TABLE as Debezium's DDL parser reads the statement: the length
+// and scale declared (temporal types: the fractional seconds as length),
+// BIT's and DECIMAL's defaults, an ENUM's length 1 and a SET's 2n-1, the
+// members quoted, BLOB's jdbcType.
+func TestDefinitionAsDebezium(t *testing.T) {
+	a := testApplier(nil)
+	changes, err := a.apply("CREATE TABLE db.n (i int, w int(11), dt datetime, dt6 datetime(6), t3 time(3), ts timestamp, d decimal, d5 decimal(5), d82 decimal(8,2), "+
+		"b bit, b8 bit(8), f float, f73 float(7,3), db double, v varchar(20), c char(3), tx text, bl blob, y year, e enum('a','b''c'), s set('x','y','z'))", "db", map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range definitionOf(changes[0].Def).Columns {
+		dim := func(n *int32) string {
+			if n == nil {
+				return "-"
+			}
+			return fmt.Sprint(*n)
+		}
+		got = append(got, fmt.Sprintf("%s:%d:%s:%s%v", c.Name, c.JDBCType, dim(c.Length), dim(c.Scale), c.EnumValues))
+	}
+	want := "i:4:-:-[] w:4:11:-[] dt:93:-:-[] dt6:93:6:-[] t3:92:3:-[] ts:2014:-:-[] d:3:10:0[] d5:3:5:0[] d82:3:8:2[] " +
+		"b:-7:1:-[] b8:-7:8:-[] f:6:-:-[] f73:6:7:3[] db:8:-:-[] v:12:20:-[] c:1:3:-[] tx:12:-:-[] bl:2004:-:-[] y:4:-:-[] e:1:1:-['a' 'b''c'] s:1:5:-['x' 'y' 'z']"
+	if strings.Join(got, " ") != want {
+		t.Errorf("\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+}

@@ -29,10 +29,11 @@ type colDef struct {
 	// DataType is information_schema.COLUMNS.DATA_TYPE, lower case ("int",
 	// "varchar", "enum").
 	DataType string `json:"type"`
-	// Length is the declared length of character and binary columns and
-	// the precision of numeric ones (BIT: bits); Scale the digits after the
-	// point of DECIMAL and the fractional seconds of temporal columns. -1
-	// when the type has none.
+	// Length and Scale are the dimensions the column's type declares, as
+	// SHOW CREATE TABLE prints it: int(11), varchar(20), bit(8), year(4),
+	// decimal(10,2); -1 when it declares none (text, float, enum). A
+	// temporal type's fractional seconds are its Scale (0 when none), and
+	// it has no Length.
 	Length        int      `json:"length"`
 	Scale         int      `json:"scale"`
 	Unsigned      bool     `json:"unsigned,omitempty"`
@@ -213,40 +214,34 @@ func catalogDefs(conn *client.Conn, ids []event.TableID) (map[event.TableID]*tab
 	return out, nil
 }
 
-// isIntegerType reports whether a data type is one of the integer types,
-// whose length in a table definition is their display width.
-func isIntegerType(dataType string) bool {
-	switch dataType {
-	case "tinyint", "smallint", "mediumint", "int", "integer", "bigint":
-		return true
-	}
-	return false
-}
-
-// displayWidth is the display width of an integer column type ("int(11)",
-// "bigint(20) unsigned": what SHOW CREATE TABLE prints and Debezium's DDL
-// parser reads), or -1 when the type has none (MySQL 8.0.19 and later).
-func displayWidth(columnType string) int {
+// typeDimensions are the length and scale a column type declares
+// ("decimal(10,2)", "int(11) unsigned", "varchar(20)"), -1 for those it
+// does not.
+func typeDimensions(columnType string) (length, scale int) {
+	length, scale = -1, -1
 	_, rest, ok := strings.Cut(columnType, "(")
 	if !ok {
-		return -1
+		return length, scale
 	}
-	width, _, ok := strings.Cut(rest, ")")
+	dims, _, ok := strings.Cut(rest, ")")
 	if !ok {
-		return -1
+		return length, scale
 	}
-	n, err := strconv.Atoi(width)
-	if err != nil {
-		return -1
+	l, s, two := strings.Cut(dims, ",")
+	if n, err := strconv.Atoi(strings.TrimSpace(l)); err == nil {
+		length = n
 	}
-	return n
+	if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && two {
+		scale = n
+	}
+	return length, scale
 }
 
 // catalogDef reads one table's definition from information_schema; nil
 // when the table does not exist.
 func catalogDef(conn *client.Conn, id event.TableID) (*tableDef, error) {
-	rows, err := query(conn, `SELECT COLUMN_NAME, LOWER(DATA_TYPE), COLUMN_TYPE, IS_NULLABLE, CHARACTER_MAXIMUM_LENGTH,
-  NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION, CHARACTER_SET_NAME, EXTRA, COLUMN_COMMENT, COLUMN_DEFAULT
+	rows, err := query(conn, `SELECT COLUMN_NAME, LOWER(DATA_TYPE), COLUMN_TYPE, IS_NULLABLE, DATETIME_PRECISION,
+  CHARACTER_SET_NAME, EXTRA, COLUMN_COMMENT, COLUMN_DEFAULT
 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, id.Database, id.Table)
 	if err != nil {
 		return nil, fmt.Errorf("read the columns of %s: %w", id, err)
@@ -258,25 +253,14 @@ FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER 
 	for _, r := range rows {
 		ct := str(r[2])
 		c := colDef{Name: str(r[0]), DataType: str(r[1]), Length: -1, Scale: -1, Nullable: str(r[3]) == "YES",
-			Unsigned: strings.Contains(strings.ToLower(ct), "unsigned"), Charset: str(r[8]), Comment: str(r[10]), Default: r[11]}
+			Unsigned: strings.Contains(strings.ToLower(ct), "unsigned"), Charset: str(r[5]), Comment: str(r[7]), Default: r[8]}
 		switch {
-		case isIntegerType(c.DataType):
-			c.Length = displayWidth(ct)
-		case r[4] != nil:
-			c.Length = atoi(r[4])
-		case r[5] != nil:
-			c.Length = atoi(r[5])
+		case r[4] != nil: // temporal
+			c.Scale = atoi(r[4])
+		case c.DataType != "enum" && c.DataType != "set":
+			c.Length, c.Scale = typeDimensions(ct)
 		}
-		switch {
-		case r[7] != nil:
-			c.Scale = atoi(r[7])
-		case r[6] != nil && (c.DataType == "decimal" || c.DataType == "numeric" || c.DataType == "float" || c.DataType == "double"):
-			c.Scale = atoi(r[6])
-		}
-		if c.DataType == "bit" {
-			c.Scale = -1
-		}
-		extra := strings.ToLower(str(r[9]))
+		extra := strings.ToLower(str(r[6]))
 		c.AutoIncrement = strings.Contains(extra, "auto_increment")
 		c.Generated = strings.Contains(extra, "generated") || strings.Contains(extra, "virtual") || strings.Contains(extra, "persistent")
 		if c.DataType == "enum" || c.DataType == "set" {

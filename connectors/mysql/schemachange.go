@@ -159,19 +159,52 @@ func definitionOf(d *tableDef) *event.TableDefinition {
 		cd := event.ColumnDefinition{
 			Name: c.Name, JDBCType: jdbcType(c.DataType), TypeName: typeName, TypeExpression: typeName,
 			Charset: c.Charset, Position: int32(i + 1), Optional: c.Nullable, AutoIncremented: c.AutoIncrement,
-			Generated: c.Generated, Comment: c.Comment, DefaultValue: c.Default, EnumValues: c.Members,
+			Generated: c.Generated, Comment: c.Comment, DefaultValue: c.Default,
 		}
-		if c.Length >= 0 {
-			n := int32(c.Length)
+		for _, m := range c.Members {
+			cd.EnumValues = append(cd.EnumValues, "'"+strings.ReplaceAll(m, "'", "''")+"'")
+		}
+		length, scale := c.dimensions()
+		if length >= 0 {
+			n := int32(length)
 			cd.Length = &n
 		}
-		if c.Scale >= 0 {
-			n := int32(c.Scale)
+		if scale >= 0 {
+			n := int32(scale)
 			cd.Scale = &n
 		}
 		out.Columns = append(out.Columns, cd)
 	}
 	return out
+}
+
+// dimensions are a column's length and scale as Debezium's DDL parser
+// reads them from its type (-1: none): those declared, a temporal type's
+// fractional seconds as its length, the defaults of BIT (1) and DECIMAL
+// (10,0), 1 for an ENUM and 2n-1 for a SET of n members (their number and
+// the commas between them).
+func (c colDef) dimensions() (length, scale int) {
+	switch c.DataType {
+	case "datetime", "timestamp", "time":
+		if c.Scale > 0 {
+			return c.Scale, -1
+		}
+		return -1, -1
+	case "enum":
+		return 1, -1
+	case "set":
+		return max(0, 2*len(c.Members)-1), -1
+	case "bit":
+		if c.Length < 0 {
+			return 1, -1
+		}
+	case "decimal", "numeric":
+		if c.Length < 0 {
+			return 10, 0
+		}
+		return c.Length, max(c.Scale, 0)
+	}
+	return c.Length, c.Scale
 }
 
 // jdbcType is the java.sql.Types code Debezium's MySQL DDL parser gives a
@@ -200,8 +233,10 @@ func jdbcType(dataType string) int32 {
 		return 12
 	case "binary":
 		return -2
-	case "varbinary", "tinyblob", "blob", "mediumblob", "longblob":
+	case "varbinary":
 		return -3
+	case "tinyblob", "blob", "mediumblob", "longblob":
+		return 2004 // BLOB
 	case "date":
 		return 91
 	case "time":
