@@ -102,7 +102,7 @@ func (r *chunkReader) ReadChunk(ctx context.Context, q cdc.ChunkQuery) ([]*event
 	if err != nil {
 		return nil, nil, err
 	}
-	tr := &tableReader{src: r.src, conn: conn, start: r.start, ids: r.ids, where: q.Condition, limit: q.Limit, orderBy: q.OrderBy}
+	tr := &tableReader{src: r.src, conn: conn, start: r.start, serverID: r.src.serverID, ids: r.ids, where: q.Condition, limit: q.Limit, orderBy: q.OrderBy}
 	var events []*event.Event
 	var lastKey []string
 	err = tr.ReadTable(ctx, q.Table, q.After, func(chunk []*event.Event, last []string) error {

@@ -127,7 +127,11 @@ type tableReader struct {
 	src   *Source
 	conn  *client.Conn
 	start Position
-	ids   map[string]event.TableID
+	// serverID is the source.server_id of its events: 0 for the initial
+	// snapshot's, as Debezium writes it for what no binlog event carried;
+	// the server's own for incremental chunks, read while streaming.
+	serverID uint32
+	ids      map[string]event.TableID
 	// where and limit, when set, bound what ReadTable reads: an SQL
 	// condition on the rows and a number of rows (incremental chunks);
 	// orderBy, when set, is the column read in the order of instead of the
@@ -190,7 +194,7 @@ func (r *tableReader) ReadTable(ctx context.Context, name string, after []string
 		if err != nil {
 			return nil, err
 		}
-		return r.src.snapshotEvent(v.table, after, r.start, pos), nil
+		return r.event(v.table, after, pos), nil
 	}
 	from := "SELECT " + strings.Join(sel, ", ") + " FROM " + quoteIdent(id.Database) + "." + quoteIdent(id.Table)
 	var where []string
@@ -382,15 +386,23 @@ func snapshotValue(c Column) (func(gomysql.FieldValue) any, string) {
 	return text, name
 }
 
-// snapshotEvent is the op=r event of a snapshot row.
-func (s *Source) snapshotEvent(t *event.Table, row event.Row, start Position, pos event.Position) *event.Event {
+// event is the op=r event of a row read.
+func (r *tableReader) event(t *event.Table, row event.Row, pos event.Position) *event.Event {
 	now := time.Now().UnixMilli()
 	return &event.Event{
 		Op: event.OpRead, Table: t, After: row, TsMs: now,
-		Source: event.Source{
-			Version: s.env.Version, Connector: s.cfg.Connector, Name: s.cfg.TopicPrefix, TsUs: now * 1e3, Snapshot: event.SnapshotTrue,
-			DB: t.ID.Database, Table: t.ID.Table, ServerID: int64(s.serverID), GTID: "", File: start.File, Pos: int64(start.Pos),
-		},
+		Source:   r.source(t.ID.Database, t.ID.Table, now),
 		Position: pos,
+	}
+}
+
+// source is the source block of the events of what the reader read about
+// a database and table (either may be empty) at nowMs: at the reader's
+// start position, with its server id.
+func (r *tableReader) source(db, table string, nowMs int64) event.Source {
+	s := r.src
+	return event.Source{
+		Version: s.env.Version, Connector: s.cfg.Connector, Name: s.cfg.TopicPrefix, TsUs: nowMs * 1e3, Snapshot: event.SnapshotTrue,
+		DB: db, Table: table, ServerID: int64(r.serverID), File: r.start.File, Pos: int64(r.start.Pos),
 	}
 }
