@@ -262,12 +262,13 @@ func Batch[P any](ctx context.Context, in <-chan Chunk[P], out connectors.Emitte
 }
 
 // commitTimes keeps what the acknowledgement of a batch needs of its events
-// — their number and the commit times of the streamed ones — so that the
-// events themselves are garbage once they are encoded.
+// — their number and the commit times of the streamed ones (not those a
+// snapshot read, rows or schema) — so that the events themselves are
+// garbage once they are encoded.
 func commitTimes(events []*event.Event) batchTimes {
 	t := batchTimes{count: len(events)}
 	for _, e := range events {
-		if e.Op != event.OpRead {
+		if e.Source.Snapshot == event.SnapshotFalse {
 			t.commitMs = append(t.commitMs, e.Source.TsMillis())
 		}
 	}

@@ -30,11 +30,17 @@ type SnapshotPlan[P any] struct {
 	Tables []string
 	// Resume is the progress of an interrupted snapshot to continue.
 	Resume *SnapshotProgress[P]
+	// Schema are events handed on before the first table's rows (a MySQL
+	// source's schema-change records), in a chunk of their own carrying
+	// the snapshot's first progress: once any progress is durable, so are
+	// they, and a snapshot resumed from it has none to hand on.
+	Schema []*event.Event
 }
 
-// Snapshot reads every table of plan not yet done through r and hands the
-// rows on to out, each chunk carrying the progress to save once it is
-// durable, then a chunk marked SnapshotDone.
+// Snapshot hands on plan's schema events, then reads every table of plan
+// not yet done through r and hands the rows on to out, each chunk carrying
+// the progress to save once it is durable, then a chunk marked
+// SnapshotDone.
 //
 // It marks rows as Debezium 3 does (the reader marks them all true): the
 // first row of the plan's first table "first", the first row of any other
@@ -55,6 +61,11 @@ func Snapshot[P any](ctx context.Context, plan SnapshotPlan[P], r TableReader, o
 	todo := slices.DeleteFunc(slices.Clone(plan.Tables), func(t string) bool { return slices.Contains(progress.Done, t) })
 	logger.Info("snapshot started", "tables", len(plan.Tables), "to_read", len(todo), "resumed", plan.Resume != nil)
 	started := time.Now()
+	if len(plan.Schema) > 0 {
+		if err := Send(ctx, out, Chunk[P]{Events: plan.Schema, Snapshot: progress.clone()}); err != nil {
+			return err
+		}
+	}
 	// held is the last chunk with events, not yet sent; progress that
 	// follows it travels with it.
 	var held *Chunk[P]

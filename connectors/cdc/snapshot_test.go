@@ -156,3 +156,24 @@ func TestSnapshotResumesAfterTheLastDurableKey(t *testing.T) {
 		t.Fatalf("the snapshot changed the progress it resumed from to %+v, want it left %+v", resume, want)
 	}
 }
+
+// TestSnapshotHandsOnSchemaFirst: the plan's schema events come first, in
+// a chunk of their own with the snapshot's first progress, and leave the
+// rows' markers as they are.
+func TestSnapshotHandsOnSchemaFirst(t *testing.T) {
+	schema := []*event.Event{{SchemaChange: &event.SchemaChange{DDL: "CREATE TABLE a"}}, {SchemaChange: &event.SchemaChange{DDL: "CREATE TABLE b"}}}
+	chunks := collect(t, SnapshotPlan[lsn]{Start: lsn{3}, Tables: []string{"a", "b"}, Schema: schema}, &fakeTables{rows: map[string]int{"a": 1, "b": 2}, size: 2})
+	first := chunks[0]
+	if !reflect.DeepEqual(first.Events, schema) || first.Snapshot == nil || !reflect.DeepEqual(*first.Snapshot, SnapshotProgress[lsn]{Start: lsn{3}}) || first.SnapshotDone {
+		t.Fatalf("first chunk %+v (progress %+v), want the schema events with the progress of no table read", first, first.Snapshot)
+	}
+	var got []event.Snapshot
+	for _, c := range chunks[1:] {
+		for _, e := range c.Events {
+			got = append(got, e.Source.Snapshot)
+		}
+	}
+	if want := []event.Snapshot{event.SnapshotFirst, event.SnapshotFirstInDataCollection, event.SnapshotLast}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("markers %v, want %v", got, want)
+	}
+}
