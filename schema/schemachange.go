@@ -89,7 +89,8 @@ func (sc *SchemaChanges) KeyRow(e *event.Event) event.Row {
 
 // ValueRow is the value of a schema-change event (e.SchemaChange set), in
 // the Go form the Value codec encodes. Table ids are `"db"."table"`, as
-// Debezium writes them.
+// Debezium writes them; databaseName is written also when empty (a
+// snapshot's SET statement), as the key's is.
 func (sc *SchemaChanges) ValueRow(e *event.Event) event.Row {
 	c := e.SchemaChange
 	changes := make([]any, len(c.Tables))
@@ -111,7 +112,7 @@ func (sc *SchemaChanges) ValueRow(e *event.Event) event.Row {
 		changes[i] = []any{t.Type, id, table}
 	}
 	return event.Row{sourceRow(sc.Value.schema.Fields[0].Schema, &e.Source), e.TsMs,
-		optString(c.Database), optString(c.Schema), optString(c.DDL), changes}
+		c.Database, optString(c.Schema), optString(c.DDL), changes}
 }
 
 // sourceRow is the value of a source block schema for s, field by field as

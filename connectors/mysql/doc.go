@@ -72,11 +72,18 @@
 // ts_ms, databaseName, ddl, and a CREATE, ALTER or DROP table change per
 // captured table changed, its columns described from the schema history);
 // the statement's end position is confirmed once its record is
-// acknowledged. The snapshot writes no DDL records, and TRUNCATE, which
-// changes no schema, none either: it gives each captured table it empties
-// a truncate event (op t) instead, written unless skipped.operations
-// holds t (its default), as Debezium does; jdbcType and typeName follow Debezium's
-// mapping approximately, nativeType is always null. Memory is bounded: a
+// acknowledged. A snapshot writes first, as Debezium's does, the records
+// of the captured tables' structure (SET character_set_server, DROP
+// TABLE, DROP and CREATE DATABASE, USE, and SHOW CREATE TABLE with the
+// table's definition from the schema history), in one chunk before its
+// rows that carries its first progress: a snapshot resumed from saved
+// progress does not write them again, one started over does. TRUNCATE,
+// which changes no schema, writes no record: it gives each captured table
+// it empties a truncate event (op t) instead, written unless
+// skipped.operations holds t (its default), as Debezium does. In table
+// changes, jdbcType and typeName follow Debezium's mapping approximately,
+// length and scale are what its DDL parser reads of the column's type,
+// nativeType is always null. Memory is bounded: a
 // transaction's events are handed on every 1,024 events, before its
 // commit is seen.
 //
@@ -105,7 +112,9 @@
 // FULL) and the schema history stored at that older position, and the
 // errors without that history and at an unparsable ALTER TABLE (ADD
 // COLUMN … INET6); the schema-change records of CREATE, ALTER and DROP
-// TABLE decoded with the registry, and none with include.schema.changes=false; a purged
+// TABLE decoded with the registry, those of a snapshot (again when it
+// starts over, not when it resumes), and none with
+// include.schema.changes=false; a purged
 // position; the preflight checks of a server id in use, a user without
 // replication privileges and a wrong password. Parsing of the DDL forms
 // above is unit-tested. Handled in code but not tested live: a server

@@ -125,8 +125,24 @@ func capturedDatabases(ids []event.TableID, h *history) []string {
 // topic.
 func (st *stream) schemaChangeEvent(sql, database string, changes []tableChange, h *replication.EventHeader) *event.Event {
 	s := st.src
+	sc, tables := newSchemaChange(sql, database, changes)
+	st.total++
+	return &event.Event{
+		SchemaChange: sc, TsMs: time.Now().UnixMilli(),
+		Source: event.Source{
+			Version: s.env.Version, Connector: s.cfg.Connector, Name: s.cfg.TopicPrefix, TsUs: int64(h.Timestamp) * 1e6,
+			Snapshot: event.SnapshotFalse, DB: database, Table: tables, ServerID: int64(h.ServerID), GTID: st.gtid,
+			File: st.file, Pos: int64(h.LogPos - h.EventSize), Thread: st.thread,
+		},
+	}
+}
+
+// newSchemaChange describes a DDL statement run in database with the
+// changes it made to captured tables, and returns with it the tables it
+// changes as Debezium names them in source.table (comma-separated).
+func newSchemaChange(sql, database string, changes []tableChange) (*event.SchemaChange, string) {
 	sc := &event.SchemaChange{Database: database, DDL: sql}
-	var tables []string // source.table: the tables the statement changes, as Debezium names them
+	var tables []string
 	for _, c := range changes {
 		tc := event.TableChange{Type: c.Kind, ID: c.ID}
 		if c.Def != nil {
@@ -137,15 +153,7 @@ func (st *stream) schemaChangeEvent(sql, database string, changes []tableChange,
 			tables = append(tables, c.ID.Table)
 		}
 	}
-	st.total++
-	return &event.Event{
-		SchemaChange: sc, TsMs: time.Now().UnixMilli(),
-		Source: event.Source{
-			Version: s.env.Version, Connector: s.cfg.Connector, Name: s.cfg.TopicPrefix, TsUs: int64(h.Timestamp) * 1e6,
-			Snapshot: event.SnapshotFalse, DB: database, Table: strings.Join(tables, ","), ServerID: int64(h.ServerID), GTID: st.gtid,
-			File: st.file, Pos: int64(h.LogPos - h.EventSize), Thread: st.thread,
-		},
-	}
+	return sc, strings.Join(tables, ",")
 }
 
 // definitionOf describes a table definition as Debezium's table changes do.

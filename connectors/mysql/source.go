@@ -184,6 +184,11 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) (err error) {
 	if err := s.startHistory(ctx, hist, schemaConn, catalog, start, fresh); err != nil {
 		return err
 	}
+	if plan != nil && plan.Resume == nil && s.cfg.SchemaChanges {
+		if plan.Schema, err = reader.schemaChanges(hist, plan.Tables); err != nil {
+			return err
+		}
+	}
 	state.Position, state.Positioned = start, true
 	if err := store.Save(ctx, state); err != nil {
 		return err
