@@ -50,11 +50,7 @@ func TestFaultClockSkew(t *testing.T) {
 			if d := skew - c.offset; d < -5*time.Minute || d > 5*time.Minute {
 				t.Fatalf("the private database's clock is %v off, want about %v", skew.Round(time.Second), c.offset)
 			}
-			d := r.start()
-			r.waitState("RUNNING", 60*time.Second)
-			from := r.writer.Next()
-			stopWriter := r.writer.Start(t.Context(), 100)
-			time.Sleep(2 * time.Second)
+			d, from, stopWriter := r.startUnderLoad(100)
 			d.kill9()
 			d = r.start()
 			r.waitState("RUNNING", 60*time.Second)

@@ -29,11 +29,7 @@ func stateDirFull(t *testing.T, src faultSource) {
 	r := newFaultRig(t, src, rigOptions{})
 	state := filepath.Join(filepath.Dir(r.config), "state")
 	mountTmpfs(t, state, "2m")
-	d := r.start()
-	r.waitState("RUNNING", 60*time.Second)
-	from := r.writer.Next()
-	stopWriter := r.writer.Start(t.Context(), 100)
-	time.Sleep(2 * time.Second)
+	d, from, stopWriter := r.startUnderLoad(100)
 
 	filler := filepath.Join(state, "filler")
 	fill(t, filler)

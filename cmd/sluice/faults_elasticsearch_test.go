@@ -36,11 +36,7 @@ func TestFaultElasticsearchDown(t *testing.T) {
 	writeJSON(t, filepath.Join(r.conns, "sink.json"), connectorJSON(sink, map[string]string{
 		"connector.class": "elasticsearch", "tasks.max": "1", "connection.url": index.url, "topics": r.topic,
 		"key.ignore": "false", "behavior.on.null.values": "delete", "max.retries": "1000", "read.timeout.ms": "10000"}))
-	d := r.start()
-	r.waitState("RUNNING", 60*time.Second)
-	from := r.writer.Next()
-	stopWriter := r.writer.Start(t.Context(), 100)
-	time.Sleep(2 * time.Second)
+	d, from, stopWriter := r.startUnderLoad(100)
 
 	down := time.Now()
 	if faultsLong() {

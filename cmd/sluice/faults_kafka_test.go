@@ -20,11 +20,7 @@ import (
 func TestFaultKafkaBroker(t *testing.T) {
 	priv := startPrivate(t, "kafka")
 	r := newFaultRig(t, onPostgres, rigOptions{brokers: []string{priv.Env("SLUICE_TEST_KAFKA_BROKERS")}})
-	d := r.start()
-	r.waitState("RUNNING", 60*time.Second)
-	from := r.writer.Next()
-	stopWriter := r.writer.Start(t.Context(), 100)
-	time.Sleep(2 * time.Second)
+	d, from, stopWriter := r.startUnderLoad(100)
 
 	if faultsLong() { // a broker start takes half a minute or more: the long form only
 		killedAt := time.Now()
@@ -135,11 +131,7 @@ func TestFaultKafkaDiskFull(t *testing.T) {
 	priv.Start("kafka")
 
 	r := newFaultRig(t, onPostgres, rigOptions{brokers: []string{priv.Env("SLUICE_TEST_KAFKA_BROKERS")}})
-	d := r.start()
-	r.waitState("RUNNING", 60*time.Second)
-	from := r.writer.Next()
-	stopWriter := r.writer.Start(t.Context(), 100)
-	time.Sleep(2 * time.Second)
+	d, from, stopWriter := r.startUnderLoad(100)
 
 	filler := filepath.Join(data, "filler")
 	fill(t, filler)

@@ -38,11 +38,7 @@ func TestFaultRegistryUnreachable(t *testing.T) {
 		"connector.class": "elasticsearch", "tasks.max": "1", "connection.url": index.url, "topics": r.topic,
 		"key.ignore": "false", "behavior.on.null.values": "delete",
 		"errors.tolerance": "all", "errors.deadletterqueue.topic.name": dlq}))
-	d := r.start()
-	r.waitState("RUNNING", 60*time.Second)
-	from := r.writer.Next()
-	stopWriter := r.writer.Start(t.Context(), 100)
-	time.Sleep(2 * time.Second)
+	d, from, stopWriter := r.startUnderLoad(100)
 
 	outage := byLength(10*time.Second, 60*time.Second)
 	down := time.Now()

@@ -276,6 +276,20 @@ func (r *faultRig) streamSome() (*daemonProc, int64) {
 	return d, from
 }
 
+// startUnderLoad starts the daemon, waits until its source is RUNNING and
+// starts the workload at rate transactions a second, which then runs for
+// 2 s; it returns the daemon, the workload's first change and the
+// function that stops the workload.
+func (r *faultRig) startUnderLoad(rate int) (*daemonProc, int64, func() error) {
+	r.t.Helper()
+	d := r.start()
+	r.waitState("RUNNING", 60*time.Second)
+	from := r.writer.Next()
+	stop := r.writer.Start(r.t.Context(), rate)
+	time.Sleep(2 * time.Second)
+	return d, from, stop
+}
+
 // steps commits n transactions of the workload.
 func (r *faultRig) steps(n int) {
 	r.t.Helper()
