@@ -43,7 +43,7 @@ func TestSeedConfigParses(t *testing.T) {
 	if !cfg.Filter.Table("orders_db", "orders") || !cfg.Filter.Table("orders_db", "order_items") || cfg.Filter.Table("orders_db", "orders_archive") || cfg.Filter.Table("other", "orders") {
 		t.Error("filters must keep exactly orders_db.orders and orders_db.order_items")
 	}
-	if cfg.SnapshotMode != "initial" || cfg.LockingMode != "minimal" || !cfg.SchemaChanges || !cfg.Tombstones || cfg.TimeMode.String() != "adaptive_time_microseconds" || cfg.BigInt != mysql.BigIntUnsignedPrecise {
+	if cfg.SnapshotMode != "initial" || cfg.LockingMode != "minimal" || !cfg.SchemaChanges || !cfg.Tombstones || cfg.TimeMode.String() != "adaptive_time_microseconds" || cfg.BigInt != mysql.BigIntUnsignedLong {
 		t.Errorf("defaults wrong: %+v", cfg)
 	}
 	if cfg.Connector != "mysql" {

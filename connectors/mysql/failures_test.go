@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"math/big"
 	"math/rand/v2"
 	"regexp"
 	"slices"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/mysql"
+	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/testenv/topictest"
 )
 
@@ -323,5 +326,86 @@ func TestInvalidCalendarDatesAreConversionFailures(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("dead letters:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// ubigFailure is the error of a change of db.t whose column u holds
+// 18446744073709551615, at a position matching the regular expression
+// position.
+func ubigFailure(db, position string) *regexp.Regexp {
+	return regexp.MustCompile(`^cannot convert column u \(bigint unsigned\) of ` + regexp.QuoteMeta(db) + `\.t at ` + position + `: ` +
+		regexp.QuoteMeta(`18446744073709551615 does not fit in int64 (bigint.unsigned.handling.mode=long, as Debezium's default): `+
+			`set bigint.unsigned.handling.mode=precise to emit Decimal(20,0), which holds every BIGINT UNSIGNED value. `+
+			`The change was not delivered and the connector stopped (event.processing.failure.handling.mode=fail)`))
+}
+
+// TestBigIntUnsignedLongNeverWraps reads BIGINT UNSIGNED values with the
+// default bigint.unsigned.handling.mode, long: int64, as Debezium. Values
+// up to 9223372036854775807 arrive exactly; 18446744073709551615, which
+// Debezium wraps to -1, does not convert, in the snapshot and in the
+// stream. With the default failure mode the source stops naming the
+// column; with warn the change is dropped and the next ones arrive.
+func TestBigIntUnsignedLongNeverWraps(t *testing.T) {
+	h := newHarness(t, nil)
+	h.exec("CREATE TABLE t (id int PRIMARY KEY, u bigint unsigned)",
+		"INSERT INTO t VALUES (1, 9223372036854775807), (2, 18446744073709551615), (3, 0)")
+	h.start()
+	err := h.wait(30 * time.Second)
+	if want := ubigFailure(h.db, `snapshot at binlog mysql-bin\.[0-9]+:[0-9]+`); !errors.Is(err, connectors.ErrPermanent) || !want.MatchString(err.Error()) {
+		t.Fatalf("snapshot: Run = %v, want a permanent error matching %s", err, want)
+	}
+
+	h.extra = map[string]string{"event.processing.failure.handling.mode": "warn"}
+	h.start()
+	h.waitRunning()
+	h.exec("INSERT INTO t VALUES (4, 18446744073709551615)", "INSERT INTO t VALUES (5, 9223372036854775806)")
+	es := values(h.read(h.topic("t"), 3))
+	var got []string
+	for _, e := range es {
+		got = append(got, fmt.Sprintf("%s %v %#v", e.Op, e.After[0], field(e, e.After, "u")))
+	}
+	want := []string{"r 1 9223372036854775807", "r 3 0", "c 5 9223372036854775806"}
+	if !slices.Equal(got, want) {
+		t.Errorf("t with warn: %v, want %v", got, want)
+	}
+	if s := es[0].Table.Columns[1].Schema; s.Type != event.Int64 || s.Name != "" {
+		t.Errorf("u's schema = %+v, want int64", s)
+	}
+	if n := failedChanges(t, h); n != 2 {
+		t.Errorf("sluice_source_failed_changes_total = %d, want 2", n)
+	}
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	h.extra = nil
+	gtid := commit(t, h.conn, "INSERT INTO t VALUES (6, 18446744073709551615)")
+	h.start()
+	err = h.wait(30 * time.Second)
+	if want := ubigFailure(h.db, `binlog mysql-bin\.[0-9]+:[0-9]+ row 0 \(GTID `+regexp.QuoteMeta(gtid)+`\)`); !errors.Is(err, connectors.ErrPermanent) || !want.MatchString(err.Error()) {
+		t.Fatalf("stream: Run = %v, want a permanent error matching %s", err, want)
+	}
+}
+
+// TestBigIntUnsignedPreciseHoldsEveryValue reads 18446744073709551615 with
+// bigint.unsigned.handling.mode=precise, snapshotted and streamed: the
+// exact value, as Decimal(20,0).
+func TestBigIntUnsignedPreciseHoldsEveryValue(t *testing.T) {
+	h := newHarness(t, map[string]string{"bigint.unsigned.handling.mode": "precise"})
+	h.exec("CREATE TABLE t (id int PRIMARY KEY, u bigint unsigned)", "INSERT INTO t VALUES (1, 18446744073709551615)")
+	h.start()
+	h.waitRunning()
+	h.exec("INSERT INTO t VALUES (2, 18446744073709551615)")
+	es := values(h.read(h.topic("t"), 2))
+	if got := ops(es); got != "rc" {
+		t.Fatalf("ops = %s, want rc", got)
+	}
+	for _, e := range es {
+		if u := field(e, e.After, "u"); !mysql.EqualValues(u, event.Decimal{Unscaled: new(big.Int).SetUint64(math.MaxUint64)}) {
+			t.Errorf("op %s row %v: u = %#v, want Decimal 18446744073709551615", e.Op, e.After[0], u)
+		}
+		if s := e.Table.Columns[1].Schema; s.Name != event.DecimalName || s.Params["connect.decimal.precision"] != "20" || s.Params["scale"] != "0" {
+			t.Errorf("u's schema = %+v, want Decimal(20,0)", s)
+		}
 	}
 }

@@ -36,7 +36,7 @@ func WithTimeMode(m logical.TimeMode) Option { return func(x *Mapper) { x.time =
 // columns (default bytes).
 func WithBinaryMode(m logical.BinaryMode) Option { return func(x *Mapper) { x.binary = m } }
 
-// WithBigIntUnsignedMode sets bigint.unsigned.handling.mode (default precise).
+// WithBigIntUnsignedMode sets bigint.unsigned.handling.mode (default long).
 func WithBigIntUnsignedMode(m BigIntUnsignedMode) Option { return func(x *Mapper) { x.bigint = m } }
 
 // WithLogger sets where warnings about zero dates and unsupported types go

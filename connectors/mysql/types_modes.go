@@ -12,30 +12,30 @@ const BigIntUnsignedModeKey = "bigint.unsigned.handling.mode"
 // columns are represented.
 type BigIntUnsignedMode uint8
 
-// The values of bigint.unsigned.handling.mode. The zero value is the default.
+// The values of bigint.unsigned.handling.mode. The zero value is the
+// default, long, as Debezium's.
 const (
-	// BigIntUnsignedPrecise emits Decimal(20,0), so values above
-	// 9223372036854775807 keep their value.
-	BigIntUnsignedPrecise BigIntUnsignedMode = iota
-	// BigIntUnsignedLong emits int64; values above 9223372036854775807 wrap
-	// to negative numbers, as in Debezium.
-	BigIntUnsignedLong
+	// BigIntUnsignedLong emits int64. A value above 9223372036854775807,
+	// which Debezium wraps to a negative number, is a conversion failure.
+	BigIntUnsignedLong BigIntUnsignedMode = iota
+	// BigIntUnsignedPrecise emits Decimal(20,0), which holds every value.
+	BigIntUnsignedPrecise
 )
 
 func (m BigIntUnsignedMode) String() string {
-	if m == BigIntUnsignedLong {
-		return "long"
+	if m == BigIntUnsignedPrecise {
+		return "precise"
 	}
-	return "precise"
+	return "long"
 }
 
-// ParseBigIntUnsignedMode reads a bigint.unsigned.handling.mode value; "" is precise.
+// ParseBigIntUnsignedMode reads a bigint.unsigned.handling.mode value; "" is long.
 func ParseBigIntUnsignedMode(s string) (BigIntUnsignedMode, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "", "precise":
-		return BigIntUnsignedPrecise, nil
-	case "long":
+	case "", "long":
 		return BigIntUnsignedLong, nil
+	case "precise":
+		return BigIntUnsignedPrecise, nil
 	}
 	return 0, fmt.Errorf("invalid value %q for %s: allowed values are precise, long", s, BigIntUnsignedModeKey)
 }

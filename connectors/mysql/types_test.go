@@ -29,8 +29,15 @@ func TestColumnValues(t *testing.T) {
 		{"tinyint unsigned", nil, Column{Type: gomysql.MYSQL_TYPE_TINY, Unsigned: true}, int8(-1), int16(255)},
 		{"mediumint unsigned", nil, Column{Type: gomysql.MYSQL_TYPE_INT24, Unsigned: true}, int32(-1), int32(16777215)},
 		{"int unsigned", nil, Column{Type: gomysql.MYSQL_TYPE_LONG, Unsigned: true}, int32(-1), int64(4294967295)},
-		{"bigint unsigned long wraps", []Option{WithBigIntUnsignedMode(BigIntUnsignedLong)},
-			Column{Type: gomysql.MYSQL_TYPE_LONGLONG, Unsigned: true}, int64(-1), int64(-1)},
+		// BIGINT UNSIGNED is int64 by default (long), exact up to 2^63-1.
+		{"bigint unsigned long max", nil, Column{Type: gomysql.MYSQL_TYPE_LONGLONG, Unsigned: true}, uint64(math.MaxInt64), int64(math.MaxInt64)},
+		{"bigint unsigned long max as int64", []Option{WithBigIntUnsignedMode(BigIntUnsignedLong)},
+			Column{Type: gomysql.MYSQL_TYPE_LONGLONG, Unsigned: true}, int64(math.MaxInt64), int64(math.MaxInt64)},
+		{"bigint unsigned long zero", nil, Column{Type: gomysql.MYSQL_TYPE_LONGLONG, Unsigned: true}, uint64(0), int64(0)},
+		{"bigint unsigned precise", []Option{WithBigIntUnsignedMode(BigIntUnsignedPrecise)},
+			Column{Type: gomysql.MYSQL_TYPE_LONGLONG, Unsigned: true}, int64(-1), udec("18446744073709551615")},
+		{"bigint unsigned precise from uint64", []Option{WithBigIntUnsignedMode(BigIntUnsignedPrecise)},
+			Column{Type: gomysql.MYSQL_TYPE_LONGLONG, Unsigned: true}, uint64(1 << 63), udec("9223372036854775808")},
 		{"decimal from Stringer", nil, Column{Type: gomysql.MYSQL_TYPE_NEWDECIMAL, Meta: 10<<8 | 2}, stringer("1.5"), udec("1.50")},
 		{"decimal double", []Option{WithDecimalMode(logical.DecimalDouble)}, Column{Type: gomysql.MYSQL_TYPE_NEWDECIMAL, Meta: 10<<8 | 2}, "-1.25", -1.25},
 		{"decimal string", []Option{WithDecimalMode(logical.DecimalString)}, Column{Type: gomysql.MYSQL_TYPE_NEWDECIMAL, Meta: 10<<8 | 2}, "-1.25", "-1.25"},
@@ -130,6 +137,14 @@ func TestColumnErrors(t *testing.T) {
 			"enum index 2 out of range of 1 values"},
 		{"wrong Go type", nil, Column{Type: gomysql.MYSQL_TYPE_LONG}, "12", `unexpected string 12 for an integer column`},
 		{"bad datetime", nil, Column{Type: gomysql.MYSQL_TYPE_DATETIME2}, "2024/01/01", `datetime: parse "2024/01/01": want YYYY-MM-DD HH:MM:SS[.ffffff]`},
+		// Debezium's long mode wraps these to negative numbers; they do not
+		// convert, whether the binlog's int64 or a snapshot's uint64.
+		{"bigint unsigned long above int64", nil, Column{Type: gomysql.MYSQL_TYPE_LONGLONG, Unsigned: true}, int64(-1),
+			"18446744073709551615 does not fit in int64 (bigint.unsigned.handling.mode=long, as Debezium's default): " +
+				"set bigint.unsigned.handling.mode=precise to emit Decimal(20,0), which holds every BIGINT UNSIGNED value"},
+		{"bigint unsigned long 2^63", []Option{WithBigIntUnsignedMode(BigIntUnsignedLong)}, Column{Type: gomysql.MYSQL_TYPE_LONGLONG, Unsigned: true}, uint64(1 << 63),
+			"9223372036854775808 does not fit in int64 (bigint.unsigned.handling.mode=long, as Debezium's default): " +
+				"set bigint.unsigned.handling.mode=precise to emit Decimal(20,0), which holds every BIGINT UNSIGNED value"},
 	}
 	for _, c := range cases {
 		ct, err := NewMapper(c.opts...).Column(c.col)
@@ -192,8 +207,13 @@ func TestColumnsFromTableMapNeedsFullMetadata(t *testing.T) {
 }
 
 func TestParseBigIntUnsignedMode(t *testing.T) {
-	if m, err := ParseBigIntUnsignedMode("LONG"); err != nil || m != BigIntUnsignedLong {
-		t.Fatalf("got %v, %v", m, err)
+	for in, want := range map[string]BigIntUnsignedMode{"": BigIntUnsignedLong, "LONG": BigIntUnsignedLong, " precise": BigIntUnsignedPrecise} {
+		if m, err := ParseBigIntUnsignedMode(in); err != nil || m != want {
+			t.Fatalf("ParseBigIntUnsignedMode(%q) = %v, %v; want %v", in, m, err, want)
+		}
+	}
+	if m := BigIntUnsignedMode(0); m != BigIntUnsignedLong || m.String() != "long" || BigIntUnsignedPrecise.String() != "precise" {
+		t.Fatalf("the zero value is %v, precise is %v", m, BigIntUnsignedPrecise)
 	}
 	_, err := ParseBigIntUnsignedMode("huge")
 	if want := `invalid value "huge" for bigint.unsigned.handling.mode: allowed values are precise, long`; err == nil || err.Error() != want {

@@ -3,6 +3,7 @@ package mysql
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/big"
 	"strings"
 	"unicode/utf8"
@@ -16,8 +17,8 @@ import (
 
 // integer maps the integer types as Debezium does: TINYINT → INT16,
 // SMALLINT → INT16 (INT32 unsigned), MEDIUMINT → INT32, INT → INT32 (INT64
-// unsigned), BIGINT → INT64, BIGINT UNSIGNED → Decimal(20,0) or INT64 per
-// bigint.unsigned.handling.mode.
+// unsigned), BIGINT → INT64, BIGINT UNSIGNED → INT64 or Decimal(20,0) per
+// bigint.unsigned.handling.mode (long or precise).
 func (m *Mapper) integer(tp byte, unsigned bool) *ColumnType {
 	name := map[byte]string{mysql.MYSQL_TYPE_TINY: "tinyint", mysql.MYSQL_TYPE_SHORT: "smallint",
 		mysql.MYSQL_TYPE_INT24: "mediumint", mysql.MYSQL_TYPE_LONG: "int", mysql.MYSQL_TYPE_LONGLONG: "bigint"}[tp]
@@ -42,36 +43,39 @@ func (m *Mapper) integer(tp byte, unsigned bool) *ColumnType {
 		return 0, u, nil
 	}
 	var schema *event.Schema
-	var conv func(int64, uint64) any
+	var conv func(int64, uint64) (any, error)
 	switch {
 	case tp == mysql.MYSQL_TYPE_TINY || (tp == mysql.MYSQL_TYPE_SHORT && !unsigned):
 		schema = &event.Schema{Type: event.Int16}
-		conv = func(i int64, u uint64) any {
+		conv = func(i int64, u uint64) (any, error) {
 			if unsigned {
-				return int16(u)
+				return int16(u), nil
 			}
-			return int16(i)
+			return int16(i), nil
 		}
 	case tp == mysql.MYSQL_TYPE_SHORT || tp == mysql.MYSQL_TYPE_INT24 || (tp == mysql.MYSQL_TYPE_LONG && !unsigned):
 		schema = &event.Schema{Type: event.Int32}
-		conv = func(i int64, u uint64) any {
+		conv = func(i int64, u uint64) (any, error) {
 			if unsigned {
-				return int32(u)
+				return int32(u), nil
 			}
-			return int32(i)
+			return int32(i), nil
 		}
-	case tp == mysql.MYSQL_TYPE_LONG || !unsigned || m.bigint == BigIntUnsignedLong:
+	case tp == mysql.MYSQL_TYPE_LONG || !unsigned:
 		schema = &event.Schema{Type: event.Int64}
-		conv = func(i int64, u uint64) any {
+		conv = func(i int64, u uint64) (any, error) {
 			if unsigned {
-				return int64(u)
+				return int64(u), nil
 			}
-			return i
+			return i, nil
 		}
+	case m.bigint == BigIntUnsignedLong:
+		schema = &event.Schema{Type: event.Int64}
+		conv = func(_ int64, u uint64) (any, error) { return unsignedBigIntLong(u) }
 	default:
 		schema = logical.Decimal(20, 0)
-		conv = func(_ int64, u uint64) any {
-			return event.Decimal{Unscaled: new(big.Int).SetUint64(u), Scale: 0}
+		conv = func(_ int64, u uint64) (any, error) {
+			return event.Decimal{Unscaled: new(big.Int).SetUint64(u), Scale: 0}, nil
 		}
 	}
 	return typed(name, schema, func(v any) (any, error) {
@@ -79,8 +83,20 @@ func (m *Mapper) integer(tp byte, unsigned bool) *ColumnType {
 		if err != nil {
 			return nil, err
 		}
-		return conv(i, u), nil
+		return conv(i, u)
 	})
+}
+
+// unsignedBigIntLong is a BIGINT UNSIGNED value in
+// bigint.unsigned.handling.mode=long: the int64 of the same value. A value
+// above 9223372036854775807, which Debezium wraps to a negative number, is
+// an error: it does not fit.
+func unsignedBigIntLong(u uint64) (int64, error) {
+	if u > math.MaxInt64 {
+		return 0, fmt.Errorf("%d does not fit in int64 (%s=long, as Debezium's default): set %[2]s=precise to emit Decimal(20,0), which holds every BIGINT UNSIGNED value",
+			u, BigIntUnsignedModeKey)
+	}
+	return int64(u), nil
 }
 
 func toInt64(v any) (int64, error) {
