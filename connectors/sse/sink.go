@@ -68,8 +68,8 @@ const topicWait = time.Second
 // not all exist yet, waits for them and starts at their first record, so
 // that subscribers who came early miss nothing — and fans records out
 // until ctx ends (then it returns ctx's error, after disconnecting every
-// subscriber) or reading fails. Subscribers who come while the topics do not exist are held with
-// heartbeats. It commits nothing to Kafka.
+// subscriber) or reading fails. Subscribers who come while the topics do
+// not exist are held with heartbeats. It commits nothing to Kafka.
 func (s *Sink) Run(ctx context.Context, k connectors.Kafka) error {
 	if s.env.SSE == nil {
 		return connectors.Permanent(fmt.Errorf("serve stream %q: the daemon has no SSE listener", s.cfg.Name))
