@@ -216,7 +216,7 @@ func sourceLogs(procs []*daemonProc, connector string) string {
 	for i, p := range procs {
 		fmt.Fprintf(&b, "instance start %d (%s):\n", i+1, p.workerID())
 		for line := range strings.SplitSeq(p.log(), "\n") {
-			if strings.Contains(line, `"connector":"`+connector+`"`) || strings.Contains(line, `"`+connector+`"`) {
+			if strings.Contains(line, `"`+connector+`"`) { // its "connector" attribute, or a list of tasks
 				b.WriteString(line + "\n")
 			}
 		}
