@@ -65,14 +65,15 @@ func row(seed uint64, i int) event.Row {
 func lsnOf(i int) uint64 { return uint64(0x1000000 + (i/txRows)*0x1000) }
 
 // insert is the change event of the i-th row: an insert committed in a
-// transaction of txRows rows.
+// transaction of txRows rows, as the Postgres source writes it (source.lsn
+// the change's own LSN, before the commit LSN of the transaction id).
 func insert(seed uint64, i int) *event.Event {
-	lsn := lsnOf(i)
+	lsn, index := lsnOf(i), int64(i%txRows)
 	return &event.Event{
 		Op: event.OpCreate, Table: table, After: row(seed, i),
 		Source: event.Source{Connector: "postgresql", Name: "bench", DB: "bench", Schema: "public", Table: "items",
-			Snapshot: event.SnapshotFalse, LSN: int64(lsn), TxID: int64(lsn), TsUs: 1_700_000_000_000_000},
-		Transaction: &event.Transaction{ID: fmt.Sprint(lsn), TotalOrder: int64(i%txRows) + 1, DataCollectionOrder: int64(i%txRows) + 1},
+			Snapshot: event.SnapshotFalse, LSN: int64(lsn) - 0x800 + 8*index, TxID: int64(lsn), TsUs: 1_700_000_000_000_000},
+		Transaction: &event.Transaction{ID: fmt.Sprintf("%d:%d", lsn, lsn), TotalOrder: index + 1, DataCollectionOrder: index + 1},
 	}
 }
 

@@ -91,7 +91,27 @@ type deleted struct {
 // flatFields are the fields of a flattened row the sink reads.
 type flatFields struct {
 	lsn     int // index of an int64 __source_lsn or __lsn field, or -1
+	txID    int // index of a string __transaction_id or __id field, or -1
 	deleted int // index of the __deleted field, or -1
+}
+
+// commit is the position a flattened row is versioned by, as envelopeVersion
+// takes it from an envelope: the commit LSN of its transaction id when it
+// has one of the form "<xid>:<commit LSN>", else its LSN; false when it has
+// no positive LSN.
+func (ff flatFields) commit(row event.Row) (uint64, bool) {
+	if ff.lsn < 0 {
+		return 0, false
+	}
+	lsn, ok := row[ff.lsn].(int64)
+	if !ok || lsn <= 0 {
+		return 0, false
+	}
+	if ff.txID < 0 {
+		return uint64(lsn), true
+	}
+	id, _ := row[ff.txID].(string)
+	return commitLSN(id, uint64(lsn)), true
 }
 
 // newConverter returns a converter that decodes records with dec.
@@ -187,13 +207,11 @@ func (c *converter) convert(ctx context.Context, r *kgo.Record) (action, *reject
 	if ff.deleted >= 0 && (row[ff.deleted] == "true" || row[ff.deleted] == true) {
 		a.op = opDelete
 	}
-	if ff.lsn >= 0 {
-		if lsn, ok := row[ff.lsn].(int64); ok && lsn > 0 {
-			if a.version, err = (event.Position{Commit: uint64(lsn)}).Version(); err != nil {
-				return a, &rejection{rec: r, malformed: true, stage: "TASK_PUT", class: "sluice.VersionError", reason: err.Error()}, nil
-			}
-			a.versioned = true
+	if commit, ok := ff.commit(row); ok {
+		if a.version, err = (event.Position{Commit: commit}).Version(); err != nil {
+			return a, &rejection{rec: r, malformed: true, stage: "TASK_PUT", class: "sluice.VersionError", reason: err.Error()}, nil
 		}
+		a.versioned = true
 	}
 	if a.op == opDelete {
 		return a, nil, nil
@@ -207,10 +225,15 @@ func (c *converter) flatFields(s *event.Schema) flatFields {
 	if ff, ok := c.flat[s]; ok {
 		return ff
 	}
-	ff := flatFields{lsn: -1, deleted: s.FieldIndex("__deleted")}
+	ff := flatFields{lsn: -1, txID: -1, deleted: s.FieldIndex("__deleted")}
 	for _, name := range []string{"__source_lsn", "__lsn"} {
 		if i := s.FieldIndex(name); i >= 0 && s.Fields[i].Schema.Type == event.Int64 && ff.lsn < 0 {
 			ff.lsn = i
+		}
+	}
+	for _, name := range []string{"__transaction_id", "__id"} {
+		if i := s.FieldIndex(name); i >= 0 && s.Fields[i].Schema.Type == event.String && ff.txID < 0 {
+			ff.txID = i
 		}
 	}
 	c.flat[s] = ff
@@ -232,17 +255,28 @@ func (c *converter) document(a action, s *event.Schema, row event.Row) (action, 
 
 // envelopeVersion derives the external version of an event from its source
 // position and transaction.total_order (the place in the transaction, from
-// 1): for Postgres, source.lsn (the commit LSN; for snapshot reads the
-// slot's consistent point); for MySQL and MariaDB, source.file and
-// source.pos (where the rows event holding the row starts, as Debezium
-// writes it: positions grow through a transaction and from one to the
-// next; for snapshot reads the snapshot's binlog position) as
+// 1). For Postgres events (those with a source.lsn) the position is the
+// commit LSN of the event's transaction, the number after the last ':' of
+// transaction.id ("<xid>:<commit LSN>"), or source.lsn when the event has
+// no transaction block or its id is not of that form (snapshot reads,
+// whose source.lsn is the slot's consistent point; events written without
+// transaction metadata). Not source.lsn first: that is the LSN of the
+// change itself, and a transaction that began before a slot's consistent
+// point and committed after it has changes before the consistent point,
+// newer than the snapshot's reads of their rows; its commit LSN is after
+// the consistent point. For MySQL and MariaDB events the position is
+// source.file and source.pos (where the rows event holding the row starts,
+// as Debezium writes it: positions grow through a transaction and from one
+// to the next; for snapshot reads the snapshot's binlog position) as
 // event.BinlogCommit packs them. Events with neither are unversioned.
 func envelopeVersion(ev *event.Event) (int64, bool, error) {
 	var p event.Position
 	switch {
 	case ev.Source.LSN > 0:
 		p.Commit = uint64(ev.Source.LSN)
+		if t := ev.Transaction; t != nil {
+			p.Commit = commitLSN(t.ID, p.Commit)
+		}
 	case ev.Source.File != "" && ev.Source.Pos > 0:
 		c, err := event.BinlogCommit(ev.Source.File, uint32(ev.Source.Pos))
 		if err != nil {
@@ -257,6 +291,20 @@ func envelopeVersion(ev *event.Event) (int64, bool, error) {
 	}
 	v, err := p.Version()
 	return v, true, err
+}
+
+// commitLSN is the commit LSN in a Postgres transaction id, "<xid>:<commit
+// LSN>": the positive decimal number after its last ':'. It is lsn when id
+// is not of that form.
+func commitLSN(id string, lsn uint64) uint64 {
+	i := strings.LastIndexByte(id, ':')
+	if i < 0 {
+		return lsn
+	}
+	if c, err := strconv.ParseUint(id[i+1:], 10, 64); err == nil && c > 0 {
+		return c
+	}
+	return lsn
 }
 
 // readFailure turns an error of kafka.SinkDecoder into a rejection for a

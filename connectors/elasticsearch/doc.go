@@ -23,13 +23,25 @@
 //
 // Ordering. Every index and delete carries an external version
 // (version_type external_gte) derived from the source position: for
-// Postgres events, source.lsn (the commit LSN; the consistent point for
-// snapshot reads), for MySQL and MariaDB events source.file and source.pos
-// (event.BinlogCommit), with transaction.total_order, packed by
-// event.Position.Version. A replayed or late older event is refused by
-// Elasticsearch (counted as a version conflict), never applied. Flattened
-// records are versioned by an int64 "__source_lsn" or "__lsn" field when
-// they have one. Records without a source position (other connectors,
+// Postgres events, the commit LSN of the event's transaction, the decimal
+// number after the last ':' of transaction.id ("<xid>:<commit LSN>"), or
+// source.lsn when the event has no transaction block or its id is not of
+// that form (snapshot reads, whose source.lsn is the slot's consistent
+// point; events written without transaction metadata); for MySQL and
+// MariaDB events source.file and source.pos (event.BinlogCommit); with
+// transaction.total_order, packed by event.Position.Version. The commit
+// LSN, not source.lsn (the LSN of the change itself): a transaction that
+// began before a slot's consistent point and committed after it has
+// changes before the consistent point, newer than the snapshot's reads,
+// while its commit is after it. A replayed or late older event is refused
+// by Elasticsearch (counted as a version conflict), never applied.
+// Flattened records are versioned by an int64 "__source_lsn" or "__lsn"
+// field when they have one; when they also have a string
+// "__transaction_id" or "__id" field of the form "<xid>:<commit LSN>"
+// (add.fields=source.lsn,transaction.id), by that commit LSN instead.
+// Without it, a change made before a snapshot's consistent point in a
+// transaction committed after it is refused as older than the snapshot
+// read of its row. Records without a source position (other connectors,
 // flattened rows without an LSN, tombstones) are written without a version
 // and rely on Kafka's order within a partition. Deletes are remembered by
 // Elasticsearch for index.gc_deletes (60 s by default): an older event

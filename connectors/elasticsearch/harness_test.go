@@ -269,14 +269,17 @@ var table = &event.Table{
 	Key: []int{0},
 }
 
-// change is an event of table committed at lsn, index-th in its transaction.
+// change is an event of table committed at lsn, index-th in its
+// transaction, as the Postgres source writes it: the transaction id is
+// "<xid>:<commit LSN>" and source.lsn the LSN of the change itself, 8 bytes
+// apart from one change of the transaction to the next, before the commit.
+// A snapshot read is at lsn.
 func change(op event.Op, lsn uint64, index int64, id int32, v, big string) *event.Event {
 	e := &event.Event{Op: op, Table: table, Source: event.Source{Connector: "postgresql", Name: "es", DB: "db", Schema: "public", Table: "t",
-		Snapshot: event.SnapshotFalse, LSN: int64(lsn), TxID: int64(lsn)}}
-	if op == event.OpRead {
-		e.Source.Snapshot = event.SnapshotTrue
-	} else {
-		e.Transaction = &event.Transaction{ID: fmt.Sprint(lsn), TotalOrder: index + 1, DataCollectionOrder: index + 1}
+		Snapshot: event.SnapshotTrue, LSN: int64(lsn), TxID: int64(lsn)}}
+	if op != event.OpRead {
+		e.Source.Snapshot, e.Source.LSN = event.SnapshotFalse, int64(lsn)-0x800+8*index
+		e.Transaction = &event.Transaction{ID: fmt.Sprintf("%d:%d", lsn, lsn), TotalOrder: index + 1, DataCollectionOrder: index + 1}
 	}
 	row := event.Row{id, v, big}
 	switch op {

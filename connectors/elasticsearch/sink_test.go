@@ -24,14 +24,18 @@ const placeholder = "__debezium_unavailable_value"
 
 func TestSinkAppliesChangesByVersionAndReplaysHarmlessly(t *testing.T) {
 	h := newHarness(t)
+	// The update of 1 was made before the snapshot's consistent point (the
+	// reads' LSN) and committed after it: it is newer than the read of 1.
+	straddling := change(event.OpUpdate, 0x2000, 1, 1, "a2", placeholder) // unchanged TOAST: big stays big1
+	straddling.Source.LSN = 0x800
 	h.produce(
 		change(event.OpRead, 0x1000, 0, 1, "a", "big1"),
 		change(event.OpRead, 0x1000, 0, 2, "b", ""),
 		change(event.OpCreate, 0x2000, 0, 3, "c", "X"),
-		change(event.OpUpdate, 0x2000, 1, 1, "a2", placeholder), // unchanged TOAST: big stays big1
-		change(event.OpDelete, 0x3000, 0, 2, "b", ""),           // followed by a tombstone
-		change(event.OpUpdate, 0x1800, 0, 3, "stale", "Y"),      // older than the create of 3
-		change(event.OpCreate, 0x2800, 0, 2, "resurrect", ""),   // older than the delete of 2
+		straddling,
+		change(event.OpDelete, 0x3000, 0, 2, "b", ""),         // followed by a tombstone
+		change(event.OpUpdate, 0x1800, 0, 3, "stale", "Y"),    // older than the create of 3
+		change(event.OpCreate, 0x2800, 0, 2, "resurrect", ""), // older than the delete of 2
 	)
 	want := []string{
 		fmt.Sprintf(`1 v%d {"big":"big1","id":1,"v":"a2"}`, version(0x2000, 1)),
