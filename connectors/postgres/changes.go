@@ -77,7 +77,9 @@ func (s *Source) events(msg pglogrepl.Message, rels *relations, tx *txState) ([]
 	return nil, nil
 }
 
-// change builds one event of transaction tx.
+// change builds one event of transaction tx. Its source.lsn is the LSN of
+// the change itself, as Debezium writes it; its position, and its
+// transaction id, are the transaction's commit.
 func (s *Source) change(tx *txState, relID uint32, rel *relation, op event.Op, before, after event.Row) *event.Event {
 	tx.perTable[relID]++
 	e := &event.Event{
@@ -86,7 +88,7 @@ func (s *Source) change(tx *txState, relID uint32, rel *relation, op event.Op, b
 			Version: s.env.Version, Connector: "postgresql", Name: s.cfg.TopicPrefix,
 			TsUs: tx.commitTime.UnixMicro(), Snapshot: event.SnapshotFalse,
 			DB: s.cfg.DBName, Schema: rel.table.ID.Schema, Table: rel.table.ID.Table,
-			TxID: int64(tx.xid), LSN: int64(tx.commit), Sequence: tx.sequence(),
+			TxID: int64(tx.xid), LSN: int64(tx.lsn), Sequence: tx.sequence(),
 		},
 		TsMs: time.Now().UnixMilli(),
 		Transaction: &event.Transaction{

@@ -45,6 +45,45 @@ func wantChange(t *testing.T, r record, op event.Op, key, before, after event.Ro
 	}
 }
 
+// commitLSN is the commit LSN of a streamed change's transaction: the
+// number after the colon of its transaction id, "xid:commit LSN".
+func commitLSN(t *testing.T, e *event.Event) int64 {
+	t.Helper()
+	if e.Transaction == nil {
+		t.Fatalf("%s event has no transaction block", e.Op)
+	}
+	_, commit, _ := strings.Cut(e.Transaction.ID, ":")
+	n, err := strconv.ParseInt(commit, 10, 64)
+	if err != nil {
+		t.Fatalf("transaction id %q: want xid:commit LSN", e.Transaction.ID)
+	}
+	return n
+}
+
+// wantChangeLSNs checks the records of one transaction, one per change:
+// each has the same transaction id, and in source.lsn the LSN of its own
+// change, the second element of its source.sequence, rising from record to
+// record and below the commit LSN of the transaction id.
+func wantChangeLSNs(t *testing.T, recs []record) {
+	t.Helper()
+	var prev int64
+	for i, r := range recs {
+		s := r.value.Source
+		var seq []*string
+		if err := json.Unmarshal([]byte(s.Sequence), &seq); err != nil || len(seq) != 2 || seq[1] == nil {
+			t.Fatalf("record %d: sequence %q (%v)", i, s.Sequence, err)
+		}
+		if id, first := r.value.Transaction.ID, recs[0].value.Transaction.ID; id != first {
+			t.Fatalf("record %d: transaction id %q, want %q as the first record's", i, id, first)
+		}
+		commit := commitLSN(t, r.value)
+		if *seq[1] != strconv.FormatInt(s.LSN, 10) || s.LSN <= prev || s.LSN >= commit {
+			t.Fatalf("record %d: source.lsn %d (sequence %s) after %d, commit %d: want the change's own LSN, rising, before the commit", i, s.LSN, s.Sequence, prev, commit)
+		}
+		prev = s.LSN
+	}
+}
+
 func rowsEqual(a, b event.Row) bool {
 	if len(a) != len(b) || (a == nil) != (b == nil) {
 		return false
@@ -101,8 +140,8 @@ func TestSnapshotThenStream(t *testing.T) {
 		t.Errorf("update LSN %d not after create LSN %d", u.Source.LSN, c.Source.LSN)
 	}
 	// source.sequence, as Debezium writes it: the end of the transaction
-	// read before and the change's own LSN, which comes before its commit;
-	// the update's transaction follows the create's.
+	// read before and the change's own LSN, which is source.lsn and comes
+	// before its commit; the update's transaction follows the create's.
 	var lastC *string
 	var lsnC, lastU, lsnU string
 	if err := json.Unmarshal([]byte(c.Source.Sequence), &[]any{&lastC, &lsnC}); err != nil {
@@ -112,8 +151,12 @@ func TestSnapshotThenStream(t *testing.T) {
 		t.Fatalf("update's sequence %q: %v", u.Source.Sequence, err)
 	}
 	n := func(s string) int64 { v, _ := strconv.ParseInt(s, 10, 64); return v }
-	if n(lsnC) <= 0 || n(lsnC) >= c.Source.LSN || n(lastU) <= n(lsnC) || n(lsnU) < n(lastU) || n(lsnU) >= u.Source.LSN {
-		t.Errorf("sequences: create %s (commit %d), update %s (commit %d); want each change before its commit, the update's previous commit after the create", c.Source.Sequence, c.Source.LSN, u.Source.Sequence, u.Source.LSN)
+	commitC, commitU := commitLSN(t, c), commitLSN(t, u)
+	if n(lsnC) != c.Source.LSN || n(lsnU) != u.Source.LSN {
+		t.Errorf("source.lsn: create %d, update %d; want the change LSNs of the sequences %s and %s", c.Source.LSN, u.Source.LSN, c.Source.Sequence, u.Source.Sequence)
+	}
+	if n(lsnC) <= 0 || n(lsnC) >= commitC || n(lastU) <= commitC || n(lsnU) < n(lastU) || n(lsnU) >= commitU {
+		t.Errorf("sequences: create %s (commit %d), update %s (commit %d); want each change before its commit, the update's previous commit end after the create's commit", c.Source.Sequence, commitC, u.Source.Sequence, commitU)
 	}
 
 	// Six events are durable; the three streamed ones have a commit latency.
@@ -265,8 +308,8 @@ func TestLargeTransactionsStreamAndAbort(t *testing.T) {
 		`INSERT INTO t VALUES (9999, 'last')`,
 		`COMMIT`)
 	h.exec(`BEGIN`, `INSERT INTO t SELECT g, repeat('y', 200) FROM generate_series(10001, 14000) g`, `ROLLBACK`)
-	h.exec(`INSERT INTO t VALUES (20000, 'after')`)
-	got := h.read(h.topic("t"), 3002)
+	h.exec(`INSERT INTO t VALUES (20000, 'after'), (20001, 'after')`)
+	got := h.read(h.topic("t"), 3003)
 	for i := 0; i < 3000; i++ {
 		if got[i].value.Op != event.OpCreate || got[i].key[0] != int32(i+1) {
 			t.Fatalf("record %d: op %s key %v, want c %d", i, got[i].value.Op, got[i].key, i+1)
@@ -274,20 +317,12 @@ func TestLargeTransactionsStreamAndAbort(t *testing.T) {
 	}
 	wantChange(t, got[3000], event.OpCreate, event.Row{int32(9999)}, nil, event.Row{int32(9999), "last"})
 	wantChange(t, got[3001], event.OpCreate, event.Row{int32(20000)}, nil, event.Row{int32(20000), "after"})
-	// The spilled changes keep their own LSNs in source.sequence, rising
-	// through the transaction and before its commit.
-	var prev int64
-	for i, r := range got[:3001] {
-		var seq []*string
-		if err := json.Unmarshal([]byte(r.value.Source.Sequence), &seq); err != nil || len(seq) != 2 || seq[1] == nil {
-			t.Fatalf("record %d: sequence %q (%v)", i, r.value.Source.Sequence, err)
-		}
-		lsn, _ := strconv.ParseInt(*seq[1], 10, 64)
-		if lsn <= prev || lsn >= r.value.Source.LSN {
-			t.Fatalf("record %d: change LSN %d after %d, commit %d: want rising LSNs before the commit", i, lsn, prev, r.value.Source.LSN)
-		}
-		prev = lsn
-	}
+	wantChange(t, got[3002], event.OpCreate, event.Row{int32(20001)}, nil, event.Row{int32(20001), "after"})
+	// The spilled changes keep their own LSNs, rising through the
+	// transaction and before its commit, and so does a transaction that
+	// was not streamed.
+	wantChangeLSNs(t, got[:3001])
+	wantChangeLSNs(t, got[3001:])
 	if got[0].value.Transaction.ID != got[3000].value.Transaction.ID || got[3000].value.Transaction.TotalOrder != 3001 {
 		t.Errorf("streamed transaction: ids %q/%q, total order %d", got[0].value.Transaction.ID, got[3000].value.Transaction.ID, got[3000].value.Transaction.TotalOrder)
 	}

@@ -110,7 +110,6 @@ var pgAllowed = []allowance{
 	allow(`value\.payload\.(before|after)\.c_num_arr`, "Debezium writes null for a whole numeric array when an element is NaN; sluice writes null for that element only", nil),
 	allow(`value\.payload\.(before|after)\.c_name`, "Debezium 3.6.1 writes null for a column of type name in streamed changes (its snapshot reads have the value)", inRecords(func(v *compat.Value) bool { return !snapshotRead(v) })),
 	allow(`value\.payload\.after\.c_date`, "Debezium's snapshot reads a date of 'infinity' through JDBC as a far date; its streamed changes and sluice write the int32 maximum", inRecords(snapshotRead)),
-	known(`value\.payload\.source\.lsn`, "sluice writes the commit LSN of the transaction in source.lsn; Debezium writes the LSN of the change itself"),
 	allow(`(key|value)\.payload\.(transaction\.)?id`, "Debezium's Postgres transaction ids are the txId and the LSN of the record's own change (so they differ within a transaction); sluice's are the txId and the commit LSN, the same on every record of the transaction", sameTransaction),
 }
 
