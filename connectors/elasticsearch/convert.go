@@ -260,11 +260,12 @@ func (c *converter) document(a action, s *event.Schema, row event.Row) (action, 
 // transaction.id ("<xid>:<commit LSN>"), or source.lsn when the event has
 // no transaction block or its id is not of that form (snapshot reads,
 // whose source.lsn is the slot's consistent point; events written without
-// transaction metadata). Not source.lsn first: that is the LSN of the
-// change itself, and a transaction that began before a slot's consistent
-// point and committed after it has changes before the consistent point,
-// newer than the snapshot's reads of their rows; its commit LSN is after
-// the consistent point. For MySQL and MariaDB events the position is
+// transaction metadata). Debezium's own Postgres events carry the change's
+// LSN after the ':', so they are versioned by it. Not source.lsn first:
+// that is the LSN of the change itself, and a transaction that began
+// before a slot's consistent point and committed after it has changes
+// before the consistent point, newer than the snapshot's reads of their
+// rows; its commit LSN is after the consistent point. For MySQL and MariaDB events the position is
 // source.file and source.pos (where the rows event holding the row starts,
 // as Debezium writes it: positions grow through a transaction and from one
 // to the next; for snapshot reads the snapshot's binlog position) as

@@ -22,19 +22,21 @@
 // null.
 //
 // Ordering. Every index and delete carries an external version
-// (version_type external_gte) derived from the source position: for
-// Postgres events, the commit LSN of the event's transaction, the decimal
-// number after the last ':' of transaction.id ("<xid>:<commit LSN>"), or
-// source.lsn when the event has no transaction block or its id is not of
-// that form (snapshot reads, whose source.lsn is the slot's consistent
-// point; events written without transaction metadata); for MySQL and
-// MariaDB events source.file and source.pos (event.BinlogCommit); with
-// transaction.total_order, packed by event.Position.Version. The commit
-// LSN, not source.lsn (the LSN of the change itself): a transaction that
-// began before a slot's consistent point and committed after it has
-// changes before the consistent point, newer than the snapshot's reads,
-// while its commit is after it. A replayed or late older event is refused
-// by Elasticsearch (counted as a version conflict), never applied.
+// (version_type external_gte) derived from the source position, with
+// transaction.total_order, packed by event.Position.Version. For Postgres
+// events the position is the commit LSN of the event's transaction, the
+// decimal number after the last ':' of transaction.id ("<xid>:<commit
+// LSN>"), or source.lsn when the event has no transaction block or its id
+// is not of that form (snapshot reads, whose source.lsn is the slot's
+// consistent point; events written without transaction metadata).
+// Debezium's own events carry the change's LSN after the ':' and are
+// versioned by it. The commit LSN, not source.lsn (the LSN of the change
+// itself): a transaction that began before a slot's consistent point and
+// committed after it has changes before the consistent point, newer than
+// the snapshot's reads, while its commit is after it. For MySQL and
+// MariaDB events the position is source.file and source.pos
+// (event.BinlogCommit). A replayed or late older event is refused by
+// Elasticsearch (counted as a version conflict), never applied.
 // Flattened records are versioned by an int64 "__source_lsn" or "__lsn"
 // field when they have one; when they also have a string
 // "__transaction_id" or "__id" field of the form "<xid>:<commit LSN>"
