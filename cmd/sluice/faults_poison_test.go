@@ -63,7 +63,7 @@ func TestFaultRecordTooLarge(t *testing.T) {
 			// came back, but none was acknowledged: restarted, the source
 			// reads the large row again and fails the same way.
 			d.expect("POST", "/connectors/source/restart", "", 204, "")
-			for deadline := time.Now().Add(30 * time.Second); d.logCount("connector failed; it stays FAILED until restarted") < 2; time.Sleep(50 * time.Millisecond) {
+			for deadline := time.Now().Add(60 * time.Second); d.logCount("connector failed; it stays FAILED until restarted") < 2; time.Sleep(50 * time.Millisecond) {
 				if time.Now().After(deadline) {
 					t.Fatalf("restarted, the source did not fail on the large row again; logs:\n%s", d.log())
 				}

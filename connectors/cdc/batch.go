@@ -207,16 +207,29 @@ func (a *Acker[P]) ack(ctx context.Context, times batchTimes, c Chunk[P]) {
 	a.saveLocked(context.WithoutCancel(ctx))
 }
 
+// failing is an Emitter that says when it has failed for good
+// (kafka.Writer), so that a source learns of a failed write while it
+// waits for changes.
+type failing interface {
+	Failed() <-chan struct{}
+}
+
 // Batch merges the chunks that are ready into batches of up to 4,096 events
 // and emits them, each with the Ack that confirms its end through a. It
-// returns when ctx ends or out fails.
+// returns when ctx ends or out fails — at once when out says it failed.
 func Batch[P any](ctx context.Context, in <-chan Chunk[P], out connectors.Emitter, a *Acker[P]) error {
+	var failed <-chan struct{} // nil, never ready, when out does not say
+	if f, ok := out.(failing); ok {
+		failed = f.Failed()
+	}
 	for {
 		var c Chunk[P]
 		select {
 		case c = <-in:
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-failed:
+			return out.Flush(ctx)
 		}
 		// merged is what the batch's chunks ask to save, the latest of each.
 		merged, events := c, c.Events

@@ -2,6 +2,7 @@ package cdc
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"testing"
 	"time"
@@ -96,5 +97,39 @@ func TestAMovedPositionIsStoredWithoutALaterAcknowledgement(t *testing.T) {
 	case got := <-saved:
 		t.Fatalf("stored %s after the stop's save", got)
 	case <-time.After(2 * offsetSaveInterval):
+	}
+}
+
+// brokenEmitter has failed for good, as a Kafka writer whose record was
+// refused: it says so through Failed.
+type brokenEmitter struct{ failed chan struct{} }
+
+func (b brokenEmitter) Emit(context.Context, connectors.Batch) error { return errBroken }
+func (b brokenEmitter) Flush(context.Context) error                  { return errBroken }
+func (b brokenEmitter) Failed() <-chan struct{}                      { return b.failed }
+
+var errBroken = errors.New("a record was refused")
+
+// A source waiting for changes learns at once that its emitter failed:
+// Batch returns the failure without another chunk to emit.
+func TestBatchReturnsWhenTheEmitterFails(t *testing.T) {
+	out := brokenEmitter{failed: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() {
+		done <- Batch(context.Background(), make(chan Chunk[lsn]), out, NewAcker(nil, &State[lsn]{}, nil, NewMetrics(nil, "c"), slog.New(slog.DiscardHandler)))
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("Batch returned %v before the emitter failed", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(out.failed)
+	select {
+	case err := <-done:
+		if !errors.Is(err, errBroken) {
+			t.Fatalf("Batch returned %v, want the emitter's failure", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Batch still waits for a chunk 5 s after its emitter failed")
 	}
 }

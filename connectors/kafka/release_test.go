@@ -12,7 +12,7 @@ import (
 // never moves back.
 func TestConcurrentReleasesAcknowledgeInOrder(t *testing.T) {
 	const batches = 2000
-	w := &Writer{}
+	w := &Writer{broken: make(chan struct{})}
 	var mu sync.Mutex
 	var acked []int
 	for i := range batches {

@@ -69,6 +69,7 @@ type Writer struct {
 	mu      sync.Mutex
 	pending []*pendingBatch // batches not yet acknowledged, in order
 	failed  error           // the first produce failure; sticky
+	broken  chan struct{}   // closed at the first failure
 	space   chan struct{}   // signalled whenever a record leaves the buffer
 }
 
@@ -118,7 +119,7 @@ func WithLogger(l *slog.Logger) Option { return func(w *Writer) { w.logger = l }
 func NewWriter(p Producer, r SchemaRegistrar, t TopicEnsurer, so schema.Options, opts ...Option) *Writer {
 	w := &Writer{
 		producer: p, topics: t, schemaOpts: so, tombstones: true, logger: slog.Default(), maxBuffered: MaxBufferedBytes,
-		tables: map[*event.Table]*tableWriter{}, space: make(chan struct{}, 1),
+		tables: map[*event.Table]*tableWriter{}, space: make(chan struct{}, 1), broken: make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(w)
@@ -354,9 +355,15 @@ func (w *Writer) fail(err error) {
 	defer w.mu.Unlock()
 	if w.failed == nil {
 		w.failed = err
+		close(w.broken)
 		w.logger.Error("writing to Kafka failed; no further position is acknowledged", "error", err)
 	}
 }
+
+// Failed is closed at the first failure to write, which every later Emit
+// and Flush returns: a source waiting for its next changes learns of it at
+// once, not when it next emits.
+func (w *Writer) Failed() <-chan struct{} { return w.broken }
 
 func (w *Writer) err() error {
 	w.mu.Lock()
@@ -367,6 +374,11 @@ func (w *Writer) err() error {
 // Flush waits until every record produced so far is acknowledged by Kafka
 // (and so every batch whose records all are has been acknowledged), or fails.
 func (w *Writer) Flush(ctx context.Context) error {
+	// After a failure nothing more is acknowledged: there is nothing to
+	// wait for.
+	if err := w.err(); err != nil {
+		return err
+	}
 	if err := w.producer.Flush(ctx); err != nil {
 		return fmt.Errorf("flush produced records: %w", err)
 	}
