@@ -74,7 +74,7 @@ func (s *Supervisor) runs(c *conn, t store.Task) bool {
 // mayRun reports whether this instance may run a task of connector c.
 // c.op is held.
 func (s *Supervisor) mayRun(name string, c *conn) bool {
-	return s.runs(c, store.Task{Connector: name}) || slices.ContainsFunc(s.Owned(), func(t store.Task) bool { return t.Connector == name })
+	return s.cluster == nil || config.EveryInstance(c.rec.Config) || slices.ContainsFunc(s.Owned(), func(t store.Task) bool { return t.Connector == name })
 }
 
 // Owned lists the tasks assigned to this instance, sorted.

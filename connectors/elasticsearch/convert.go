@@ -265,11 +265,11 @@ func (c *converter) document(a action, s *event.Schema, row event.Row) (action, 
 // that is the LSN of the change itself, and a transaction that began
 // before a slot's consistent point and committed after it has changes
 // before the consistent point, newer than the snapshot's reads of their
-// rows; its commit LSN is after the consistent point. For MySQL and MariaDB events the position is
-// source.file and source.pos (where the rows event holding the row starts,
-// as Debezium writes it: positions grow through a transaction and from one
-// to the next; for snapshot reads the snapshot's binlog position) as
-// event.BinlogCommit packs them. Events with neither are unversioned.
+// rows; its commit LSN is after the consistent point. For MySQL and
+// MariaDB events the position is source.file and source.pos (where the
+// rows event holding the row starts, as Debezium writes it: positions grow
+// through a transaction and from one to the next; for snapshot reads the
+// snapshot's binlog position) as event.BinlogCommit packs them. Events with neither are unversioned.
 func envelopeVersion(ev *event.Event) (int64, bool, error) {
 	var p event.Position
 	switch {
