@@ -3,7 +3,7 @@ package schema
 import (
 	"fmt"
 
-	"github.com/hamba/avro/v2"
+	"github.com/twmb/avro"
 
 	"github.com/sluice-cdc/sluice/schema/event"
 )
@@ -32,7 +32,7 @@ func NewCodec(s *event.Schema) (*Codec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compile codec for %s: %w", schemaLabel(s), err)
 	}
-	if _, err := avro.ParseWithCache(js, "", &avro.SchemaCache{}); err != nil {
+	if _, err := avro.Parse(js); err != nil {
 		return nil, fmt.Errorf("compile codec for %s: generated Avro schema is invalid: %w", schemaLabel(s), err)
 	}
 	return &Codec{schema: s, json: js, root: root}, nil
@@ -49,12 +49,11 @@ func (c *Codec) AvroJSON() string { return c.json }
 // is an error naming the field and the type it must have; dst is then
 // returned unchanged. With a warm codec it allocates only when dst must grow.
 func (c *Codec) Append(dst []byte, v any) ([]byte, error) {
-	w := getWriter()
-	defer putWriter(w)
-	if err := c.root.encode(w, v); err != nil {
+	w := avroWriter{buf: dst}
+	if err := c.root.encode(&w, v); err != nil {
 		return dst, fmt.Errorf("encode %s: %w", schemaLabel(c.schema), err)
 	}
-	return append(dst, w.Buffer()...), nil
+	return w.buf, nil
 }
 
 // Decode decodes one value from body, which must hold exactly one encoded

@@ -8,8 +8,6 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/hamba/avro/v2"
-
 	"github.com/sluice-cdc/sluice/schema/event"
 )
 
@@ -24,33 +22,32 @@ const maxEmptyItems = 1 << 16
 // input's size, before anything is allocated for it, so hostile input costs
 // at most a few times its own size in memory.
 type decoder struct {
-	r     *avro.Reader
+	r     avroReader
 	a     arena
 	limit int64
 	err   error
 }
 
-var decoders = sync.Pool{New: func() any { return &decoder{r: avro.NewReader(nil, 0)} }}
+var decoders = sync.Pool{New: func() any { return new(decoder) }}
 
 // getDecoder returns a decoder reading body. Values decoded keep pointing
 // into the arena's chunks, which are never handed out twice, so recycling a
 // decoder never touches values it produced before.
 func getDecoder(body []byte) *decoder {
 	d := decoders.Get().(*decoder)
-	d.r.Reset(body)
-	d.r.Error = nil
+	d.r.reset(body)
 	d.err = nil
 	d.limit = int64(len(body))
 	return d
 }
 
 func putDecoder(d *decoder) {
-	d.r.Reset(nil)
+	d.r.reset(nil)
 	decoders.Put(d)
 }
 
 // failed reports whether decoding has hit an error.
-func (d *decoder) failed() bool { return d.err != nil || d.r.Error != nil }
+func (d *decoder) failed() bool { return d.err != nil || d.r.err != nil }
 
 func (d *decoder) fail(n *node, format string, args ...any) {
 	if d.err == nil {
@@ -63,13 +60,13 @@ func (d *decoder) finish() error {
 	if d.err != nil {
 		return d.err
 	}
-	if err := d.r.Error; err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	if err := d.r.err; err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return fmt.Errorf("input ends early: %w", err)
 		}
 		return err
 	}
-	if d.r.Peek(); d.r.Error == nil {
+	if !d.r.atEnd() {
 		return errors.New("input has bytes left after the value")
 	}
 	return nil
@@ -81,32 +78,32 @@ func (d *decoder) value(n *node) any {
 	if n.optional && !d.present(n) {
 		return nil
 	}
-	r := d.r
+	r := &d.r
 	switch n.kind {
 	case kindBool:
-		return r.ReadBool()
+		return r.readBool()
 	case kindInt8:
-		x := r.ReadInt()
+		x := r.readInt()
 		if x < math.MinInt8 || x > math.MaxInt8 {
 			d.fail(n, "%d is out of range for int8", x)
 			return nil
 		}
 		return int8(x)
 	case kindInt16:
-		x := r.ReadInt()
+		x := r.readInt()
 		if x < math.MinInt16 || x > math.MaxInt16 {
 			d.fail(n, "%d is out of range for int16", x)
 			return nil
 		}
 		return d.a.int16(int16(x))
 	case kindInt32:
-		return d.a.int32(r.ReadInt())
+		return d.a.int32(r.readInt())
 	case kindInt64:
-		return d.a.int64(r.ReadLong())
+		return d.a.int64(r.readLong())
 	case kindFloat32:
-		return d.a.float32(r.ReadFloat())
+		return d.a.float32(r.readFloat())
 	case kindFloat64:
-		return d.a.float64(r.ReadDouble())
+		return d.a.float64(r.readDouble())
 	case kindString:
 		return d.a.string(unsafeString(d.bytes(n)))
 	case kindBytes:
@@ -124,13 +121,13 @@ func (d *decoder) value(n *node) any {
 // present reads the union branch of an optional value and reports whether
 // the value is there.
 func (d *decoder) present(n *node) bool {
-	switch i := d.r.ReadLong(); i {
+	switch i := d.r.readLong(); i {
 	case n.nullIdx:
 		return false
 	case 1 - n.nullIdx:
 		return true
 	default:
-		if d.r.Error == nil {
+		if d.r.err == nil {
 			d.fail(n, "union branch %d does not exist", i)
 		}
 		return false
@@ -142,8 +139,8 @@ var emptyBytes = []byte{}
 
 // bytes reads a length-prefixed string or bytes value.
 func (d *decoder) bytes(n *node) []byte {
-	size := d.r.ReadLong()
-	if d.r.Error != nil {
+	size := d.r.readLong()
+	if d.r.err != nil {
 		return nil
 	}
 	if size < 0 || size > d.limit {
@@ -154,8 +151,8 @@ func (d *decoder) bytes(n *node) []byte {
 		return emptyBytes
 	}
 	b := d.a.buffer(int(size))
-	d.r.Read(b)
-	if d.r.Error != nil {
+	d.r.read(b)
+	if d.r.err != nil {
 		return nil
 	}
 	return b
@@ -165,7 +162,7 @@ func (d *decoder) bytes(n *node) []byte {
 func (d *decoder) decimal(n *node) event.Decimal {
 	dec := event.Decimal{Scale: n.scale}
 	if n.kind == kindVarDecimal {
-		dec.Scale = d.r.ReadInt()
+		dec.Scale = d.r.readInt()
 	}
 	b := d.bytes(n)
 	if d.failed() {
@@ -184,8 +181,8 @@ func (d *decoder) array(n *node) []any {
 	var list []any
 	var total int64
 	for {
-		count := d.r.ReadLong()
-		if d.r.Error != nil {
+		count := d.r.readLong()
+		if d.r.err != nil {
 			return nil
 		}
 		if count == 0 {
@@ -193,7 +190,7 @@ func (d *decoder) array(n *node) []any {
 		}
 		if count < 0 {
 			count = -count // a negative count is followed by the block's size in bytes
-			d.r.ReadLong()
+			d.r.readLong()
 		}
 		if count < 0 || count > maxItems-total {
 			d.fail(n, "array of more than %d items is impossible in a %d-byte input", maxItems, d.limit)

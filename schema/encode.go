@@ -3,38 +3,18 @@ package schema
 import (
 	"fmt"
 	"reflect"
-	"sync"
-
-	"github.com/hamba/avro/v2"
 
 	"github.com/sluice-cdc/sluice/schema/event"
 )
 
-// writers recycles Avro writers; their buffers are where bodies are built.
-var writers = sync.Pool{New: func() any { return avro.NewWriter(nil, 1024) }}
-
-// maxPooledBuffer is the largest writer buffer put back in the pool, so one
-// huge row does not pin its memory.
-const maxPooledBuffer = 1 << 20
-
-func getWriter() *avro.Writer { return writers.Get().(*avro.Writer) }
-
-func putWriter(w *avro.Writer) {
-	if cap(w.Buffer()) > maxPooledBuffer {
-		return
-	}
-	w.Reset(nil)
-	writers.Put(w)
-}
-
 // encode writes v, which must have the Go type of n's schema.
-func (n *node) encode(w *avro.Writer, v any) error {
+func (n *node) encode(w *avroWriter, v any) error {
 	if n.optional {
 		if v == nil {
-			w.WriteLong(n.nullIdx)
+			w.writeLong(n.nullIdx)
 			return nil
 		}
-		w.WriteLong(1 - n.nullIdx)
+		w.writeLong(1 - n.nullIdx)
 	} else if v == nil {
 		return fmt.Errorf("%s: null for a required value", describe(n.path))
 	}
@@ -44,55 +24,55 @@ func (n *node) encode(w *avro.Writer, v any) error {
 		if !ok {
 			return n.mismatch(v)
 		}
-		w.WriteBool(x)
+		w.writeBool(x)
 	case kindInt8:
 		x, ok := v.(int8)
 		if !ok {
 			return n.mismatch(v)
 		}
-		w.WriteInt(int32(x))
+		w.writeInt(int32(x))
 	case kindInt16:
 		x, ok := v.(int16)
 		if !ok {
 			return n.mismatch(v)
 		}
-		w.WriteInt(int32(x))
+		w.writeInt(int32(x))
 	case kindInt32:
 		x, ok := v.(int32)
 		if !ok {
 			return n.mismatch(v)
 		}
-		w.WriteInt(x)
+		w.writeInt(x)
 	case kindInt64:
 		x, ok := v.(int64)
 		if !ok {
 			return n.mismatch(v)
 		}
-		w.WriteLong(x)
+		w.writeLong(x)
 	case kindFloat32:
 		x, ok := v.(float32)
 		if !ok {
 			return n.mismatch(v)
 		}
-		w.WriteFloat(x)
+		w.writeFloat(x)
 	case kindFloat64:
 		x, ok := v.(float64)
 		if !ok {
 			return n.mismatch(v)
 		}
-		w.WriteDouble(x)
+		w.writeDouble(x)
 	case kindString:
 		x, ok := v.(string)
 		if !ok {
 			return n.mismatch(v)
 		}
-		w.WriteString(x)
+		w.writeString(x)
 	case kindBytes:
 		x, ok := v.([]byte)
 		if !ok {
 			return n.mismatch(v)
 		}
-		w.WriteBytes(x)
+		w.writeBytes(x)
 	case kindDecimal:
 		x, ok := v.(event.Decimal)
 		if !ok {
@@ -107,7 +87,7 @@ func (n *node) encode(w *avro.Writer, v any) error {
 		if !ok {
 			return n.mismatch(v)
 		}
-		w.WriteInt(x.Scale)
+		w.writeInt(x.Scale)
 		writeUnscaled(w, x)
 	case kindArray:
 		x, ok := v.([]any)
@@ -115,14 +95,14 @@ func (n *node) encode(w *avro.Writer, v any) error {
 			return n.mismatch(v)
 		}
 		if len(x) > 0 {
-			w.WriteLong(int64(len(x)))
+			w.writeLong(int64(len(x)))
 			for _, e := range x {
 				if err := n.elem.encode(w, e); err != nil {
 					return err
 				}
 			}
 		}
-		w.WriteLong(0)
+		w.writeLong(0)
 	case kindStruct:
 		switch x := v.(type) {
 		case event.Row:
@@ -136,7 +116,7 @@ func (n *node) encode(w *avro.Writer, v any) error {
 }
 
 // encodeFields writes the values of a struct, one per field.
-func (n *node) encodeFields(w *avro.Writer, vals []any) error {
+func (n *node) encodeFields(w *avroWriter, vals []any) error {
 	if len(vals) != len(n.fields) {
 		return fmt.Errorf("%s: %d values for %d fields", describe(n.path), len(vals), len(n.fields))
 	}
@@ -149,16 +129,16 @@ func (n *node) encodeFields(w *avro.Writer, vals []any) error {
 }
 
 // encodeRow writes an optional struct from a row, nil being null.
-func (n *node) encodeRow(w *avro.Writer, row event.Row) error {
+func (n *node) encodeRow(w *avroWriter, row event.Row) error {
 	if row == nil {
 		if !n.optional {
 			return fmt.Errorf("%s: null for a required value", describe(n.path))
 		}
-		w.WriteLong(n.nullIdx)
+		w.writeLong(n.nullIdx)
 		return nil
 	}
 	if n.optional {
-		w.WriteLong(1 - n.nullIdx)
+		w.writeLong(1 - n.nullIdx)
 	}
 	return n.encodeFields(w, row)
 }
@@ -168,7 +148,7 @@ func (n *node) mismatch(v any) error {
 }
 
 // writeUnscaled writes a decimal's unscaled value as Avro bytes.
-func writeUnscaled(w *avro.Writer, d event.Decimal) {
+func writeUnscaled(w *avroWriter, d event.Decimal) {
 	var buf [64]byte
-	w.WriteBytes(appendUnscaled(buf[:0], d.Unscaled))
+	w.writeBytes(appendUnscaled(buf[:0], d.Unscaled))
 }

@@ -3,8 +3,6 @@ package schema
 import (
 	"fmt"
 
-	"github.com/hamba/avro/v2"
-
 	"github.com/sluice-cdc/sluice/schema/event"
 )
 
@@ -127,17 +125,16 @@ func (c *EnvelopeCodec) Append(dst []byte, e *event.Event) ([]byte, error) {
 	if c.cannotEncode != nil {
 		return dst, c.cannotEncode
 	}
-	w := getWriter()
-	defer putWriter(w)
+	w := avroWriter{buf: dst}
 	for i := range c.fields {
-		if err := c.fields[i].encode(w, e); err != nil {
+		if err := c.fields[i].encode(&w, e); err != nil {
 			return dst, fmt.Errorf("encode %s: %w", schemaLabel(c.codec.schema), err)
 		}
 	}
-	return append(dst, w.Buffer()...), nil
+	return w.buf, nil
 }
 
-func (f *envField) encode(w *avro.Writer, e *event.Event) error {
+func (f *envField) encode(w *avroWriter, e *event.Event) error {
 	n := f.n
 	switch f.part {
 	case partBefore:
@@ -146,7 +143,7 @@ func (f *envField) encode(w *avro.Writer, e *event.Event) error {
 		return n.encodeRow(w, e.After)
 	case partSource:
 		if n.optional {
-			w.WriteLong(1 - n.nullIdx)
+			w.writeLong(1 - n.nullIdx)
 		}
 		for i := range f.source {
 			f.source[i].encode(w, &e.Source)
@@ -157,20 +154,20 @@ func (f *envField) encode(w *avro.Writer, e *event.Event) error {
 			if !n.optional {
 				return fmt.Errorf("%s: null for a required value", describe(n.path))
 			}
-			w.WriteLong(n.nullIdx)
+			w.writeLong(n.nullIdx)
 			return nil
 		}
 		if n.optional {
-			w.WriteLong(1 - n.nullIdx)
+			w.writeLong(1 - n.nullIdx)
 		}
-		w.WriteString(t.ID)
-		w.WriteLong(t.TotalOrder)
-		w.WriteLong(t.DataCollectionOrder)
+		w.writeString(t.ID)
+		w.writeLong(t.TotalOrder)
+		w.writeLong(t.DataCollectionOrder)
 	case partOp:
 		if n.optional {
-			w.WriteLong(1 - n.nullIdx)
+			w.writeLong(1 - n.nullIdx)
 		}
-		w.WriteString(e.Op.String())
+		w.writeString(e.Op.String())
 	case partTsMs:
 		writeLong(w, n, e.TsMs, 1)
 	case partTsUs:
@@ -178,7 +175,7 @@ func (f *envField) encode(w *avro.Writer, e *event.Event) error {
 	case partTsNs:
 		writeLong(w, n, e.TsMs, 1e6)
 	default:
-		w.WriteLong(n.nullIdx) // optional, checked by NewEnvelopeCodec
+		w.writeLong(n.nullIdx) // optional, checked by NewEnvelopeCodec
 	}
 	return nil
 }
@@ -254,27 +251,27 @@ func (f *envField) decode(d *decoder, e *event.Event) error {
 }
 
 // writeLong writes v*unit as an int64 field, null when optional and v is 0.
-func writeLong(w *avro.Writer, n *node, v, unit int64) {
+func writeLong(w *avroWriter, n *node, v, unit int64) {
 	if n.optional {
 		if v == 0 {
-			w.WriteLong(n.nullIdx)
+			w.writeLong(n.nullIdx)
 			return
 		}
-		w.WriteLong(1 - n.nullIdx)
+		w.writeLong(1 - n.nullIdx)
 	}
-	w.WriteLong(v * unit)
+	w.writeLong(v * unit)
 }
 
 // writeString writes a string field, null when optional and v is empty.
-func writeString(w *avro.Writer, n *node, v string) {
+func writeString(w *avroWriter, n *node, v string) {
 	if n.optional {
 		if v == "" {
-			w.WriteLong(n.nullIdx)
+			w.writeLong(n.nullIdx)
 			return
 		}
-		w.WriteLong(1 - n.nullIdx)
+		w.writeLong(1 - n.nullIdx)
 	}
-	w.WriteString(v)
+	w.writeString(v)
 }
 
 // readLong reads an int64 field; null reads as 0.
@@ -282,7 +279,7 @@ func readLong(d *decoder, n *node) int64 {
 	if n.optional && !d.present(n) {
 		return 0
 	}
-	return d.r.ReadLong()
+	return d.r.readLong()
 }
 
 // readString reads a string field; null reads as "".

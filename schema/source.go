@@ -1,8 +1,6 @@
 package schema
 
 import (
-	"github.com/hamba/avro/v2"
-
 	"github.com/sluice-cdc/sluice/schema/event"
 )
 
@@ -81,7 +79,7 @@ func bindSource(s *event.Schema, n *node) []sourceField {
 	return out
 }
 
-func (f *sourceField) encode(w *avro.Writer, s *event.Source) {
+func (f *sourceField) encode(w *avroWriter, s *event.Source) {
 	n := f.n
 	switch f.field {
 	case srcVersion:
@@ -122,15 +120,15 @@ func (f *sourceField) encode(w *avro.Writer, s *event.Source) {
 		writeLong(w, n, s.Pos, 1)
 	case srcRow:
 		if n.optional {
-			w.WriteLong(1 - n.nullIdx)
+			w.writeLong(1 - n.nullIdx)
 		}
-		w.WriteInt(s.RowIndex)
+		w.writeInt(s.RowIndex)
 	case srcThread:
 		writeLong(w, n, s.Thread, 1)
 	case srcQuery:
 		writeString(w, n, s.Query)
 	default:
-		w.WriteLong(n.nullIdx) // optional, checked by NewEnvelopeCodec
+		w.writeLong(n.nullIdx) // optional, checked by NewEnvelopeCodec
 	}
 }
 
@@ -175,7 +173,7 @@ func (f *sourceField) decode(d *decoder, s *event.Source) {
 		if n.optional && !d.present(n) {
 			return
 		}
-		s.RowIndex = d.r.ReadInt()
+		s.RowIndex = d.r.readInt()
 	case srcThread:
 		s.Thread = readLong(d, n)
 	case srcQuery:

@@ -8,10 +8,11 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 
-	"github.com/hamba/avro/v2"
 	"github.com/riferrei/srclient"
+	"github.com/twmb/avro"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -45,9 +46,8 @@ type Registration struct {
 
 // Schema is a registered schema, for decoding data written with it.
 type Schema struct {
-	ID     int
-	Text   string
-	Parsed avro.Schema
+	ID   int
+	Text string
 }
 
 // New returns a client for the registry at url (e.g. "http://localhost:8081").
@@ -136,7 +136,7 @@ func (c *Client) Register(ctx context.Context, topic string, isKey bool, schema 
 func (c *Client) register(topic string, isKey bool, schema string) (Registration, error) {
 	name := ""
 	if c.cfg.strategy.needsRecordName() {
-		parsed, err := avro.ParseWithCache(schema, "", &avro.SchemaCache{})
+		parsed, err := avro.Parse(schema)
 		if err != nil {
 			return Registration{}, fmt.Errorf("parse schema for topic %q to name its subject: %w", topic, err)
 		}
@@ -190,11 +190,10 @@ func (c *Client) Schema(ctx context.Context, id int) (*Schema, error) {
 		if err != nil {
 			return nil, c.requestError(fmt.Sprintf("get schema id %d", id), err)
 		}
-		parsed, err := avro.ParseWithCache(got.Schema(), "", &avro.SchemaCache{})
-		if err != nil {
+		if _, err := avro.Parse(got.Schema()); err != nil {
 			return nil, fmt.Errorf("parse schema id %d from the registry: %w", id, err)
 		}
-		s := &Schema{ID: id, Text: got.Schema(), Parsed: parsed}
+		s := &Schema{ID: id, Text: got.Schema()}
 		c.mu.Lock()
 		c.schemas[id] = s
 		c.mu.Unlock()
@@ -269,9 +268,14 @@ func classify(err error) (status, code int, message string) {
 
 // fullName is the name RecordNameStrategy uses: a named schema's full name, otherwise the
 // type name.
-func fullName(s avro.Schema) string {
-	if n, ok := s.(avro.NamedSchema); ok {
-		return n.FullName()
+func fullName(s *avro.Schema) string {
+	n := s.Root()
+	switch n.Type {
+	case "record", "error", "enum", "fixed":
+		if n.Namespace == "" || strings.Contains(n.Name, ".") {
+			return n.Name
+		}
+		return n.Namespace + "." + n.Name
 	}
-	return string(s.Type())
+	return n.Type
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sluice-cdc/sluice/schema/registry/embedded"
+	"github.com/twmb/avro"
 	"github.com/twmb/franz-go/pkg/kfake"
 )
 
@@ -25,8 +26,8 @@ const (
 	// userBad adds a field without a default: not BACKWARD compatible with userV1.
 	userBad = `{"type":"record","name":"User","namespace":"acme","fields":[{"name":"id","type":"long"},{"name":"age","type":"int"}]}`
 
-	userV1N = `{"name":"acme.User","type":"record","fields":[{"name":"id","type":"long"}]}`
-	userV2N = `{"name":"acme.User","type":"record","fields":[{"name":"id","type":"long"},{"name":"email","type":["null","string"],"default":null}]}`
+	userV1N = `{"fields":[{"name":"id","type":"long"}],"name":"User","namespace":"acme","type":"record"}`
+	userV2N = `{"fields":[{"name":"id","type":"long"},{"default":null,"name":"email","type":["null","string"]}],"name":"User","namespace":"acme","type":"record"}`
 )
 
 // counting counts the requests that reach the registry behind it.
@@ -140,7 +141,7 @@ func TestSchemaByIDIsCachedAndSingleFlight(t *testing.T) {
 	}
 	wg.Wait()
 	for i := range got {
-		if errs[i] != nil || got[i].ID != 1 || got[i].Text != userV2N || got[i].Parsed.(interface{ FullName() string }).FullName() != "acme.User" {
+		if errs[i] != nil || got[i].ID != 1 || got[i].Text != userV2N {
 			t.Fatalf("Schema(1) #%d = %+v, %v", i, got[i], errs[i])
 		}
 	}
@@ -174,6 +175,27 @@ func TestRecordNameStrategies(t *testing.T) {
 		reg, err := newClient(t, srv.URL, WithSubjectNameStrategy(c.strategy)).Register(ctx, "orders", false, userV1)
 		if err != nil || reg.Subject != c.want || reg.ID != 1 {
 			t.Errorf("%s: Register = %+v, %v; want subject %q id 1", c.strategy, reg, err, c.want)
+		}
+	}
+}
+
+// TestFullName checks the names RecordNameStrategy takes from a schema, however its
+// namespace is written.
+func TestFullName(t *testing.T) {
+	for schema, want := range map[string]string{
+		`{"type":"record","name":"User","namespace":"acme","fields":[]}`:       "acme.User",
+		`{"type":"record","name":"acme.User","fields":[]}`:                     "acme.User",
+		`{"type":"record","name":"other.User","namespace":"acme","fields":[]}`: "other.User",
+		`{"type":"enum","name":"Color","symbols":["RED"]}`:                     "Color",
+		`{"type":"fixed","name":"F","namespace":"a.b","size":2}`:               "a.b.F",
+		`"string"`: "string",
+	} {
+		s, err := avro.Parse(schema)
+		if err != nil {
+			t.Fatalf("%s: %v", schema, err)
+		}
+		if got := fullName(s); got != want {
+			t.Errorf("fullName(%s) = %q, want %q", schema, got, want)
 		}
 	}
 }
@@ -242,7 +264,7 @@ func TestRejectedRegistration(t *testing.T) {
 		t.Errorf("RegistrationError = %+v", re)
 	}
 	want := `register schema under subject "users-value" (latest registered version 1): rejected as incompatible (HTTP 409, error code 409): ` +
-		`Schema being registered is incompatible with an earlier schema for subject "users-value", details: [the new schema cannot read data written with version 1: reader field age is missing in writer schema and has no default, {oldSchemaVersion: 1}, {oldSchema: '` + userV1N + `'}, {compatibility: 'BACKWARD'}]`
+		`Schema being registered is incompatible with an earlier schema for subject "users-value", details: [the new schema cannot read data written with version 1: avro: incompatible at age: reader int vs writer : reader field has no default and is missing from writer, {oldSchemaVersion: 1}, {oldSchema: '` + userV1N + `'}, {compatibility: 'BACKWARD'}]`
 	if err.Error() != want {
 		t.Errorf("message:\n got %s\nwant %s", err, want)
 	}
@@ -251,7 +273,7 @@ func TestRejectedRegistration(t *testing.T) {
 	if !errors.As(err, &re) || !errors.Is(err, ErrInvalidSchema) || errors.Is(err, ErrIncompatible) {
 		t.Fatalf("invalid registration error = %#v", err)
 	}
-	want = `register schema under subject "other-value" (no registered version): rejected as invalid (HTTP 422, error code 42201): Invalid schema {"type":"record","name":"X"}, details: avro: record must have an array of fields`
+	want = `register schema under subject "other-value" (no registered version): rejected as invalid (HTTP 422, error code 42201): Invalid schema {"type":"record","name":"X"}, details: record is missing fields`
 	if err.Error() != want {
 		t.Errorf("message:\n got %s\nwant %s", err, want)
 	}

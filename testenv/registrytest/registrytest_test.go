@@ -12,7 +12,7 @@ import (
 )
 
 // recordSchema is in the canonical form the registry keeps.
-const recordSchema = `{"name":"r","type":"record","fields":[{"name":"id","type":"int"}]}`
+const recordSchema = `{"fields":[{"name":"id","type":"int"}],"name":"r","type":"record"}`
 
 // TestStart registers a schema through the client, reads it over plain
 // HTTP from URL, and reads it again from a second registry on the same

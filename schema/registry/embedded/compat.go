@@ -2,9 +2,10 @@ package embedded
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
-	"github.com/hamba/avro/v2"
+	"github.com/twmb/avro"
 )
 
 // Level is a compatibility level as Confluent names it.
@@ -47,7 +48,7 @@ func (l Level) transitive() bool {
 // previous is a registered version a new schema is checked against.
 type previous struct {
 	version int
-	schema  avro.Schema
+	schema  *avro.Schema
 	text    string
 }
 
@@ -57,9 +58,7 @@ type previous struct {
 // the candidate, FULL both. Non-transitive levels check only the last of olds. It returns
 // nil when compatible, otherwise one message per failed check followed by Confluent-style
 // context entries ({oldSchemaVersion: …}, {oldSchema: '…'}, {compatibility: '…'}).
-//
-// Safe for concurrent use: every call uses its own resolution memo.
-func checkCompatibility(level Level, candidate avro.Schema, olds []previous) []string {
+func checkCompatibility(level Level, candidate *avro.Schema, olds []previous) []string {
 	if level == LevelNone || len(olds) == 0 {
 		return nil
 	}
@@ -71,14 +70,12 @@ func checkCompatibility(level Level, candidate avro.Schema, olds []previous) []s
 		old := olds[i]
 		var msgs []string
 		if level.backward() {
-			// A fresh SchemaCompatibility per check: its memo is not safe to share between
-			// goroutines (an in-progress entry reads as "compatible" to another caller).
-			if err := avro.NewSchemaCompatibility().Compatible(candidate, old.schema); err != nil {
+			if err := canRead(candidate, old.schema); err != nil {
 				msgs = append(msgs, fmt.Sprintf("the new schema cannot read data written with version %d: %v", old.version, err))
 			}
 		}
 		if level.forward() {
-			if err := avro.NewSchemaCompatibility().Compatible(old.schema, candidate); err != nil {
+			if err := canRead(old.schema, candidate); err != nil {
 				msgs = append(msgs, fmt.Sprintf("version %d cannot read data written with the new schema: %v", old.version, err))
 			}
 		}
@@ -90,4 +87,48 @@ func checkCompatibility(level Level, candidate avro.Schema, olds []previous) []s
 		}
 	}
 	return nil
+}
+
+// canRead reports whether reader can read data written with writer, by Java Avro's rules,
+// which Confluent's registry and every Java consumer apply: a reader field that the writer
+// lacks needs a default written in the schema. twmb/avro also lets a field whose type is a
+// union starting with null default to null without one, so the check runs on a copy of reader
+// in which such fields' null branch comes last; the order of a union's branches plays no other
+// part in resolution.
+func canRead(reader, writer *avro.Schema) error {
+	root := reader.Root()
+	if nullFirstWithoutDefault(root) {
+		strict, err := root.Schema()
+		if err != nil {
+			return err
+		}
+		reader = strict
+	}
+	return avro.CheckCompatibility(writer, reader)
+}
+
+// nullFirstWithoutDefault moves the null branch to the end of every union-typed record field
+// of n that has no default and whose union starts with null, and reports whether it moved any.
+func nullFirstWithoutDefault(n *avro.SchemaNode) bool {
+	moved := false
+	switch n.Type {
+	case "record", "error":
+		for i := range n.Fields {
+			f := &n.Fields[i]
+			if b := f.Type.Branches; !f.HasDefault && f.Type.Type == "union" && len(b) > 1 && b[0].Type == "null" {
+				f.Type.Branches = append(slices.Clone(b[1:]), b[0])
+				moved = true
+			}
+			moved = nullFirstWithoutDefault(&f.Type) || moved
+		}
+	case "array":
+		moved = nullFirstWithoutDefault(n.Items)
+	case "map":
+		moved = nullFirstWithoutDefault(n.Values)
+	case "union":
+		for i := range n.Branches {
+			moved = nullFirstWithoutDefault(&n.Branches[i]) || moved
+		}
+	}
+	return moved
 }

@@ -63,6 +63,12 @@ func TestCompatibilityRules(t *testing.T) {
 			answers{LevelBackward: true, LevelForward: false}},
 		{"nullable field added without default", []string{rec(fA)}, rec(fA + `,{"name":"n","type":["null","string"]}`),
 			answers{LevelBackward: false, LevelForward: true}},
+		{"nullable field added without default, nested in an array's records",
+			[]string{rec(`{"name":"l","type":{"type":"array","items":{"type":"record","name":"I","fields":[` + fA + `]}}}`)},
+			rec(`{"name":"l","type":{"type":"array","items":{"type":"record","name":"I","fields":[` + fA + `,{"name":"n","type":["null","string"]}]}}}`),
+			answers{LevelBackward: false, LevelForward: true}},
+		{"nullable field added with a null default", []string{rec(fA)}, rec(fA + `,{"name":"n","type":["null","string"],"default":null}`),
+			answers{LevelBackward: true, LevelForward: true, LevelFull: true}},
 		{"record name changed", []string{rec(fA)}, `{"type":"record","name":"S","namespace":"acme","fields":[` + fA + `]}`,
 			answers{LevelBackward: false, LevelForward: false, LevelNone: true}},
 		// Three versions: v3 drops b's default. v3 reads v2 data (which has b), not v1 data.
@@ -107,9 +113,9 @@ func TestCompatibilityMessages(t *testing.T) {
 	cand, _, _ := parseAvro(rec(fA + "," + fBNone))
 	got := checkCompatibility(LevelFullTransitive, cand, olds)
 	want := []string{
-		"the new schema cannot read data written with version 1: reader field b is missing in writer schema and has no default",
+		"the new schema cannot read data written with version 1: avro: incompatible at b: reader string vs writer : reader field has no default and is missing from writer",
 		"{oldSchemaVersion: 1}",
-		`{oldSchema: '{"name":"acme.R","type":"record","fields":[{"name":"a","type":"string"}]}'}`,
+		`{oldSchema: '{"fields":[{"name":"a","type":"string"}],"name":"R","namespace":"acme","type":"record"}'}`,
 		"{compatibility: 'FULL_TRANSITIVE'}",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

@@ -12,28 +12,28 @@ func TestByteDefaultsKeepTheirValue(t *testing.T) {
 	cases := []struct{ name, schema, want string }{
 		{"bytes",
 			`{"type":"record","name":"R","fields":[{"name":"b","type":"bytes","default":"\u00ff<&"}]}`,
-			`{"name":"R","type":"record","fields":[{"name":"b","type":"bytes","default":"ÿ\u003c\u0026"}]}`},
+			`{"fields":[{"default":"ÿ\u003c\u0026","name":"b","type":"bytes"}],"name":"R","type":"record"}`},
 		{"decimal bytes",
 			`{"type":"record","name":"R","fields":[{"name":"b","type":{"type":"bytes","logicalType":"decimal","precision":4,"scale":2},"default":"\u0001"}]}`,
-			`{"name":"R","type":"record","fields":[{"name":"b","type":{"type":"bytes","logicalType":"decimal","precision":4,"scale":2},"default":"\u0001"}]}`},
+			`{"fields":[{"default":"\u0001","name":"b","type":{"logicalType":"decimal","precision":4,"scale":2,"type":"bytes"}}],"name":"R","type":"record"}`},
 		{"fixed, defined and referenced",
 			`{"type":"record","name":"R","fields":[{"name":"f","type":{"type":"fixed","name":"F","size":2},"default":"ab"},{"name":"g","type":"F","default":"\u0000\u00e9"}]}`,
-			`{"name":"R","type":"record","fields":[{"name":"f","type":{"name":"F","type":"fixed","size":2},"default":"ab"},{"name":"g","type":"F","default":"\u0000é"}]}`},
+			`{"fields":[{"default":"ab","name":"f","type":{"name":"F","size":2,"type":"fixed"}},{"default":"\u0000é","name":"g","type":"F"}],"name":"R","type":"record"}`},
 		{"union of bytes first",
 			`{"type":"record","name":"R","fields":[{"name":"u","type":["bytes","null"],"default":"xy"}]}`,
-			`{"name":"R","type":"record","fields":[{"name":"u","type":["bytes","null"],"default":"xy"}]}`},
+			`{"fields":[{"default":"xy","name":"u","type":["bytes","null"]}],"name":"R","type":"record"}`},
 		{"array of bytes",
 			`{"type":"record","name":"R","fields":[{"name":"a","type":{"type":"array","items":"bytes"},"default":["a","\u00e9"]}]}`,
-			`{"name":"R","type":"record","fields":[{"name":"a","type":{"type":"array","items":"bytes"},"default":["a","é"]}]}`},
+			`{"fields":[{"default":["a","é"],"name":"a","type":{"items":"bytes","type":"array"}}],"name":"R","type":"record"}`},
 		{"map of fixed",
 			`{"type":"record","name":"R","fields":[{"name":"m","type":{"type":"map","values":{"type":"fixed","name":"F","size":1}},"default":{"k":"z"}}]}`,
-			`{"name":"R","type":"record","fields":[{"name":"m","type":{"type":"map","values":{"name":"F","type":"fixed","size":1}},"default":{"k":"z"}}]}`},
+			`{"fields":[{"default":{"k":"z"},"name":"m","type":{"type":"map","values":{"name":"F","size":1,"type":"fixed"}}}],"name":"R","type":"record"}`},
 		{"nested records",
 			`{"type":"record","name":"R","fields":[{"name":"x","type":{"type":"array","items":{"type":"record","name":"S","fields":[{"name":"b","type":"bytes","default":"in"}]}},"default":[{"b":"v"}]},{"name":"s","type":"S","default":{"b":"y"}}]}`,
-			`{"name":"R","type":"record","fields":[{"name":"x","type":{"type":"array","items":{"name":"S","type":"record","fields":[{"name":"b","type":"bytes","default":"in"}]}},"default":[{"b":"v"}]},{"name":"s","type":"S","default":{"b":"y"}}]}`},
+			`{"fields":[{"default":[{"b":"v"}],"name":"x","type":{"items":{"fields":[{"default":"in","name":"b","type":"bytes"}],"name":"S","type":"record"},"type":"array"}},{"default":{"b":"y"},"name":"s","type":"S"}],"name":"R","type":"record"}`},
 		{"other defaults untouched",
 			`{"type":"record","name":"R","fields":[{"name":"i","type":"int","default":1,"doc":"<b>","x":{"y":"\u00ff"}},{"name":"s","type":["null","string"],"default":null}]}`,
-			`{"name":"R","type":"record","fields":[{"name":"i","doc":"\u003cb\u003e","type":"int","default":1,"x":{"y":"ÿ"}},{"name":"s","type":["null","string"],"default":null}]}`},
+			`{"fields":[{"default":1,"doc":"\u003cb\u003e","name":"i","type":"int","x":{"y":"ÿ"}},{"default":null,"name":"s","type":["null","string"]}],"name":"R","type":"record"}`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -59,10 +59,10 @@ func TestFixedDefaultDoesNotBreakTheSubject(t *testing.T) {
 	v2 := `{"type":"record","name":"R","fields":[{"name":"f","type":{"type":"fixed","name":"F","size":2},"default":"ab"},{"name":"g","type":"int","default":0}]}`
 	runSteps(t, srv, []step{
 		{"POST", "/subjects/s/versions", body(v1), 200, `{"id":1}`},
-		{"GET", "/subjects/s/versions/1/schema", "", 200, `{"name":"R","type":"record","fields":[{"name":"f","type":{"name":"F","type":"fixed","size":2},"default":"ab"}]}`},
+		{"GET", "/subjects/s/versions/1/schema", "", 200, `{"fields":[{"default":"ab","name":"f","type":{"name":"F","size":2,"type":"fixed"}}],"name":"R","type":"record"}`},
 		{"POST", "/compatibility/subjects/s/versions/latest", body(v2), 200, `{"is_compatible":true}`},
 		{"POST", "/subjects/s/versions", body(v2), 200, `{"id":2}`},
 		{"GET", "/subjects/s/versions/2", "", 200, `{"subject":"s","version":2,"id":2,"schema":` +
-			strconv.Quote(`{"name":"R","type":"record","fields":[{"name":"f","type":{"name":"F","type":"fixed","size":2},"default":"ab"},{"name":"g","type":"int","default":0}]}`) + `}`},
+			strconv.Quote(`{"fields":[{"default":"ab","name":"f","type":{"name":"F","size":2,"type":"fixed"}},{"default":0,"name":"g","type":"int"}],"name":"R","type":"record"}`) + `}`},
 	})
 }

@@ -17,8 +17,8 @@ func body(schema string) string { return `{"schema":` + strconv.Quote(schema) + 
 
 // normalized are the schemas as the registry stores and returns them.
 const (
-	userV1N = `{"name":"acme.User","type":"record","fields":[{"name":"id","type":"long"}]}`
-	userV2N = `{"name":"acme.User","type":"record","fields":[{"name":"id","type":"long"},{"name":"email","type":["null","string"],"default":null}]}`
+	userV1N = `{"fields":[{"name":"id","type":"long"}],"name":"User","namespace":"acme","type":"record"}`
+	userV2N = `{"fields":[{"name":"id","type":"long"},{"default":null,"name":"email","type":["null","string"]}],"name":"User","namespace":"acme","type":"record"}`
 )
 
 func TestRegisterLookupVersionsDelete(t *testing.T) {
@@ -35,7 +35,7 @@ func TestRegisterLookupVersionsDelete(t *testing.T) {
 			{"POST", "/subjects/users-value/versions", body("{ \"type\": \"record\", \"name\": \"User\", \"namespace\": \"acme\",\n \"fields\": [{\"name\": \"id\", \"type\": \"long\"}]}"), 200, `{"id":1}`},
 			{"POST", "/subjects/users-value/versions", body(userV2), 200, `{"id":2}`},
 			{"POST", "/subjects/users-value/versions", body(userBad), 409,
-				`{"error_code":409,"message":"Schema being registered is incompatible with an earlier schema for subject \"users-value\", details: [the new schema cannot read data written with version 2: reader field age is missing in writer schema and has no default, {oldSchemaVersion: 2}, {oldSchema: '` + jsonEscape(userV2N) + `'}, {compatibility: 'BACKWARD'}]"}`},
+				`{"error_code":409,"message":"Schema being registered is incompatible with an earlier schema for subject \"users-value\", details: [the new schema cannot read data written with version 2: avro: incompatible at age: reader int vs writer : reader field has no default and is missing from writer, {oldSchemaVersion: 2}, {oldSchema: '` + jsonEscape(userV2N) + `'}, {compatibility: 'BACKWARD'}]"}`},
 			// The same schema under another subject gets the same id.
 			{"POST", "/subjects/other-value/versions", body(userV1), 200, `{"id":1}`},
 			{"GET", "/subjects", "", 200, `["other-value","users-value"]`},
@@ -96,7 +96,7 @@ func TestConfigAndCompatibility(t *testing.T) {
 			{"POST", "/compatibility/subjects/s/versions/latest?verbose=true", body(userV2), 200, `{"is_compatible":true,"messages":[]}`},
 			{"POST", "/compatibility/subjects/s/versions/latest", body(userBad), 200, `{"is_compatible":false}`},
 			{"POST", "/compatibility/subjects/s/versions/1?verbose=true", body(userBad), 200,
-				`{"is_compatible":false,"messages":["the new schema cannot read data written with version 1: reader field age is missing in writer schema and has no default","{oldSchemaVersion: 1}","{oldSchema: '` + jsonEscape(userV1N) + `'}","{compatibility: 'BACKWARD'}"]}`},
+				`{"is_compatible":false,"messages":["the new schema cannot read data written with version 1: avro: incompatible at age: reader int vs writer : reader field has no default and is missing from writer","{oldSchemaVersion: 1}","{oldSchema: '` + jsonEscape(userV1N) + `'}","{compatibility: 'BACKWARD'}"]}`},
 			{"POST", "/compatibility/subjects/s/versions/7", body(userBad), 404, `{"error_code":40402,"message":"Version 7 not found."}`},
 			{"GET", "/config/s", "", 404, `{"error_code":40408,"message":"Subject 's' does not have subject-level compatibility configured"}`},
 			{"GET", "/config/s?defaultToGlobal=true", "", 200, `{"compatibilityLevel":"BACKWARD"}`},
@@ -129,6 +129,6 @@ func TestDefaultCompatibilityInAnyLetterCase(t *testing.T) {
 		{"GET", "/config", "", 200, `{"compatibilityLevel":"FULL"}`},
 		{"POST", "/subjects/s/versions", body(userV1), 200, `{"id":1}`},
 		{"POST", "/subjects/s/versions", body(userBad), 409,
-			`{"error_code":409,"message":"Schema being registered is incompatible with an earlier schema for subject \"s\", details: [the new schema cannot read data written with version 1: reader field age is missing in writer schema and has no default, {oldSchemaVersion: 1}, {oldSchema: '` + jsonEscape(userV1N) + `'}, {compatibility: 'FULL'}]"}`},
+			`{"error_code":409,"message":"Schema being registered is incompatible with an earlier schema for subject \"s\", details: [the new schema cannot read data written with version 1: avro: incompatible at age: reader int vs writer : reader field has no default and is missing from writer, {oldSchemaVersion: 1}, {oldSchema: '` + jsonEscape(userV1N) + `'}, {compatibility: 'FULL'}]"}`},
 	})
 }

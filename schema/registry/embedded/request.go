@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/hamba/avro/v2"
+	"github.com/twmb/avro"
 )
 
 // schemaRequest is the body of register, lookup and compatibility requests.
@@ -17,7 +17,7 @@ type schemaRequest struct {
 
 // requestSchema is a parsed and normalized schema from a request body.
 type requestSchema struct {
-	avro avro.Schema
+	avro *avro.Schema
 	text string // normalized
 }
 

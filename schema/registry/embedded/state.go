@@ -92,6 +92,11 @@ func (s *state) applyRegister(c command) outcome {
 	if c.Subject == "" || c.Schema == "" || c.SchemaType == "" {
 		return outcome{err: errStore("malformed %s command for subject %q", opRegister, c.Subject)}
 	}
+	// A text written by an earlier release may be normalized otherwise: normalize it as
+	// this one does, so that registering the same schema again still finds its id.
+	if _, text, err := parseAvro(c.Schema); err == nil {
+		c.Schema = text
+	}
 	if v, ok := s.liveVersion(c.Subject, c.SchemaType, c.Schema); ok {
 		return outcome{id: v.id, version: v.number}
 	}

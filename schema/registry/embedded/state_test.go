@@ -45,3 +45,28 @@ func TestApplyResolvesRacesInLogOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestTextsNormalizedOtherwiseStayOneSchema replays a registration whose text an earlier
+// release normalized otherwise (namespace folded into the name, keys in another order): the
+// same schema registered again now answers the same id and version, and reads back in this
+// release's form.
+func TestTextsNormalizedOtherwiseStayOneSchema(t *testing.T) {
+	st := newState(LevelBackward)
+	old := command{Op: opRegister, Subject: "s", SchemaType: "AVRO", Level: LevelBackward,
+		Schema: `{"name":"acme.User","type":"record","fields":[{"name":"id","type":"long"}]}`}
+	if got := st.apply(old); !reflect.DeepEqual(got, outcome{id: 1, version: 1}) {
+		t.Fatalf("old registration = %+v", got)
+	}
+	_, text, err := parseAvro(`{"type":"record","name":"User","namespace":"acme","fields":[{"name":"id","type":"long"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := command{Op: opRegister, Subject: "s", SchemaType: "AVRO", Level: LevelBackward, Basis: 1, Schema: text}
+	if got := st.apply(again); !reflect.DeepEqual(got, outcome{id: 1, version: 1}) {
+		t.Errorf("same schema registered again = %+v, want id 1 version 1", got)
+	}
+	const want = `{"fields":[{"name":"id","type":"long"}],"name":"User","namespace":"acme","type":"record"}`
+	if got := st.ids[1].text; got != want {
+		t.Errorf("stored text = %s, want %s", got, want)
+	}
+}
