@@ -167,6 +167,9 @@ type HeldStream interface {
 	// Position is where the stream is: after every change it handed on,
 	// and before every change it has yet to read.
 	Position() event.Position
+	// Locate sets the position fields of a source block (source.lsn; the
+	// binlog file and position) to where the stream is, Position.
+	Locate(src *event.Source)
 	// KeepAlive is called between the chunks of a blocking snapshot, so
 	// that the database keeps the stream's connection while it is not read.
 	KeepAlive(ctx context.Context) error
@@ -321,9 +324,9 @@ func (in *Incremental[P]) query(table string) ChunkQuery {
 }
 
 // blockingChunk reads the next chunk of a blocking snapshot and hands it
-// on at once, positioned where the stream stopped, so the changes the
-// stream reads after the snapshot follow its rows; it ends the snapshot
-// once no table is left.
+// on at once, positioned where the stream stopped (in the source blocks
+// too), so the changes the stream reads after the snapshot follow its
+// rows; it ends the snapshot once no table is left.
 func (in *Incremental[P]) blockingChunk(ctx context.Context) error {
 	p := in.progress
 	if len(p.Tables) == 0 {
@@ -343,11 +346,7 @@ func (in *Incremental[P]) blockingChunk(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("blocking snapshot of %s: %w", table, err)
 	}
-	at := in.stream.Position()
-	for _, e := range events {
-		e.Source.Snapshot = event.SnapshotTrue
-		e.Position = at
-	}
+	place(events, event.SnapshotTrue, in.stream.Position(), in.stream.Locate)
 	p.Rows += int64(len(events))
 	p.LastKey = lastKey
 	if len(events) > 0 {
@@ -366,8 +365,9 @@ func (in *Incremental[P]) blockingChunk(ctx context.Context) error {
 // Watermark is called by the stream with each watermark it reads, at the
 // position of the log where it is. At the high watermark of the open
 // window it returns the chunk to hand on: the rows no streamed change
-// overtook, positioned at at, with the progress to save once durable.
-func (in *Incremental[P]) Watermark(mark string, at event.Position) (Chunk[P], bool) {
+// overtook, positioned at at, their source blocks located by locate at
+// the watermark (see place), with the progress to save once durable.
+func (in *Incremental[P]) Watermark(mark string, at event.Position, locate func(*event.Source)) (Chunk[P], bool) {
 	w := in.window
 	if w == nil || mark != w.id+"-close" {
 		return Chunk[P]{}, false // a low watermark an older version wrote, or one of a window a restart abandoned
@@ -376,11 +376,10 @@ func (in *Incremental[P]) Watermark(mark string, at event.Position) (Chunk[P], b
 	var rows []*event.Event
 	for _, e := range w.rows {
 		if e != nil {
-			e.Source.Snapshot = event.SnapshotIncremental
-			e.Position = at
 			rows = append(rows, e)
 		}
 	}
+	place(rows, event.SnapshotIncremental, at, locate)
 	p := in.progress
 	p.Rows += int64(len(rows))
 	p.Chunks++
@@ -393,6 +392,19 @@ func (in *Incremental[P]) Watermark(mark string, at event.Position) (Chunk[P], b
 	}
 	in.publish()
 	return Chunk[P]{Events: rows, Incremental: p.clone()}, true
+}
+
+// place marks events as snapshot rows of kind, handed on at at: their
+// position, and the position fields of their source blocks, which locate
+// sets. So a sink that orders writes by the source block's position (the
+// Elasticsearch sink's versions) orders them after every change streamed
+// before at and before every change streamed after it.
+func place(events []*event.Event, kind event.Snapshot, at event.Position, locate func(*event.Source)) {
+	for _, e := range events {
+		e.Source.Snapshot = kind
+		e.Position = at
+		locate(&e.Source)
+	}
 }
 
 // act carries out one signal; a bad one is logged and dropped.

@@ -62,13 +62,16 @@ func newTestIncremental(r ChunkReader, size int, resume *IncrementalProgress) (*
 		Stream: &heldStream{at: event.Position{Commit: 500}}, Metrics: NewMetrics(nil, "test"), Logger: slog.New(slog.DiscardHandler)}), out, signals
 }
 
-// heldStream is a stream held at a position; it counts keep-alives.
+// heldStream is a stream held at a position, which it writes as
+// source.lsn; it counts keep-alives.
 type heldStream struct {
 	at    event.Position
 	alive int
 }
 
 func (s *heldStream) Position() event.Position { return s.at }
+
+func (s *heldStream) Locate(src *event.Source) { src.LSN = int64(s.at.Commit) }
 
 func (s *heldStream) KeepAlive(context.Context) error {
 	s.alive++
@@ -88,14 +91,19 @@ func drain(out chan Chunk[lsn]) []Chunk[lsn] {
 }
 
 // closeWindow hands the open window's high watermark back, as the stream
-// does when it reads it.
+// does when it reads it: a message at LSN 792 committed at 800.
 func closeWindow(t *testing.T, in *Incremental[lsn], r *fakeChunks) Chunk[lsn] {
 	t.Helper()
-	c, ok := in.Watermark(r.marks[len(r.marks)-1], event.Position{Commit: 800})
+	c, ok := in.Watermark(r.marks[len(r.marks)-1], event.Position{Commit: 800}, locateAt(792))
 	if !ok {
 		t.Fatalf("the last watermark %q closes no window", r.marks[len(r.marks)-1])
 	}
 	return c
+}
+
+// locateAt locates source blocks at source.lsn lsn.
+func locateAt(lsn int64) func(*event.Source) {
+	return func(src *event.Source) { src.LSN = lsn }
 }
 
 func TestIncrementalDropsRowsTheStreamChanged(t *testing.T) {
@@ -110,15 +118,15 @@ func TestIncrementalDropsRowsTheStreamChanged(t *testing.T) {
 	if len(r.marks) != 1 {
 		t.Fatalf("watermarks %v, want the chunk's high watermark only", r.marks)
 	}
-	if _, ok := in.Watermark(strings.TrimSuffix(r.marks[0], "-close")+"-open", event.Position{}); ok {
+	if _, ok := in.Watermark(strings.TrimSuffix(r.marks[0], "-close")+"-open", event.Position{}, locateAt(0)); ok {
 		t.Fatal("a low watermark, as an older version wrote them, closed the window")
 	}
 	c := closeWindow(t, in, r)
 	var keys []int64
 	for _, e := range c.Events {
 		keys = append(keys, e.After[0].(int64))
-		if e.Source.Snapshot != event.SnapshotIncremental || e.Position.Commit != 800 {
-			t.Fatalf("row %d: snapshot %q at %v, want incremental at the high watermark", keys[len(keys)-1], e.Source.Snapshot, e.Position)
+		if e.Source.Snapshot != event.SnapshotIncremental || e.Position.Commit != 800 || e.Source.LSN != 792 {
+			t.Fatalf("row %d: snapshot %q at %v, source.lsn %d; want incremental at the high watermark, 800 and 792", keys[len(keys)-1], e.Source.Snapshot, e.Position, e.Source.LSN)
 		}
 	}
 	if !slices.Equal(keys, []int64{1, 3}) || !slices.Equal(c.Incremental.LastKey, []string{"3"}) {
@@ -192,7 +200,7 @@ func TestIncrementalSignals(t *testing.T) {
 	if err := in.Step(context.Background()); err != nil || in.progress != nil || in.window != nil {
 		t.Fatalf("stopped snapshot still runs: %v", err)
 	}
-	if _, ok := in.Watermark(r.marks[len(r.marks)-1], event.Position{}); ok {
+	if _, ok := in.Watermark(r.marks[len(r.marks)-1], event.Position{}, locateAt(0)); ok {
 		t.Fatal("the window of a stopped snapshot was handed on")
 	}
 	var states []string
@@ -217,8 +225,8 @@ func TestBlockingSnapshotReadsWithinOneStep(t *testing.T) {
 	var keys []int64
 	for _, c := range drain(out) {
 		for _, e := range c.Events {
-			if e.Source.Snapshot != event.SnapshotTrue || e.Position.Commit != 500 {
-				t.Fatalf("row %v: snapshot %q at %v, want true at 500", e.After, e.Source.Snapshot, e.Position)
+			if e.Source.Snapshot != event.SnapshotTrue || e.Position.Commit != 500 || e.Source.LSN != 500 {
+				t.Fatalf("row %v: snapshot %q at %v, source.lsn %d; want true at 500", e.After, e.Source.Snapshot, e.Position, e.Source.LSN)
 			}
 			keys = append(keys, e.After[0].(int64))
 		}

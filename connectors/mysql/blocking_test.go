@@ -37,6 +37,9 @@ func TestBlockingSnapshotHoldsTheStream(t *testing.T) {
 		t.Fatalf("blocking snapshot %+v", done)
 	}
 	reads := checkRebuiltAs(h, event.SnapshotTrue)
+	if n := checkReadPositions(h); n != reads {
+		t.Fatalf("%d reads positioned, %d in the topic", n, reads)
+	}
 	records := h.readAll(h.topic("t"))
 	first, last := -1, -1
 	for i, r := range records {

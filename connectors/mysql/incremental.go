@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/client"
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/replication"
 
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/cdc"
@@ -29,7 +30,7 @@ const (
 // goroutine calls it.
 type chunkReader struct {
 	src   *Source
-	start Position // where streaming started: the source block's binlog position of chunk rows
+	start Position // where streaming started: the table reader's position, until a high watermark places the rows
 	ids   map[string]event.TableID
 	conn  *client.Conn
 }
@@ -130,12 +131,14 @@ func (r *chunkReader) Watermark(ctx context.Context, mark string) error {
 	return nil
 }
 
-// signalRows hands the rows inserted into the signal table to the
-// incremental snapshots: watermarks, and signals to act on. The rows of
-// a chunk its high watermark closes join the watermark's transaction, at
-// its position: after every change the stream read before it.
-func (st *stream) signalRows(rows [][]any, commit uint64) {
-	for _, row := range rows {
+// signalRows hands the rows inserted into the signal table by the rows
+// event h heads to the incremental snapshots: watermarks, and signals to
+// act on. The rows of a chunk its high watermark closes join the
+// watermark's transaction, at its position: after every change the stream
+// read before it. Their source blocks say the watermark's row, as
+// Debezium's do (see locateRow).
+func (st *stream) signalRows(rows [][]any, h *replication.EventHeader, commit uint64) {
+	for i, row := range rows {
 		if len(row) < 3 {
 			continue
 		}
@@ -145,7 +148,7 @@ func (st *stream) signalRows(rows [][]any, commit uint64) {
 		}
 		switch sig.Type {
 		case windowOpen, windowClose:
-			if c, ok := st.inc.Watermark(sig.ID, event.Position{Commit: commit, Index: uint32(st.total)}); ok {
+			if c, ok := st.inc.Watermark(sig.ID, event.Position{Commit: commit, Index: uint32(st.total)}, st.locateRow(h, int32(i))); ok {
 				st.events = append(st.events, c.Events...)
 				st.progress = c.Incremental
 				st.stepDue = true
@@ -154,6 +157,19 @@ func (st *stream) signalRows(rows [][]any, commit uint64) {
 			st.inc.Signal(sig)
 			st.stepDue = true
 		}
+	}
+}
+
+// locateRow sets a source block to row row of the rows event h heads, as
+// for a change there: the binlog file and the position where the event
+// starts, the row's index in it, the server id, GTID and thread. A sink
+// versions a source block by its file and position: every change after
+// the watermark is in a later rows event, and every change the stream
+// read before the chunk's rows were read in an earlier one.
+func (st *stream) locateRow(h *replication.EventHeader, row int32) func(*event.Source) {
+	file, pos, serverID, gtid, thread := st.file, int64(h.LogPos-h.EventSize), int64(h.ServerID), st.gtid, st.thread
+	return func(src *event.Source) {
+		src.File, src.Pos, src.RowIndex, src.ServerID, src.GTID, src.Thread = file, pos, row, serverID, gtid, thread
 	}
 }
 
@@ -171,6 +187,10 @@ func (st *stream) Position() event.Position {
 	c, _ := event.BinlogCommit(st.file, st.endPos) // the file's name parsed for every event read
 	return event.Position{Commit: c}
 }
+
+// Locate sets the binlog file and position to Position's, the end of the
+// last transaction read. See cdc.HeldStream.
+func (st *stream) Locate(src *event.Source) { src.File, src.Pos = st.file, int64(st.endPos) }
 
 // KeepAlive does nothing: the binlog connection is only kept by reading
 // it, so a blocking snapshot that outlasts the server's net_write_timeout

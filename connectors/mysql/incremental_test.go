@@ -164,6 +164,39 @@ func checkRebuiltAs(h *harness, kind event.Snapshot) int {
 	return reads
 }
 
+// checkReadPositions checks that every snapshot read of t's topic is
+// positioned where it stands among the streamed changes, as a sink that
+// versions writes by position needs: its binlog file and position (the
+// fields a streamed change says where it is with) are at least those of
+// every change before it in the topic and at most those of every change
+// after it: the topic's positions never decrease. It returns the number of
+// reads.
+func checkReadPositions(h *harness) int {
+	t := h.t
+	t.Helper()
+	var last uint64 // the greatest position so far
+	var lastSource event.Source
+	reads := 0
+	for i, r := range h.readAll(h.topic("t")) {
+		if r.value == nil {
+			continue // tombstone
+		}
+		src := r.value.Source
+		at, err := event.BinlogCommit(src.File, uint32(src.Pos))
+		if err != nil || src.Pos <= 0 {
+			t.Fatalf("record %d (op %s): binlog position %q:%d", i, r.value.Op, src.File, src.Pos)
+		}
+		if r.value.Op == event.OpRead {
+			reads++
+		}
+		if at < last {
+			t.Fatalf("record %d (op %s) at %s:%d follows one at %s:%d", i, r.value.Op, src.File, src.Pos, lastSource.File, lastSource.Pos)
+		}
+		last, lastSource = at, src
+	}
+	return reads
+}
+
 // TestIncrementalSnapshotUnderWorkload snapshots a table through a row of
 // the signal table while a workload inserts, updates and deletes its
 // rows: afterwards the table rebuilt from Kafka (the latest event of each
@@ -181,8 +214,12 @@ func TestIncrementalSnapshotUnderWorkload(t *testing.T) {
 		signal+`('go', 'execute-snapshot', '{"data-collections": ["`+h.db+`.t"]}')`)
 	waitFor(t, "the incremental snapshot to complete", 2*time.Minute, h.checkRunning, func() bool { return h.snapshotState("go") == "COMPLETED" })
 	stop()
-	if reads := checkRebuilt(h); reads < rows/2 {
+	reads := checkRebuilt(h)
+	if reads < rows/2 {
 		t.Fatalf("%d snapshot reads of a %d-row table", reads, rows)
+	}
+	if n := checkReadPositions(h); n != reads {
+		t.Fatalf("%d reads positioned, %d in the topic", n, reads)
 	}
 }
 

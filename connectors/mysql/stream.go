@@ -312,7 +312,7 @@ func (st *stream) rows(ctx context.Context, e *replication.RowsEvent, h *replica
 		if err != nil {
 			return err
 		}
-		st.signalRows(e.Rows, commit)
+		st.signalRows(e.Rows, h, commit)
 	}
 	if !s.cfg.Filter.Table(id.Database, id.Table) {
 		return nil

@@ -36,6 +36,9 @@ func TestBlockingSnapshotHoldsTheStream(t *testing.T) {
 		t.Fatalf("blocking snapshot %+v", done)
 	}
 	reads, _ := checkRebuiltAs(h, 1, event.SnapshotTrue)
+	if n := checkReadPositions(h); n != reads {
+		t.Fatalf("%d reads positioned, %d in the topic", n, reads)
+	}
 	checkHeld(t, h.readAll(h.topic("t")), reads, done)
 }
 

@@ -124,18 +124,35 @@ func (r *chunkReader) Watermark(ctx context.Context, mark string) error {
 // watermark hands a watermark message to the incremental snapshots and
 // on with the chunk its high watermark closes. Watermarks are written in
 // transactions of their own, so the chunk's rows are positioned at that
-// transaction's commit: after every change the stream read before it.
+// transaction's commit: after every change the stream read before it. Their
+// source blocks say the message, as Debezium's do (see locateMessage).
 func (s *stream) watermark(ctx context.Context, m *pglogrepl.LogicalDecodingMessageV2) error {
 	at := m.LSN
 	if s.tx != nil {
 		at = s.tx.commit
 	}
-	c, ok := s.inc.Watermark(string(m.Content), event.Position{Commit: uint64(at)})
+	c, ok := s.inc.Watermark(string(m.Content), event.Position{Commit: uint64(at)}, s.locateMessage(m.LSN))
 	if !ok {
 		return nil
 	}
 	s.stepDue = true
 	return s.send(ctx, c)
+}
+
+// locateMessage sets a source block to the watermark message at lsn, of
+// the open transaction: source.lsn is the message's LSN, txId and sequence
+// as for a change there. A sink versions a source block without a
+// transaction block by its source.lsn: every change committed after the
+// watermark has a greater commit LSN, and every change the stream read
+// before the chunk's rows were read committed before the message was
+// written.
+func (s *stream) locateMessage(lsn pglogrepl.LSN) func(*event.Source) {
+	src := event.Source{LSN: int64(lsn)}
+	if tx := s.tx; tx != nil {
+		tx.lsn = lsn // the change being read
+		src.TxID, src.Sequence = int64(tx.xid), tx.sequence()
+	}
+	return func(e *event.Source) { e.LSN, e.TxID, e.Sequence = src.LSN, src.TxID, src.Sequence }
 }
 
 // signal hands a row inserted into the signal table to the incremental
@@ -164,6 +181,9 @@ func (s *stream) signal(rel *relation, tuple *pglogrepl.TupleData) {
 func (s *stream) Position() event.Position {
 	return event.Position{Commit: max(uint64(s.handedOn), s.confirmed.Load())}
 }
+
+// Locate sets source.lsn to Position. See cdc.HeldStream.
+func (s *stream) Locate(src *event.Source) { src.LSN = int64(s.Position().Commit) }
 
 // KeepAlive sends a standby status update, so that the server keeps the
 // replication connection (wal_sender_timeout) while a blocking snapshot

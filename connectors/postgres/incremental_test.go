@@ -203,6 +203,44 @@ func checkRebuiltAs(h *harness, marker int, kind event.Snapshot) (reads, onlyRea
 	return reads, onlyRead
 }
 
+// checkReadPositions checks that every snapshot read of t's topic is
+// positioned where it stands among the streamed changes, as a sink that
+// versions writes by position needs: its source.lsn (a read has no
+// transaction block) is positive, at least the commit LSN (in
+// transaction.id) of every change before it in the topic and at most that
+// of every change after it: the topic's positions never decrease. It
+// returns the number of reads.
+func checkReadPositions(h *harness) int {
+	h.t.Helper()
+	var last uint64 // the greatest position so far
+	reads := 0
+	for i, r := range h.readAll(h.topic("t")) {
+		if r.value == nil {
+			continue // tombstone
+		}
+		var at uint64
+		if r.value.Op == event.OpRead {
+			if r.value.Transaction != nil || r.value.Source.LSN <= 0 {
+				h.t.Fatalf("record %d: a read with source.lsn %d and transaction %+v, want a positive source.lsn and none", i, r.value.Source.LSN, r.value.Transaction)
+			}
+			at = uint64(r.value.Source.LSN)
+			reads++
+		} else {
+			_, commit, _ := strings.Cut(r.value.Transaction.ID, ":")
+			n, err := strconv.ParseUint(commit, 10, 64)
+			if err != nil {
+				h.t.Fatalf("record %d: transaction id %q", i, r.value.Transaction.ID)
+			}
+			at = n
+		}
+		if at < last {
+			h.t.Fatalf("record %d (op %s) at %d follows one at %d", i, r.value.Op, at, last)
+		}
+		last = at
+	}
+	return reads
+}
+
 // TestIncrementalSnapshotUnderWorkload snapshots a table through a signal
 // while a workload inserts, updates and deletes its rows: afterwards the
 // table rebuilt from Kafka equals the source table, so no snapshot read
@@ -225,6 +263,9 @@ func TestIncrementalSnapshotUnderWorkload(t *testing.T) {
 	})
 	txs := w.finish()
 	reads, onlyRead := checkRebuilt(h, 1)
+	if n := checkReadPositions(h); n != reads {
+		t.Fatalf("%d reads positioned, %d in the topic", n, reads)
+	}
 	t.Logf("%d workload transactions during the snapshot", txs)
 	if onlyRead == 0 || reads < onlyRead {
 		t.Fatalf("%d rows known only from snapshot reads (%d reads): the snapshot delivered nothing", onlyRead, reads)
