@@ -259,7 +259,9 @@ func (c *converter) document(a action, s *event.Schema, row event.Row) (action, 
 // commit LSN of the event's transaction, the number after the last ':' of
 // transaction.id ("<xid>:<commit LSN>"), or source.lsn when the event has
 // no transaction block or its id is not of that form (snapshot reads,
-// whose source.lsn is the slot's consistent point; events written without
+// whose source.lsn is the slot's consistent point, or for incremental
+// snapshot reads the LSN of their chunk's high watermark message, and for
+// blocking ones where the stream was held; events written without
 // transaction metadata). Debezium's own Postgres events carry the change's
 // LSN after the ':', so they are versioned by it. Not source.lsn first:
 // that is the LSN of the change itself, and a transaction that began
@@ -269,7 +271,9 @@ func (c *converter) document(a action, s *event.Schema, row event.Row) (action, 
 // MariaDB events the position is source.file and source.pos (where the
 // rows event holding the row starts, as Debezium writes it: positions grow
 // through a transaction and from one to the next; for snapshot reads the
-// snapshot's binlog position) as event.BinlogCommit packs them. Events with neither are unversioned.
+// snapshot's binlog position, for incremental snapshot reads that of their
+// chunk's high watermark row, for blocking ones where the stream was held)
+// as event.BinlogCommit packs them. Events with neither are unversioned.
 func envelopeVersion(ev *event.Event) (int64, bool, error) {
 	var p event.Position
 	switch {

@@ -28,14 +28,17 @@
 // decimal number after the last ':' of transaction.id ("<xid>:<commit
 // LSN>"), or source.lsn when the event has no transaction block or its id
 // is not of that form (snapshot reads, whose source.lsn is the slot's
-// consistent point; events written without transaction metadata).
+// consistent point, or for incremental snapshot reads the LSN of their
+// chunk's high watermark, and for blocking ones where the stream was held;
+// events written without transaction metadata).
 // Debezium's own events carry the change's LSN after the ':' and are
 // versioned by it. The commit LSN, not source.lsn (the LSN of the change
 // itself): a transaction that began before a slot's consistent point and
 // committed after it has changes before the consistent point, newer than
 // the snapshot's reads, while its commit is after it. For MySQL and
 // MariaDB events the position is source.file and source.pos
-// (event.BinlogCommit). A replayed or late older event is refused by
+// (event.BinlogCommit; for incremental snapshot reads those of the chunk's
+// high watermark row, for blocking ones where the stream was held). A replayed or late older event is refused by
 // Elasticsearch (counted as a version conflict), never applied.
 // Flattened records are versioned by an int64 "__source_lsn" or "__lsn"
 // field when they have one; when they also have a string

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"slices"
@@ -44,6 +45,8 @@ type pipeline struct {
 	topic   string // also the index
 	source  *running
 	log     *slog.Logger
+	// sourceConfig overrides the source's configuration.
+	sourceConfig map[string]string
 }
 
 // running is a source or sink running in a goroutine.
@@ -86,7 +89,8 @@ func (p *pipeline) exec(sqls ...string) {
 }
 
 // startSource runs a Postgres source with slot slot and fresh offsets (so
-// snapshot.mode=initial snapshots), and waits until it holds its slot:
+// snapshot.mode=initial snapshots), configured as p.sourceConfig says
+// beyond that, and waits until it holds its slot:
 // changes made from then on are streamed.
 func (p *pipeline) startSource(slot string) {
 	p.t.Helper()
@@ -99,7 +103,7 @@ func (p *pipeline) startSource(slot string) {
 	if !ok {
 		p.t.Fatal("class io.debezium.connector.postgresql.PostgresConnector not registered")
 	}
-	c, err := class.Spec.Parse(map[string]string{
+	raw := map[string]string{
 		"connector.class":   "io.debezium.connector.postgresql.PostgresConnector",
 		"database.hostname": u.Hostname(), "database.port": u.Port(),
 		"database.user": u.User.Username(), "database.password": pw,
@@ -107,7 +111,9 @@ func (p *pipeline) startSource(slot string) {
 		"topic.prefix": p.pg.Name, "slot.name": slot, "publication.name": p.pg.Name,
 		"snapshot.mode": "initial", "producer.override.linger.ms": "1",
 		"skipped.operations": "none", // truncates too, which Debezium's default skips
-	})
+	}
+	maps.Copy(raw, p.sourceConfig)
+	c, err := class.Spec.Parse(raw)
 	if err != nil {
 		p.t.Fatal(err)
 	}
