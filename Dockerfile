@@ -3,6 +3,8 @@
 # The binary is built exactly as `make build` builds it (CGO_ENABLED=0,
 # -trimpath, stripped), which is the binary the end-to-end tests run.
 FROM golang:1.26-bookworm AS build
+# go.mod's toolchain: the go command fetches Go 1.27.3 from the module proxy.
+ENV GOTOOLCHAIN=go1.27.3
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

@@ -1,6 +1,9 @@
 # sluice — build, test and run helpers. `make test` is the one command CI runs.
 SHELL := /bin/bash
 GO ?= go
+# The Go release every build and test uses (go.mod's toolchain line): it has the standard
+# library's security fixes that Go 1.26.8 lacks. The go command fetches it from the module proxy.
+export GOTOOLCHAIN := go1.27.3
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # The release binary: static, stripped, reproducible; the Dockerfile builds it the same way.
 BUILD_FLAGS := -trimpath -ldflags "-s -w -X main.version=$(VERSION)"
@@ -10,7 +13,7 @@ export CGO_ENABLED ?= 0
 phase = @start=$$(date +%s); echo "==> $(1)" >&2; $(2); rc=$$?; \
 	echo "==> $(1): $$(( $$(date +%s) - start ))s (exit $$rc)" >&2; exit $$rc
 
-.PHONY: all build test faults compat bench unit lint deps pydeps deps-check demo testenv-up testenv-down clean
+.PHONY: all build test faults compat bench unit lint vulncheck deps pydeps deps-check demo testenv-up testenv-down clean
 
 all: build
 
@@ -61,6 +64,13 @@ unit:
 lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# govulncheck over every package, against the Go vulnerability database as published in the
+# golang.org/x/vulndb module at VULNDB (testenv/vulncheck.sh); fails when code reaches a
+# vulnerable function.
+VULNDB ?= v0.0.0-20261105234957-e22db6528018
+vulncheck:
+	$(call phase,vulncheck,bash testenv/vulncheck.sh $(VULNDB))
 
 # Services and their jars, Go modules, and the Python test tools.
 deps:

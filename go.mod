@@ -2,6 +2,8 @@ module github.com/sluice-cdc/sluice
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	github.com/elastic/go-elasticsearch/v8 v8.19.7
 	github.com/expr-lang/expr v1.17.8

@@ -38,7 +38,8 @@ const defaultDecimalPrecision = 64
 // registers for the equivalent Kafka Connect schema: Connect types map to Avro
 // types (int8 and int16 to "int" with "connect.type"), semantic names,
 // versions, parameters, docs and defaults travel as "connect.*" properties,
-// Decimal gets the "decimal" logical type with precision and scale, optional
+// Decimal gets the "decimal" logical type with precision and scale (when
+// Avro allows them: 0 <= scale <= precision), optional
 // values become unions with "null" (first, with a null default, unless the
 // schema has a default of its own), and a record defined once is referenced
 // by name afterwards. Names are made valid with AvroName and FieldName.
@@ -149,8 +150,8 @@ func (w *jsonWriter) props(s *event.Schema) error {
 		w.key(propConnectType)
 		w.str(s.Type.String())
 	}
-	decimal := s.Type == event.Bytes && s.Name == event.DecimalName
-	if decimal {
+	lt := logicalType(s)
+	if s.Type == event.Bytes && s.Name == event.DecimalName {
 		scale, err := decimalScale(s)
 		if err != nil {
 			return err
@@ -165,6 +166,12 @@ func (w *jsonWriter) props(s *event.Schema) error {
 		w.raw(strconv.Itoa(int(scale)))
 		w.key("precision")
 		w.raw(strconv.Itoa(precision))
+		if scale < 0 || int(scale) > precision {
+			// Not a decimal Avro can describe (Postgres allows numeric(2,-3) and
+			// numeric(3,5)): the bytes and the connect.* properties carry it,
+			// as Java's Avro reads it, which ignores such a logical type.
+			lt = ""
+		}
 	}
 	if s.Doc != "" {
 		w.key(propConnectDoc)
@@ -197,7 +204,7 @@ func (w *jsonWriter) props(s *event.Schema) error {
 		w.key(propConnectName)
 		w.str(s.Name)
 	}
-	if lt := logicalType(s); lt != "" {
+	if lt != "" {
 		w.key(propLogicalType)
 		w.str(lt)
 	}

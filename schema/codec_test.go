@@ -2,7 +2,9 @@ package schema
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
+	"math/big"
 	"strings"
 	"testing"
 
@@ -283,4 +285,33 @@ func mustAppend(t *testing.T, c *Codec, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestDecimalsAvroCannotDescribe checks decimals whose scale is negative or
+// past their precision (Postgres allows both): their schema has no decimal
+// logical type, which Avro would refuse, and still carries the scale, and
+// their values go through the codec unchanged.
+func TestDecimalsAvroCannotDescribe(t *testing.T) {
+	s := record("t.R", field("neg", decimalSchema(2, -3)), field("past", decimalSchema(3, 5)), field("fine", decimalSchema(5, 2)))
+	c, err := NewCodec(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `{"type":"record","name":"R","namespace":"t","fields":[` +
+		`{"name":"neg","type":{"type":"bytes","scale":-3,"precision":2,"connect.version":1,"connect.parameters":{"scale":"-3","connect.decimal.precision":"2"},"connect.name":"org.apache.kafka.connect.data.Decimal"}},` +
+		`{"name":"past","type":{"type":"bytes","scale":5,"precision":3,"connect.version":1,"connect.parameters":{"scale":"5","connect.decimal.precision":"3"},"connect.name":"org.apache.kafka.connect.data.Decimal"}},` +
+		`{"name":"fine","type":{"type":"bytes","scale":2,"precision":5,"connect.version":1,"connect.parameters":{"scale":"2","connect.decimal.precision":"5"},"connect.name":"org.apache.kafka.connect.data.Decimal","logicalType":"decimal"}}],` +
+		`"connect.name":"t.R"}`
+	if got := c.AvroJSON(); got != want {
+		t.Errorf("schema\n got %s\nwant %s", got, want)
+	}
+	row := event.Row{event.Decimal{Unscaled: big.NewInt(12), Scale: -3}, event.Decimal{Unscaled: big.NewInt(-123), Scale: 5}, dec("-1.25")}
+	body := mustAppend(t, c, row)
+	got, err := c.Decode(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, w := fmt.Sprint(got), fmt.Sprint(row); g != w {
+		t.Errorf("decoded %s, want %s", g, w)
+	}
 }

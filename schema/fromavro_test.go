@@ -43,6 +43,8 @@ func TestSchemaRoundTrip(t *testing.T) {
 				"__debezium.source.column.type": "VARCHAR", "__debezium.source.column.length": "20"}}),
 			field("n", &event.Schema{Type: event.Int64, Name: "custom.Name", Version: 3}),
 		),
+		"decimals Avro cannot describe": record("t.Decimals",
+			field("negative_scale", decimalSchema(2, -3)), field("scale_past_precision", decimalSchema(3, 5))),
 		"named array": &event.Schema{Type: event.Array, Name: "io.debezium.data.DoubleVector", Version: 1, Elem: prim(event.Float64)},
 		"reused record": record("t.Reuse",
 			field("one", variableDecimalSchema()),

@@ -286,7 +286,7 @@ func TestBadInputsAreRefusedAndChangeNothing(t *testing.T) {
 		{"empty body", "POST", "/connectors", "", 400, `{"error_code": 400, "message": "Request body is empty: send a JSON document"}`},
 		{"PUT unknown key", "PUT", "/connectors/a/config", `{` + valid + `, "colour": "red"}`, 400, problems([2]string{"colour", "unknown configuration key"})},
 		{"PUT mismatched name", "PUT", "/connectors/a/config", `{` + valid + `, "name": "b"}`, 400, problems([2]string{"name", `the config's name "b" does not match the connector's name "a"`})},
-		{"PUT array", "PUT", "/connectors/a/config", `[]`, 400, problems([2]string{"", "invalid JSON: the config must be an object of string values: cannot unmarshal array into Go value of type map[string]json.RawMessage"})},
+		{"PUT array", "PUT", "/connectors/a/config", `[]`, 400, problems([2]string{"", "the config must be an object of string values, not a JSON array"})},
 		{"PUT file connector", "PUT", "/connectors/file/config", `{` + valid + `}`, 409,
 			`{"error_code": 409, "message": "Connector file is managed by file /etc/sluice/file.json: edit or remove that file and reload the daemon (SIGHUP)"}`},
 		{"PATCH wrong type", "PATCH", "/connectors/a/config", `{"count": true}`, 400, problems([2]string{"count", `invalid value "true": not an integer`})},

@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -140,6 +141,10 @@ func DecodePatch(data []byte) (map[string]*string, Problems) {
 func decodeConfigObject(data []byte) (map[string]*string, Problems) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, Problems{{Message: "the config must be an object of string values, not a JSON " + te.Value}}
+		}
 		return nil, Problems{{Message: "invalid JSON: the config must be an object of string values: " + jsonError(err)}}
 	}
 	if raw == nil {

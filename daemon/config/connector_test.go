@@ -57,7 +57,7 @@ func TestParseConnectorProblems(t *testing.T) {
 			{File: "f.json", Connector: "a", Key: "name", Message: `the config's name "b" does not match the connector's name "a"`}}},
 		{"names", `{"name": "a/b\n", "config": {}}`, config.Problems{{File: "f.json", Connector: "a/b", Key: "name", Message: "must not contain '/'"}}},
 		{"config not an object", `{"name": "a", "config": "x"}`, config.Problems{
-			{File: "f.json", Connector: "a", Message: "invalid JSON: the config must be an object of string values: cannot unmarshal string into Go value of type map[string]json.RawMessage"}}},
+			{File: "f.json", Connector: "a", Message: "the config must be an object of string values, not a JSON string"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
