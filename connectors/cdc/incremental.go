@@ -20,7 +20,9 @@ import (
 var ErrBadCondition = errors.New("the additional condition or the surrogate key does not run")
 
 // ChunkReader is what a database supplies for incremental snapshots. Its
-// methods are called from the source's stream goroutine only.
+// methods are called one at a time: Check from the source's stream
+// goroutine, ReadChunk and Watermark from there or from the goroutine of
+// an incremental snapshot's chunk read, never while another runs.
 type ChunkReader interface {
 	// Check returns nil when table (schema.table or database.table) is
 	// captured and has a key, and otherwise an error saying what to do.
@@ -85,13 +87,18 @@ func (p *IncrementalProgress) clone() *IncrementalProgress {
 // read: for them the stream's newer change stands. Rows handed on are
 // op=r events with source.snapshot=incremental.
 //
-// The window opens when the chunk is read, between two transactions of
-// the stream, rather than where the stream reads a low watermark: every
+// The window opens just before the chunk is read, between two transactions
+// of the stream, rather than where the stream reads a low watermark: every
 // transaction the stream reads from then on counts as changing its keys,
 // those that committed before the read included (their change, streamed
 // after the chunk, is as new as the row read). So no low watermark is
-// written: it would cost a commit a chunk and decide nothing. Memory holds
-// one chunk.
+// written: it would cost a commit a chunk and decide nothing.
+//
+// The chunk is read, and its high watermark written, in a goroutine of its
+// own while the stream goes on: keys the stream changes meanwhile are noted
+// and their rows dropped once the chunk is in. As soon as a chunk is in,
+// the next one is read, while the first waits for its high watermark, so
+// memory holds two chunks.
 //
 // The progress (tables left, last key) travels with the chunks to the
 // Acker, which saves it once Kafka acknowledged them, so that a restarted
@@ -111,7 +118,11 @@ type Incremental[P any] struct {
 	logger  *slog.Logger
 
 	progress *IncrementalProgress // nil when no snapshot runs
-	window   *window
+	windows  []*window            // open windows, oldest first: at most maxWindows
+	next     *readCursor          // where the next chunk starts; nil: where progress says
+	reading  *window              // the window whose chunk is being read, nil when none
+	read     chan chunkRead       // where the read under way hands its chunk (capacity 1)
+	failed   error                // a chunk's read failed after its high watermark was written
 	queued   []connectors.Signal
 	history  []connectors.SnapshotStatus // finished snapshots, newest last
 
@@ -124,14 +135,38 @@ type Incremental[P any] struct {
 // historySize bounds the finished snapshots listed.
 const historySize = 20
 
-// window is a chunk read and not yet handed on.
+// maxWindows bounds the open windows: one waiting for its high watermark
+// while the next one's chunk is read.
+const maxWindows = 2
+
+// window is a chunk being read, or read and not yet handed on.
 type window struct {
-	id      string
-	table   string
+	id    string
+	table string
+	// changed are the keys the stream changed while the chunk is read, and
+	// cleared says it truncated the table then; nil once the chunk is in.
+	changed map[string]bool
+	cleared bool
 	rows    []*event.Event // nil once the stream changed the row's key
 	byKey   map[string]int
 	lastKey []string
-	more    bool // the chunk was full: the table may have more rows
+	more    bool  // the chunk was full: the table may have more rows
+	skip    error // the table's condition or surrogate key does not run: the table is skipped
+}
+
+// chunkRead is what the read of a chunk found.
+type chunkRead struct {
+	events  []*event.Event
+	lastKey []string
+	err     error
+}
+
+// readCursor is where the next chunk starts: after the key after of
+// table, or, when tableDone, at the table after it.
+type readCursor struct {
+	table     string
+	after     []string
+	tableDone bool
 }
 
 // IncrementalConfig is what a source gives its incremental snapshots.
@@ -178,7 +213,7 @@ type HeldStream interface {
 // NewIncremental returns the incremental snapshots of a source.
 func NewIncremental[P any](c IncrementalConfig[P]) *Incremental[P] {
 	in := &Incremental[P]{reader: c.Reader, size: c.ChunkSize, out: c.Out, signals: c.Signals, kafka: c.Kafka, stream: c.Stream, metrics: c.Metrics,
-		logger: c.Logger.With("snapshot", "incremental")}
+		read: make(chan chunkRead, 1), logger: c.Logger.With("snapshot", "incremental")}
 	in.captured = c.Captured
 	if c.NewTables && c.Known != nil {
 		for _, t := range c.Captured {
@@ -199,33 +234,39 @@ func NewIncremental[P any](c IncrementalConfig[P]) *Incremental[P] {
 func (in *Incremental[P]) Signal(sig connectors.Signal) { in.queued = append(in.queued, sig) }
 
 // Streamed is called with the events the stream hands on, before it
-// hands them on: a key they change drops the row of the open window.
+// hands them on: a key they change drops the row of an open window.
 func (in *Incremental[P]) Streamed(events []*event.Event) {
-	w := in.window
-	if w == nil {
-		return
-	}
-	for _, e := range events {
-		if e.Table == nil || e.Table.ID.String() != w.table {
-			continue
-		}
-		if e.Op == event.OpTruncate {
-			clear(w.rows)
-			continue
-		}
-		if i, ok := w.byKey[keyString(e.Key())]; ok {
-			w.rows[i] = nil
+	for _, w := range in.windows {
+		for _, e := range events {
+			if e.Table == nil || e.Table.ID.String() != w.table {
+				continue
+			}
+			switch {
+			case w.changed != nil && e.Op == event.OpTruncate:
+				w.cleared = true
+			case w.changed != nil:
+				w.changed[keyString(e.Key())] = true
+			case e.Op == event.OpTruncate:
+				clear(w.rows)
+			default:
+				if i, ok := w.byKey[keyString(e.Key())]; ok {
+					w.rows[i] = nil
+				}
+			}
 		}
 	}
 }
 
 func keyString(key event.Row) string { return fmt.Sprint([]any(key)) }
 
-// Step acts on the queued signals and, when a snapshot runs and no chunk
-// waits for its high watermark, reads the next chunk. The stream calls
-// it between transactions; it returns an error only when the database
-// fails.
+// Step acts on the queued signals and, when a snapshot runs, takes the
+// chunk read last and starts reading the next one. The stream calls it
+// between transactions, and as soon as Ready; it returns an error only
+// when the database fails.
 func (in *Incremental[P]) Step(ctx context.Context) error {
+	if in.failed != nil {
+		return in.failed
+	}
 	if in.captured != nil {
 		if err := in.snapshotNewTables(ctx); err != nil {
 			return err
@@ -242,42 +283,120 @@ func (in *Incremental[P]) Step(ctx context.Context) error {
 			return err
 		}
 	}
-	for in.progress != nil && !in.progress.Paused && in.window == nil {
-		p := in.progress
-		if len(p.Tables) == 0 {
-			return in.finish(ctx, "COMPLETED")
+	if in.Ready() {
+		if err := in.collect(<-in.read); err != nil {
+			return err
 		}
-		table := p.Tables[0]
-		id := p.ID + "-" + strconv.FormatInt(p.Chunks+1, 10) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-		events, lastKey, err := in.reader.ReadChunk(ctx, in.query(table))
-		if errors.Is(err, ErrBadCondition) {
-			in.logger.Error("incremental snapshot skips a table: its additional condition or surrogate key does not run; fix it and send execute-snapshot again",
-				"id", p.ID, "table", table, "condition", p.Conditions[table], "surrogate_key", p.SurrogateKeys[table], "error", err)
-			in.nextTable()
-			if err := in.save(ctx); err != nil {
-				return err
-			}
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("incremental snapshot of %s: %w", table, err)
-		}
-		if len(events) == 0 {
-			in.logger.Info("incremental snapshot of table complete", "id", p.ID, "table", table)
-			in.nextTable()
-			if err := in.save(ctx); err != nil {
-				return err
-			}
-			continue
-		}
-		w := &window{id: id, table: table, rows: events, byKey: make(map[string]int, len(events)), lastKey: lastKey, more: len(events) >= in.size}
-		for i, e := range events {
-			w.byKey[keyString(e.Key())] = i
-		}
-		in.window = w
-		return in.reader.Watermark(ctx, id+"-close")
+	}
+	p := in.progress
+	if p == nil || p.Blocking {
+		return nil
+	}
+	if len(p.Tables) == 0 && len(in.windows) == 0 {
+		return in.finish(ctx, "COMPLETED")
+	}
+	if p.Paused || in.reading != nil || len(in.windows) >= maxWindows {
+		return nil
+	}
+	if c, ok := in.cursor(); ok {
+		in.startRead(ctx, c)
 	}
 	return nil
+}
+
+// Ready reports whether a chunk was read and waits for Step to take it.
+func (in *Incremental[P]) Ready() bool { return in.reading != nil && len(in.read) > 0 }
+
+// Wait waits for the chunk read under way, if any, to end; the source
+// calls it before it closes the ChunkReader.
+func (in *Incremental[P]) Wait() {
+	if in.reading != nil {
+		<-in.read
+		in.reading = nil
+	}
+}
+
+// cursor returns where the next chunk starts, and false when no table is
+// left to read until an open window is handed on.
+func (in *Incremental[P]) cursor() (readCursor, bool) {
+	p := in.progress
+	if in.next == nil {
+		return readCursor{table: p.Tables[0], after: p.LastKey}, true
+	}
+	c := *in.next
+	if !c.tableDone {
+		return c, true
+	}
+	if i := slices.Index(p.Tables, c.table); i >= 0 && i+1 < len(p.Tables) {
+		return readCursor{table: p.Tables[i+1]}, true
+	}
+	return readCursor{}, false
+}
+
+// startRead opens a window on the chunk at c and reads it, then writes
+// its high watermark, in a goroutine; the chunk comes back on in.read.
+// The window opens here, before the read, in the stream's order.
+func (in *Incremental[P]) startRead(ctx context.Context, c readCursor) {
+	p := in.progress
+	w := &window{id: p.ID + "-" + strconv.FormatInt(p.Chunks+int64(len(in.windows))+1, 10) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36),
+		table: c.table, changed: map[string]bool{}}
+	in.windows = append(in.windows, w)
+	in.reading = w
+	q := ChunkQuery{Table: c.table, After: c.after, Limit: in.size, Condition: p.Conditions[c.table], OrderBy: p.SurrogateKeys[c.table]}
+	go func() {
+		events, lastKey, err := in.reader.ReadChunk(ctx, q)
+		if err == nil || errors.Is(err, ErrBadCondition) {
+			if werr := in.reader.Watermark(ctx, w.id+"-close"); werr != nil {
+				err = werr
+			}
+		}
+		in.read <- chunkRead{events: events, lastKey: lastKey, err: err}
+	}()
+}
+
+// collect takes the chunk of the window being read: it drops the rows of
+// the keys the stream changed meanwhile and moves the cursor past it.
+func (in *Incremental[P]) collect(r chunkRead) error {
+	w := in.reading
+	in.reading = nil
+	switch {
+	case errors.Is(r.err, ErrBadCondition):
+		p := in.progress
+		in.logger.Error("incremental snapshot skips a table: its additional condition or surrogate key does not run; fix it and send execute-snapshot again",
+			"id", p.ID, "table", w.table, "condition", p.Conditions[w.table], "surrogate_key", p.SurrogateKeys[w.table], "error", r.err)
+		w.skip = r.err
+	case r.err != nil:
+		return fmt.Errorf("incremental snapshot of %s: %w", w.table, r.err)
+	}
+	w.lastKey, w.more = r.lastKey, w.skip == nil && len(r.events) >= in.size
+	w.byKey = make(map[string]int, len(r.events))
+	for i, e := range r.events {
+		k := keyString(e.Key())
+		if w.cleared || w.changed[k] {
+			r.events[i] = nil
+			continue
+		}
+		w.byKey[k] = i
+	}
+	w.rows, w.changed = r.events, nil
+	in.next = &readCursor{table: w.table, after: w.lastKey, tableDone: !w.more}
+	return nil
+}
+
+// awaitRead waits for the chunk read under way, if any, and takes it, so
+// that the ChunkReader is free.
+func (in *Incremental[P]) awaitRead() error {
+	if in.reading == nil {
+		return nil
+	}
+	return in.collect(<-in.read)
+}
+
+// dropWindows forgets the open windows: their rows are never handed on,
+// and the next chunk starts where the progress says. A high watermark of
+// theirs the stream reads later is ignored.
+func (in *Incremental[P]) dropWindows() {
+	in.windows, in.next = nil, nil
 }
 
 // snapshotNewTables starts an incremental snapshot of the tables captured
@@ -301,12 +420,20 @@ func (in *Incremental[P]) snapshotNewTables(ctx context.Context) error {
 func (in *Incremental[P]) takeSignals(ctx context.Context) error {
 	queued := append(in.queued, in.signals.Take()...)
 	in.queued = nil
+	if len(queued) > 0 {
+		if err := in.awaitRead(); err != nil {
+			return err
+		}
+	}
 	for _, sig := range queued {
 		if err := in.act(ctx, sig); err != nil {
 			return err
 		}
 	}
 	if sigs, last, ok := in.kafka.take(); ok {
+		if err := in.awaitRead(); err != nil {
+			return err
+		}
 		for _, sig := range sigs {
 			if err := in.act(ctx, sig); err != nil {
 				return err
@@ -363,16 +490,28 @@ func (in *Incremental[P]) blockingChunk(ctx context.Context) error {
 }
 
 // Watermark is called by the stream with each watermark it reads, at the
-// position of the log where it is. At the high watermark of the open
-// window it returns the chunk to hand on: the rows no streamed change
+// position of the log where it is. At the high watermark of the oldest
+// open window it returns the chunk to hand on: the rows no streamed change
 // overtook, positioned at at, their source blocks located by locate at
 // the watermark (see place), with the progress to save once durable.
 func (in *Incremental[P]) Watermark(mark string, at event.Position, locate func(*event.Source)) (Chunk[P], bool) {
-	w := in.window
-	if w == nil || mark != w.id+"-close" {
+	if len(in.windows) == 0 || mark != in.windows[0].id+"-close" {
 		return Chunk[P]{}, false // a low watermark an older version wrote, or one of a window a restart abandoned
 	}
-	in.window = nil
+	w := in.windows[0]
+	if w == in.reading {
+		// Read and watermarked, its chunk on the way: the goroutine hands it
+		// on right after writing the watermark.
+		if err := in.collect(<-in.read); err != nil {
+			in.failed = err
+			in.dropWindows()
+			return Chunk[P]{}, false
+		}
+	}
+	in.windows = in.windows[1:]
+	if len(in.windows) == 0 && in.reading == nil {
+		in.next = nil
+	}
 	var rows []*event.Event
 	for _, e := range w.rows {
 		if e != nil {
@@ -382,12 +521,16 @@ func (in *Incremental[P]) Watermark(mark string, at event.Position, locate func(
 	place(rows, event.SnapshotIncremental, at, locate)
 	p := in.progress
 	p.Rows += int64(len(rows))
-	p.Chunks++
 	p.LastKey = w.lastKey
 	in.metrics.snapshotRows.Add(uint64(len(rows)))
-	in.metrics.snapshotChunks.Add(1)
+	if len(w.rows) > 0 { // not the empty read that finds a table's end
+		p.Chunks++
+		in.metrics.snapshotChunks.Add(1)
+	}
 	if !w.more {
-		in.logger.Info("incremental snapshot of table complete", "id", p.ID, "table", w.table)
+		if w.skip == nil {
+			in.logger.Info("incremental snapshot of table complete", "id", p.ID, "table", w.table)
+		}
 		in.nextTable()
 	}
 	in.publish()
@@ -507,9 +650,9 @@ func (in *Incremental[P]) stop(ctx context.Context, req *snapshotRequest, logger
 		logger.Warn("signal ignored: no incremental snapshot is running")
 		return nil
 	}
+	in.dropWindows()
 	if len(req.Tables) == 0 {
 		logger.Info("incremental snapshot stopped", "id", p.ID, "tables_left", p.Tables)
-		in.window = nil
 		return in.finish(ctx, "STOPPED")
 	}
 	for _, t := range req.Tables {
@@ -518,7 +661,6 @@ func (in *Incremental[P]) stop(ctx context.Context, req *snapshotRequest, logger
 		case i < 0:
 			logger.Warn("stop-snapshot: the snapshot does not read this table", "table", t)
 		case i == 0:
-			in.window = nil
 			in.nextTable()
 		default:
 			p.Tables = slices.Delete(p.Tables, i, i+1)

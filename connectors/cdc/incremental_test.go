@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,11 +19,19 @@ import (
 var table = &event.Table{ID: event.TableID{Schema: "s", Table: "a"}, Columns: []event.Column{{Name: "id"}, {Name: "v"}}, Key: []int{0}}
 
 // fakeChunks serves rows 1..rows of s.a, with v = 0, and records the
-// watermarks written.
+// watermarks written (read them with watermarks: chunks are read in
+// goroutines of their own).
 type fakeChunks struct {
 	rows  int
-	marks []string
 	bad   bool // conditions fail
+	mu    sync.Mutex
+	marks []string
+}
+
+func (f *fakeChunks) watermarks() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.marks)
 }
 
 func (f *fakeChunks) Check(_ context.Context, t string) error {
@@ -51,6 +60,8 @@ func (f *fakeChunks) ReadChunk(_ context.Context, q ChunkQuery) ([]*event.Event,
 }
 
 func (f *fakeChunks) Watermark(_ context.Context, mark string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.marks = append(f.marks, mark)
 	return nil
 }
@@ -90,13 +101,23 @@ func drain(out chan Chunk[lsn]) []Chunk[lsn] {
 	}
 }
 
-// closeWindow hands the open window's high watermark back, as the stream
-// does when it reads it: a message at LSN 792 committed at 800.
+// settle waits until the chunk read under way, if any, has been read and
+// its high watermark written, so that the test may look at the reader.
+func settle(in *Incremental[lsn]) {
+	for in.reading != nil && !in.Ready() {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// closeWindow hands the last high watermark back, as the stream does when
+// it reads it: a message at LSN 792 committed at 800.
 func closeWindow(t *testing.T, in *Incremental[lsn], r *fakeChunks) Chunk[lsn] {
 	t.Helper()
-	c, ok := in.Watermark(r.marks[len(r.marks)-1], event.Position{Commit: 800}, locateAt(792))
+	settle(in)
+	marks := r.watermarks()
+	c, ok := in.Watermark(marks[len(marks)-1], event.Position{Commit: 800}, locateAt(792))
 	if !ok {
-		t.Fatalf("the last watermark %q closes no window", r.marks[len(r.marks)-1])
+		t.Fatalf("the last watermark %q closes no window", marks[len(marks)-1])
 	}
 	return c
 }
@@ -114,11 +135,12 @@ func TestIncrementalDropsRowsTheStreamChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The stream changes key 2 after the chunk was read: its change stands.
+	settle(in)
 	in.Streamed([]*event.Event{{Op: event.OpUpdate, Table: table, After: event.Row{int64(2), int64(1)}}})
-	if len(r.marks) != 1 {
-		t.Fatalf("watermarks %v, want the chunk's high watermark only", r.marks)
+	if len(r.watermarks()) != 1 {
+		t.Fatalf("watermarks %v, want the chunk's high watermark only", r.watermarks())
 	}
-	if _, ok := in.Watermark(strings.TrimSuffix(r.marks[0], "-close")+"-open", event.Position{}, locateAt(0)); ok {
+	if _, ok := in.Watermark(strings.TrimSuffix(r.watermarks()[0], "-close")+"-open", event.Position{}, locateAt(0)); ok {
 		t.Fatal("a low watermark, as an older version wrote them, closed the window")
 	}
 	c := closeWindow(t, in, r)
@@ -180,8 +202,15 @@ func TestIncrementalSignals(t *testing.T) {
 	if err := in.Step(context.Background()); err != nil || in.progress != nil || len(drain(out)) != 0 {
 		t.Fatalf("bad signals: error %v, progress %+v", err, in.progress)
 	}
-	// A condition that does not run skips its table.
+	// A condition that does not run skips its table, at the high watermark
+	// of its chunk.
 	signals.Post(connectors.Signal{ID: "7", Type: SignalExecuteSnapshot, Data: []byte(`{"data-collections": ["s.a"], "additional-conditions": [{"data-collection": "s.a", "filter": "v >"}]}`)})
+	if err := in.Step(context.Background()); err != nil {
+		t.Fatalf("bad condition: %v", err)
+	}
+	if c := closeWindow(t, in, r); len(c.Events) != 0 || len(c.Incremental.Tables) != 0 {
+		t.Fatalf("bad condition: chunk of %d rows, tables left %v", len(c.Events), c.Incremental.Tables)
+	}
 	if err := in.Step(context.Background()); err != nil || in.progress != nil {
 		t.Fatalf("bad condition: error %v, progress %+v", err, in.progress)
 	}
@@ -189,18 +218,20 @@ func TestIncrementalSignals(t *testing.T) {
 	r.bad = false
 	signals.Post(connectors.Signal{ID: "8", Type: SignalExecuteSnapshot, Data: []byte(`{"data-collections": ["s.a"]}`)})
 	signals.Post(connectors.Signal{ID: "9", Type: SignalPauseSnapshot})
-	if err := in.Step(context.Background()); err != nil || in.window != nil || !in.progress.Paused {
-		t.Fatalf("paused snapshot: error %v, window %v", err, in.window)
+	if err := in.Step(context.Background()); err != nil || len(in.windows) != 0 || !in.progress.Paused {
+		t.Fatalf("paused snapshot: error %v, windows %v", err, in.windows)
 	}
 	signals.Post(connectors.Signal{ID: "10", Type: SignalResumeSnapshot})
-	if err := in.Step(context.Background()); err != nil || in.window == nil {
+	if err := in.Step(context.Background()); err != nil || len(in.windows) != 1 {
 		t.Fatalf("resumed snapshot read no chunk: %v", err)
 	}
 	signals.Post(connectors.Signal{ID: "11", Type: SignalStopSnapshot})
-	if err := in.Step(context.Background()); err != nil || in.progress != nil || in.window != nil {
+	if err := in.Step(context.Background()); err != nil || in.progress != nil || len(in.windows) != 0 {
 		t.Fatalf("stopped snapshot still runs: %v", err)
 	}
-	if _, ok := in.Watermark(r.marks[len(r.marks)-1], event.Position{}, locateAt(0)); ok {
+	if marks := r.watermarks(); len(marks) == 0 {
+		t.Fatal("no watermark written")
+	} else if _, ok := in.Watermark(marks[len(marks)-1], event.Position{}, locateAt(0)); ok {
 		t.Fatal("the window of a stopped snapshot was handed on")
 	}
 	var states []string
@@ -212,6 +243,52 @@ func TestIncrementalSignals(t *testing.T) {
 	}
 }
 
+// While a chunk waits for its high watermark the next one is read, in a
+// window of its own: each drops the rows of the keys the stream changes
+// while it is open, whether its chunk is in yet or not, and the chunks are
+// handed on in the order of their high watermarks.
+func TestIncrementalReadsTheNextChunkWhileOneWaits(t *testing.T) {
+	r := &fakeChunks{rows: 6}
+	in, _, _ := newTestIncremental(r, 3, nil)
+	in.Signal(connectors.Signal{ID: "x", Type: SignalExecuteSnapshot, Data: []byte(`{"data-collections": ["s.a"]}`)})
+	if err := in.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	settle(in)
+	if !in.Ready() {
+		t.Fatal("the first chunk was not read")
+	}
+	// The next step takes the first chunk and reads the second; key 5
+	// changes while it is read, key 2 while the first chunk waits.
+	if err := in.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	in.Streamed([]*event.Event{{Op: event.OpDelete, Table: table, Before: event.Row{int64(5), int64(0)}}})
+	settle(in)
+	in.Streamed([]*event.Event{{Op: event.OpUpdate, Table: table, After: event.Row{int64(2), int64(1)}}})
+	if len(r.watermarks()) != 2 || len(in.windows) != 2 {
+		t.Fatalf("watermarks %v, %d windows; want two of each", r.watermarks(), len(in.windows))
+	}
+	if _, ok := in.Watermark(r.watermarks()[1], event.Position{Commit: 800}, locateAt(792)); ok {
+		t.Fatal("the second chunk's high watermark was handed on before the first's")
+	}
+	var got [][]int64
+	for i, mark := range r.watermarks() {
+		c, ok := in.Watermark(mark, event.Position{Commit: uint64(800 + i)}, locateAt(792))
+		if !ok {
+			t.Fatalf("watermark %q closes no window", mark)
+		}
+		var keys []int64
+		for _, e := range c.Events {
+			keys = append(keys, e.After[0].(int64))
+		}
+		got = append(got, keys)
+	}
+	if !reflect.DeepEqual(got, [][]int64{{1, 3}, {4, 6}}) {
+		t.Fatalf("chunks %v, want [[1 3] [4 6]]", got)
+	}
+}
+
 // A blocking snapshot reads its tables within one step, without
 // watermarks, handing each chunk on at once at the stream's position, and
 // refuses an incremental snapshot asked for meanwhile.
@@ -219,8 +296,8 @@ func TestBlockingSnapshotReadsWithinOneStep(t *testing.T) {
 	r := &fakeChunks{rows: 10}
 	in, out, signals := newTestIncremental(r, 4, nil)
 	signals.Post(connectors.Signal{ID: "b", Type: SignalExecuteSnapshot, Data: []byte(`{"data-collections": ["s.a"], "type": "blocking"}`)})
-	if err := in.Step(context.Background()); err != nil || in.progress != nil || len(r.marks) != 0 {
-		t.Fatalf("blocking snapshot: error %v, progress %+v, watermarks %v", err, in.progress, r.marks)
+	if err := in.Step(context.Background()); err != nil || in.progress != nil || len(r.watermarks()) != 0 {
+		t.Fatalf("blocking snapshot: error %v, progress %+v, watermarks %v", err, in.progress, r.watermarks())
 	}
 	var keys []int64
 	for _, c := range drain(out) {

@@ -233,6 +233,7 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) (err error) {
 		st.inc = cdc.NewIncremental(cdc.IncrementalConfig[Position]{Reader: chunkReader, ChunkSize: s.cfg.IncrementalChunkSize, Out: chunks,
 			Resume: resume, Signals: s.env.Signals, Kafka: kafkaSignals, Stream: st,
 			Captured: captured, Known: known, NewTables: s.cfg.SnapshotNewTables, Metrics: metrics, Logger: s.logger})
+		defer st.inc.Wait() // before chunkReader.close
 		return st.run(gctx, start)
 	})
 	err = g.Wait()

@@ -127,7 +127,7 @@ func (st *stream) run(ctx context.Context, start Position) error {
 	}
 	var stepped time.Time
 	for {
-		if (st.stepDue || time.Since(stepped) >= signalPoll) && !st.open {
+		if (st.stepDue || st.inc.Ready() || time.Since(stepped) >= signalPoll) && !st.open {
 			st.stepDue, stepped = false, time.Now()
 			if err := st.inc.Step(ctx); err != nil {
 				return err

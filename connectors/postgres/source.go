@@ -167,6 +167,7 @@ func (s *Source) Run(ctx context.Context, out connectors.Emitter) (err error) {
 	strm.inc = cdc.NewIncremental(cdc.IncrementalConfig[position]{Reader: chunkReader, ChunkSize: s.cfg.IncrementalChunkSize, Out: chunks,
 		Resume: st.Incremental, Signals: s.env.Signals, Kafka: kafkaSignals, Stream: strm,
 		Captured: tableNames(tables), Known: st.Captured, NewTables: s.cfg.SnapshotNewTables, Metrics: s.metrics, Logger: s.logger})
+	defer strm.inc.Wait() // before chunkReader.close
 	strm.confirmed.Store(uint64(start))
 	acker := cdc.NewAcker(s.store, st, strm.confirm, s.metrics, s.logger)
 

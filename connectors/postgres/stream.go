@@ -102,7 +102,7 @@ func (s *stream) run(ctx context.Context) error {
 	lastSent := time.Now()
 	var deadline time.Time
 	for {
-		if s.stepDue && s.tx == nil && !s.inStream {
+		if (s.stepDue || s.inc.Ready()) && s.tx == nil && !s.inStream {
 			s.stepDue = false
 			if err := s.inc.Step(ctx); err != nil {
 				return err
