@@ -257,7 +257,37 @@ func (in *Incremental[P]) Streamed(events []*event.Event) {
 	}
 }
 
-func keyString(key event.Row) string { return fmt.Sprint([]any(key)) }
+// keyString is the map key of an event's key: each value's text after its
+// length, so that no two keys share one ("a b" and "a", "b" among them).
+// Integers are written as numbers whatever their width, so that a key
+// read by a chunk and one streamed match when their values do.
+func keyString(key event.Row) string {
+	var buf [64]byte
+	b := buf[:0]
+	for _, v := range key {
+		var text []byte
+		var scratch [24]byte
+		switch x := v.(type) {
+		case string:
+			b = append(strconv.AppendInt(b, int64(len(x)), 10), ':')
+			b = append(b, x...)
+			continue
+		case int64:
+			text = strconv.AppendInt(scratch[:0], x, 10)
+		case int32:
+			text = strconv.AppendInt(scratch[:0], int64(x), 10)
+		case int16:
+			text = strconv.AppendInt(scratch[:0], int64(x), 10)
+		case int8:
+			text = strconv.AppendInt(scratch[:0], int64(x), 10)
+		default:
+			text = fmt.Append(scratch[:0], x)
+		}
+		b = append(strconv.AppendInt(b, int64(len(text)), 10), ':')
+		b = append(b, text...)
+	}
+	return string(b)
+}
 
 // Step acts on the queued signals and, when a snapshot runs, takes the
 // chunk read last and starts reading the next one. The stream calls it

@@ -381,3 +381,20 @@ func TestNewTablesGetAnIncrementalSnapshot(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyStringsAreDistinct checks that keys whose values print alike
+// side by side get distinct map keys, and that integers of any width match.
+func TestKeyStringsAreDistinct(t *testing.T) {
+	distinct := []event.Row{{"a b"}, {"a", "b"}, {"a", " b"}, {"1:a"}, {"1", "a"}, {int64(12)}, {int64(1), int64(2)}, {nil}, {""}, {[]byte("ab")}, {[]byte("a"), []byte("b")}}
+	seen := map[string]event.Row{}
+	for _, k := range distinct {
+		s := keyString(k)
+		if other, ok := seen[s]; ok {
+			t.Errorf("keys %#v and %#v share %q", other, k, s)
+		}
+		seen[s] = k
+	}
+	if keyString(event.Row{int32(7), "x"}) != keyString(event.Row{int64(7), "x"}) {
+		t.Error("an int32 and an int64 key of the same value differ")
+	}
+}

@@ -100,7 +100,10 @@ func TestTemporal(t *testing.T) {
 		{ZonedTimestampValue(ts, 2), "2024-02-29T09:11:12.12Z"},
 		{ZonedTimestampValue(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), 0), "2024-01-01T00:00:00Z"},
 		{ZonedTimestampValue(time.Date(-43, 3, 15, 0, 0, 0, 0, time.UTC), 0), "-0043-03-15T00:00:00Z"},
+		{ZonedTimestampValue(time.Date(12345, 6, 7, 8, 9, 10, 1, time.UTC), 0), "+12345-06-07T08:09:10.000000001Z"},
+		{ZonedTimestampValue(time.Date(5, 6, 7, 8, 9, 10, 120_000_000, time.UTC), 9), "0005-06-07T08:09:10.120000000Z"},
 		{ZonedTimeValue(3_600_000_000, 7200), "23:00:00Z"},
+		{ZonedTimeValue(86_399_999_999, 0), "23:59:59.999999Z"},
 		{ZonedTimeValue(500, 0), "00:00:00.0005Z"},
 	}
 	for _, c := range cases {

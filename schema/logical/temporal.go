@@ -1,6 +1,7 @@
 package logical
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"strconv"
@@ -184,9 +185,14 @@ func ZonedTimestampValue(t time.Time, fractionDigits int) string {
 func ZonedTimeValue(micros int64, offsetSeconds int) string {
 	utc := micros - int64(offsetSeconds)*1_000_000
 	utc = ((utc % microsPerDay) + microsPerDay) % microsPerDay
-	secs := utc / 1_000_000
+	secs := int(utc / 1_000_000)
 	var b strings.Builder
-	fmt.Fprintf(&b, "%02d:%02d:%02d", secs/3600, secs/60%60, secs%60)
+	b.Grow(24)
+	writePadded(&b, secs/3600, 2)
+	b.WriteByte(':')
+	writePadded(&b, secs/60%60, 2)
+	b.WriteByte(':')
+	writePadded(&b, secs%60, 2)
 	writeFraction(&b, int(utc%1_000_000)*1000, 0)
 	b.WriteByte('Z')
 	return b.String()
@@ -199,25 +205,39 @@ func writeYear(b *strings.Builder, y int) {
 		b.WriteByte('+')
 		b.WriteString(strconv.Itoa(y))
 	case y < 0:
-		fmt.Fprintf(b, "-%04d", -y)
+		b.WriteByte('-')
+		writePadded(b, -y, 4)
 	default:
-		fmt.Fprintf(b, "%04d", y)
+		writePadded(b, y, 4)
 	}
+}
+
+// writePadded writes v, which is not negative, in decimal with zeros before
+// it up to width digits (width at most 9).
+func writePadded(b *strings.Builder, v, width int) {
+	var d [20]byte
+	digits := strconv.AppendInt(d[:0], int64(v), 10)
+	for range width - len(digits) {
+		b.WriteByte('0')
+	}
+	b.Write(digits)
 }
 
 // writeFraction writes ".ddd": exactly width digits when width is 1..9,
 // otherwise the shortest form without trailing zeros (nothing for zero).
 func writeFraction(b *strings.Builder, nanos, width int) {
-	digits := fmt.Sprintf("%09d", nanos)
-	if width >= 1 && width <= 9 {
-		b.WriteByte('.')
-		b.WriteString(digits[:width])
-		return
+	var d [9]byte
+	for i := len(d) - 1; i >= 0; i-- {
+		d[i] = byte('0' + nanos%10)
+		nanos /= 10
 	}
-	digits = strings.TrimRight(digits, "0")
-	if digits != "" {
+	digits := d[:]
+	if width < 1 || width > 9 {
+		width = len(bytes.TrimRight(digits, "0"))
+	}
+	if width > 0 {
 		b.WriteByte('.')
-		b.WriteString(digits)
+		b.Write(digits[:width])
 	}
 }
 
