@@ -372,7 +372,7 @@ func (in *Incremental[P]) startRead(ctx context.Context, c readCursor) {
 		table: c.table, changed: map[string]bool{}}
 	in.windows = append(in.windows, w)
 	in.reading = w
-	q := ChunkQuery{Table: c.table, After: c.after, Limit: in.size, Condition: p.Conditions[c.table], OrderBy: p.SurrogateKeys[c.table]}
+	q := in.query(c.table, c.after)
 	go func() {
 		events, lastKey, err := in.reader.ReadChunk(ctx, q)
 		if err == nil || errors.Is(err, ErrBadCondition) {
@@ -474,10 +474,11 @@ func (in *Incremental[P]) takeSignals(ctx context.Context) error {
 	return nil
 }
 
-// query is the next chunk of table, the running snapshot's current one.
-func (in *Incremental[P]) query(table string) ChunkQuery {
+// query is the chunk of table after the key after, in the running
+// snapshot.
+func (in *Incremental[P]) query(table string, after []string) ChunkQuery {
 	p := in.progress
-	return ChunkQuery{Table: table, After: p.LastKey, Limit: in.size, Condition: p.Conditions[table], OrderBy: p.SurrogateKeys[table]}
+	return ChunkQuery{Table: table, After: after, Limit: in.size, Condition: p.Conditions[table], OrderBy: p.SurrogateKeys[table]}
 }
 
 // blockingChunk reads the next chunk of a blocking snapshot and hands it
@@ -493,7 +494,7 @@ func (in *Incremental[P]) blockingChunk(ctx context.Context) error {
 		return err
 	}
 	table := p.Tables[0]
-	events, lastKey, err := in.reader.ReadChunk(ctx, in.query(table))
+	events, lastKey, err := in.reader.ReadChunk(ctx, in.query(table, p.LastKey))
 	if errors.Is(err, ErrBadCondition) {
 		in.logger.Error("blocking snapshot skips a table: its additional condition or surrogate key does not run; fix it and send execute-snapshot again",
 			"id", p.ID, "table", table, "condition", p.Conditions[table], "surrogate_key", p.SurrogateKeys[table], "error", err)
