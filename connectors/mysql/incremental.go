@@ -160,17 +160,12 @@ func (st *stream) signalRows(rows [][]any, h *replication.EventHeader, commit ui
 	}
 }
 
-// locateRow sets a source block to row row of the rows event h heads, as
-// for a change there: the binlog file and the position where the event
-// starts, the row's index in it, the server id, GTID and thread. A sink
-// versions a source block by its file and position: every change after
-// the watermark is in a later rows event, and every change the stream
-// read before the chunk's rows were read in an earlier one.
+// locateRow locates source blocks at row row of the rows event h heads
+// (see placeRow), where the watermark row is: every change after the
+// watermark is in a later rows event, and every change the stream read
+// before the chunk's rows were read in an earlier one.
 func (st *stream) locateRow(h *replication.EventHeader, row int32) func(*event.Source) {
-	file, pos, serverID, gtid, thread := st.file, int64(h.LogPos-h.EventSize), int64(h.ServerID), st.gtid, st.thread
-	return func(src *event.Source) {
-		src.File, src.Pos, src.RowIndex, src.ServerID, src.GTID, src.Thread = file, pos, row, serverID, gtid, thread
-	}
+	return func(src *event.Source) { st.placeRow(src, h, row) }
 }
 
 // text is the text of a binlog string value.

@@ -458,14 +458,23 @@ func (st *stream) change(op event.Op, t *event.Table, before, after event.Row, h
 	if txID == "" {
 		txID = fmt.Sprintf("%s:%d", st.file, st.beginPos)
 	}
-	return &event.Event{
+	e := &event.Event{
 		Op: op, Table: t, Before: before, After: after, TsMs: time.Now().UnixMilli(),
 		Source: event.Source{
 			Version: s.env.Version, Connector: s.cfg.Connector, Name: s.cfg.TopicPrefix, TsUs: int64(h.Timestamp) * 1e6,
 			Snapshot: event.SnapshotFalse, DB: t.ID.Database, Table: t.ID.Table,
-			ServerID: int64(h.ServerID), GTID: st.gtid, File: st.file, Pos: int64(h.LogPos - h.EventSize), RowIndex: row, Thread: st.thread,
 		},
 		Transaction: &event.Transaction{ID: txID, TotalOrder: st.total, DataCollectionOrder: st.perTable[t]},
 		Position:    event.Position{Commit: commit, Index: uint32(st.total - 1)},
 	}
+	st.placeRow(&e.Source, h, row)
+	return e
+}
+
+// placeRow sets the position fields of a source block to row row of the
+// rows event h heads: the binlog file and the position where the event
+// starts, the row's index in it, the server id, GTID and thread. A sink
+// versions a source block by its file and position.
+func (st *stream) placeRow(src *event.Source, h *replication.EventHeader, row int32) {
+	src.ServerID, src.GTID, src.File, src.Pos, src.RowIndex, src.Thread = int64(h.ServerID), st.gtid, st.file, int64(h.LogPos-h.EventSize), row, st.thread
 }

@@ -88,7 +88,6 @@ func (s *Source) change(tx *txState, relID uint32, rel *relation, op event.Op, b
 			Version: s.env.Version, Connector: "postgresql", Name: s.cfg.TopicPrefix,
 			TsUs: tx.commitTime.UnixMicro(), Snapshot: event.SnapshotFalse,
 			DB: s.cfg.DBName, Schema: rel.table.ID.Schema, Table: rel.table.ID.Table,
-			TxID: int64(tx.xid), LSN: int64(tx.lsn), Sequence: tx.sequence(),
 		},
 		TsMs: time.Now().UnixMilli(),
 		Transaction: &event.Transaction{
@@ -97,8 +96,15 @@ func (s *Source) change(tx *txState, relID uint32, rel *relation, op event.Op, b
 		},
 		Position: event.Position{Commit: uint64(tx.commit), Index: tx.index},
 	}
+	tx.place(&e.Source)
 	tx.index++
 	return e
+}
+
+// place sets the position fields of a source block to the change being
+// read: txId, source.lsn (the change's own LSN) and sequence.
+func (tx *txState) place(src *event.Source) {
+	src.TxID, src.LSN, src.Sequence = int64(tx.xid), int64(tx.lsn), tx.sequence()
 }
 
 // sequence is Debezium's source.sequence of the change being read: the end

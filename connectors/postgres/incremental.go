@@ -139,20 +139,20 @@ func (s *stream) watermark(ctx context.Context, m *pglogrepl.LogicalDecodingMess
 	return s.send(ctx, c)
 }
 
-// locateMessage sets a source block to the watermark message at lsn, of
-// the open transaction: source.lsn is the message's LSN, txId and sequence
-// as for a change there. A sink versions a source block without a
-// transaction block by its source.lsn: every change committed after the
-// watermark has a greater commit LSN, and every change the stream read
-// before the chunk's rows were read committed before the message was
-// written.
+// locateMessage locates source blocks at the watermark message at lsn:
+// source.lsn is the message's LSN, and txId and sequence are those of the
+// open transaction, as for a change there (see txState.place). A sink
+// versions a source block without a transaction block by its source.lsn:
+// every change committed after the watermark has a greater commit LSN, and
+// every change the stream read before the chunk's rows were read committed
+// before the message was written.
 func (s *stream) locateMessage(lsn pglogrepl.LSN) func(*event.Source) {
-	src := event.Source{LSN: int64(lsn)}
-	if tx := s.tx; tx != nil {
-		tx.lsn = lsn // the change being read
-		src.TxID, src.Sequence = int64(tx.xid), tx.sequence()
+	tx := s.tx
+	if tx == nil {
+		return func(src *event.Source) { src.LSN = int64(lsn) }
 	}
-	return func(e *event.Source) { e.LSN, e.TxID, e.Sequence = src.LSN, src.TxID, src.Sequence }
+	tx.lsn = lsn // the change being read
+	return tx.place
 }
 
 // signal hands a row inserted into the signal table to the incremental
