@@ -119,7 +119,7 @@ type Incremental[P any] struct {
 
 	progress *IncrementalProgress // nil when no snapshot runs
 	windows  []*window            // open windows, oldest first: at most maxWindows
-	next     *readCursor          // where the next chunk starts; nil: where progress says
+	next     readCursor           // where the next chunk starts while a window is open
 	reading  *window              // the window whose chunk is being read, nil when none
 	read     chan chunkRead       // where the read under way hands its chunk (capacity 1)
 	failed   error                // a chunk's read failed after its high watermark was written
@@ -347,13 +347,14 @@ func (in *Incremental[P]) Wait() {
 }
 
 // cursor returns where the next chunk starts, and false when no table is
-// left to read until an open window is handed on.
+// left to read until an open window is handed on. With no window open,
+// the progress says where.
 func (in *Incremental[P]) cursor() (readCursor, bool) {
 	p := in.progress
-	if in.next == nil {
+	if len(in.windows) == 0 {
 		return readCursor{table: p.Tables[0], after: p.LastKey}, true
 	}
-	c := *in.next
+	c := in.next
 	if !c.tableDone {
 		return c, true
 	}
@@ -409,7 +410,7 @@ func (in *Incremental[P]) collect(r chunkRead) error {
 		w.byKey[k] = i
 	}
 	w.rows, w.changed = r.events, nil
-	in.next = &readCursor{table: w.table, after: w.lastKey, tableDone: !w.more}
+	in.next = readCursor{table: w.table, after: w.lastKey, tableDone: !w.more}
 	return nil
 }
 
@@ -423,10 +424,10 @@ func (in *Incremental[P]) awaitRead() error {
 }
 
 // dropWindows forgets the open windows: their rows are never handed on,
-// and the next chunk starts where the progress says. A high watermark of
-// theirs the stream reads later is ignored.
+// and the next chunk starts where the progress says (see cursor). A high
+// watermark of theirs the stream reads later is ignored.
 func (in *Incremental[P]) dropWindows() {
-	in.windows, in.next = nil, nil
+	in.windows = nil
 }
 
 // snapshotNewTables starts an incremental snapshot of the tables captured
@@ -540,9 +541,6 @@ func (in *Incremental[P]) Watermark(mark string, at event.Position, locate func(
 		}
 	}
 	in.windows = in.windows[1:]
-	if len(in.windows) == 0 && in.reading == nil {
-		in.next = nil
-	}
 	var rows []*event.Event
 	for _, e := range w.rows {
 		if e != nil {

@@ -111,24 +111,13 @@ func canRead(reader, writer *avro.Schema) error {
 // of n that has no default and whose union starts with null, and reports whether it moved any.
 func nullFirstWithoutDefault(n *avro.SchemaNode) bool {
 	moved := false
-	switch n.Type {
-	case "record", "error":
-		for i := range n.Fields {
-			f := &n.Fields[i]
-			if b := f.Type.Branches; !f.HasDefault && f.Type.Type == "union" && len(b) > 1 && b[0].Type == "null" {
-				f.Type.Branches = append(slices.Clone(b[1:]), b[0])
-				moved = true
-			}
-			moved = nullFirstWithoutDefault(&f.Type) || moved
-		}
-	case "array":
-		moved = nullFirstWithoutDefault(n.Items)
-	case "map":
-		moved = nullFirstWithoutDefault(n.Values)
-	case "union":
-		for i := range n.Branches {
-			moved = nullFirstWithoutDefault(&n.Branches[i]) || moved
+	for i := range n.Fields {
+		f := &n.Fields[i]
+		if b := f.Type.Branches; (n.Type == "record" || n.Type == "error") && !f.HasDefault && f.Type.Type == "union" && len(b) > 1 && b[0].Type == "null" {
+			f.Type.Branches = append(slices.Clone(b[1:]), b[0])
+			moved = true
 		}
 	}
+	forEachChild(n, func(c *avro.SchemaNode) { moved = nullFirstWithoutDefault(c) || moved })
 	return moved
 }
