@@ -60,7 +60,7 @@ func (o *options) runDrain(ctx context.Context, run int) (result, error) {
 
 	o.Logf("run %d: writing %d rows", run, o.Rows)
 	t0 := time.Now()
-	if err := writeRows(ctx, e.db, 1, int64(o.Rows)+1, o.copyBatch); err != nil {
+	if err := o.shape.writeRows(ctx, e.db, 1, int64(o.Rows)+1, o.copyBatch); err != nil {
 		return r, err
 	}
 	r.BacklogWriteSeconds = time.Since(t0).Seconds()

@@ -17,18 +17,8 @@ import (
 	"github.com/sluice-cdc/sluice/connectors/kafka"
 )
 
-// table is the benchmark table: rows of about 200 bytes (id, four integers,
-// a timestamp and 150 characters of text: rowgen).
+// table is the benchmark table; its columns are those of the run's shape.
 const table = "rows"
-
-const createTable = `CREATE TABLE public.rows (
-	id  bigint PRIMARY KEY,
-	a   integer NOT NULL,
-	b   integer NOT NULL,
-	c   bigint NOT NULL,
-	d   integer NOT NULL,
-	ts  timestamptz NOT NULL,
-	txt text NOT NULL)`
 
 // marker is the table of the one change Debezium's connectors capture
 // before the backlog (baseline.Workers.Prepare); sluice does not capture it.
@@ -84,7 +74,7 @@ func newRunEnv(ctx context.Context, o *options, kind string) (e *runEnv, err err
 	if e.db, err = pgx.Connect(ctx, u.String()); err != nil {
 		return nil, fmt.Errorf("connect to database %s: %w", name, err)
 	}
-	setup := []string{createTable, "CREATE PUBLICATION " + name + " FOR TABLE public." + table}
+	setup := []string{o.shape.create, "CREATE PUBLICATION " + name + " FOR TABLE public." + table}
 	cfg := e.config(base, o.transforms)
 	if o.workers != nil {
 		setup = append(setup, createMarker, "CREATE PUBLICATION "+name+"_dbz FOR TABLE public."+table+", public.marker")

@@ -48,7 +48,7 @@ func (o *options) runIncremental(ctx context.Context, run int) (result, error) {
 		return r, err
 	}
 	o.Logf("run %d: writing %d rows", run, o.Rows)
-	if err := writeRows(ctx, e.db, 1, int64(o.Rows)+1, o.copyBatch); err != nil {
+	if err := o.shape.writeRows(ctx, e.db, 1, int64(o.Rows)+1, o.copyBatch); err != nil {
 		return r, err
 	}
 

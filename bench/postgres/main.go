@@ -10,6 +10,8 @@
 //     sluice drains it; the same WAL is also read raw by pg_recvlogical with
 //     pgoutput, the ceiling of the run, and with -debezium by Debezium's
 //     Postgres connector, tuned and with its defaults (bench/internal/baseline).
+//     -shape wide makes the rows 50 columns of about 2 KB; -copy-batch
+//     equal to -rows writes the backlog as one transaction.
 //   - steady: a fixed rate of inserts, updates and deletes while sluice
 //     streams; the latency from commit (source.ts_ms) to the Kafka append
 //     (LogAppendTime) is measured.
@@ -43,6 +45,8 @@ type options struct {
 	pgURL string
 
 	// drain
+	shapeName   string
+	shape       shape // shapes[shapeName]
 	copyBatch   int
 	recvlogical string
 	// transforms runs the drain through a chain of three transforms.
@@ -55,6 +59,7 @@ type options struct {
 func main() {
 	var o options
 	flag.StringVar(&o.pgURL, "pg", os.Getenv("SLUICE_TEST_PG_URL"), "Postgres URL of a role with CREATEDB and REPLICATION (default $SLUICE_TEST_PG_URL)")
+	flag.StringVar(&o.shapeName, "shape", "narrow", "drain: the table's shape, narrow (7 columns, ~200 B a row) or wide (50 columns, ~2 KB a row); the other workloads use narrow")
 	flag.IntVar(&o.copyBatch, "copy-batch", 10_000, "drain: rows per COPY transaction of the backlog")
 	flag.StringVar(&o.recvlogical, "recvlogical", "/usr/lib/postgresql/15/bin/pg_recvlogical", "drain: the pg_recvlogical binary")
 	flag.BoolVar(&o.debezium, "debezium", false, "drain: drain the backlog with Debezium's Postgres connector too, tuned and with its defaults (Kafka Connect standalone workers; `make deps` installs them), and have sluice write JsonConverter's JSON as they do")
@@ -66,6 +71,13 @@ func main() {
 func drive(ctx context.Context, o *options) error {
 	if o.pgURL == "" || o.Brokers == "" {
 		return fmt.Errorf("no Postgres URL or Kafka brokers: eval \"$(testenv/up.sh)\" (or pass -pg and -brokers)")
+	}
+	var ok bool
+	if o.shape, ok = shapes[o.shapeName]; !ok {
+		return fmt.Errorf("unknown -shape %q: want narrow or wide", o.shapeName)
+	}
+	if o.shapeName != "narrow" && o.Workload != "drain" {
+		return fmt.Errorf("-shape %s goes with -workload drain: the steady load and the incremental snapshot change the narrow table's columns", o.shapeName)
 	}
 	if o.transforms && o.Workload != "drain" {
 		return fmt.Errorf("-transforms goes with -workload drain: the other workloads read Debezium envelopes back")

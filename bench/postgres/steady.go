@@ -26,7 +26,7 @@ func (o *options) runSteady(ctx context.Context, run int) (result, error) {
 	}
 	defer e.close()
 	// Rows to update and delete; written before the slot exists, so not captured.
-	if err := writeRows(ctx, e.db, 1, int64(o.Prefill)+1, 10_000); err != nil {
+	if err := o.shape.writeRows(ctx, e.db, 1, int64(o.Prefill)+1, 10_000); err != nil {
 		return r, err
 	}
 	c, err := e.StartChild(ctx, figures.RunFile(o.CPUProfile, run))
@@ -91,7 +91,7 @@ func (w *writer) transaction(ctx context.Context, n int) error {
 	for range n {
 		switch op, id := w.mix.Next(); op {
 		case rowgen.Insert:
-			b.Queue("INSERT INTO public.rows (id, a, b, c, d, ts, txt) VALUES ($1, $2, $3, $4, $5, $6, $7)", rowValues(id, 0, now)...)
+			b.Queue("INSERT INTO public.rows (id, a, b, c, d, ts, txt) VALUES ($1, $2, $3, $4, $5, $6, $7)", shapes["narrow"].values(id, 0, now)...)
 		case rowgen.Update:
 			v := int((w.mix.Updates-1)%1000) + 1
 			b.Queue("UPDATE public.rows SET b = $2, ts = $3, txt = $4 WHERE id = $1", id, int32(v), now, rowgen.Text(id, v))

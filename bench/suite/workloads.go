@@ -46,13 +46,12 @@ var (
 // same with small sizes, and the steady loads at 1,000 rows/s only.
 func workloads(quick bool) []workload {
 	ws := []workload{
-		{
-			Name: "postgres-drain", Title: "Postgres backlog drain (rows of ~200 B) → Kafka, JSON: sluice, pg_recvlogical (ceiling), Debezium 3.6.1 tuned and default",
-			Bench: "postgres", Args: []string{"-workload", "drain", "-debezium", "-rows", "5000000"},
-			QuickArgs: []string{"-workload", "drain", "-debezium", "-rows", "20000"},
-			tools:     []tool{pgSluice, {Name: "pg_recvlogical", RowsPerS: "ceiling_rows_per_s"}, dbzTuned, dbzDefault},
-			ratios:    append([]figure{{"pct_of_ceiling", "sluice rows/s as % of pg_recvlogical's"}}, dbzRatios...),
-		},
+		pgDrain("postgres-drain", "Postgres backlog drain (rows of ~200 B)",
+			[]string{"-rows", "5000000"}, []string{"-rows", "20000"}),
+		pgDrain("postgres-wide-drain", "Postgres backlog drain of wide rows (50 columns, ~2 KB)",
+			[]string{"-shape", "wide", "-rows", "1000000"}, []string{"-shape", "wide", "-rows", "5000"}),
+		pgDrain("postgres-one-transaction", "Postgres: one transaction of 1M rows (~200 B), which pgoutput streams while in progress, drained",
+			[]string{"-rows", "1000000", "-copy-batch", "1000000"}, []string{"-rows", "20000", "-copy-batch", "20000"}),
 		{
 			Name: "mariadb-drain", Title: "MariaDB backlog drain (rows of ~200 B) → Kafka, JSON: sluice, mariadb-binlog (ceilings), Debezium's MariaDB connector 3.5.0 tuned and default",
 			Bench: "mysql", Args: []string{"-workload", "drain", "-debezium", "-rows", "5000000"},
@@ -88,6 +87,19 @@ func workloads(quick bool) []workload {
 			tools:     []tool{{Name: "sluice sink", P50: "latency_p50_ms", P99: "latency_p99_ms", Max: "latency_max_ms"}},
 		},
 	)
+}
+
+// pgDrain is a drain of bench/postgres through sluice, pg_recvlogical and
+// Debezium's variants, with the arguments args (quick in quick mode) after
+// -workload drain -debezium; what names the backlog in the title.
+func pgDrain(name, what string, args, quick []string) workload {
+	drain := []string{"-workload", "drain", "-debezium"}
+	return workload{
+		Name: name, Title: what + " → Kafka, JSON: sluice, pg_recvlogical (ceiling), Debezium 3.6.1 tuned and default",
+		Bench: "postgres", Args: append(slices.Clone(drain), args...), QuickArgs: append(drain, quick...),
+		tools:  []tool{pgSluice, {Name: "pg_recvlogical", RowsPerS: "ceiling_rows_per_s"}, dbzTuned, dbzDefault},
+		ratios: append([]figure{{"pct_of_ceiling", "sluice rows/s as % of pg_recvlogical's"}}, dbzRatios...),
+	}
 }
 
 // steady is the steady mixed load of bench (postgres or mysql) at rate
