@@ -6,7 +6,9 @@
 // its charts from that file. With BENCH_QUICK=1 (or -quick) it runs the
 // same workloads with small sizes, in a few minutes, to check the
 // harness. -from regenerates the report from a results file without
-// running anything. See bench/README.md.
+// running anything. It expects to be the only benchmark running: first it
+// drops the replication slots and databases that killed runs left on the
+// Postgres server. See bench/README.md.
 package main
 
 import (
@@ -26,6 +28,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sluice-cdc/sluice/bench/internal/pgdb"
 )
 
 type options struct {
@@ -86,6 +90,15 @@ func run(ctx context.Context, o options) error {
 	if o.only != "" {
 		names := strings.Split(o.only, ",")
 		ws = slices.DeleteFunc(ws, func(w workload) bool { return !slices.Contains(names, w.Name) })
+	}
+	if pg := os.Getenv("SLUICE_TEST_PG_URL"); pg != "" {
+		slots, dbs, err := pgdb.DropLeftovers(ctx, pg, "bench")
+		if err != nil {
+			return fmt.Errorf("drop what killed benchmark runs left: %w", err)
+		}
+		if len(slots)+len(dbs) > 0 {
+			logf("dropped what killed benchmark runs left: replication slots %v, databases %v", slots, dbs)
+		}
 	}
 	res := newResults(o)
 	bin, err := os.MkdirTemp("", "sluice-bench-")

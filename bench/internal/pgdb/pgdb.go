@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -59,4 +60,47 @@ func (d *DB) Drop(ctx context.Context, slots ...string) error {
 		errs = append(errs, fmt.Errorf("close the admin connection: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// DropLeftovers drops what benchmark runs that were killed left on the
+// server at serverURL: the inactive replication slots and the databases
+// whose names start with prefix. A slot left behind retains WAL without
+// end (a few killed drains once filled this machine's disk). It must run
+// while no benchmark does: an inactive slot of a run under way is
+// dropped too. It returns the slots and databases it dropped.
+func DropLeftovers(ctx context.Context, serverURL, prefix string) (slots, dbs []string, err error) {
+	admin, err := pgx.Connect(ctx, serverURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to Postgres: %w", err)
+	}
+	defer admin.Close(ctx)
+	like := strings.NewReplacer(`\`, `\\`, `_`, `\_`, `%`, `\%`).Replace(prefix) + "%"
+	rows, err := admin.Query(ctx, "SELECT slot_name FROM pg_replication_slots WHERE NOT active AND slot_name LIKE $1", like)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list replication slots: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, nil, fmt.Errorf("list replication slots: %w", err)
+	}
+	for _, s := range names {
+		if _, err := admin.Exec(ctx, "SELECT pg_drop_replication_slot($1)", s); err != nil {
+			return slots, dbs, fmt.Errorf("drop replication slot %s: %w", s, err)
+		}
+		slots = append(slots, s)
+	}
+	rows, err = admin.Query(ctx, "SELECT datname FROM pg_database WHERE datname LIKE $1", like)
+	if err != nil {
+		return slots, nil, fmt.Errorf("list databases: %w", err)
+	}
+	if names, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		return slots, nil, fmt.Errorf("list databases: %w", err)
+	}
+	for _, d := range names {
+		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{d}.Sanitize()+" WITH (FORCE)"); err != nil {
+			return slots, dbs, fmt.Errorf("drop database %s: %w", d, err)
+		}
+		dbs = append(dbs, d)
+	}
+	return slots, dbs, nil
 }
