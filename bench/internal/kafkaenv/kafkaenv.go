@@ -49,13 +49,8 @@ func New(ctx context.Context, brokers []string, topic, regTopic string) (e *Env,
 		return nil, fmt.Errorf("create Kafka client: %w", err)
 	}
 	e.adm = kadm.NewClient(e.kcl)
-	appendTime, maxBytes := "LogAppendTime", "16777216"
-	resp, err := e.adm.CreateTopic(ctx, 1, -1, map[string]*string{"message.timestamp.type": &appendTime, "max.message.bytes": &maxBytes}, topic)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil {
-		return nil, fmt.Errorf("create topic %s: %w", topic, err)
+	if err = e.CreateTopic(ctx, topic); err != nil {
+		return nil, err
 	}
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if e.reg, err = embedded.New(ctx, brokers, embedded.WithTopic(regTopic), embedded.WithLogger(quiet)); err != nil {
@@ -74,6 +69,36 @@ func New(ctx context.Context, brokers []string, topic, regTopic string) (e *Env,
 	go e.srv.Serve(ln)
 	e.RegistryURL = "http://" + ln.Addr().String()
 	return e, nil
+}
+
+// CreateTopic creates topic as New creates the run's: one partition,
+// LogAppendTime, batches up to 16 MiB.
+func (e *Env) CreateTopic(ctx context.Context, topic string) error {
+	appendTime, maxBytes := "LogAppendTime", "16777216"
+	resp, err := e.adm.CreateTopic(ctx, 1, -1, map[string]*string{"message.timestamp.type": &appendTime, "max.message.bytes": &maxBytes}, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		return fmt.Errorf("create topic %s: %w", topic, err)
+	}
+	return nil
+}
+
+// DeleteTopics deletes the topics named; one that does not exist (a
+// source's schema-change topic never written) is no failure.
+func (e *Env) DeleteTopics(ctx context.Context, topics ...string) error {
+	resp, err := e.adm.DeleteTopics(ctx, topics...)
+	if err != nil {
+		return fmt.Errorf("delete topics: %w", err)
+	}
+	var errs []error
+	for _, t := range resp.Sorted() {
+		if t.Err != nil && !errors.Is(t.Err, kerr.UnknownTopicOrPartition) {
+			errs = append(errs, fmt.Errorf("delete topic %s: %w", t.Topic, t.Err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Records returns how many records the topic holds.
@@ -149,16 +174,8 @@ func (e *Env) Close(others ...string) error {
 		e.reg.Close()
 	}
 	if e.adm != nil {
-		// Topics named but never created (a source's schema-change topic) are
-		// no failure.
-		resp, err := e.adm.DeleteTopics(ctx, append([]string{e.Topic, e.regTopic}, others...)...)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("delete topics: %w", err))
-		}
-		for _, t := range resp.Sorted() {
-			if t.Err != nil && !errors.Is(t.Err, kerr.UnknownTopicOrPartition) {
-				errs = append(errs, fmt.Errorf("delete topic %s: %w", t.Topic, t.Err))
-			}
+		if err := e.DeleteTopics(ctx, append([]string{e.Topic, e.regTopic}, others...)...); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if e.kcl != nil {

@@ -19,10 +19,12 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/connectors/conf"
 	"github.com/sluice-cdc/sluice/connectors/kafka"
 	"github.com/sluice-cdc/sluice/schema/registry"
 	"github.com/sluice-cdc/sluice/transforms"
@@ -86,6 +88,48 @@ func (p Producer) Args() []string {
 	return args
 }
 
+// ClientOpts are the franz-go options of the pipeline's producer for the
+// connector configuration cfg: the connector's (kafka.SourceClientOpts,
+// as the daemon builds them), with p's overrides of the settings the
+// configuration does not expose. The caller adds the seed brokers.
+func (p Producer) ClientOpts(cfg *conf.Config) []kgo.Opt {
+	opts := kafka.SourceClientOpts(cfg)
+	if n := p.MaxBufferedRecords; n > 0 {
+		opts = append(opts, kgo.MaxBufferedRecords(n))
+	}
+	if n := p.BatchMaxBytes; n > 0 {
+		opts = append(opts, kgo.ProducerBatchMaxBytes(int32(n)))
+	}
+	if n := p.ZstdLevel; n > 0 && kafka.ProducerConfigFrom(cfg).Compression == "zstd" {
+		opts = append(opts, kgo.ProducerBatchCompression(kgo.ZstdCompression().WithLevel(n)))
+	}
+	return opts
+}
+
+// LoadConfig reads the connector configuration file (a JSON object of
+// strings) and parses it with the spec of the source class its
+// connector.class names, which must be linked into the binary. It returns
+// the keys as written, the class and the parsed configuration.
+func LoadConfig(file string) (map[string]string, *connectors.Class, *conf.Config, error) {
+	raw := map[string]string{}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("read connector config: %w", err)
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, nil, nil, fmt.Errorf("decode connector config %s: %w", file, err)
+	}
+	class, ok := connectors.Lookup(raw["connector.class"])
+	if !ok || class.Kind != connectors.KindSource {
+		return nil, nil, nil, fmt.Errorf("connector.class %q: no such source class in this binary", raw["connector.class"])
+	}
+	cfg, err := class.Spec.Parse(raw)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("parse connector config: %w", err)
+	}
+	return raw, class, cfg, nil
+}
+
 // ChildOptions are what the child process is given.
 type ChildOptions struct {
 	ConfigFile  string // the connector configuration, a JSON object of strings
@@ -118,39 +162,18 @@ func Run(ctx context.Context, o ChildOptions) error {
 		level = slog.LevelInfo
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("process", "sluice")
-	raw := map[string]string{}
-	b, err := os.ReadFile(o.ConfigFile)
+	raw, class, cfg, err := LoadConfig(o.ConfigFile)
 	if err != nil {
-		return fmt.Errorf("read connector config: %w", err)
-	}
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return fmt.Errorf("decode connector config %s: %w", o.ConfigFile, err)
-	}
-	class, ok := connectors.Lookup(raw["connector.class"])
-	if !ok || class.Kind != connectors.KindSource {
-		return fmt.Errorf("connector.class %q: no such source class in this binary", raw["connector.class"])
-	}
-	cfg, err := class.Spec.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("parse connector config: %w", err)
+		return err
 	}
 	reg, err := registry.New(o.RegistryURL)
 	if err != nil {
 		return err
 	}
-	// The producer as the connector configures it, with the benchmark's
-	// overrides of franz-go settings the configuration does not expose.
-	kopts := append(kafka.SourceClientOpts(cfg), kgo.SeedBrokers(strings.Split(o.Brokers, ",")...))
+	kopts := append(o.Producer.ClientOpts(cfg), kgo.SeedBrokers(strings.Split(o.Brokers, ",")...))
 	wopts := []kafka.Option{kafka.WithLogger(logger)}
 	if n := o.Producer.MaxBufferedRecords; n > 0 {
-		kopts = append(kopts, kgo.MaxBufferedRecords(n))
 		wopts = append(wopts, kafka.WithMaxBuffered(int64(n)))
-	}
-	if n := o.Producer.BatchMaxBytes; n > 0 {
-		kopts = append(kopts, kgo.ProducerBatchMaxBytes(int32(n)))
-	}
-	if n := o.Producer.ZstdLevel; n > 0 && kafka.ProducerConfigFrom(cfg).Compression == "zstd" {
-		kopts = append(kopts, kgo.ProducerBatchCompression(kgo.ZstdCompression().WithLevel(n)))
 	}
 	client, err := kgo.NewClient(kopts...)
 	if err != nil {
@@ -191,7 +214,7 @@ func Run(ctx context.Context, o ChildOptions) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	fmt.Printf("%s%d\n", readyPrefix, selfCPU())
+	fmt.Printf("%s%d\n", readyPrefix, SelfCPU().Nanoseconds())
 	err = src.Run(ctx, w)
 	if errors.Is(err, context.Canceled) {
 		return nil
@@ -199,12 +222,12 @@ func Run(ctx context.Context, o ChildOptions) error {
 	return err
 }
 
-// selfCPU returns the user and system CPU time this process has used, in
-// nanoseconds.
-func selfCPU() int64 {
+// SelfCPU returns the user and system CPU time this process has used
+// (getrusage), 0 if it cannot be read.
+func SelfCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
 	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
