@@ -108,6 +108,9 @@ func (o *options) runDrain(ctx context.Context, run int) (result, error) {
 	if err != nil {
 		return r, err
 	}
+	if err := e.Producer(ctx, run, &r.Figures, &r.ProducerCeiling); err != nil {
+		return r, err
+	}
 	r.derive()
 	if e.workers != nil {
 		err = e.workers.DrainAll(ctx, e.Kafka, e.dbz, int64(o.Rows), r.RowsPerSecond, &r.Debezium, func(v baseline.Variant) {

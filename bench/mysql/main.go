@@ -9,9 +9,11 @@
 //
 //   - drain: a backlog of -rows rows is written while sluice is stopped,
 //     then sluice drains it; the same binlog is also read by mariadb-binlog
-//     --read-from-remote-server, the ceiling of the run, and with -debezium
-//     by Debezium's MariaDB connector, tuned and with its defaults
-//     (bench/internal/baseline).
+//     --read-from-remote-server, the ceiling of the run; the records sluice
+//     wrote are produced again to a fresh topic with the same producer
+//     settings (Kafka alone, -producer-ceiling); and with -debezium the
+//     backlog is drained by Debezium's MariaDB connector, tuned and with its
+//     defaults (bench/internal/baseline).
 //   - steady: a fixed rate of inserts, updates and deletes while sluice
 //     streams; the latency from each transaction's commit, timed by the
 //     writing client, to the Kafka append (LogAppendTime) is measured.

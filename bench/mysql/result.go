@@ -26,6 +26,9 @@ type result struct {
 	PercentOfDecode      float64 `json:"pct_of_decode,omitempty"`      // sluice rows/s as % of decoding mariadb-binlog's
 	baseline.Debezium            // with -debezium
 
+	// drain: sluice's records produced again to a fresh topic, Kafka alone.
+	sourcebench.ProducerCeiling
+
 	// steady: client commit → Kafka append latency, in milliseconds.
 	TargetRate   float64 `json:"target_rows_per_s,omitempty"`
 	Transactions float64 `json:"transactions,omitempty"`
@@ -38,5 +41,6 @@ type result struct {
 func (r *result) derive() {
 	r.Derive()
 	r.CeilingRowsPerSecond, r.PercentOfCeiling = r.Against(r.CeilingWallSeconds)
+	r.Compare(&r.Figures)
 	r.DecodeRowsPerSecond, r.PercentOfDecode = r.Against(r.DecodeWallSeconds)
 }

@@ -8,10 +8,13 @@
 //
 //   - drain: a backlog of -rows rows is written while sluice is stopped, then
 //     sluice drains it; the same WAL is also read raw by pg_recvlogical with
-//     pgoutput, the ceiling of the run, and with -debezium by Debezium's
-//     Postgres connector, tuned and with its defaults (bench/internal/baseline).
-//     -shape wide makes the rows 50 columns of about 2 KB; -copy-batch
-//     equal to -rows writes the backlog as one transaction.
+//     pgoutput, the ceiling of the run; the records sluice wrote are produced
+//     again to a fresh topic with the same producer settings (Kafka alone,
+//     -producer-ceiling); and with -debezium the backlog is drained by
+//     Debezium's Postgres connector, tuned and with its defaults
+//     (bench/internal/baseline). -shape wide makes the rows 50 columns of
+//     about 2 KB; -copy-batch equal to -rows writes the backlog as one
+//     transaction.
 //   - steady: a fixed rate of inserts, updates and deletes while sluice
 //     streams; the latency from commit (source.ts_ms) to the Kafka append
 //     (LogAppendTime) is measured.

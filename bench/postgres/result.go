@@ -22,6 +22,9 @@ type result struct {
 	PercentOfCeiling     float64 `json:"pct_of_ceiling,omitempty"` // sluice rows/s as % of pg_recvlogical's
 	baseline.Debezium            // with -debezium
 
+	// drain: sluice's records produced again to a fresh topic, Kafka alone.
+	sourcebench.ProducerCeiling
+
 	// incremental: the initial snapshot of the table, then an incremental
 	// one while the steady load streams; the latency is that of the
 	// changes committed while the incremental snapshot ran.
@@ -42,4 +45,5 @@ type result struct {
 func (r *result) derive() {
 	r.Derive()
 	r.CeilingRowsPerSecond, r.PercentOfCeiling = r.Against(r.CeilingWallSeconds)
+	r.Compare(&r.Figures)
 }

@@ -2,10 +2,11 @@
 // bench/mysql) share around their database: the common flags, main with
 // its two roles (the driver, and the pipeline child), the loop over runs
 // and their medians, a run's Kafka side and directory, the pipeline child
-// started with them, the steady load's schedule and latencies, and the
-// figures every run reports. Each benchmark keeps its database: creating
-// it, writing the rows, the drain's ceiling and the CPU of the server
-// side.
+// started with them, the steady load's schedule and latencies, the
+// drain's producer ceiling (sluice's records produced again, Kafka
+// alone), and the figures every run reports. Each benchmark keeps its
+// database: creating it, writing the rows, the drain's ceiling and the
+// CPU of the server side.
 package sourcebench
 
 import (
@@ -33,6 +34,9 @@ type Options struct {
 
 	// drain
 	Rows int
+	// ProducerCeiling produces the drained records again to a fresh topic
+	// (Env.Producer).
+	ProducerCeiling bool
 
 	// steady
 	Rate     int
@@ -57,6 +61,7 @@ func (o *Options) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.Brokers, "brokers", os.Getenv("SLUICE_TEST_KAFKA_BROKERS"), "Kafka seed brokers, comma separated (default $SLUICE_TEST_KAFKA_BROKERS)")
 	fs.BoolVar(&o.Verbose, "v", false, "log progress, and the pipeline's info logs")
 	fs.IntVar(&o.Rows, "rows", 5_000_000, "drain: rows in the backlog; incremental (bench/postgres): rows in the table snapshotted")
+	fs.BoolVar(&o.ProducerCeiling, "producer-ceiling", true, "drain: after sluice, read its records back and produce them again to a fresh topic with the same producer settings, timed: the Kafka-alone ceiling")
 	fs.IntVar(&o.Rate, "rate", 10_000, "steady: rows changed per second")
 	fs.DurationVar(&o.Duration, "duration", 60*time.Second, "steady: how long the load runs")
 	fs.IntVar(&o.TxRows, "tx-rows", 10, "steady: rows changed per transaction")
