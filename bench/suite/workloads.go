@@ -40,6 +40,10 @@ var (
 		{"sluice_x_debezium_tuned", "sluice rows/s ÷ Debezium tuned's"},
 		{"sluice_x_debezium_default", "sluice rows/s ÷ Debezium default's"},
 	}
+
+	// The drains' Kafka-alone ceiling: sluice's records produced again.
+	producer      = tool{Name: "franz-go producer (Kafka alone)", RowsPerS: "producer_rows_per_s", CPUPer1M: "producer_cpu_s_per_1m"}
+	producerRatio = figure{"pct_of_producer", "sluice rows/s as % of the franz-go producer's"}
 )
 
 // workloads are the suite, in the order it runs them; quick mode runs the
@@ -53,13 +57,13 @@ func workloads(quick bool) []workload {
 		pgDrain("postgres-one-transaction", "Postgres: one transaction of 1M rows (~200 B), which pgoutput streams while in progress, drained",
 			[]string{"-rows", "1000000", "-copy-batch", "1000000"}, []string{"-rows", "20000", "-copy-batch", "20000"}),
 		{
-			Name: "mariadb-drain", Title: "MariaDB backlog drain (rows of ~200 B) → Kafka, JSON: sluice, mariadb-binlog (ceilings), Debezium's MariaDB connector 3.5.0 tuned and default",
+			Name: "mariadb-drain", Title: "MariaDB backlog drain (rows of ~200 B) → Kafka, JSON: sluice, mariadb-binlog (ceilings), franz-go producer (Kafka alone), Debezium's MariaDB connector 3.5.0 tuned and default",
 			Bench: "mysql", Args: []string{"-workload", "drain", "-debezium", "-rows", "5000000"},
 			QuickArgs: []string{"-workload", "drain", "-debezium", "-rows", "20000"},
 			tools: []tool{pgSluice, {Name: "mariadb-binlog --raw", RowsPerS: "ceiling_rows_per_s"},
-				{Name: "mariadb-binlog decoding", RowsPerS: "decode_rows_per_s"}, dbzTuned, dbzDefault},
+				{Name: "mariadb-binlog decoding", RowsPerS: "decode_rows_per_s"}, producer, dbzTuned, dbzDefault},
 			ratios: append([]figure{{"pct_of_ceiling", "sluice rows/s as % of mariadb-binlog --raw's"},
-				{"pct_of_decode", "sluice rows/s as % of mariadb-binlog decoding's"}}, dbzRatios...),
+				{"pct_of_decode", "sluice rows/s as % of mariadb-binlog decoding's"}, producerRatio}, dbzRatios...),
 		},
 	}
 	rates := []int{1000, 10000, 25000}
@@ -89,16 +93,17 @@ func workloads(quick bool) []workload {
 	)
 }
 
-// pgDrain is a drain of bench/postgres through sluice, pg_recvlogical and
-// Debezium's variants, with the arguments args (quick in quick mode) after
-// -workload drain -debezium; what names the backlog in the title.
+// pgDrain is a drain of bench/postgres through sluice, pg_recvlogical, the
+// franz-go producer and Debezium's variants, with the arguments args
+// (quick in quick mode) after -workload drain -debezium; what names the
+// backlog in the title.
 func pgDrain(name, what string, args, quick []string) workload {
 	drain := []string{"-workload", "drain", "-debezium"}
 	return workload{
-		Name: name, Title: what + " → Kafka, JSON: sluice, pg_recvlogical (ceiling), Debezium 3.6.1 tuned and default",
+		Name: name, Title: what + " → Kafka, JSON: sluice, pg_recvlogical (ceiling), franz-go producer (Kafka alone), Debezium 3.6.1 tuned and default",
 		Bench: "postgres", Args: append(slices.Clone(drain), args...), QuickArgs: append(drain, quick...),
-		tools:  []tool{pgSluice, {Name: "pg_recvlogical", RowsPerS: "ceiling_rows_per_s"}, dbzTuned, dbzDefault},
-		ratios: append([]figure{{"pct_of_ceiling", "sluice rows/s as % of pg_recvlogical's"}}, dbzRatios...),
+		tools:  []tool{pgSluice, {Name: "pg_recvlogical", RowsPerS: "ceiling_rows_per_s"}, producer, dbzTuned, dbzDefault},
+		ratios: append([]figure{{"pct_of_ceiling", "sluice rows/s as % of pg_recvlogical's"}, producerRatio}, dbzRatios...),
 	}
 }
 
