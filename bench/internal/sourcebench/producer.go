@@ -46,39 +46,63 @@ func (p *ProducerCeiling) Compare(f *Figures) {
 
 // Producer measures the drain's producer ceiling into p, unless
 // -producer-ceiling is off: once sluice has drained, the run's topic
-// holds f.Records records, one a row. It reads them all into memory, then
+// holds f.Records records, one a row. It reads them into memory, then
 // produces them to the topic <run's topic>.replay (created as the run's
 // topic, deleted afterwards) through a client built from the run's
 // connector configuration exactly as the pipeline child builds its own
-// (pipeline.LoadConfig, Producer.ClientOpts), and times it. The CPU is
-// this process's (getrusage), which does nothing else meanwhile. It fails
-// unless it reads back exactly f.Rows records.
+// (pipeline.LoadConfig, Producer.ClientOpts), and times it. A topic of
+// more than -producer-chunk-mb is read and produced in chunks of that
+// size, in order, each timed from its first produce call to its last
+// acknowledgement, and the times summed. The CPU is this process's
+// (getrusage), which does nothing else meanwhile. It fails unless it
+// reads back and produces exactly f.Rows records.
 func (e *Env) Producer(ctx context.Context, run int, f *Figures, p *ProducerCeiling) error {
 	want := int64(f.Rows)
 	if !e.o.ProducerCeiling || want == 0 {
 		return nil
 	}
-	recs, bytes, err := readTopic(ctx, e.Kafka.Brokers, e.Topic, 5*time.Minute)
-	if err != nil {
-		return err
-	}
-	if int64(len(recs)) != want {
-		return fmt.Errorf("producer ceiling: read %d records back from %s, want one a row: %d", len(recs), e.Topic, want)
+	if e.o.ProducerChunkMB <= 0 {
+		return fmt.Errorf("-producer-chunk-mb %d: want a positive size", e.o.ProducerChunkMB)
 	}
 	_, _, cfg, err := pipeline.LoadConfig(e.ConfigFile)
 	if err != nil {
 		return err
+	}
+	r, err := newTopicReader(ctx, e.Kafka.Brokers, e.Topic)
+	if err != nil {
+		return err
+	}
+	defer r.cl.Close()
+	if r.end != want {
+		return fmt.Errorf("producer ceiling: %s holds %d records, want one a row: %d", e.Topic, r.end, want)
 	}
 	topic := e.Topic + ".replay"
 	if err := e.Kafka.CreateTopic(ctx, topic); err != nil {
 		return err
 	}
 	defer func() { e.Warn("delete topic "+topic, e.Kafka.DeleteTopics(context.Background(), topic)) }()
-	e.o.Logf("run %d: franz-go produces the %d records (%.0f MiB) again to %s", run, len(recs), float64(bytes)/(1<<20), topic)
-	opts := append(e.o.Producer.ClientOpts(cfg), kgo.SeedBrokers(strings.Split(e.o.Brokers, ",")...))
-	wall, cpu, err := produce(ctx, opts, topic, recs)
+	cl, err := kgo.NewClient(append(e.o.Producer.ClientOpts(cfg), kgo.SeedBrokers(strings.Split(e.o.Brokers, ",")...))...)
 	if err != nil {
-		return err
+		return fmt.Errorf("create the Kafka producer: %w", err)
+	}
+	defer cl.Close()
+
+	var produced, bytes int64
+	var wall, cpu time.Duration
+	for r.next < r.end {
+		recs, n, err := r.read(ctx, int64(e.o.ProducerChunkMB)<<20)
+		if err != nil {
+			return err
+		}
+		e.o.Logf("run %d: franz-go produces records %d to %d (%.0f MiB) again to %s", run, produced, produced+int64(len(recs)), float64(n)/(1<<20), topic)
+		w, c, err := produce(ctx, cl, topic, recs)
+		if err != nil {
+			return err
+		}
+		produced, bytes, wall, cpu = produced+int64(len(recs)), bytes+n, wall+w, cpu+c
+	}
+	if produced != want {
+		return fmt.Errorf("producer ceiling: read %d records back from %s, want one a row: %d", produced, e.Topic, want)
 	}
 	n, err := e.Kafka.TopicRecords(ctx, topic)
 	if err != nil {
@@ -92,49 +116,79 @@ func (e *Env) Producer(ctx context.Context, run int, f *Figures, p *ProducerCeil
 	return nil
 }
 
-// readTopic reads partition 0 of topic from its start to its end offset at
-// the time of the call, and returns its records, in order, as new records
-// holding only their keys, values and headers, with the bytes of those.
-// It fails when they are not all read within timeout.
-func readTopic(ctx context.Context, brokers []string, topic string, timeout time.Duration) ([]*kgo.Record, int64, error) {
+// topicReader reads partition 0 of a topic from its start to its end
+// offset when the reader was made.
+type topicReader struct {
+	cl        *kgo.Client
+	topic     string
+	end, next int64         // the end offset; the offset of the next record read will hand out
+	pending   []*kgo.Record // fetched, not yet handed out
+}
+
+func newTopicReader(ctx context.Context, brokers []string, topic string) (*topicReader, error) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}))
 	if err != nil {
-		return nil, 0, fmt.Errorf("create Kafka consumer: %w", err)
+		return nil, fmt.Errorf("create Kafka consumer: %w", err)
 	}
-	defer cl.Close()
-	rctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	end, err := endOffset(rctx, cl, topic)
+	end, err := endOffset(ctx, cl, topic)
 	if err != nil {
-		return nil, 0, err
+		cl.Close()
+		return nil, err
 	}
-	recs := make([]*kgo.Record, 0, end)
+	return &topicReader{cl: cl, topic: topic, end: end}, nil
+}
+
+// read returns the next records, in order, as new records holding only
+// their keys, values and headers, until those hold limit bytes or more
+// (at least one record) or the end is reached, with their bytes. It fails
+// when no record arrives for a minute.
+func (r *topicReader) read(ctx context.Context, limit int64) ([]*kgo.Record, int64, error) {
+	var recs []*kgo.Record
 	var bytes int64
-	for next := int64(0); next < end; {
-		fs := cl.PollFetches(rctx)
-		if err := rctx.Err(); err != nil {
-			return nil, 0, fmt.Errorf("read %s back: at offset %d of %d: %w", topic, next, end, err)
-		}
-		var ferr error
-		fs.EachError(func(_ string, _ int32, err error) { ferr = errors.Join(ferr, err) })
-		if ferr != nil {
-			return nil, 0, fmt.Errorf("read %s back: %w", topic, ferr)
-		}
-		for it := fs.RecordIter(); !it.Done(); {
-			r := it.Next()
-			if r.Offset >= end {
-				break
+	for bytes < limit && r.next < r.end {
+		if len(r.pending) == 0 {
+			if err := r.fetch(ctx); err != nil {
+				return nil, 0, err
 			}
-			next = r.Offset + 1
-			recs = append(recs, &kgo.Record{Key: r.Key, Value: r.Value, Headers: r.Headers})
-			bytes += int64(len(r.Key) + len(r.Value))
-			for _, h := range r.Headers {
-				bytes += int64(len(h.Key) + len(h.Value))
-			}
+			continue
+		}
+		rec := r.pending[0]
+		r.pending = r.pending[1:]
+		r.next++
+		recs = append(recs, rec)
+		bytes += int64(len(rec.Key) + len(rec.Value))
+		for _, h := range rec.Headers {
+			bytes += int64(len(h.Key) + len(h.Value))
 		}
 	}
 	return recs, bytes, nil
+}
+
+// fetch polls the next records below the end into r.pending.
+func (r *topicReader) fetch(ctx context.Context) error {
+	pctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	fs := r.cl.PollFetches(pctx)
+	if err := pctx.Err(); err != nil {
+		return fmt.Errorf("read %s back: at offset %d of %d: %w", r.topic, r.next, r.end, err)
+	}
+	var ferr error
+	fs.EachError(func(_ string, _ int32, err error) { ferr = errors.Join(ferr, err) })
+	if ferr != nil {
+		return fmt.Errorf("read %s back: %w", r.topic, ferr)
+	}
+	for it := fs.RecordIter(); !it.Done(); {
+		rec := it.Next()
+		if rec.Offset >= r.end {
+			break
+		}
+		if want := r.next + int64(len(r.pending)); rec.Offset != want {
+			return fmt.Errorf("read %s back: offset %d where %d was next", r.topic, rec.Offset, want)
+		}
+		r.pending = append(r.pending, &kgo.Record{Key: rec.Key, Value: rec.Value, Headers: rec.Headers})
+	}
+	return nil
 }
 
 // endOffset returns the end offset of partition 0 of topic.
@@ -153,19 +207,13 @@ func endOffset(ctx context.Context, cl *kgo.Client, topic string) (int64, error)
 	return o.Offset, nil
 }
 
-// produce produces recs to topic, in order, through a new client built
-// with opts (seed brokers included), and waits until every one is
-// acknowledged. It returns the time from the first produce call to the
-// last acknowledgement and the CPU time this process used from the first
-// call until all were acknowledged. It fails with the first record not
-// acknowledged. It sets the records' topic; the client fills in their
-// other fields, so recs are produced once.
-func produce(ctx context.Context, opts []kgo.Opt, topic string, recs []*kgo.Record) (wall, cpu time.Duration, err error) {
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return 0, 0, fmt.Errorf("create the Kafka producer: %w", err)
-	}
-	defer cl.Close()
+// produce produces recs to topic, in order, through cl, and waits until
+// every one is acknowledged. It returns the time from the first produce
+// call to the last acknowledgement and the CPU time this process used
+// from the first call until all were acknowledged. It fails with the
+// first record not acknowledged. It sets the records' topic; the client
+// fills in their other fields, so recs are produced once.
+func produce(ctx context.Context, cl *kgo.Client, topic string, recs []*kgo.Record) (wall, cpu time.Duration, err error) {
 	for _, r := range recs {
 		r.Topic = topic
 	}
