@@ -47,6 +47,7 @@ type Producer struct {
 	Linger             string // producer.override.linger.ms
 	Compression        string // producer.override.compression.type
 	MaxBufferedRecords int
+	MaxBufferedBytes   int
 	BatchMaxBytes      int
 	ZstdLevel          int
 }
@@ -58,6 +59,7 @@ func (p *Producer) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&p.Linger, "linger-ms", "", "producer.override.linger.ms of the connector (default: the connector's)")
 	fs.StringVar(&p.Compression, "compression", "", "producer.override.compression.type of the connector (default: the connector's)")
 	fs.IntVar(&p.MaxBufferedRecords, "max-buffered-records", 0, "franz-go MaxBufferedRecords of the pipeline's producer (0: franz-go's default)")
+	fs.IntVar(&p.MaxBufferedBytes, "max-buffered-bytes", 0, "bytes of records the pipeline's Kafka writer and producer hold waiting (0: the writer's default, kafka.MaxBufferedBytes)")
 	fs.IntVar(&p.BatchMaxBytes, "batch-max-bytes", 0, "franz-go ProducerBatchMaxBytes of the pipeline's producer (0: franz-go's default)")
 	fs.IntVar(&p.ZstdLevel, "zstd-level", 0, "zstd level of the pipeline's producer, 1 (fastest) to 4 (best), when compressing with zstd (0: franz-go's default)")
 }
@@ -79,6 +81,9 @@ func (p Producer) Args() []string {
 	if n := p.MaxBufferedRecords; n > 0 {
 		args = append(args, "-max-buffered-records", strconv.Itoa(n))
 	}
+	if n := p.MaxBufferedBytes; n > 0 {
+		args = append(args, "-max-buffered-bytes", strconv.Itoa(n))
+	}
 	if n := p.BatchMaxBytes; n > 0 {
 		args = append(args, "-batch-max-bytes", strconv.Itoa(n))
 	}
@@ -96,6 +101,9 @@ func (p Producer) ClientOpts(cfg *conf.Config) []kgo.Opt {
 	opts := kafka.SourceClientOpts(cfg)
 	if n := p.MaxBufferedRecords; n > 0 {
 		opts = append(opts, kgo.MaxBufferedRecords(n))
+	}
+	if n := p.MaxBufferedBytes; n > 0 {
+		opts = append(opts, kgo.MaxBufferedBytes(n))
 	}
 	if n := p.BatchMaxBytes; n > 0 {
 		opts = append(opts, kgo.ProducerBatchMaxBytes(int32(n)))
@@ -172,7 +180,7 @@ func Run(ctx context.Context, o ChildOptions) error {
 	}
 	kopts := append(o.Producer.ClientOpts(cfg), kgo.SeedBrokers(strings.Split(o.Brokers, ",")...))
 	wopts := []kafka.Option{kafka.WithLogger(logger)}
-	if n := o.Producer.MaxBufferedRecords; n > 0 {
+	if n := o.Producer.MaxBufferedBytes; n > 0 {
 		wopts = append(wopts, kafka.WithMaxBuffered(int64(n)))
 	}
 	client, err := kgo.NewClient(kopts...)
