@@ -52,11 +52,11 @@ type Options struct {
 
 // Flags registers the common flags on fs.
 func (o *Options) Flags(fs *flag.FlagSet) {
-	fs.StringVar(&o.Workload, "workload", "", "drain or steady (bench/postgres: or incremental)")
+	fs.StringVar(&o.Workload, "workload", "", "drain or steady (bench/postgres: or incremental, snapshot)")
 	fs.IntVar(&o.Runs, "runs", 1, "independent runs; with more than one, the median of each figure is printed last")
 	fs.StringVar(&o.Brokers, "brokers", os.Getenv("SLUICE_TEST_KAFKA_BROKERS"), "Kafka seed brokers, comma separated (default $SLUICE_TEST_KAFKA_BROKERS)")
 	fs.BoolVar(&o.Verbose, "v", false, "log progress, and the pipeline's info logs")
-	fs.IntVar(&o.Rows, "rows", 5_000_000, "drain: rows in the backlog; incremental (bench/postgres): rows in the table snapshotted")
+	fs.IntVar(&o.Rows, "rows", 5_000_000, "drain: rows in the backlog; incremental, snapshot (bench/postgres): rows in the table snapshotted")
 	fs.IntVar(&o.Rate, "rate", 10_000, "steady: rows changed per second")
 	fs.DurationVar(&o.Duration, "duration", 60*time.Second, "steady: how long the load runs")
 	fs.IntVar(&o.TxRows, "tx-rows", 10, "steady: rows changed per transaction")
