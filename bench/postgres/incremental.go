@@ -15,6 +15,7 @@ import (
 	"github.com/sluice-cdc/sluice/bench/internal/figures"
 	"github.com/sluice-cdc/sluice/bench/internal/pipeline"
 	"github.com/sluice-cdc/sluice/bench/internal/rowgen"
+	"github.com/sluice-cdc/sluice/bench/internal/sourcebench"
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/schema/registry"
 )
@@ -53,23 +54,16 @@ func (o *options) runIncremental(ctx context.Context, run int) (result, error) {
 	}
 
 	o.Logf("run %d: initial snapshot", run)
-	c, err := e.StartChild(ctx, "")
-	if err != nil {
+	initial := sourcebench.Figures{Rows: float64(o.Rows)}
+	if _, err := e.initialSnapshot(ctx, &initial, ""); err != nil {
 		return r, err
 	}
-	doneAt, err := e.WaitRecords(ctx, c, int64(o.Rows), 60*time.Second)
-	if err != nil {
-		c.Kill()
-		return r, err
-	}
-	r.InitialSeconds = doneAt.Sub(c.ReadyAt).Seconds()
+	r.InitialSeconds = initial.WallSeconds
 	r.InitialRowsPerSecond = float64(o.Rows) / r.InitialSeconds
-	if _, _, err := c.Stop(); err != nil {
-		return r, err
-	}
 
 	o.Logf("run %d: %d rows/s for %s, an incremental snapshot after %s", run, o.Rate, o.Duration, o.Warmup)
-	if c, err = e.StartChild(ctx, figures.RunFile(o.CPUProfile, run)); err != nil {
+	c, err := e.StartChild(ctx, figures.RunFile(o.CPUProfile, run))
+	if err != nil {
 		return r, err
 	}
 	if _, err := e.waitSlotActive(ctx, c); err != nil {

@@ -4,7 +4,7 @@
 // The driver (this process) creates a database of its own, writes the
 // workload and measures; the pipeline runs in a child process (the same
 // binary with -role sluice) so that its CPU time and peak RSS are measured
-// apart from the driver's. Two workloads:
+// apart from the driver's. The workloads:
 //
 //   - drain: a backlog of -rows rows is written while sluice is stopped, then
 //     sluice drains it; the same WAL is also read raw by pg_recvlogical with
@@ -21,6 +21,10 @@
 //   - incremental: the initial snapshot of a table of -rows rows, then an
 //     incremental snapshot of it while the steady load streams; their
 //     rates, and the streaming latency while the incremental one runs.
+//   - snapshot: the initial snapshot of a table of -rows rows by sluice;
+//     the same table read raw by COPY TO STDOUT, the ceiling, and with
+//     -debezium snapshotted by Debezium's Postgres connector, tuned and
+//     with its defaults.
 //
 // Each run prints one JSON line; with -runs > 1 a last line holds the median
 // of every figure. See bench/README.md. What is not Postgres's is in
@@ -54,7 +58,8 @@ type options struct {
 	recvlogical string
 	// transforms runs the drain through a chain of three transforms.
 	transforms bool
-	// debezium drains the backlog with Debezium too, and sluice writes JSON.
+	// debezium drains the backlog (snapshots the table) with Debezium too,
+	// and sluice writes JSON.
 	debezium bool
 	workers  *baseline.Workers
 }
@@ -62,10 +67,10 @@ type options struct {
 func main() {
 	var o options
 	flag.StringVar(&o.pgURL, "pg", os.Getenv("SLUICE_TEST_PG_URL"), "Postgres URL of a role with CREATEDB and REPLICATION (default $SLUICE_TEST_PG_URL)")
-	flag.StringVar(&o.shapeName, "shape", "narrow", "drain: the table's shape, narrow (7 columns, ~200 B a row) or wide (50 columns, ~2 KB a row); the other workloads use narrow")
-	flag.IntVar(&o.copyBatch, "copy-batch", 10_000, "drain: rows per COPY transaction of the backlog")
+	flag.StringVar(&o.shapeName, "shape", "narrow", "drain, snapshot: the table's shape, narrow (7 columns, ~200 B a row) or wide (50 columns, ~2 KB a row); the other workloads use narrow")
+	flag.IntVar(&o.copyBatch, "copy-batch", 10_000, "drain: rows per COPY transaction of the backlog (snapshot, incremental: of the table)")
 	flag.StringVar(&o.recvlogical, "recvlogical", "/usr/lib/postgresql/15/bin/pg_recvlogical", "drain: the pg_recvlogical binary")
-	flag.BoolVar(&o.debezium, "debezium", false, "drain: drain the backlog with Debezium's Postgres connector too, tuned and with its defaults (Kafka Connect standalone workers; `make deps` installs them), and have sluice write JsonConverter's JSON as they do")
+	flag.BoolVar(&o.debezium, "debezium", false, "drain, snapshot: drain the backlog (snapshot the table) with Debezium's Postgres connector too, tuned and with its defaults (Kafka Connect standalone workers; `make deps` installs them), and have sluice write JsonConverter's JSON as they do")
 	flag.BoolVar(&o.transforms, "transforms", false, "drain: run the changes through RegexRouter, ExtractNewRecordState and ReplaceField$Value (routed to <database>-rows)")
 	sourcebench.Main("bench/postgres", &o.Options, func(ctx context.Context) error { return drive(ctx, &o) })
 }
@@ -79,15 +84,15 @@ func drive(ctx context.Context, o *options) error {
 	if o.shape, ok = shapes[o.shapeName]; !ok {
 		return fmt.Errorf("unknown -shape %q: want narrow or wide", o.shapeName)
 	}
-	if o.shapeName != "narrow" && o.Workload != "drain" {
-		return fmt.Errorf("-shape %s goes with -workload drain: the steady load and the incremental snapshot change the narrow table's columns", o.shapeName)
+	if o.shapeName != "narrow" && o.Workload != "drain" && o.Workload != "snapshot" {
+		return fmt.Errorf("-shape %s goes with -workload drain or snapshot: the steady load and the incremental snapshot change the narrow table's columns", o.shapeName)
 	}
 	if o.transforms && o.Workload != "drain" {
 		return fmt.Errorf("-transforms goes with -workload drain: the other workloads read Debezium envelopes back")
 	}
 	if o.debezium {
-		if o.Workload != "drain" || o.transforms {
-			return fmt.Errorf("-debezium goes with -workload drain, without -transforms")
+		if (o.Workload != "drain" && o.Workload != "snapshot") || o.transforms {
+			return fmt.Errorf("-debezium goes with -workload drain or snapshot, without -transforms")
 		}
 		ws, err := baseline.Start(debezium.Current, strings.Split(o.Brokers, ","))
 		if err != nil {
@@ -97,5 +102,5 @@ func drive(ctx context.Context, o *options) error {
 		o.workers = ws
 	}
 	return sourcebench.Drive(ctx, &o.Options, map[string]func(context.Context, int) (result, error){
-		"drain": o.runDrain, "steady": o.runSteady, "incremental": o.runIncremental})
+		"drain": o.runDrain, "steady": o.runSteady, "incremental": o.runIncremental, "snapshot": o.runSnapshot})
 }

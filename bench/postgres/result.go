@@ -10,17 +10,17 @@ import (
 type result struct {
 	sourcebench.Figures
 
-	WalsenderCPU float64 `json:"walsender_cpu_s"` // CPU of the walsender decoding for sluice
-	BrokerCPU    float64 `json:"broker_cpu_s"`    // CPU of the local Kafka broker in the measured window
+	WalsenderCPU float64 `json:"walsender_cpu_s,omitempty"` // CPU of the walsender decoding for sluice (not snapshot)
+	BrokerCPU    float64 `json:"broker_cpu_s"`              // CPU of the local Kafka broker in the measured window
 
-	// drain: the backlog and the ceiling.
+	// drain: the backlog and the ceiling; snapshot: the ceiling.
 	WALMB                float64 `json:"wal_mb,omitempty"`             // WAL written by the backlog, MiB
 	BacklogWriteSeconds  float64 `json:"backlog_write_s,omitempty"`    // time to write the backlog
-	CeilingWallSeconds   float64 `json:"ceiling_wall_s,omitempty"`     // pg_recvlogical from start to --endpos
+	CeilingWallSeconds   float64 `json:"ceiling_wall_s,omitempty"`     // drain: pg_recvlogical from start to --endpos; snapshot: COPY TO STDOUT
 	CeilingRowsPerSecond float64 `json:"ceiling_rows_per_s,omitempty"` // rows / ceiling wall
 	CeilingWalsenderCPU  float64 `json:"ceiling_walsender_cpu_s,omitempty"`
-	PercentOfCeiling     float64 `json:"pct_of_ceiling,omitempty"` // sluice rows/s as % of pg_recvlogical's
-	baseline.Debezium            // with -debezium
+	PercentOfCeiling     float64 `json:"pct_of_ceiling,omitempty"` // sluice rows/s as % of the ceiling's
+	baseline.Debezium            // drain and snapshot, with -debezium
 
 	// drain: sluice's records produced again to a fresh topic, Kafka alone.
 	sourcebench.ProducerCeiling

@@ -57,6 +57,13 @@ func workloads(quick bool) []workload {
 		pgDrain("postgres-one-transaction", "Postgres: one transaction of 1M rows (~200 B), which pgoutput streams while in progress, drained",
 			[]string{"-rows", "1000000", "-copy-batch", "1000000"}, []string{"-rows", "20000", "-copy-batch", "20000"}),
 		{
+			Name: "postgres-snapshot", Title: "Postgres initial snapshot of a table (rows of ~200 B) → Kafka, JSON: sluice, COPY TO STDOUT (ceiling), Debezium 3.6.1 tuned and default",
+			Bench: "postgres", Args: []string{"-workload", "snapshot", "-debezium", "-rows", "5000000"},
+			QuickArgs: []string{"-workload", "snapshot", "-debezium", "-rows", "20000"},
+			tools:     []tool{pgSluice, {Name: "COPY TO STDOUT", RowsPerS: "ceiling_rows_per_s"}, dbzTuned, dbzDefault},
+			ratios:    append([]figure{{"pct_of_ceiling", "sluice rows/s as % of COPY TO STDOUT's"}}, dbzRatios...),
+		},
+		{
 			Name: "mariadb-drain", Title: "MariaDB backlog drain (rows of ~200 B) → Kafka, JSON: sluice, mariadb-binlog (ceilings), franz-go producer (Kafka alone), Debezium's MariaDB connector 3.5.0 tuned and default",
 			Bench: "mysql", Args: []string{"-workload", "drain", "-debezium", "-rows", "5000000"},
 			QuickArgs: []string{"-workload", "drain", "-debezium", "-rows", "20000"},

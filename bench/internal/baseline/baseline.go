@@ -1,7 +1,7 @@
 // Package baseline runs Debezium's connectors over a source benchmark's
-// drain backlog, as users run them: on Kafka Connect standalone workers
-// (testenv/debezium) writing JSON (JsonConverter with schemas) to the same
-// Kafka broker. Each connector runs twice, on a worker of its own so that
+// drain backlog or the table of its initial snapshot, as users run them:
+// on Kafka Connect standalone workers (testenv/debezium) writing JSON
+// (JsonConverter with schemas) to the same Kafka broker. Each connector runs twice, on a worker of its own so that
 // each JVM's CPU time and memory are its own: configured for throughput
 // (Tuned: Tuning) and with Debezium's and Kafka Connect's defaults
 // (Default).
@@ -10,7 +10,10 @@
 // (each connector starts, takes its no_data snapshot, captures one marker
 // change, so that its offsets are committed before the backlog, and is
 // stopped), then Drain for each variant after it (the connector resumes
-// from those offsets and is timed until its topic holds every row).
+// from those offsets and is timed until its topic holds every row). An
+// initial snapshot needs no preparation: Snapshot creates each variant's
+// connector, configured with snapshot.mode=initial, after the table is
+// written, and times it the same way.
 package baseline
 
 import (
@@ -167,9 +170,9 @@ func (ws *Workers) Prepare(ctx context.Context, k *kafkaenv.Env, connectors map[
 	return nil
 }
 
-// Run is one variant's drain.
+// Run is one variant's drain or initial snapshot.
 type Run struct {
-	WallSeconds   float64 // from the resume request until the topic holds every row
+	WallSeconds   float64 // from the resume (drain) or create (snapshot) request until the topic holds every row
 	CPUSeconds    float64 // the JVM's user+system CPU over the same span
 	PeakRSSMB     float64 // the JVM's peak RSS over the same span, MiB
 	RowsPerSecond float64
@@ -181,6 +184,22 @@ type Run struct {
 // other count afterwards fails too). The JVM's peak RSS is reset first
 // (/proc/<pid>/clear_refs), so that the figure is the drain's.
 func (ws *Workers) Drain(ctx context.Context, k *kafkaenv.Env, v Variant, c Connector, rows int64) (Run, error) {
+	return ws.timed(ctx, k, v, c, rows, "drain", func(w *debezium.Worker) error { return w.Resume(c.Name) })
+}
+
+// Snapshot creates variant v's connector c, whose configuration has
+// snapshot.mode=initial, on a table of rows rows, and waits until its
+// topic holds them all, as Drain does: the wall time runs from the create
+// request, and includes the task's start and the creation of its
+// replication slot. The connector streams on afterwards, until Remove.
+func (ws *Workers) Snapshot(ctx context.Context, k *kafkaenv.Env, v Variant, c Connector, rows int64) (Run, error) {
+	return ws.timed(ctx, k, v, c, rows, "snapshot", func(w *debezium.Worker) error { return w.Create(c.Name, c.config(v)) })
+}
+
+// timed measures variant v's connector c from the call of start until its
+// topic holds rows records, for Drain and Snapshot (what names the run in
+// errors).
+func (ws *Workers) timed(ctx context.Context, k *kafkaenv.Env, v Variant, c Connector, rows int64, what string, start func(*debezium.Worker) error) (Run, error) {
 	var r Run
 	w := ws.w[v]
 	pid := w.Pid()
@@ -191,8 +210,8 @@ func (ws *Workers) Drain(ctx context.Context, k *kafkaenv.Env, v Variant, c Conn
 	if err != nil {
 		return r, err
 	}
-	start := time.Now()
-	if err := w.Resume(c.Name); err != nil {
+	began := time.Now()
+	if err := start(w); err != nil {
 		return r, err
 	}
 	doneAt, err := k.WaitRecords(ctx, c.Topic, rows, 60*time.Second, func() error { return w.Failed(c.Name) }, nil)
@@ -208,9 +227,9 @@ func (ws *Workers) Drain(ctx context.Context, k *kafkaenv.Env, v Variant, c Conn
 		return r, err
 	}
 	if n, err := k.TopicRecords(ctx, c.Topic); err != nil || n != rows {
-		return r, errors.Join(err, fmt.Errorf("Debezium %s: topic %s holds %d records after the drain, want %d", v, c.Topic, n, rows))
+		return r, errors.Join(err, fmt.Errorf("Debezium %s: topic %s holds %d records after the %s, want %d", v, c.Topic, n, what, rows))
 	}
-	r.WallSeconds = doneAt.Sub(start).Seconds()
+	r.WallSeconds = doneAt.Sub(began).Seconds()
 	r.CPUSeconds = (cpu1 - cpu0).Seconds()
 	r.PeakRSSMB = float64(hwm) / (1 << 20)
 	r.RowsPerSecond = float64(rows) / r.WallSeconds
@@ -222,11 +241,23 @@ func (ws *Workers) Drain(ctx context.Context, k *kafkaenv.Env, v Variant, c Conn
 // run's figures in f beside sluice's rate in the same run; started, when
 // not nil, is told of each variant before its drain.
 func (ws *Workers) DrainAll(ctx context.Context, k *kafkaenv.Env, connectors map[Variant]Connector, rows int64, sluiceRowsPerSecond float64, f *Debezium, started func(Variant)) error {
+	return ws.all(ctx, k, connectors, rows, sluiceRowsPerSecond, f, started, ws.Drain)
+}
+
+// SnapshotAll takes each variant's initial snapshot in turn (Snapshot),
+// and keeps the figures as DrainAll does.
+func (ws *Workers) SnapshotAll(ctx context.Context, k *kafkaenv.Env, connectors map[Variant]Connector, rows int64, sluiceRowsPerSecond float64, f *Debezium, started func(Variant)) error {
+	return ws.all(ctx, k, connectors, rows, sluiceRowsPerSecond, f, started, ws.Snapshot)
+}
+
+// all runs each variant in turn through run, keeping the figures in f.
+func (ws *Workers) all(ctx context.Context, k *kafkaenv.Env, connectors map[Variant]Connector, rows int64, sluiceRowsPerSecond float64, f *Debezium, started func(Variant),
+	run func(context.Context, *kafkaenv.Env, Variant, Connector, int64) (Run, error)) error {
 	for _, v := range Variants {
 		if started != nil {
 			started(v)
 		}
-		r, err := ws.Drain(ctx, k, v, connectors[v], rows)
+		r, err := run(ctx, k, v, connectors[v], rows)
 		if err != nil {
 			return err
 		}
@@ -245,8 +276,9 @@ func (ws *Workers) Remove(connectors map[Variant]Connector) {
 	}
 }
 
-// Debezium are a drain's baseline figures, for a benchmark's result (flat,
-// so that figures.Median takes the median of each).
+// Debezium are a drain's or an initial snapshot's baseline figures, for a
+// benchmark's result (flat, so that figures.Median takes the median of
+// each).
 type Debezium struct {
 	TunedRowsPerSecond   float64 `json:"debezium_tuned_rows_per_s,omitempty"`
 	TunedCPUPerMillion   float64 `json:"debezium_tuned_cpu_s_per_1m,omitempty"`

@@ -1,8 +1,13 @@
 package baseline
 
 import (
+	"context"
+	"errors"
 	"maps"
+	"strings"
 	"testing"
+
+	"github.com/sluice-cdc/sluice/bench/internal/kafkaenv"
 )
 
 func TestSetKeepsEachVariantAndSluicesRatio(t *testing.T) {
@@ -27,5 +32,35 @@ func TestTunedAddsTheTuningDefaultNothing(t *testing.T) {
 	}
 	if c.Config["max.batch.size"] != "1" {
 		t.Error("the run's config was changed")
+	}
+}
+
+func TestAllRunsEachVariantInTurnAndStopsAtAnError(t *testing.T) {
+	connectors := map[Variant]Connector{Tuned: {Name: "t"}, Default: {Name: "d"}}
+	var started, ran []string
+	run := func(_ context.Context, _ *kafkaenv.Env, v Variant, c Connector, rows int64) (Run, error) {
+		ran = append(ran, c.Name)
+		return Run{RowsPerSecond: float64(rows) / map[Variant]float64{Tuned: 10, Default: 20}[v]}, nil
+	}
+	var f Debezium
+	ws := &Workers{}
+	if err := ws.all(context.Background(), nil, connectors, 1000, 400, &f, func(v Variant) { started = append(started, string(v)) }, run); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(started, ",") != "tuned,default" || strings.Join(ran, ",") != "t,d" {
+		t.Errorf("started %v, ran %v; want tuned then default, each on its connector", started, ran)
+	}
+	if f.TunedRowsPerSecond != 100 || f.TimesTuned != 4 || f.DefaultRowsPerSecond != 50 || f.TimesDefault != 8 {
+		t.Errorf("figures %+v", f)
+	}
+
+	ran = nil
+	failed := errors.New("no progress")
+	err := ws.all(context.Background(), nil, connectors, 1000, 400, &Debezium{}, nil, func(_ context.Context, _ *kafkaenv.Env, _ Variant, c Connector, _ int64) (Run, error) {
+		ran = append(ran, c.Name)
+		return Run{}, failed
+	})
+	if !errors.Is(err, failed) || len(ran) != 1 {
+		t.Errorf("after a failing first variant: %v, ran %v; want its error and no second run", err, ran)
 	}
 }

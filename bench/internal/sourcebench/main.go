@@ -57,11 +57,11 @@ type Options struct {
 
 // Flags registers the common flags on fs.
 func (o *Options) Flags(fs *flag.FlagSet) {
-	fs.StringVar(&o.Workload, "workload", "", "drain or steady (bench/postgres: or incremental)")
+	fs.StringVar(&o.Workload, "workload", "", "drain or steady (bench/postgres: or incremental, snapshot)")
 	fs.IntVar(&o.Runs, "runs", 1, "independent runs; with more than one, the median of each figure is printed last")
 	fs.StringVar(&o.Brokers, "brokers", os.Getenv("SLUICE_TEST_KAFKA_BROKERS"), "Kafka seed brokers, comma separated (default $SLUICE_TEST_KAFKA_BROKERS)")
 	fs.BoolVar(&o.Verbose, "v", false, "log progress, and the pipeline's info logs")
-	fs.IntVar(&o.Rows, "rows", 5_000_000, "drain: rows in the backlog; incremental (bench/postgres): rows in the table snapshotted")
+	fs.IntVar(&o.Rows, "rows", 5_000_000, "drain: rows in the backlog; incremental, snapshot (bench/postgres): rows in the table snapshotted")
 	fs.BoolVar(&o.ProducerCeiling, "producer-ceiling", true, "drain: after sluice, read its records back and produce them again to a fresh topic with the same producer settings, timed: the Kafka-alone ceiling")
 	fs.IntVar(&o.ProducerChunkMB, "producer-chunk-mb", 2048, "drain: the producer ceiling holds at most this many MiB of records in memory at a time; a topic holding more is produced in chunks, their times summed")
 	fs.IntVar(&o.Rate, "rate", 10_000, "steady: rows changed per second")
