@@ -3,7 +3,9 @@ package sourcetest
 import (
 	"strconv"
 	"testing"
+	"time"
 
+	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/testenv/topictest"
 )
@@ -97,4 +99,46 @@ func CheckReadPositions(t testing.TB, rs []topictest.Record, position func(i int
 		last, lastText = at, text
 	}
 	return reads
+}
+
+// CheckHeld checks done, a blocking snapshot that read the table while a
+// workload changed it, from rs, the records of the table's topic: its
+// reads, reads of them, are one run, and some changes committed while it
+// ran (by their source.ts_ms) follow that run. resolution is that of the
+// source's commit timestamps (a second for the binlog's): a change
+// committed during the snapshot may carry a timestamp up to that much
+// before its start.
+func CheckHeld(t testing.TB, rs []topictest.Record, reads int, done connectors.SnapshotStatus, resolution time.Duration) {
+	t.Helper()
+	events := make([]*event.Event, len(rs))
+	for i, r := range rs {
+		_, e, err := r.Change()
+		if err != nil {
+			t.Fatal(err)
+		}
+		events[i] = e
+	}
+	first, last := -1, -1
+	for i, e := range events {
+		if e != nil && e.Op == event.OpRead {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	if first < 0 || last-first+1 != reads {
+		t.Fatalf("the %d snapshot reads span records %d to %d: streamed changes came between them", reads, first, last)
+	}
+	from, to := done.Started.Truncate(resolution).UnixMilli(), done.Finished.UnixMilli()
+	during := 0
+	for _, e := range events[last+1:] {
+		if e != nil && e.Op != event.OpRead && e.Source.TsMillis() >= from && e.Source.TsMillis() <= to {
+			during++
+		}
+	}
+	if during == 0 {
+		t.Fatalf("no change committed during the snapshot (%s to %s) follows its reads", done.Started, done.Finished)
+	}
+	t.Logf("%d snapshot reads in one run, %d changes committed during the snapshot after them, %d records before", reads, during, first)
 }
