@@ -76,23 +76,6 @@ func deadLetter(t *testing.T, value []byte) string {
 	return string(b)
 }
 
-// failedChanges reads sluice_source_failed_changes_total of the harness's
-// source from its metrics.
-func failedChanges(t *testing.T, h *harness) int {
-	t.Helper()
-	var b strings.Builder
-	if err := h.metrics.WritePrometheus(&b); err != nil {
-		t.Fatal(err)
-	}
-	var n int
-	for _, line := range strings.Split(b.String(), "\n") {
-		if v, ok := strings.CutPrefix(line, `sluice_source_failed_changes_total{connector="test"} `); ok {
-			fmt.Sscan(v, &n)
-		}
-	}
-	return n
-}
-
 // TestConversionFailureStopsForGoodAndSkipResumes streams a transaction
 // holding a value that does not convert: with the default mode the source
 // stops at once with a permanent error naming the table, column, type and
@@ -139,7 +122,7 @@ func TestConversionFailureStopsForGoodAndSkipResumes(t *testing.T) {
 	if got := deadLetter(t, letters[0].Raw.Value); string(letters[0].Raw.Key) != h.db+".t" || got != want {
 		t.Errorf("dead letter %s: %s, want %s", letters[0].Raw.Key, got, want)
 	}
-	if got := failedChanges(t, h); got != 1 {
+	if got := sourcetest.FailedChanges(t, h.metrics); got != 1 {
 		t.Errorf("sluice_source_failed_changes_total = %d, want 1", got)
 	}
 }
@@ -167,7 +150,7 @@ func TestSnapshotDropsRowsThatDoNotConvert(t *testing.T) {
 	if got := deadLetter(t, letters[0].Raw.Value); got != want {
 		t.Errorf("dead letter %s, want %s", got, want)
 	}
-	if got := failedChanges(t, h); got != 1 {
+	if got := sourcetest.FailedChanges(t, h.metrics); got != 1 {
 		t.Errorf("sluice_source_failed_changes_total = %d, want 1", got)
 	}
 }
@@ -271,7 +254,7 @@ func TestBigIntUnsignedLongNeverWraps(t *testing.T) {
 	if s := es[0].Table.Columns[1].Schema; s.Type != event.Int64 || s.Name != "" {
 		t.Errorf("u's schema = %+v, want int64", s)
 	}
-	if n := failedChanges(t, h); n != 2 {
+	if n := sourcetest.FailedChanges(t, h.metrics); n != 2 {
 		t.Errorf("sluice_source_failed_changes_total = %d, want 2", n)
 	}
 	if err := h.stop(); err != nil {

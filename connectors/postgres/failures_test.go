@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -147,7 +146,7 @@ func TestConversionFailureStopsForGoodAndSkipResumes(t *testing.T) {
 	if string(letters[0].Raw.Key) != "public.t" || !equalJSON(deadLetter(t, letters[0].Raw.Value), want) {
 		t.Errorf("dead letter %s: %s, want %v", letters[0].Raw.Key, letters[0].Raw.Value, want)
 	}
-	if got := failedChanges(t, h); got != 1 {
+	if got := sourcetest.FailedChanges(t, h.metrics); got != 1 {
 		t.Errorf("sluice_source_failed_changes_total = %d, want 1", got)
 	}
 }
@@ -176,7 +175,7 @@ func TestSnapshotDropsRowsThatDoNotConvert(t *testing.T) {
 	if !equalJSON(deadLetter(t, letters[0].Raw.Value), want) {
 		t.Errorf("dead letter %s, want %v", letters[0].Raw.Value, want)
 	}
-	if got := failedChanges(t, h); got != 1 {
+	if got := sourcetest.FailedChanges(t, h.metrics); got != 1 {
 		t.Errorf("sluice_source_failed_changes_total = %d, want 1", got)
 	}
 }
@@ -205,23 +204,6 @@ func TestKillNineDuringConversionFailures(t *testing.T) {
 			c.Kill()
 		},
 	})
-}
-
-// failedChanges reads sluice_source_failed_changes_total of the harness's
-// source from its metrics.
-func failedChanges(t *testing.T, h *harness) int {
-	t.Helper()
-	var b strings.Builder
-	if err := h.metrics.WritePrometheus(&b); err != nil {
-		t.Fatal(err)
-	}
-	var n int
-	for _, line := range strings.Split(b.String(), "\n") {
-		if v, ok := strings.CutPrefix(line, `sluice_source_failed_changes_total{connector="test"} `); ok {
-			fmt.Sscan(v, &n)
-		}
-	}
-	return n
 }
 
 func equalJSON(a, b map[string]any) bool {

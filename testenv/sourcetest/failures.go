@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-cdc/sluice/connectors/metrics"
 	"github.com/sluice-cdc/sluice/testenv/topictest"
 )
 
@@ -178,4 +179,22 @@ func checkDeadLettered(t testing.TB, brokers []string, dlq string, alive func(),
 		t.Fatalf("of %d rows, missing from the table's topic: %v; missing from the dead-letter topic: %v", rows, missing, unlettered)
 	}
 	return len(lettered)
+}
+
+// FailedChanges reads sluice_source_failed_changes_total, the changes that
+// did not convert, from reg, the registry a source started by StartSource
+// records its metrics in (WithMetrics).
+func FailedChanges(t testing.TB, reg *metrics.Registry) int {
+	t.Helper()
+	var b strings.Builder
+	if err := reg.WritePrometheus(&b); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	for _, line := range strings.Split(b.String(), "\n") {
+		if v, ok := strings.CutPrefix(line, `sluice_source_failed_changes_total{connector="test"} `); ok {
+			fmt.Sscan(v, &n)
+		}
+	}
+	return n
 }
