@@ -37,20 +37,13 @@ func TestElasticsearchSurvivesKill(t *testing.T) {
 	rig := newESRig(t)
 	db, index := rig.db, rig.index
 	ctx := t.Context()
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("workload seed %d", seed)
+	wl, seed := rig.items(ctx, 500) // read by the snapshot
 	rng := rand.New(rand.NewPCG(seed, 2))
-
-	db.exec(t, itemsDDL)
 	ctrl, err := pgx.ConnectConfig(ctx, db.conn.Config().Copy()) // the workload has db.conn
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ctrl.Close(context.Background()) })
-	wl := newCrashWorkload(seed)
-	if err := wl.insert(ctx, db.conn, 500); err != nil { // read by the snapshot
-		t.Fatal(err)
-	}
 
 	holder, err := newBulkHolder(rig.esURL)
 	if err != nil {

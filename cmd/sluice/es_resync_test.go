@@ -19,14 +19,7 @@ func TestElasticsearchIndexRebuiltByIncrementalSnapshot(t *testing.T) {
 	rig := newESRig(t)
 	db, index := rig.db, rig.index
 	ctx := t.Context()
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("workload seed %d", seed)
-
-	db.exec(t, itemsDDL, `ALTER TABLE items REPLICA IDENTITY FULL`)
-	wl := newCrashWorkload(seed)
-	if err := wl.insert(ctx, db.conn, 3000); err != nil {
-		t.Fatal(err)
-	}
+	wl, _ := rig.items(ctx, 3000, `ALTER TABLE items REPLICA IDENTITY FULL`)
 	rig.configure(map[string]string{"incremental.snapshot.chunk.size": "100"}, rig.esURL, nil)
 	d := rig.start()
 

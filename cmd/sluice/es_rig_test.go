@@ -42,8 +42,8 @@ type esRig struct {
 }
 
 // newESRig makes the database and the registry, and builds the daemon's
-// binary; the caller creates the items table (itemsDDL) and configures
-// the connectors before starting the daemon.
+// binary; the caller creates the items table (items) and configures the
+// connectors before starting the daemon.
 func newESRig(t *testing.T) *esRig {
 	t.Helper()
 	r := &esRig{t: t, brokers: testenv.KafkaBrokers(t), esURL: testenv.ElasticsearchURL(t)}
@@ -60,6 +60,22 @@ func newESRig(t *testing.T) *esRig {
 	})
 	r.regURL = registrytest.Start(t, r.brokers, "_schemas_"+r.db.name).URL
 	return r
+}
+
+// items creates the items table (itemsDDL, then stmts) and fills it with
+// rows rows, and returns the workload that changes it, from a seed the
+// test logs, and that seed.
+func (r *esRig) items(ctx context.Context, rows int, stmts ...string) (*crashWorkload, uint64) {
+	t := r.t
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("workload seed %d", seed)
+	r.db.exec(t, append([]string{itemsDDL}, stmts...)...)
+	wl := newCrashWorkload(seed)
+	if err := wl.insert(ctx, r.db.conn, rows); err != nil {
+		t.Fatal(err)
+	}
+	return wl, seed
 }
 
 // configure writes the daemon's configuration and its two connectors:
