@@ -6,9 +6,6 @@ import (
 	"maps"
 	"math/rand/v2"
 	"net/http/httptest"
-	"net/url"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"sort"
@@ -20,10 +17,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/sluice-cdc/sluice/testenv"
-	"github.com/sluice-cdc/sluice/testenv/kafkatest"
-	"github.com/sluice-cdc/sluice/testenv/registrytest"
 )
 
 // TestElasticsearchSurvivesKill runs the daemon with a Postgres source and
@@ -41,64 +34,26 @@ import (
 // partitions back at once rather than after the dead member's session
 // timeout (45 s), which would outlast the catch-up allowed here.
 func TestElasticsearchSurvivesKill(t *testing.T) {
-	pgURL, err := url.Parse(testenv.PostgresURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	brokers, esURL := testenv.KafkaBrokers(t), testenv.ElasticsearchURL(t)
-	sluiceBinary(t)
+	rig := newESRig(t)
+	db, index := rig.db, rig.index
 	ctx := t.Context()
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("workload seed %d", seed)
+	wl, seed := rig.items(ctx, 500) // read by the snapshot
 	rng := rand.New(rand.NewPCG(seed, 2))
-
-	db := newDatabase(t)
-	db.exec(t, itemsDDL)
 	ctrl, err := pgx.ConnectConfig(ctx, db.conn.Config().Copy()) // the workload has db.conn
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ctrl.Close(context.Background()) })
-	wl := newCrashWorkload(seed)
-	if err := wl.insert(ctx, db.conn, 500); err != nil { // read by the snapshot
-		t.Fatal(err)
-	}
 
-	topic := db.name + ".public.items"
-	sinkName := db.name + "-es"
-	group := "connect-" + sinkName
-	index := esIndex{url: esURL, name: topic}
-	kcl := kafkatest.NewClient(t, brokers)
-	t.Cleanup(func() { dropGroupAndIndex(t, kcl, group, index) })
-	kafkatest.DeleteTopicsAtCleanup(t, brokers, func(name string) bool { return strings.HasPrefix(name, db.name) || name == "_schemas_"+db.name })
-
-	// The registry runs in the test, on a topic of its own: the daemon is
-	// configured as with an external Kafka and an external registry.
-	reg := registrytest.Start(t, brokers, "_schemas_"+db.name)
-	holder, err := newBulkHolder(esURL)
+	holder, err := newBulkHolder(rig.esURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	esProxy := httptest.NewServer(holder)
 	t.Cleanup(esProxy.Close)
-
-	dir := t.TempDir()
-	conns := filepath.Join(dir, "connectors")
-	os.Mkdir(conns, 0o700)
-	cfgFile := filepath.Join(dir, "sluice.json")
-	writeJSON(t, cfgFile, `{"state.dir": "`+dir+`/state", "shutdown.timeout.ms": 5000,
-		"kafka": {"bootstrap.servers": "`+strings.Join(brokers, ",")+`"}, "schema.registry": {"url": "`+reg.URL+`"}}`)
-	pgPassword, _ := pgURL.User.Password()
-	writeJSON(t, filepath.Join(conns, "source.json"), `{"name": "source", "config": {"connector.class": "postgres",
-		"database.hostname": "`+pgURL.Hostname()+`", "database.port": "`+pgURL.Port()+`", "database.user": "`+pgURL.User.Username()+`",
-		"database.password": "${env:PG_PASSWORD}", "database.dbname": "`+db.name+`", "database.sslmode": "disable",
-		"slot.name": "`+db.name+`", "publication.name": "`+db.name+`", "topic.prefix": "`+db.name+`"}}`)
-	writeJSON(t, filepath.Join(conns, "sink.json"), `{"name": "`+sinkName+`", "config": {
-		"connector.class": "io.confluent.connect.elasticsearch.ElasticsearchSinkConnector", "tasks.max": "1",
-		"connection.url": "`+esProxy.URL+`", "topics": "`+topic+`", "key.ignore": "false", "behavior.on.null.values": "delete",
-		"read.timeout.ms": "20000"}}`) // a held request must not time out before the kill
-	env := []string{"SLUICE_REST_LISTEN=127.0.0.1:0", "SLUICE_LOG_FORMAT=json", "PG_PASSWORD=" + pgPassword}
-	start := func() *daemonProc { return startDaemon(t, env, "--config", cfgFile, "--connectors-dir", conns) }
+	rig.configure(nil, esProxy.URL, map[string]string{
+		"read.timeout.ms": "20000"}) // a held request must not time out before the kill
+	start := rig.start
 
 	const (
 		workFor   = 20 * time.Second
@@ -164,27 +119,12 @@ func TestElasticsearchSurvivesKill(t *testing.T) {
 	if len(fresh) == 0 {
 		t.Fatalf("no kill landed while a write with a new change, confirmed by the slot, waited for Elasticsearch; daemon logs:\n%s", d.log())
 	}
-	want := readItems(t, db)
-	t.Logf("workload done at %.1f s: %v; table has %d rows", time.Since(began).Seconds(), wl.counts, len(want))
+	t.Logf("workload done at %.1f s: %v; table has %d rows", time.Since(began).Seconds(), wl.counts, len(readItems(t, db)))
 
 	// Caught up: the index equals the table and the sink's group has
 	// committed every record of the topic.
 	caughtUp := time.Now()
-	var got map[string]esDoc
-	var diffs []string
-	for deadline := time.Now().Add(catchUpIn); ; time.Sleep(300 * time.Millisecond) {
-		if got, err = index.docs(ctx, "id"); err != nil {
-			t.Fatal(err)
-		}
-		diffs = diffIndex(want, got)
-		if len(diffs) == 0 && groupLag(t, kcl, group) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v the index still differs from the table (%d rows, %d documents; group lag %d), %d difference(s):\n%s\ndaemon logs:\n%s",
-				catchUpIn, len(want), len(got), groupLag(t, kcl, group), len(diffs), strings.Join(diffs[:min(len(diffs), 20)], "\n"), d.log())
-		}
-	}
+	want, got := rig.waitEqual(ctx, d, catchUpIn)
 	if got, err = index.docs(ctx, "id"); err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +153,7 @@ func TestElasticsearchSurvivesKill(t *testing.T) {
 	}
 	t.Logf("bulk requests forwarded to Elasticsearch: %d", holder.bulks.Load())
 
-	for _, c := range []string{"source", sinkName} {
+	for _, c := range []string{"source", rig.sink} {
 		d.waitFor(c+" RUNNING", func() bool {
 			_, b := d.call("GET", "/connectors/"+c+"/status", "")
 			return strings.Contains(b, `"state":"RUNNING"`) && !strings.Contains(b, `"FAILED"`)

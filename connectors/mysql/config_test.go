@@ -1,28 +1,18 @@
 package mysql_test
 
 import (
-	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/mysql"
+	"github.com/sluice-cdc/sluice/testenv/sourcetest"
 )
 
+// seedConfig reads the Debezium MySQL connector JSON users run today.
 func seedConfig(t *testing.T) map[string]string {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/mysql-source-connector.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Config map[string]string `json:"config"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	return doc.Config
+	return sourcetest.ConnectorConfig(t, "testdata/mysql-source-connector.json")
 }
 
 func TestSeedConfigParses(t *testing.T) {

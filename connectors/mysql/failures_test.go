@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/big"
-	"math/rand/v2"
 	"regexp"
 	"slices"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/mysql"
 	"github.com/sluice-cdc/sluice/schema/event"
+	"github.com/sluice-cdc/sluice/testenv/sourcetest"
 	"github.com/sluice-cdc/sluice/testenv/topictest"
 )
 
@@ -76,23 +76,6 @@ func deadLetter(t *testing.T, value []byte) string {
 	return string(b)
 }
 
-// failedChanges reads sluice_source_failed_changes_total of the harness's
-// source from its metrics.
-func failedChanges(t *testing.T, h *harness) int {
-	t.Helper()
-	var b strings.Builder
-	if err := h.metrics.WritePrometheus(&b); err != nil {
-		t.Fatal(err)
-	}
-	var n int
-	for _, line := range strings.Split(b.String(), "\n") {
-		if v, ok := strings.CutPrefix(line, `sluice_source_failed_changes_total{connector="test"} `); ok {
-			fmt.Sscan(v, &n)
-		}
-	}
-	return n
-}
-
 // TestConversionFailureStopsForGoodAndSkipResumes streams a transaction
 // holding a value that does not convert: with the default mode the source
 // stops at once with a permanent error naming the table, column, type and
@@ -139,7 +122,7 @@ func TestConversionFailureStopsForGoodAndSkipResumes(t *testing.T) {
 	if got := deadLetter(t, letters[0].Raw.Value); string(letters[0].Raw.Key) != h.db+".t" || got != want {
 		t.Errorf("dead letter %s: %s, want %s", letters[0].Raw.Key, got, want)
 	}
-	if got := failedChanges(t, h); got != 1 {
+	if got := sourcetest.FailedChanges(t, h.metrics); got != 1 {
 		t.Errorf("sluice_source_failed_changes_total = %d, want 1", got)
 	}
 }
@@ -167,129 +150,29 @@ func TestSnapshotDropsRowsThatDoNotConvert(t *testing.T) {
 	if got := deadLetter(t, letters[0].Raw.Value); got != want {
 		t.Errorf("dead letter %s, want %s", got, want)
 	}
-	if got := failedChanges(t, h); got != 1 {
+	if got := sourcetest.FailedChanges(t, h.metrics); got != 1 {
 		t.Errorf("sluice_source_failed_changes_total = %d, want 1", got)
 	}
 }
 
-// TestKillNineDuringConversionFailures kills a source in warn mode with a
-// dead-letter topic again and again while changes, some of which do not
-// convert, are committed; then restarts it in fail mode, where it stops at
-// the next failing change, each time at the same one, and in skip mode,
-// where it goes on. Every change that converts is delivered, every other
-// one is in the dead-letter topic, and none of them in the table's topic.
+// TestKillNineDuringConversionFailures runs the scenario of
+// sourcetest.KillDuringConversionFailures on MariaDB: kills in warn mode,
+// fail mode stopping twice at the same change, then skip mode.
 func TestKillNineDuringConversionFailures(t *testing.T) {
 	h := newHarness(t, nil)
-	dlq := h.db + ".dlq"
 	h.exec("CREATE TABLE t (id int PRIMARY KEY, v varchar(40))", "CREATE TABLE marker (id int PRIMARY KEY)")
-	state := t.TempDir()
-	h.extra = map[string]string{"event.processing.failure.handling.mode": "warn", "errors.deadletterqueue.topic.name": dlq}
-	c := h.startChild(state)
-	rejected := func(id int) bool { return id%7 == 3 }
-	value := func(id int) string {
-		if rejected(id) {
-			return mysql.Rejected
-		}
-		return "ok"
-	}
 	writer := h.connect()
 	defer writer.Close()
 	if _, err := writer.Execute("USE " + h.db); err != nil {
 		t.Fatal(err)
 	}
-	next := 1
-	write := func(n int) string {
-		var gtid string
-		for range n {
-			// Transactions of one to three rows.
-			var sqls []string
-			for range 1 + rand.IntN(3) {
-				sqls = append(sqls, fmt.Sprintf("INSERT INTO t VALUES (%d, '%s')", next, value(next)))
-				next++
-			}
-			gtid = commit(t, writer, sqls...)
-		}
-		return gtid
-	}
-	for kill := range 4 {
-		write(20 + rand.IntN(40))
-		time.Sleep(time.Duration(100+rand.IntN(400)) * time.Millisecond)
-		c.Kill()
-		t.Logf("kill %d after id %d", kill+1, next-1)
-		c = h.startChild(state)
-	}
-	write(20)
-	h.exec("INSERT INTO marker VALUES (1)")
-	h.read(h.topic("marker"), 1)
-	c.Stop(t, 30*time.Second) // its last position is stored
-
-	// fail mode stops at the next failing change, and at the same one
-	// after a restart.
-	h.extra["event.processing.failure.handling.mode"] = "fail"
-	for ; !rejected(next); next++ {
-		commit(t, writer, fmt.Sprintf("INSERT INTO t VALUES (%d, 'ok')", next))
-	}
-	failing := next
-	gtid := commit(t, writer, fmt.Sprintf("INSERT INTO t VALUES (%d, '%s')", failing, value(failing)))
-	next++
-	write(5)
-	var first string
-	for attempt := range 2 {
-		c = h.startChild(state)
-		if err := c.Wait(t, 60*time.Second); err == nil {
-			t.Fatalf("attempt %d: the child exited cleanly: %s", attempt, c.Output())
-		}
-		out := c.Output()
-		line := strings.TrimSpace(out[strings.LastIndex(out, "child: ")+len("child: "):])
-		if !failMessage(h.db, gtid).MatchString(line) {
-			t.Fatalf("attempt %d: the child ended with %q, want %s", attempt, line, failMessage(h.db, gtid))
-		}
-		if attempt == 0 {
-			first = line
-		} else if line != first {
-			t.Errorf("the restart stopped at %q, the first run at %q", line, first)
-		}
-	}
-	h.extra["event.processing.failure.handling.mode"] = "skip"
-	c = h.startChild(state)
-	h.exec("INSERT INTO marker VALUES (2)")
-	h.read(h.topic("marker"), 2)
-
-	seen := map[int]bool{}
-	for _, e := range values(h.readAll(h.topic("t"))) {
-		id := int(e.After[0].(int32))
-		if rejected(id) {
-			t.Errorf("row %d, which does not convert, reached the table's topic", id)
-		}
-		seen[id] = true
-	}
-	lettered := map[int]bool{}
-	for _, r := range topictest.NewRawReader(h.brokers).ReadAll(t, dlq, func() { c.Alive(t) }) {
-		var m struct {
-			After struct {
-				ID string `json:"id"`
-			} `json:"after"`
-		}
-		if err := json.Unmarshal(r.Raw.Value, &m); err != nil {
-			t.Fatal(err)
-		}
-		var id int
-		fmt.Sscan(m.After.ID, &id)
-		lettered[id] = true
-	}
-	var missing, unlettered []int
-	for id := 1; id < next; id++ {
-		switch {
-		case rejected(id) && !lettered[id]:
-			unlettered = append(unlettered, id)
-		case !rejected(id) && !seen[id]:
-			missing = append(missing, id)
-		}
-	}
-	if len(missing) > 0 || len(unlettered) > 0 {
-		t.Fatalf("of %d rows, missing from the table's topic: %v; missing from the dead-letter topic: %v", next-1, missing, unlettered)
-	}
-	t.Logf("%d rows, %d of them in the dead-letter topic; fail mode stopped twice at row %d", next-1, len(lettered), failing)
+	sourcetest.KillDuringConversionFailures(t, sourcetest.ConversionFailures{
+		Target: h.target(), Config: h.config(), DeadLetterTopic: h.db + ".dlq", Topic: h.topic,
+		Rejected:    mysql.Rejected,
+		Commit:      func(stmts ...string) string { return commit(t, writer, stmts...) },
+		FailMessage: func(gtid string) *regexp.Regexp { return failMessage(h.db, gtid) },
+		Retire:      func(c *sourcetest.Child) { c.Stop(t, 30*time.Second) }, // its last position is stored
+	})
 }
 
 // TestInvalidCalendarDatesAreConversionFailures stores dates that no
@@ -371,7 +254,7 @@ func TestBigIntUnsignedLongNeverWraps(t *testing.T) {
 	if s := es[0].Table.Columns[1].Schema; s.Type != event.Int64 || s.Name != "" {
 		t.Errorf("u's schema = %+v, want int64", s)
 	}
-	if n := failedChanges(t, h); n != 2 {
+	if n := sourcetest.FailedChanges(t, h.metrics); n != 2 {
 		t.Errorf("sluice_source_failed_changes_total = %d, want 2", n)
 	}
 	if err := h.stop(); err != nil {

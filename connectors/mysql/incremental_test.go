@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sluice-cdc/sluice/schema/event"
+	"github.com/sluice-cdc/sluice/testenv/sourcetest"
 )
 
 // setupIncremental configures the harness to capture t and marker and
@@ -120,47 +121,18 @@ func checkRebuiltAs(h *harness, kind event.Snapshot) int {
 	t.Helper()
 	h.exec("INSERT INTO " + h.db + ".marker VALUES (1)")
 	h.read(h.topic("marker"), 1)
-	rebuilt := map[int32]int32{}
-	reads := 0
-	for _, r := range h.readAll(h.topic("t")) {
-		if r.value == nil {
-			continue
-		}
-		id := r.key[0].(int32)
-		switch r.value.Op {
-		case event.OpDelete:
-			delete(rebuilt, id)
-		case event.OpRead:
-			if r.value.Source.Snapshot != kind {
-				t.Fatalf("key %d: a read with source.snapshot=%q, want %s", id, r.value.Source.Snapshot, kind)
-			}
-			reads++
-			rebuilt[id] = r.value.After[1].(int32)
-		default:
-			rebuilt[id] = r.value.After[1].(int32)
-		}
-	}
 	res, err := h.conn.Execute("SELECT id, v FROM " + h.db + ".t")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Close()
-	var wrong []string
+	table := make([][2]int32, len(res.Values))
 	for i := range res.Values {
 		id, _ := res.GetInt(i, 0)
 		v, _ := res.GetInt(i, 1)
-		if got, ok := rebuilt[int32(id)]; !ok || got != int32(v) {
-			wrong = append(wrong, strconv.FormatInt(id, 10))
-		}
-		delete(rebuilt, int32(id))
+		table[i] = [2]int32{int32(id), int32(v)}
 	}
-	for id := range rebuilt {
-		wrong = append(wrong, strconv.Itoa(int(id))+" (deleted)")
-	}
-	if len(wrong) > 0 {
-		t.Fatalf("%d keys differ between the table (%d rows) and Kafka, first %v", len(wrong), len(res.Values), wrong[:min(10, len(wrong))])
-	}
-	t.Logf("table of %d rows equals Kafka after %d snapshot reads", len(res.Values), reads)
+	reads, _ := sourcetest.CheckRebuilt(t, h.reader.ReadAll(t, h.topic("t"), h.checkRunning), table, kind)
 	return reads
 }
 
@@ -174,27 +146,14 @@ func checkRebuiltAs(h *harness, kind event.Snapshot) int {
 func checkReadPositions(h *harness) int {
 	t := h.t
 	t.Helper()
-	var last uint64 // the greatest position so far
-	var lastSource event.Source
-	reads := 0
-	for i, r := range h.readAll(h.topic("t")) {
-		if r.value == nil {
-			continue // tombstone
-		}
-		src := r.value.Source
+	return sourcetest.CheckReadPositions(t, h.reader.ReadAll(t, h.topic("t"), h.checkRunning), func(i int, e *event.Event) (uint64, string) {
+		src := e.Source
 		at, err := event.BinlogCommit(src.File, uint32(src.Pos))
 		if err != nil || src.Pos <= 0 {
-			t.Fatalf("record %d (op %s): binlog position %q:%d", i, r.value.Op, src.File, src.Pos)
+			t.Fatalf("record %d (op %s): binlog position %q:%d", i, e.Op, src.File, src.Pos)
 		}
-		if r.value.Op == event.OpRead {
-			reads++
-		}
-		if at < last {
-			t.Fatalf("record %d (op %s) at %s:%d follows one at %s:%d", i, r.value.Op, src.File, src.Pos, lastSource.File, lastSource.Pos)
-		}
-		last, lastSource = at, src
-	}
-	return reads
+		return at, fmt.Sprintf("%s:%d", src.File, src.Pos)
+	})
 }
 
 // TestIncrementalSnapshotUnderWorkload snapshots a table through a row of

@@ -2,9 +2,8 @@ package mysql_test
 
 import (
 	"testing"
-	"time"
 
-	"github.com/sluice-cdc/sluice/connectors"
+	"github.com/sluice-cdc/sluice/testenv/sourcetest"
 )
 
 // TestIncrementalSnapshotBySurrogateKey reads a table in the order of the
@@ -18,29 +17,5 @@ func TestIncrementalSnapshotBySurrogateKey(t *testing.T) {
 		"ALTER TABLE "+h.db+".t MODIFY seq INT NOT NULL", "CREATE UNIQUE INDEX t_seq ON "+h.db+".t (seq)")
 	h.start()
 	h.waitRunning()
-	snapshot := func(id, data string) connectors.SnapshotStatus {
-		t.Helper()
-		h.signals.Post(connectors.Signal{ID: id, Type: "execute-snapshot", Data: []byte(data)})
-		var done connectors.SnapshotStatus
-		waitFor(t, "snapshot "+id+" to complete", time.Minute, h.checkRunning, func() bool {
-			for _, s := range h.signals.Snapshots() {
-				if s.ID == id && s.State == "COMPLETED" {
-					done = s
-				}
-			}
-			return done.ID != ""
-		})
-		return done
-	}
-	if s := snapshot("bad", `{"data-collections": ["`+h.db+`.t"], "surrogate-key": "nope"}`); s.Rows != 0 {
-		t.Fatalf("a snapshot by a surrogate key that is no column read %d rows", s.Rows)
-	}
-	if s := snapshot("go", `{"data-collections": ["`+h.db+`.t"], "surrogate-key": "seq"}`); s.Rows != rows || s.Chunks != 5 {
-		t.Fatalf("snapshot by seq: %d rows in %d chunks, want %d in 5", s.Rows, s.Chunks, rows)
-	}
-	for i, r := range h.read(h.topic("t"), rows) {
-		if id := r.key[0].(int32); id != int32(rows-i) {
-			t.Fatalf("read %d is of id %d, want %d: not in the order of seq", i, id, rows-i)
-		}
-	}
+	sourcetest.CheckSnapshotBySurrogateKey(t, &h.signals, h.db+".t", rows, h.reader, h.topic("t"), h.checkRunning)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/schema/event"
+	"github.com/sluice-cdc/sluice/testenv/sourcetest"
 )
 
 // TestBlockingSnapshotHoldsTheStream takes a blocking snapshot of a table
@@ -21,51 +22,16 @@ func TestBlockingSnapshotHoldsTheStream(t *testing.T) {
 	w := startWorkload(t, h, rows)
 	t.Cleanup(func() { w.finish() })
 	time.Sleep(300 * time.Millisecond)
-	h.signals.Post(connectors.Signal{ID: "b", Type: "execute-snapshot", Data: []byte(`{"data-collections": ["public.t"], "type": "blocking"}`)})
-	var done connectors.SnapshotStatus
-	waitFor(t, "the blocking snapshot to complete", 2*time.Minute, h.checkRunning, func() bool {
-		list := h.signals.Snapshots()
-		if len(list) == 1 && list[0].State == "COMPLETED" {
-			done = list[0]
-		}
-		return done.Finished != nil
-	})
+	done := sourcetest.RunSnapshot(t, &h.signals, connectors.Signal{ID: "b", Type: "execute-snapshot",
+		Data: []byte(`{"data-collections": ["public.t"], "type": "blocking"}`)}, 2*time.Minute, h.checkRunning)
 	time.Sleep(300 * time.Millisecond)
 	w.finish()
-	if done.Type != "blocking" || done.Rows < rows/2 || done.Chunks < done.Rows/500 {
-		t.Fatalf("blocking snapshot %+v", done)
+	if n := len(h.signals.Snapshots()); done.Type != "blocking" || n != 1 || done.Rows < rows/2 || done.Chunks < done.Rows/500 {
+		t.Fatalf("blocking snapshot %+v, one of %d", done, n)
 	}
 	reads, _ := checkRebuiltAs(h, 1, event.SnapshotTrue)
 	if n := checkReadPositions(h); n != reads {
 		t.Fatalf("%d reads positioned, %d in the topic", n, reads)
 	}
-	checkHeld(t, h.readAll(h.topic("t")), reads, done)
-}
-
-// checkHeld checks that the snapshot reads of records (reads of them) are
-// one run, and that changes committed while the snapshot ran follow it.
-func checkHeld(t *testing.T, records []record, reads int, done connectors.SnapshotStatus) {
-	t.Helper()
-	first, last := -1, -1
-	for i, r := range records {
-		if r.value != nil && r.value.Op == event.OpRead {
-			if first < 0 {
-				first = i
-			}
-			last = i
-		}
-	}
-	if first < 0 || last-first+1 != reads {
-		t.Fatalf("the %d snapshot reads span records %d to %d: streamed changes came between them", reads, first, last)
-	}
-	during := 0
-	for _, r := range records[last+1:] {
-		if r.value != nil && r.value.Op != event.OpRead && r.value.Source.TsMillis() >= done.Started.UnixMilli() && r.value.Source.TsMillis() <= done.Finished.UnixMilli() {
-			during++
-		}
-	}
-	if during == 0 {
-		t.Fatalf("no change committed during the snapshot (%s to %s) follows its reads", done.Started, done.Finished)
-	}
-	t.Logf("%d snapshot reads in one run, %d changes committed during the snapshot after them, %d records before", reads, during, first)
+	sourcetest.CheckHeld(t, h.reader.ReadAll(t, h.topic("t"), h.checkRunning), reads, done, time.Millisecond)
 }

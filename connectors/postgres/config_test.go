@@ -1,26 +1,16 @@
 package postgres
 
 import (
-	"encoding/json"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/sluice-cdc/sluice/testenv/sourcetest"
 )
 
 // seedConfig reads the Debezium Postgres connector JSON users run today.
 func seedConfig(t *testing.T) map[string]string {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/postgresql-source-connector.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Config map[string]string `json:"config"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	return doc.Config
+	return sourcetest.ConnectorConfig(t, "testdata/postgresql-source-connector.json")
 }
 
 // The seed config parses as written; its transforms.* keys are kept for the

@@ -22,6 +22,7 @@ import (
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/daemon"
 	"github.com/sluice-cdc/sluice/schema/event"
+	"github.com/sluice-cdc/sluice/testenv/sourcetest"
 	"github.com/sluice-cdc/sluice/testenv/topictest"
 )
 
@@ -150,28 +151,6 @@ func checkRebuiltAs(h *harness, marker int, kind event.Snapshot) (reads, onlyRea
 	h.t.Helper()
 	h.exec(`INSERT INTO marker VALUES (` + itoa(marker) + `)`)
 	h.reader.ReadUntil(h.t, h.topic("marker"), h.checkRunning, func(rs []topictest.Record) bool { return len(rs) >= marker })
-	rebuilt := map[int32]int32{}
-	streamed := map[int32]bool{}
-	for _, r := range h.readAll(h.topic("t")) {
-		if r.value == nil {
-			continue // tombstone
-		}
-		id := r.key[0].(int32)
-		switch r.value.Op {
-		case event.OpDelete:
-			delete(rebuilt, id)
-			streamed[id] = true
-		case event.OpRead:
-			if r.value.Source.Snapshot != kind {
-				h.t.Fatalf("key %d: a read with source.snapshot=%q, want %s", id, r.value.Source.Snapshot, kind)
-			}
-			reads++
-			rebuilt[id] = r.value.After[1].(int32)
-		default:
-			streamed[id] = true
-			rebuilt[id] = r.value.After[1].(int32)
-		}
-	}
 	rows, err := h.db.Query(context.Background(), `SELECT id, v FROM t`)
 	if err != nil {
 		h.t.Fatal(err)
@@ -183,24 +162,7 @@ func checkRebuiltAs(h *harness, marker int, kind event.Snapshot) (reads, onlyRea
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	var wrong []string
-	for _, row := range table {
-		if v, ok := rebuilt[row[0]]; !ok || v != row[1] {
-			wrong = append(wrong, itoa(int(row[0]))+": table "+itoa(int(row[1]))+", kafka "+map[bool]string{true: itoa(int(v)), false: "missing"}[ok])
-		}
-		delete(rebuilt, row[0])
-		if !streamed[row[0]] {
-			onlyRead++
-		}
-	}
-	for id := range rebuilt {
-		wrong = append(wrong, itoa(int(id))+": deleted, kafka has it")
-	}
-	if len(wrong) > 0 {
-		h.t.Fatalf("%d keys differ between the table (%d rows) and Kafka, first %v", len(wrong), len(table), wrong[:min(10, len(wrong))])
-	}
-	h.t.Logf("table of %d rows equals Kafka: %d snapshot reads, %d rows known from a snapshot read only", len(table), reads, onlyRead)
-	return reads, onlyRead
+	return sourcetest.CheckRebuilt(h.t, h.reader.ReadAll(h.t, h.topic("t"), h.checkRunning), table, kind)
 }
 
 // checkReadPositions checks that every snapshot read of t's topic is
@@ -212,33 +174,20 @@ func checkRebuiltAs(h *harness, marker int, kind event.Snapshot) (reads, onlyRea
 // returns the number of reads.
 func checkReadPositions(h *harness) int {
 	h.t.Helper()
-	var last uint64 // the greatest position so far
-	reads := 0
-	for i, r := range h.readAll(h.topic("t")) {
-		if r.value == nil {
-			continue // tombstone
-		}
-		var at uint64
-		if r.value.Op == event.OpRead {
-			if r.value.Transaction != nil || r.value.Source.LSN <= 0 {
-				h.t.Fatalf("record %d: a read with source.lsn %d and transaction %+v, want a positive source.lsn and none", i, r.value.Source.LSN, r.value.Transaction)
+	return sourcetest.CheckReadPositions(h.t, h.reader.ReadAll(h.t, h.topic("t"), h.checkRunning), func(i int, e *event.Event) (uint64, string) {
+		if e.Op == event.OpRead {
+			if e.Transaction != nil || e.Source.LSN <= 0 {
+				h.t.Fatalf("record %d: a read with source.lsn %d and transaction %+v, want a positive source.lsn and none", i, e.Source.LSN, e.Transaction)
 			}
-			at = uint64(r.value.Source.LSN)
-			reads++
-		} else {
-			_, commit, _ := strings.Cut(r.value.Transaction.ID, ":")
-			n, err := strconv.ParseUint(commit, 10, 64)
-			if err != nil {
-				h.t.Fatalf("record %d: transaction id %q", i, r.value.Transaction.ID)
-			}
-			at = n
+			return uint64(e.Source.LSN), fmt.Sprint(e.Source.LSN)
 		}
-		if at < last {
-			h.t.Fatalf("record %d (op %s) at %d follows one at %d", i, r.value.Op, at, last)
+		_, commit, _ := strings.Cut(e.Transaction.ID, ":")
+		n, err := strconv.ParseUint(commit, 10, 64)
+		if err != nil {
+			h.t.Fatalf("record %d: transaction id %q", i, e.Transaction.ID)
 		}
-		last = at
-	}
-	return reads
+		return n, commit
+	})
 }
 
 // TestIncrementalSnapshotUnderWorkload snapshots a table through a signal

@@ -18,6 +18,12 @@
 //
 // A connector's own integration tests run their source the same two ways
 // through a Target: StartSource in-process, StartChild in a child process.
+// Scenarios and checks that every source's tests run, but on tables and
+// with hooks each source supplies, live here too: the SIGKILL scenario
+// under conversion failures (KillDuringConversionFailures), the checks of
+// a table's topic after a snapshot under a workload (CheckRebuilt,
+// CheckReadPositions, CheckHeld), and snapshots through signals
+// (RunSnapshot, CheckSnapshotBySurrogateKey).
 package sourcetest
 
 import (
