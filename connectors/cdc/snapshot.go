@@ -21,6 +21,14 @@ type TableReader interface {
 	ReadTable(ctx context.Context, table string, after []string, emit func(events []*event.Event, lastKey []string) error) error
 }
 
+// maxSnapshotChunk bounds the rows of a snapshot chunk: the chunks a
+// source queues (eight) and the one held back then hold about 10,000 rows
+// at most. Handed on whole, reads of snapshot.fetch.size rows (10,240 by
+// default) filled the queue with some 90,000 rows whenever the snapshot
+// read faster than Kafka took them, and the peak memory of a snapshot grew
+// with the table.
+const maxSnapshotChunk = 1024
+
 // SnapshotPlan is a snapshot to take before streaming.
 type SnapshotPlan[P any] struct {
 	// Start is the streaming position the snapshot is consistent with:
@@ -105,7 +113,17 @@ func Snapshot[P any](ctx context.Context, plan SnapshotPlan[P], r TableReader, o
 			if lastKey != nil {
 				progress.LastKey = lastKey
 			}
-			return pass(Chunk[P]{Events: events, Snapshot: progress.clone()})
+			// A read of snapshot.fetch.size rows goes on in chunks of at most
+			// maxSnapshotChunk, so that the chunks queued towards Kafka hold a
+			// bounded number of rows whatever the fetch size; the read's
+			// progress travels with its last one.
+			for len(events) > maxSnapshotChunk {
+				if err := pass(Chunk[P]{Events: slices.Clone(events[:maxSnapshotChunk])}); err != nil {
+					return err
+				}
+				events = events[maxSnapshotChunk:]
+			}
+			return pass(Chunk[P]{Events: slices.Clone(events), Snapshot: progress.clone()})
 		})
 		if err != nil {
 			return err

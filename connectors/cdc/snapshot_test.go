@@ -177,3 +177,52 @@ func TestSnapshotHandsOnSchemaFirst(t *testing.T) {
 		t.Fatalf("markers %v, want %v", got, want)
 	}
 }
+
+// A read of more than maxSnapshotChunk rows goes on in chunks of at most
+// that many, in order; only the last carries the read's progress, and the
+// rows keep their first and last marks.
+func TestSnapshotSplitsLargeReads(t *testing.T) {
+	r := &fakeTables{rows: map[string]int{"s.a": 2*maxSnapshotChunk + 452}, size: 2*maxSnapshotChunk + 452}
+	chunks := collect(t, SnapshotPlan[lsn]{Start: lsn{7}, Tables: []string{"s.a"}}, r)
+	type seen struct {
+		first, last int64
+		n           int
+		lastKey     []string
+		progress    bool
+		done        bool
+	}
+	var got []seen
+	for _, c := range chunks {
+		s := seen{n: len(c.Events), progress: c.Snapshot != nil, done: c.SnapshotDone}
+		if len(c.Events) > 0 {
+			s.first, s.last = c.Events[0].After[0].(int64), c.Events[len(c.Events)-1].After[0].(int64)
+		}
+		if c.Snapshot != nil {
+			s.lastKey = c.Snapshot.LastKey
+			if c.Snapshot.Table == "" {
+				s.lastKey = append([]string{"done"}, c.Snapshot.Done...)
+			}
+		}
+		got = append(got, s)
+	}
+	want := []seen{
+		{first: 1, last: 1024, n: 1024},
+		{first: 1025, last: 2048, n: 1024},
+		{first: 2049, last: 2500, n: 452, progress: true, lastKey: []string{"done", "s.a"}},
+		{done: true},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("chunks:\n got  %+v\n want %+v", got, want)
+	}
+	marks := map[int64]event.Snapshot{}
+	for _, c := range chunks {
+		for _, e := range c.Events {
+			if e.Source.Snapshot != event.SnapshotTrue {
+				marks[e.After[0].(int64)] = e.Source.Snapshot
+			}
+		}
+	}
+	if want := map[int64]event.Snapshot{1: event.SnapshotFirst, 2500: event.SnapshotLast}; !reflect.DeepEqual(marks, want) {
+		t.Fatalf("marked rows = %v, want %v", marks, want)
+	}
+}
