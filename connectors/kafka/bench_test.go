@@ -68,8 +68,7 @@ func benchEvents(n int) []*event.Event {
 }
 
 // benchmarkWriter emits batches of 1,000 events; with chain, through it.
-func benchmarkWriter(b *testing.B, chain map[string]string) {
-	var opts []kafka.Option
+func benchmarkWriter(b *testing.B, chain map[string]string, opts ...kafka.Option) {
 	if chain != nil {
 		c, problems := transforms.Build(chain)
 		if len(problems) > 0 {
@@ -103,4 +102,10 @@ func BenchmarkWriterEmitThroughThreeTransforms(b *testing.B) {
 		"transforms.rename.type":       "org.apache.kafka.connect.transforms.ReplaceField$Value",
 		"transforms.rename.renames":    "txt:text",
 	})
+}
+
+// JsonConverter with schemas, as bench/postgres -debezium writes.
+func BenchmarkWriterEmitJSON(b *testing.B) {
+	c := kafka.NewJSONConverter(true, schema.ConnectJSON{})
+	benchmarkWriter(b, nil, kafka.WithConverters(c, c))
 }

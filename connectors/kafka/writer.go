@@ -153,6 +153,10 @@ func (tw *tableWriter) envelopeValues() *schema.EnvelopeValues {
 type eventEncoders struct {
 	key   Encoder // nil for a keyless table
 	value envelopeEncoder
+	// valueSize is the length of the last value written: the next one's
+	// buffer starts that large, so that values of a few kilobytes (JSON
+	// with its schema) are not copied through growing buffers.
+	valueSize int
 }
 
 // envelopeEncoder writes a change event as the record value, Debezium's envelope.
@@ -424,10 +428,11 @@ func (w *Writer) records(ctx context.Context, e *event.Event) ([]*kgo.Record, er
 			return nil, fmt.Errorf("encode key of %s at %s: %w", e.Table.ID, e.Position, err)
 		}
 	}
-	value, err := enc.value.appendEvent(make([]byte, 0, 512), e)
+	value, err := enc.value.appendEvent(make([]byte, 0, max(512, enc.valueSize+enc.valueSize/8)), e)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s event of %s at %s: %w", e.Op, e.Table.ID, e.Position, err)
 	}
+	enc.valueSize = len(value)
 	recs := []*kgo.Record{{Topic: topic, Key: key, Value: value}}
 	if e.Op == event.OpDelete && w.tombstones && key != nil {
 		recs = append(recs, &kgo.Record{Topic: topic, Key: key})

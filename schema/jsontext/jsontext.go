@@ -133,36 +133,45 @@ const hexDigits = "0123456789abcdef"
 // U+2028 and U+2029 are escaped so that the JSON is also valid JavaScript.
 func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
+	start := 0 // s[start:i] is to be copied as it is
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				dst = append(dst, '\\', c)
-			case c == '\n':
-				dst = append(dst, '\\', 'n')
-			case c == '\r':
-				dst = append(dst, '\\', 'r')
-			case c == '\t':
-				dst = append(dst, '\\', 't')
-			case c < 0x20:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			default:
-				dst = append(dst, c)
-			}
+		if c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			dst = append(dst, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-		default:
-			dst = append(dst, s[i:i+size]...)
+		size := 1
+		var esc []byte
+		if c < utf8.RuneSelf {
+			switch c {
+			case '"', '\\':
+				esc = []byte{'\\', c}
+			case '\n':
+				esc = []byte(`\n`)
+			case '\r':
+				esc = []byte(`\r`)
+			case '\t':
+				esc = []byte(`\t`)
+			default:
+				esc = []byte{'\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf]}
+			}
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(s[i:])
+			switch {
+			case r == utf8.RuneError && size == 1:
+				esc = []byte(`\ufffd`)
+			case r == '\u2028' || r == '\u2029':
+				esc = []byte{'\\', 'u', '2', '0', '2', hexDigits[r&0xf]}
+			default:
+				i += size
+				continue
+			}
 		}
+		dst = append(append(dst, s[start:i]...), esc...)
 		i += size
+		start = i
 	}
+	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
