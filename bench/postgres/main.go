@@ -12,7 +12,9 @@
 //     Postgres connector, tuned and with its defaults (bench/internal/baseline).
 //   - steady: a fixed rate of inserts, updates and deletes while sluice
 //     streams; the latency from commit (source.ts_ms) to the Kafka append
-//     (LogAppendTime) is measured.
+//     (LogAppendTime) is measured, and with -debezium that of Debezium's
+//     connector, tuned and with its defaults, each streaming the same load
+//     again in turn.
 //   - incremental: the initial snapshot of a table of -rows rows, then an
 //     incremental snapshot of it while the steady load streams; their
 //     rates, and the streaming latency while the incremental one runs.
@@ -47,7 +49,8 @@ type options struct {
 	recvlogical string
 	// transforms runs the drain through a chain of three transforms.
 	transforms bool
-	// debezium drains the backlog with Debezium too, and sluice writes JSON.
+	// debezium runs the drain or steady load through Debezium too, and
+	// sluice writes JSON.
 	debezium bool
 	workers  *baseline.Workers
 }
@@ -57,7 +60,7 @@ func main() {
 	flag.StringVar(&o.pgURL, "pg", os.Getenv("SLUICE_TEST_PG_URL"), "Postgres URL of a role with CREATEDB and REPLICATION (default $SLUICE_TEST_PG_URL)")
 	flag.IntVar(&o.copyBatch, "copy-batch", 10_000, "drain: rows per COPY transaction of the backlog")
 	flag.StringVar(&o.recvlogical, "recvlogical", "/usr/lib/postgresql/15/bin/pg_recvlogical", "drain: the pg_recvlogical binary")
-	flag.BoolVar(&o.debezium, "debezium", false, "drain: drain the backlog with Debezium's Postgres connector too, tuned and with its defaults (Kafka Connect standalone workers; `make deps` installs them), and have sluice write JsonConverter's JSON as they do")
+	flag.BoolVar(&o.debezium, "debezium", false, "drain, steady: run the backlog (steady: the same load again, once each) through Debezium's Postgres connector too, tuned and with its defaults (Kafka Connect standalone workers; `make deps` installs them), and have sluice write JsonConverter's JSON as they do")
 	flag.BoolVar(&o.transforms, "transforms", false, "drain: run the changes through RegexRouter, ExtractNewRecordState and ReplaceField$Value (routed to <database>-rows)")
 	sourcebench.Main("bench/postgres", &o.Options, func(ctx context.Context) error { return drive(ctx, &o) })
 }
@@ -71,8 +74,8 @@ func drive(ctx context.Context, o *options) error {
 		return fmt.Errorf("-transforms goes with -workload drain: the other workloads read Debezium envelopes back")
 	}
 	if o.debezium {
-		if o.Workload != "drain" || o.transforms {
-			return fmt.Errorf("-debezium goes with -workload drain, without -transforms")
+		if (o.Workload != "drain" && o.Workload != "steady") || o.transforms {
+			return fmt.Errorf("-debezium goes with -workload drain or steady, without -transforms")
 		}
 		ws, err := baseline.Start(debezium.Current, strings.Split(o.Brokers, ","))
 		if err != nil {

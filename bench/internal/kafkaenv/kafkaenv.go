@@ -49,13 +49,8 @@ func New(ctx context.Context, brokers []string, topic, regTopic string) (e *Env,
 		return nil, fmt.Errorf("create Kafka client: %w", err)
 	}
 	e.adm = kadm.NewClient(e.kcl)
-	appendTime, maxBytes := "LogAppendTime", "16777216"
-	resp, err := e.adm.CreateTopic(ctx, 1, -1, map[string]*string{"message.timestamp.type": &appendTime, "max.message.bytes": &maxBytes}, topic)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil {
-		return nil, fmt.Errorf("create topic %s: %w", topic, err)
+	if err = e.CreateTopic(ctx, topic); err != nil {
+		return nil, err
 	}
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if e.reg, err = embedded.New(ctx, brokers, embedded.WithTopic(regTopic), embedded.WithLogger(quiet)); err != nil {
@@ -74,6 +69,20 @@ func New(ctx context.Context, brokers []string, topic, regTopic string) (e *Env,
 	go e.srv.Serve(ln)
 	e.RegistryURL = "http://" + ln.Addr().String()
 	return e, nil
+}
+
+// CreateTopic creates topic as New creates the run's: one partition,
+// LogAppendTime, batches up to 16 MiB. Close deletes it only when named.
+func (e *Env) CreateTopic(ctx context.Context, topic string) error {
+	appendTime, maxBytes := "LogAppendTime", "16777216"
+	resp, err := e.adm.CreateTopic(ctx, 1, -1, map[string]*string{"message.timestamp.type": &appendTime, "max.message.bytes": &maxBytes}, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		return fmt.Errorf("create topic %s: %w", topic, err)
+	}
+	return nil
 }
 
 // Records returns how many records the topic holds.
