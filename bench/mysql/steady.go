@@ -62,7 +62,7 @@ func (o *options) runSteady(ctx context.Context, run int) (result, error) {
 	if err != nil {
 		return r, err
 	}
-	lat, err := e.Latencies(ctx, run, start, want, e.commitTime(w))
+	lat, err := e.Latencies(ctx, run, start, want, w.commitTime)
 	if err != nil {
 		return r, err
 	}
@@ -90,7 +90,7 @@ func (o *options) runSteady(ctx context.Context, run int) (result, error) {
 			},
 			Load: func(ctx context.Context, failed func() error, start time.Time) (sourcebench.Loaded, error) {
 				w, err := o.load(ctx, e, run, failed, start)
-				return sourcebench.Loaded{Changes: w.mix.Changes(), Records: w.mix.Records(), Commit: e.commitTime(w)}, err
+				return sourcebench.Loaded{Changes: w.mix.Changes(), Records: w.mix.Records(), Commit: w.commitTime}, err
 			},
 		}, &r.Debezium, r.LatencyP99)
 	}
@@ -195,27 +195,25 @@ func errorsOr(a, b error) error {
 	return b
 }
 
-// commitTime returns the commit time the writer w took for each change
-// record (sourcebench.Latencies), found by what identifies the change:
-// every change record must be one w made.
-func (e *runEnv) commitTime(w *writer) sourcebench.CommitTime {
-	return func(c *sourcebench.Change) (int64, error) {
-		var m map[int64]int64
-		key := c.ID
-		switch c.Op {
-		case event.OpCreate:
-			m = w.inserted
-		case event.OpUpdate:
-			m, key = w.updated, c.B
-		case event.OpDelete:
-			m = w.deleted
-		default:
-			return 0, fmt.Errorf("unexpected %c record", c.Op)
-		}
-		commit, found := m[key]
-		if !found {
-			return 0, fmt.Errorf("a %c record the writer did not make (key %d)", c.Op, key)
-		}
-		return commit, nil
+// commitTime returns the commit time w took for the change c
+// (sourcebench.CommitTime), found by what identifies it: every change
+// record must be one w made.
+func (w *writer) commitTime(c *sourcebench.Change) (int64, error) {
+	var m map[int64]int64
+	key := c.ID
+	switch c.Op {
+	case event.OpCreate:
+		m = w.inserted
+	case event.OpUpdate:
+		m, key = w.updated, c.B
+	case event.OpDelete:
+		m = w.deleted
+	default:
+		return 0, fmt.Errorf("unexpected %c record", c.Op)
 	}
+	commit, found := m[key]
+	if !found {
+		return 0, fmt.Errorf("a %c record the writer did not make (key %d)", c.Op, key)
+	}
+	return commit, nil
 }

@@ -9,7 +9,7 @@ import (
 
 func TestCommitTimeMatchesEachChangeByWhatIdentifiesIt(t *testing.T) {
 	w := &writer{inserted: map[int64]int64{7: 1000}, updated: map[int64]int64{3: 2000}, deleted: map[int64]int64{7: 3000}}
-	commit := (&runEnv{}).commitTime(w)
+	commit := w.commitTime
 	tests := []struct {
 		change sourcebench.Change
 		want   int64
