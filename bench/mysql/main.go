@@ -16,7 +16,9 @@
 //     defaults (bench/internal/baseline).
 //   - steady: a fixed rate of inserts, updates and deletes while sluice
 //     streams; the latency from each transaction's commit, timed by the
-//     writing client, to the Kafka append (LogAppendTime) is measured.
+//     writing client, to the Kafka append (LogAppendTime) is measured, and
+//     with -debezium that of Debezium's connector, tuned and with its
+//     defaults, each streaming the same load again in turn.
 //
 // Each run prints one JSON line; with -runs > 1 a last line holds the median
 // of every figure. See bench/README.md. What is not MySQL's is in
@@ -48,7 +50,8 @@ type options struct {
 	insertBatch int
 	binlogTool  string
 	ceilings    string
-	// debezium drains the backlog with Debezium too, and sluice writes JSON.
+	// debezium runs the drain or steady load through Debezium too, and
+	// sluice writes JSON.
 	debezium bool
 	workers  *baseline.Workers
 }
@@ -59,7 +62,7 @@ func main() {
 	flag.IntVar(&o.serverID, "server-id", 5401, "database.server.id of the connector (run N uses this + N - 1)")
 	flag.IntVar(&o.insertBatch, "insert-batch", 10_000, "drain: rows per multi-row INSERT (one transaction) of the backlog")
 	flag.StringVar(&o.binlogTool, "mariadb-binlog", "mariadb-binlog", "drain: the mariadb-binlog (or mysqlbinlog) binary")
-	flag.BoolVar(&o.debezium, "debezium", false, "drain: drain the backlog with Debezium's MariaDB connector too, tuned and with its defaults (Kafka Connect standalone workers; `make deps` installs them), and have sluice write JsonConverter's JSON as they do")
+	flag.BoolVar(&o.debezium, "debezium", false, "drain, steady: run the backlog (steady: the same load again, once each) through Debezium's MariaDB connector too, tuned and with its defaults (Kafka Connect standalone workers; `make deps` installs them), and have sluice write JsonConverter's JSON as they do")
 	flag.StringVar(&o.ceilings, "ceiling", "raw,decode", "drain: which ceilings to measure: raw (--raw into files), decode (rows decoded, --verbose, to /dev/null), both comma separated, or none")
 	sourcebench.Main("bench/mysql", &o.Options, func(ctx context.Context) error { return drive(ctx, &o) })
 }
@@ -70,8 +73,8 @@ func drive(ctx context.Context, o *options) error {
 		return fmt.Errorf("no MySQL DSN or Kafka brokers: eval \"$(testenv/up.sh)\" (or pass -dsn and -brokers)")
 	}
 	if o.debezium {
-		if o.Workload != "drain" {
-			return fmt.Errorf("-debezium goes with -workload drain")
+		if o.Workload != "drain" && o.Workload != "steady" {
+			return fmt.Errorf("-debezium goes with -workload drain or steady")
 		}
 		ws, err := baseline.Start(debezium.MariaDB, strings.Split(o.Brokers, ","))
 		if err != nil {

@@ -21,7 +21,8 @@ import (
 
 // runSteady streams a fixed rate of inserts, updates and deletes through
 // sluice and measures the latency from each commit, as the writing client
-// times it, to the Kafka append.
+// times it, to the Kafka append; with -debezium, the same load again
+// through each of Debezium's connectors in turn.
 func (o *options) runSteady(ctx context.Context, run int) (result, error) {
 	var r result
 	if err := o.CheckSteady(); err != nil {
@@ -47,11 +48,10 @@ func (o *options) runSteady(ctx context.Context, run int) (result, error) {
 	}
 
 	o.Logf("run %d: %d rows/s for %s", run, o.Rate, o.Duration)
-	w := &writer{db: e.db, mix: rowgen.NewMix(run, o.Prefill),
-		inserted: map[int64]int64{}, updated: map[int64]int64{}, deleted: map[int64]int64{}}
 	window := e.Measure(c, procstat.BeginListener(e.srv.addr()))
 	start := time.Now()
-	if err := o.Load(ctx, c, start, w.transaction); err != nil {
+	w, err := o.load(ctx, e, run, c.Failed, start)
+	if err != nil {
 		c.Kill()
 		return r, err
 	}
@@ -62,7 +62,7 @@ func (o *options) runSteady(ctx context.Context, run int) (result, error) {
 	if err != nil {
 		return r, err
 	}
-	lat, err := e.Latencies(ctx, run, start, want, e.commitTime(w))
+	lat, err := e.Latencies(ctx, run, start, want, w.commitTime)
 	if err != nil {
 		return r, err
 	}
@@ -74,7 +74,36 @@ func (o *options) runSteady(ctx context.Context, run int) (result, error) {
 	r.Records = float64(want)
 	r.Latency.Set(lat)
 	r.derive()
-	return r, nil
+	if e.workers != nil {
+		err = e.SteadyDebezium(ctx, run, e.workers, e.dbz, sourcebench.DebeziumLoad{
+			Reset: func(context.Context) error {
+				for _, q := range []string{"TRUNCATE TABLE `rows`", "TRUNCATE TABLE marker"} {
+					if _, err := e.db.Execute(q); err != nil {
+						return err
+					}
+				}
+				return writeRows(e.db, 1, int64(o.Prefill)+1, 10_000)
+			},
+			Mark: func(n int) error {
+				_, err := e.db.Execute(fmt.Sprintf("INSERT INTO marker VALUES (%d)", n))
+				return err
+			},
+			Load: func(ctx context.Context, failed func() error, start time.Time) (sourcebench.Loaded, error) {
+				w, err := o.load(ctx, e, run, failed, start)
+				return sourcebench.Loaded{Changes: w.mix.Changes(), Records: w.mix.Records(), Commit: w.commitTime}, err
+			},
+		}, &r.Debezium, r.LatencyP99)
+	}
+	return r, err
+}
+
+// load commits run's steady load (the same changes in every call) from
+// start on the run's database, checking failed before each transaction,
+// and returns its writer, which holds the commit times.
+func (o *options) load(ctx context.Context, e *runEnv, run int, failed func() error, start time.Time) (*writer, error) {
+	w := &writer{db: e.db, mix: rowgen.NewMix(run, o.Prefill),
+		inserted: map[int64]int64{}, updated: map[int64]int64{}, deleted: map[int64]int64{}}
+	return w, o.Load(ctx, failed, start, w.transaction)
 }
 
 // quantile returns the q-quantile (nearest rank) of sorted values.
@@ -166,58 +195,25 @@ func errorsOr(a, b error) error {
 	return b
 }
 
-// commitTime returns the commit time the writer w took for each change
-// record (sourcebench.Latencies); every change record must be one w made.
-func (e *runEnv) commitTime(w *writer) sourcebench.CommitTime {
-	var cols *event.Schema
-	idCol, bCol := -1, -1
-	return func(ev *event.Event, envelope *event.Schema) (int64, error) {
-		if envelope != cols {
-			cols, idCol, bCol = envelope, -1, -1
-			if i := envelope.FieldIndex("after"); i >= 0 {
-				value := envelope.Fields[i].Schema
-				idCol, bCol = value.FieldIndex("id"), value.FieldIndex("b")
-			}
-			if idCol < 0 || bCol < 0 {
-				return 0, fmt.Errorf("records of %s have no id or b column", e.Topic)
-			}
-		}
-		var m map[int64]int64
-		var key int64
-		var ok bool
-		switch ev.Op {
-		case event.OpCreate:
-			m = w.inserted
-			key, ok = integer(ev.After, idCol)
-		case event.OpUpdate:
-			m = w.updated
-			key, ok = integer(ev.After, bCol)
-		case event.OpDelete:
-			m = w.deleted
-			key, ok = integer(ev.Before, idCol)
-		default:
-			return 0, fmt.Errorf("unexpected %c record in %s", ev.Op, e.Topic)
-		}
-		commit, found := m[key]
-		if !ok || !found {
-			return 0, fmt.Errorf("a %c record in %s the writer did not make (key %d)", ev.Op, e.Topic, key)
-		}
-		return commit, nil
+// commitTime returns the commit time w took for the change c
+// (sourcebench.CommitTime), found by what identifies it: every change
+// record must be one w made.
+func (w *writer) commitTime(c *sourcebench.Change) (int64, error) {
+	var m map[int64]int64
+	key := c.ID
+	switch c.Op {
+	case event.OpCreate:
+		m = w.inserted
+	case event.OpUpdate:
+		m, key = w.updated, c.B
+	case event.OpDelete:
+		m = w.deleted
+	default:
+		return 0, fmt.Errorf("unexpected %c record", c.Op)
 	}
-}
-
-// integer returns column i of row as an int64.
-func integer(row event.Row, i int) (int64, bool) {
-	if i < 0 || i >= len(row) {
-		return 0, false
+	commit, found := m[key]
+	if !found {
+		return 0, fmt.Errorf("a %c record the writer did not make (key %d)", c.Op, key)
 	}
-	switch v := row[i].(type) {
-	case int64:
-		return v, true
-	case int32:
-		return int64(v), true
-	case int:
-		return int64(v), true
-	}
-	return 0, false
+	return commit, nil
 }

@@ -77,7 +77,7 @@ func (o *options) runIncremental(ctx context.Context, run int) (result, error) {
 	w := &writer{db: e.db, mix: rowgen.NewMix(run, o.Rows)}
 	start := time.Now()
 	loaded := make(chan error, 1)
-	go func() { loaded <- o.Load(ctx, c, start, func(n int) error { return w.transaction(ctx, n) }) }()
+	go func() { loaded <- o.Load(ctx, c.Failed, start, func(n int) error { return w.transaction(ctx, n) }) }()
 	from, to, err := e.incrementalSnapshot(ctx, c, start.Add(o.Warmup), loaded)
 	if err == nil {
 		err = <-loaded

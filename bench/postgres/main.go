@@ -17,7 +17,9 @@
 //     transaction.
 //   - steady: a fixed rate of inserts, updates and deletes while sluice
 //     streams; the latency from commit (source.ts_ms) to the Kafka append
-//     (LogAppendTime) is measured.
+//     (LogAppendTime) is measured, and with -debezium that of Debezium's
+//     connector, tuned and with its defaults, each streaming the same load
+//     again in turn.
 //   - incremental: the initial snapshot of a table of -rows rows, then an
 //     incremental snapshot of it while the steady load streams; their
 //     rates, and the streaming latency while the incremental one runs.
@@ -58,8 +60,8 @@ type options struct {
 	recvlogical string
 	// transforms runs the drain through a chain of three transforms.
 	transforms bool
-	// debezium drains the backlog (snapshots the table) with Debezium too,
-	// and sluice writes JSON.
+	// debezium runs the drain, the snapshot or the steady load through
+	// Debezium too, and sluice writes JSON.
 	debezium bool
 	workers  *baseline.Workers
 }
@@ -70,7 +72,7 @@ func main() {
 	flag.StringVar(&o.shapeName, "shape", "narrow", "drain, snapshot: the table's shape, narrow (7 columns, ~200 B a row) or wide (50 columns, ~2 KB a row); the other workloads use narrow")
 	flag.IntVar(&o.copyBatch, "copy-batch", 10_000, "drain: rows per COPY transaction of the backlog (snapshot, incremental: of the table)")
 	flag.StringVar(&o.recvlogical, "recvlogical", "/usr/lib/postgresql/15/bin/pg_recvlogical", "drain: the pg_recvlogical binary")
-	flag.BoolVar(&o.debezium, "debezium", false, "drain, snapshot: drain the backlog (snapshot the table) with Debezium's Postgres connector too, tuned and with its defaults (Kafka Connect standalone workers; `make deps` installs them), and have sluice write JsonConverter's JSON as they do")
+	flag.BoolVar(&o.debezium, "debezium", false, "drain, snapshot, steady: run the backlog (snapshot: the table; steady: the same load again, once each) through Debezium's Postgres connector too, tuned and with its defaults (Kafka Connect standalone workers; `make deps` installs them), and have sluice write JsonConverter's JSON as they do")
 	flag.BoolVar(&o.transforms, "transforms", false, "drain: run the changes through RegexRouter, ExtractNewRecordState and ReplaceField$Value (routed to <database>-rows)")
 	sourcebench.Main("bench/postgres", &o.Options, func(ctx context.Context) error { return drive(ctx, &o) })
 }
@@ -91,8 +93,8 @@ func drive(ctx context.Context, o *options) error {
 		return fmt.Errorf("-transforms goes with -workload drain: the other workloads read Debezium envelopes back")
 	}
 	if o.debezium {
-		if (o.Workload != "drain" && o.Workload != "snapshot") || o.transforms {
-			return fmt.Errorf("-debezium goes with -workload drain or snapshot, without -transforms")
+		if (o.Workload != "drain" && o.Workload != "snapshot" && o.Workload != "steady") || o.transforms {
+			return fmt.Errorf("-debezium goes with -workload drain, snapshot or steady, without -transforms")
 		}
 		ws, err := baseline.Start(debezium.Current, strings.Split(o.Brokers, ","))
 		if err != nil {

@@ -9,12 +9,14 @@ import (
 
 	"github.com/sluice-cdc/sluice/bench/internal/figures"
 	"github.com/sluice-cdc/sluice/bench/internal/rowgen"
+	"github.com/sluice-cdc/sluice/bench/internal/sourcebench"
 	"github.com/sluice-cdc/sluice/internal/procstat"
-	"github.com/sluice-cdc/sluice/schema/event"
 )
 
 // runSteady streams a fixed rate of inserts, updates and deletes through
-// sluice and measures the latency from each commit to the Kafka append.
+// sluice and measures the latency from each commit to the Kafka append;
+// with -debezium, the same load again through each of Debezium's
+// connectors in turn.
 func (o *options) runSteady(ctx context.Context, run int) (result, error) {
 	var r result
 	if err := o.CheckSteady(); err != nil {
@@ -48,33 +50,57 @@ func (o *options) runSteady(ctx context.Context, run int) (result, error) {
 		return r, fmt.Errorf("set synchronous_commit: %w", err)
 	}
 	o.Logf("run %d: %d rows/s for %s", run, o.Rate, o.Duration)
-	w := &writer{db: e.db, mix: rowgen.NewMix(run, o.Prefill)}
 	window := e.Measure(c, ws)
 	start := time.Now()
-	if err := o.Load(ctx, c, start, func(n int) error { return w.transaction(ctx, n) }); err != nil {
+	loaded, err := o.load(ctx, e, run, c.Failed, start)
+	if err != nil {
 		c.Kill()
 		return r, err
 	}
 	r.WallSeconds = time.Since(start).Seconds()
-	want := w.mix.Records()
-	cpu, err := window.Caught(ctx, &r.Figures, want)
+	cpu, err := window.Caught(ctx, &r.Figures, loaded.Records)
 	r.WalsenderCPU, r.BrokerCPU = cpu.Database, cpu.Broker
 	if err != nil {
 		return r, err
 	}
-	// The commit time is the one the WAL's BEGIN carries.
-	lat, err := e.Latencies(ctx, run, start, want, func(ev *event.Event, _ *event.Schema) (int64, error) {
-		return ev.Source.TsMillis(), nil
-	})
+	lat, err := e.Latencies(ctx, run, start, loaded.Records, loaded.Commit)
 	if err != nil {
 		return r, err
 	}
 	r.TargetRate = float64(o.Rate)
-	r.Rows = float64(w.mix.Changes())
-	r.Records = float64(want)
+	r.Rows = float64(loaded.Changes)
+	r.Records = float64(loaded.Records)
 	r.Latency.Set(lat)
 	r.derive()
-	return r, nil
+	if e.workers != nil {
+		err = e.SteadyDebezium(ctx, run, e.workers, e.dbz, sourcebench.DebeziumLoad{
+			Reset: func(ctx context.Context) error {
+				if _, err := e.db.Exec(ctx, "TRUNCATE public.rows, public.marker"); err != nil {
+					return err
+				}
+				return o.shape.writeRows(ctx, e.db, 1, int64(o.Prefill)+1, 10_000)
+			},
+			Mark: func(n int) error {
+				_, err := e.db.Exec(ctx, "INSERT INTO public.marker VALUES ($1)", n)
+				return err
+			},
+			Load: func(ctx context.Context, failed func() error, start time.Time) (sourcebench.Loaded, error) {
+				return o.load(ctx, e, run, failed, start)
+			},
+		}, &r.Debezium, r.LatencyP99)
+	}
+	return r, err
+}
+
+// load commits run's steady load (the same changes in every call) from
+// start on the run's database, checking failed before each transaction.
+// A change's commit time is the one its record's source.ts_ms holds: the
+// WAL's BEGIN.
+func (o *options) load(ctx context.Context, e *runEnv, run int, failed func() error, start time.Time) (sourcebench.Loaded, error) {
+	w := &writer{db: e.db, mix: rowgen.NewMix(run, o.Prefill)}
+	err := o.Load(ctx, failed, start, func(n int) error { return w.transaction(ctx, n) })
+	return sourcebench.Loaded{Changes: w.mix.Changes(), Records: w.mix.Records(),
+		Commit: func(c *sourcebench.Change) (int64, error) { return c.TsMillis, nil }}, err
 }
 
 // writer commits the changes of a rowgen.Mix.

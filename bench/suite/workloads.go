@@ -115,20 +115,27 @@ func pgDrain(name, what string, args, quick []string) workload {
 }
 
 // steady is the steady mixed load of bench (postgres or mysql) at rate
-// rows/s for 60 s; quick mode runs it for 5 s on a smaller table.
+// rows/s for 60 s, through sluice and then through Debezium tuned and
+// default; quick mode runs it for 5 s on a smaller table.
 func steady(bench string, rate int) workload {
 	name, db := "postgres", "Postgres"
 	if bench == "mysql" {
 		name, db = "mariadb", "MariaDB"
 	}
-	args := []string{"-workload", "steady", "-rate", fmt.Sprint(rate)}
+	args := []string{"-workload", "steady", "-debezium", "-rate", fmt.Sprint(rate)}
+	dbz := func(t tool, v string) tool {
+		t.P50, t.P99, t.Max = "debezium_"+v+"_latency_p50_ms", "debezium_"+v+"_latency_p99_ms", "debezium_"+v+"_latency_max_ms"
+		return t
+	}
 	return workload{
 		Name:      fmt.Sprintf("%s-steady-%dk", name, rate/1000),
-		Title:     fmt.Sprintf("%s steady mixed load (50%% inserts, 35%% updates, 15%% deletes) at %d rows/s → Kafka, commit → append latency: sluice", db, rate),
+		Title:     fmt.Sprintf("%s steady mixed load (50%% inserts, 35%% updates, 15%% deletes) at %d rows/s → Kafka, JSON, commit → append latency: sluice, then Debezium tuned and default on the same load", db, rate),
 		Bench:     bench,
 		Args:      append(args, "-duration", "60s"),
 		QuickArgs: append(slices.Clone(args), "-duration", "5s", "-prefill", "20000"),
-		tools:     []tool{pgSluice},
-		rate:      float64(rate),
+		tools:     []tool{pgSluice, dbz(dbzTuned, "tuned"), dbz(dbzDefault, "default")},
+		ratios: []figure{{"debezium_tuned_p99_x_sluice", "Debezium tuned p99 ÷ sluice's"},
+			{"debezium_default_p99_x_sluice", "Debezium default p99 ÷ sluice's"}},
+		rate: float64(rate),
 	}
 }

@@ -1,5 +1,6 @@
 // Package appended reads a change topic back with the time the broker
-// appended each record, for the benchmarks' commit → Kafka latencies. The
+// appended each record, for the benchmarks' commit → Kafka latencies:
+// Avro changes decoded (Each), or the values as written (EachValue). The
 // topic must have message.timestamp.type=LogAppendTime.
 package appended
 
@@ -20,11 +21,39 @@ import (
 // decodes every change (tombstones are skipped) with its writer schema
 // from reg, and calls fn with the change, its envelope schema and the time
 // the broker appended it. fn must not keep ev, which is reused. Each
-// returns how many records it read, tombstones included. It fails on a
-// record without an append time, on fn's error, and when the records are
-// not all read within timeout.
+// returns how many records it read, tombstones included. It fails as
+// EachValue does, and on a record it cannot decode.
 func Each(ctx context.Context, brokers []string, reg *registry.Client, topic string, end int64, timeout time.Duration,
 	fn func(ev *event.Event, envelope *event.Schema, appended time.Time) error) (records int64, err error) {
+	codecs := map[uint32]*schema.EnvelopeCodec{}
+	var ev event.Event
+	return EachValue(ctx, brokers, topic, end, timeout, func(value []byte, at time.Time) error {
+		id, body, err := schema.SplitFrame(value)
+		if err != nil {
+			return err
+		}
+		codec := codecs[id]
+		if codec == nil {
+			if codec, err = envelopeCodec(ctx, reg, id); err != nil {
+				return err
+			}
+			codecs[id] = codec
+		}
+		if err := codec.Decode(body, &ev); err != nil {
+			return fmt.Errorf("decode: %w", err)
+		}
+		return fn(&ev, codec.Schema(), at)
+	})
+}
+
+// EachValue reads partition 0 of topic from its start up to the offset
+// end and calls fn with the value of every record but tombstones, in any
+// format, and the time the broker appended it; fn must not keep value.
+// It returns how many records it read, tombstones included. It fails on
+// a record without an append time, on fn's error (naming the record), and
+// when the records are not all read within timeout.
+func EachValue(ctx context.Context, brokers []string, topic string, end int64, timeout time.Duration,
+	fn func(value []byte, appended time.Time) error) (records int64, err error) {
 	if end == 0 {
 		return 0, nil
 	}
@@ -34,8 +63,6 @@ func Each(ctx context.Context, brokers []string, reg *registry.Client, topic str
 		return 0, fmt.Errorf("create Kafka consumer: %w", err)
 	}
 	defer cl.Close()
-	codecs := map[uint32]*schema.EnvelopeCodec{}
-	var ev event.Event
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for next := int64(0); next < end; {
@@ -58,22 +85,8 @@ func Each(ctx context.Context, brokers []string, reg *registry.Client, topic str
 			if r.Attrs.TimestampType() != 1 {
 				return records, fmt.Errorf("record %s@%d has no append time (timestamp type %d)", topic, r.Offset, r.Attrs.TimestampType())
 			}
-			id, body, err := schema.SplitFrame(r.Value)
-			if err != nil {
+			if err := fn(r.Value, r.Timestamp); err != nil {
 				return records, fmt.Errorf("record %s@%d: %w", topic, r.Offset, err)
-			}
-			codec := codecs[id]
-			if codec == nil {
-				if codec, err = envelopeCodec(ctx, reg, id); err != nil {
-					return records, err
-				}
-				codecs[id] = codec
-			}
-			if err := codec.Decode(body, &ev); err != nil {
-				return records, fmt.Errorf("decode record %s@%d: %w", topic, r.Offset, err)
-			}
-			if err := fn(&ev, codec.Schema(), r.Timestamp); err != nil {
-				return records, err
 			}
 		}
 	}

@@ -1,10 +1,10 @@
 // Package baseline runs Debezium's connectors over a source benchmark's
-// drain backlog or the table of its initial snapshot, as users run them:
-// on Kafka Connect standalone workers (testenv/debezium) writing JSON
-// (JsonConverter with schemas) to the same Kafka broker. Each connector runs twice, on a worker of its own so that
-// each JVM's CPU time and memory are its own: configured for throughput
-// (Tuned: Tuning) and with Debezium's and Kafka Connect's defaults
-// (Default).
+// drain backlog, the table of its initial snapshot or its steady load, as
+// users run them: on Kafka Connect standalone workers (testenv/debezium)
+// writing JSON (JsonConverter with schemas) to the same Kafka broker. Each
+// connector runs twice, on a worker of its own so that each JVM's CPU time
+// and memory are its own: configured for throughput (Tuned: Tuning) and
+// with Debezium's and Kafka Connect's defaults (Default).
 //
 // A drain with the baseline goes: Prepare before the backlog is written
 // (each connector starts, takes its no_data snapshot, captures one marker
@@ -14,6 +14,11 @@
 // initial snapshot needs no preparation: Snapshot creates each variant's
 // connector, configured with snapshot.mode=initial, after the table is
 // written, and times it the same way.
+//
+// A steady load goes, for each variant in turn: Stream (the connector
+// starts and captures a marker change, so that it streams), Measure, the
+// load, Usage.End once its topic holds every change, Stop; the benchmark
+// reads the topic back for the latencies (sourcebench.Env.SteadyDebezium).
 package baseline
 
 import (
@@ -133,7 +138,35 @@ func (ws *Workers) Prepare(ctx context.Context, k *kafkaenv.Env, connectors map[
 			return err
 		}
 	}
-	pending := slices.Clone(Variants)
+	return ws.marked(ctx, k, Variants, connectors, mark, func(v Variant) error { return ws.Stop(v, connectors[v]) })
+}
+
+// Stream creates variant v's connector c and waits until it streams: it
+// calls mark(1), mark(2), … every second, as Prepare does, until one of
+// those changes is in c.MarkerTopic, so that every change committed after
+// Stream returns reaches the connector's topics. The connector runs until
+// Stop or Remove.
+func (ws *Workers) Stream(ctx context.Context, k *kafkaenv.Env, v Variant, c Connector, mark func(n int) error) error {
+	if err := ws.w[v].Create(c.Name, c.config(v)); err != nil {
+		return err
+	}
+	return ws.marked(ctx, k, []Variant{v}, map[Variant]Connector{v: c}, mark, nil)
+}
+
+// Stop stops variant v's connector c, which keeps its configuration and
+// offsets (a Postgres connector leaves its slot, inactive); Remove deletes
+// it.
+func (ws *Workers) Stop(v Variant, c Connector) error { return ws.w[v].StopConnector(c.Name) }
+
+// Failed reports an error once variant v's connector c or its worker has
+// failed; nil otherwise. It asks the worker's REST API each time.
+func (ws *Workers) Failed(v Variant, c Connector) error { return ws.w[v].Failed(c.Name) }
+
+// marked calls mark(1), mark(2), … every second until each connector of
+// variants has written a marker change to its marker topic, and then
+// done, when not nil, for that variant. It gives up after 3 minutes.
+func (ws *Workers) marked(ctx context.Context, k *kafkaenv.Env, variants []Variant, connectors map[Variant]Connector, mark func(n int) error, done func(Variant) error) error {
+	pending := slices.Clone(variants)
 	deadline := time.Now().Add(3 * time.Minute)
 	for n := 1; len(pending) > 0; n++ {
 		if time.Now().After(deadline) {
@@ -160,7 +193,9 @@ func (ws *Workers) Prepare(ctx context.Context, k *kafkaenv.Env, connectors map[
 			if got, err = k.TopicRecords(ctx, c.MarkerTopic); err != nil || got == 0 {
 				return false
 			}
-			err = ws.w[v].StopConnector(c.Name)
+			if done != nil {
+				err = done(v)
+			}
 			return err == nil
 		})
 		if err != nil {
@@ -168,6 +203,41 @@ func (ws *Workers) Prepare(ctx context.Context, k *kafkaenv.Env, connectors map[
 		}
 	}
 	return nil
+}
+
+// A Usage is the CPU time and peak RSS of one variant's JVM over a span
+// of a run: from Workers.Measure to End.
+type Usage struct {
+	pid  int
+	cpu0 time.Duration
+}
+
+// Measure resets the peak RSS of variant v's JVM (/proc/<pid>/clear_refs)
+// and begins a span of its CPU time.
+func (ws *Workers) Measure(v Variant) (*Usage, error) {
+	pid := ws.w[v].Pid()
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0); err != nil {
+		return nil, fmt.Errorf("reset the peak RSS of the %s worker: %w", v, err)
+	}
+	cpu0, err := procstat.CPU(pid)
+	if err != nil {
+		return nil, err
+	}
+	return &Usage{pid: pid, cpu0: cpu0}, nil
+}
+
+// End returns the JVM's user+system CPU time since Measure, in seconds,
+// and its peak RSS since then (VmHWM), in MiB.
+func (u *Usage) End() (cpuSeconds, peakRSSMB float64, err error) {
+	cpu1, err := procstat.CPU(u.pid)
+	if err != nil {
+		return 0, 0, err
+	}
+	_, hwm, err := procstat.Memory(u.pid)
+	if err != nil {
+		return 0, 0, err
+	}
+	return (cpu1 - u.cpu0).Seconds(), float64(hwm) / (1 << 20), nil
 }
 
 // Run is one variant's drain or initial snapshot.
@@ -202,11 +272,7 @@ func (ws *Workers) Snapshot(ctx context.Context, k *kafkaenv.Env, v Variant, c C
 func (ws *Workers) timed(ctx context.Context, k *kafkaenv.Env, v Variant, c Connector, rows int64, what string, start func(*debezium.Worker) error) (Run, error) {
 	var r Run
 	w := ws.w[v]
-	pid := w.Pid()
-	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0); err != nil {
-		return r, fmt.Errorf("reset the peak RSS of the %s worker: %w", v, err)
-	}
-	cpu0, err := procstat.CPU(pid)
+	u, err := ws.Measure(v)
 	if err != nil {
 		return r, err
 	}
@@ -218,20 +284,13 @@ func (ws *Workers) timed(ctx context.Context, k *kafkaenv.Env, v Variant, c Conn
 	if err != nil {
 		return r, fmt.Errorf("Debezium %s: %w", v, err)
 	}
-	cpu1, err := procstat.CPU(pid)
-	if err != nil {
-		return r, err
-	}
-	_, hwm, err := procstat.Memory(pid)
-	if err != nil {
+	if r.CPUSeconds, r.PeakRSSMB, err = u.End(); err != nil {
 		return r, err
 	}
 	if n, err := k.TopicRecords(ctx, c.Topic); err != nil || n != rows {
 		return r, errors.Join(err, fmt.Errorf("Debezium %s: topic %s holds %d records after the %s, want %d", v, c.Topic, n, what, rows))
 	}
 	r.WallSeconds = doneAt.Sub(began).Seconds()
-	r.CPUSeconds = (cpu1 - cpu0).Seconds()
-	r.PeakRSSMB = float64(hwm) / (1 << 20)
 	r.RowsPerSecond = float64(rows) / r.WallSeconds
 	r.CPUPerMillion = r.CPUSeconds / float64(rows) * 1e6
 	return r, nil
@@ -289,6 +348,20 @@ type Debezium struct {
 	// sluice's rows/s over each variant's, in the same run.
 	TimesTuned   float64 `json:"sluice_x_debezium_tuned,omitempty"`
 	TimesDefault float64 `json:"sluice_x_debezium_default,omitempty"`
+
+	// steady: each variant's commit → Kafka append latency, ms, and its p99
+	// over sluice's in the same run (rows/s, CPU and RSS as above, over
+	// the load: Steady).
+	TunedLatencySamples   float64 `json:"debezium_tuned_latency_samples,omitempty"`
+	TunedLatencyP50       float64 `json:"debezium_tuned_latency_p50_ms,omitempty"`
+	TunedLatencyP99       float64 `json:"debezium_tuned_latency_p99_ms,omitempty"`
+	TunedLatencyMax       float64 `json:"debezium_tuned_latency_max_ms,omitempty"`
+	DefaultLatencySamples float64 `json:"debezium_default_latency_samples,omitempty"`
+	DefaultLatencyP50     float64 `json:"debezium_default_latency_p50_ms,omitempty"`
+	DefaultLatencyP99     float64 `json:"debezium_default_latency_p99_ms,omitempty"`
+	DefaultLatencyMax     float64 `json:"debezium_default_latency_max_ms,omitempty"`
+	TunedP99TimesSluice   float64 `json:"debezium_tuned_p99_x_sluice,omitempty"`
+	DefaultP99TimesSluice float64 `json:"debezium_default_p99_x_sluice,omitempty"`
 }
 
 // Set keeps variant v's run r; sluiceRowsPerSecond is sluice's rate in the
@@ -300,5 +373,33 @@ func (f *Debezium) Set(v Variant, r Run, sluiceRowsPerSecond float64) {
 		f.TunedRowsPerSecond, f.TunedCPUPerMillion, f.TunedPeakRSSMB, f.TimesTuned = r.RowsPerSecond, r.CPUPerMillion, r.PeakRSSMB, x
 	case Default:
 		f.DefaultRowsPerSecond, f.DefaultCPUPerMillion, f.DefaultPeakRSSMB, f.TimesDefault = r.RowsPerSecond, r.CPUPerMillion, r.PeakRSSMB, x
+	}
+}
+
+// Steady is one variant's share of a steady run: the latency from each
+// commit to the Kafka append of its change, ms, the rate the load was
+// committed at (changes over the load's duration, as sluice's rows_per_s
+// in a steady run: below the target when the writer fell behind), and
+// its JVM's cost over the load.
+type Steady struct {
+	Samples, P50, P99, Max   float64
+	RowsPerSecond            float64
+	CPUPerMillion, PeakRSSMB float64
+}
+
+// SetSteady keeps variant v's steady run s; sluiceP99 is sluice's p99 in
+// the same run (the ratio is left out when it is 0).
+func (f *Debezium) SetSteady(v Variant, s Steady, sluiceP99 float64) {
+	var x float64
+	if sluiceP99 > 0 {
+		x = s.P99 / sluiceP99
+	}
+	switch v {
+	case Tuned:
+		f.TunedLatencySamples, f.TunedLatencyP50, f.TunedLatencyP99, f.TunedLatencyMax = s.Samples, s.P50, s.P99, s.Max
+		f.TunedRowsPerSecond, f.TunedCPUPerMillion, f.TunedPeakRSSMB, f.TunedP99TimesSluice = s.RowsPerSecond, s.CPUPerMillion, s.PeakRSSMB, x
+	case Default:
+		f.DefaultLatencySamples, f.DefaultLatencyP50, f.DefaultLatencyP99, f.DefaultLatencyMax = s.Samples, s.P50, s.P99, s.Max
+		f.DefaultRowsPerSecond, f.DefaultCPUPerMillion, f.DefaultPeakRSSMB, f.DefaultP99TimesSluice = s.RowsPerSecond, s.CPUPerMillion, s.PeakRSSMB, x
 	}
 }

@@ -64,3 +64,21 @@ func TestAllRunsEachVariantInTurnAndStopsAtAnError(t *testing.T) {
 		t.Errorf("after a failing first variant: %v, ran %v; want its error and no second run", err, ran)
 	}
 }
+
+func TestSetSteadyKeepsEachVariantAndItsP99OverSluices(t *testing.T) {
+	var d Debezium
+	d.SetSteady(Tuned, Steady{Samples: 9000, P50: 30, P99: 120, Max: 400, RowsPerSecond: 1000, CPUPerMillion: 90, PeakRSSMB: 700}, 8)
+	d.SetSteady(Default, Steady{Samples: 9000, P50: 40, P99: 200, Max: 500, RowsPerSecond: 990, CPUPerMillion: 80, PeakRSSMB: 650}, 8)
+	want := Debezium{TunedLatencySamples: 9000, TunedLatencyP50: 30, TunedLatencyP99: 120, TunedLatencyMax: 400,
+		TunedRowsPerSecond: 1000, TunedCPUPerMillion: 90, TunedPeakRSSMB: 700, TunedP99TimesSluice: 15,
+		DefaultLatencySamples: 9000, DefaultLatencyP50: 40, DefaultLatencyP99: 200, DefaultLatencyMax: 500,
+		DefaultRowsPerSecond: 990, DefaultCPUPerMillion: 80, DefaultPeakRSSMB: 650, DefaultP99TimesSluice: 25}
+	if d != want {
+		t.Errorf("got %+v, want %+v", d, want)
+	}
+	var z Debezium
+	z.SetSteady(Tuned, Steady{P99: 120}, 0)
+	if z.TunedP99TimesSluice != 0 || z.TunedLatencyP99 != 120 {
+		t.Errorf("without sluice's p99: ratio %v, p99 %v; want 0 (left out) and 120", z.TunedP99TimesSluice, z.TunedLatencyP99)
+	}
+}

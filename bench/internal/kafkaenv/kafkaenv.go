@@ -72,7 +72,7 @@ func New(ctx context.Context, brokers []string, topic, regTopic string) (e *Env,
 }
 
 // CreateTopic creates topic as New creates the run's: one partition,
-// LogAppendTime, batches up to 16 MiB.
+// LogAppendTime, batches up to 16 MiB. Close deletes it only when named.
 func (e *Env) CreateTopic(ctx context.Context, topic string) error {
 	appendTime, maxBytes := "LogAppendTime", "16777216"
 	resp, err := e.adm.CreateTopic(ctx, 1, -1, map[string]*string{"message.timestamp.type": &appendTime, "max.message.bytes": &maxBytes}, topic)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sluice-cdc/sluice/bench/internal/kafkaenv"
 	"github.com/sluice-cdc/sluice/bench/internal/pipeline"
+	"github.com/sluice-cdc/sluice/connectors/kafka"
 )
 
 // NewName returns a fresh name for a run of workload kind: bench_<kind>_
@@ -36,7 +37,8 @@ type Env struct {
 
 	Dir, StateDir, ConfigFile string
 
-	o *Options
+	o    *Options
+	json bool // the connector writes JsonConverter's JSON, not Avro
 }
 
 // NewEnv creates the Kafka side and the directory of run name, whose
@@ -69,6 +71,7 @@ func NewEnv(ctx context.Context, o *Options, name, topic string) (e *Env, err er
 // and -compression overrides, to e.ConfigFile, as a user would.
 func (e *Env) WriteConfig(cfg map[string]string) error {
 	e.o.Producer.Apply(cfg)
+	e.json = cfg[kafka.ValueConverterKey] == kafka.JSONConverterClass
 	b, err := json.Marshal(cfg)
 	if err != nil {
 		return err

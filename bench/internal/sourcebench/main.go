@@ -2,7 +2,8 @@
 // bench/mysql) share around their database: the common flags, main with
 // its two roles (the driver, and the pipeline child), the loop over runs
 // and their medians, a run's Kafka side and directory, the pipeline child
-// started with them, the steady load's schedule and latencies, the
+// started with them, the steady load's schedule and latencies (and its
+// runs through Debezium's connectors, with the baseline package), the
 // drain's producer ceiling (sluice's records produced again, Kafka
 // alone), and the figures every run reports. Each benchmark keeps its
 // database: creating it, writing the rows, the drain's ceiling and the
@@ -69,7 +70,7 @@ func (o *Options) Flags(fs *flag.FlagSet) {
 	fs.IntVar(&o.TxRows, "tx-rows", 10, "steady: rows changed per transaction")
 	fs.IntVar(&o.Prefill, "prefill", 200_000, "steady: rows in the table before the load (not captured)")
 	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "steady: changes committed this long after the load starts are left out of the latency figures")
-	fs.StringVar(&o.LatencyFile, "latency-csv", "", "steady: write every sample (commit_ms,latency_ms) to this file (run N>1 gets a .N suffix)")
+	fs.StringVar(&o.LatencyFile, "latency-csv", "", "steady: write every sample (commit_ms,latency_ms) to this file (run N>1 gets a .N suffix; with -debezium, Debezium's to FILE.debezium_tuned and FILE.debezium_default)")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a pprof CPU profile of the pipeline child to this file (run N>1 gets a .N suffix)")
 	o.Producer.Flags(fs)
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/sluice-cdc/sluice/bench/internal/appended"
 	"github.com/sluice-cdc/sluice/bench/internal/figures"
-	"github.com/sluice-cdc/sluice/bench/internal/pipeline"
 	"github.com/sluice-cdc/sluice/bench/internal/schedule"
 	"github.com/sluice-cdc/sluice/schema/event"
 	"github.com/sluice-cdc/sluice/schema/registry"
@@ -24,21 +23,17 @@ func (o *Options) CheckSteady() error {
 // Load calls transaction, in the calling goroutine, to commit
 // transactions of -tx-rows changes at -rate rows a second for -duration,
 // on a fixed schedule from start (a late transaction does not shift the
-// ones after it: schedule.Run). It stops at the first error, when the
-// pipeline c stops, or when ctx ends.
-func (o *Options) Load(ctx context.Context, c *pipeline.Child, start time.Time, transaction func(n int) error) error {
+// ones after it: schedule.Run). It stops at the first error, when failed
+// (the capturing process's check, called before each transaction) reports
+// one, or when ctx ends.
+func (o *Options) Load(ctx context.Context, failed func() error, start time.Time, transaction func(n int) error) error {
 	return schedule.Run(ctx, start, schedule.Interval(o.Rate, o.TxRows), o.Duration, func(time.Time) error {
-		if err := c.Failed(); err != nil {
+		if err := failed(); err != nil {
 			return err
 		}
 		return transaction(o.TxRows)
 	})
 }
-
-// CommitTime returns the commit time, in Unix ms, of the change ev (in a
-// record of envelope schema envelope), or an error for a record the load
-// did not make. It must not keep ev.
-type CommitTime func(ev *event.Event, envelope *event.Schema) (int64, error)
 
 // Latencies reads the run's topic back after the steady load of run, which
 // started at start, and returns, for each change committed -warmup or
@@ -47,18 +42,22 @@ type CommitTime func(ev *event.Event, envelope *event.Schema) (int64, error)
 // them there. It fails unless the topic holds want records, tombstones
 // included.
 func (e *Env) Latencies(ctx context.Context, run int, start time.Time, want int64, commit CommitTime) (*figures.Latencies, error) {
+	return e.latencies(ctx, e.Topic, e.json, figures.RunFile(e.o.LatencyFile, run), start, want, commit)
+}
+
+// latencies reads topic back as Latencies does, its records Avro with
+// schemas in the run's registry or, with json, JsonConverter's JSON; csv,
+// when set, receives the samples.
+func (e *Env) latencies(ctx context.Context, topic string, json bool, csv string, start time.Time, want int64, commit CommitTime) (*figures.Latencies, error) {
 	out := &figures.Latencies{}
-	end, err := e.Records(ctx)
-	if err != nil {
-		return out, err
-	}
-	reg, err := registry.New(e.Kafka.RegistryURL)
+	end, err := e.Kafka.TopicRecords(ctx, topic)
 	if err != nil {
 		return out, err
 	}
 	fromMs := start.Add(e.o.Warmup).UnixMilli()
-	records, err := appended.Each(ctx, e.Kafka.Brokers, reg, e.Topic, end, 5*time.Minute, func(ev *event.Event, envelope *event.Schema, at time.Time) error {
-		ms, err := commit(ev, envelope)
+	var c Change
+	add := func(at time.Time) error {
+		ms, err := commit(&c)
 		if err != nil {
 			return err
 		}
@@ -66,18 +65,39 @@ func (e *Env) Latencies(ctx context.Context, run int, start time.Time, want int6
 			out.Add(ms, at.UnixMilli()-ms)
 		}
 		return nil
-	})
+	}
+	var records int64
+	if json {
+		records, err = appended.EachValue(ctx, e.Kafka.Brokers, topic, end, 5*time.Minute, func(value []byte, at time.Time) error {
+			if err := ParseJSON(value, &c); err != nil {
+				return err
+			}
+			return add(at)
+		})
+	} else {
+		var reg *registry.Client
+		if reg, err = registry.New(e.Kafka.RegistryURL); err != nil {
+			return out, err
+		}
+		var cols avroColumns
+		records, err = appended.Each(ctx, e.Kafka.Brokers, reg, topic, end, 5*time.Minute, func(ev *event.Event, envelope *event.Schema, at time.Time) error {
+			if err := cols.change(ev, envelope, &c); err != nil {
+				return err
+			}
+			return add(at)
+		})
+	}
 	out.Sort()
 	if err != nil {
 		return out, err
 	}
-	if e.o.LatencyFile != "" {
-		if err := out.WriteCSV(figures.RunFile(e.o.LatencyFile, run)); err != nil {
+	if csv != "" {
+		if err := out.WriteCSV(csv); err != nil {
 			return out, err
 		}
 	}
 	if records != want {
-		return out, fmt.Errorf("topic %s holds %d records, want %d", e.Topic, records, want)
+		return out, fmt.Errorf("topic %s holds %d records, want %d", topic, records, want)
 	}
 	return out, nil
 }
