@@ -152,6 +152,18 @@ func writeReport(path, resultsPath string, res *results) error {
 	}
 	p("\n")
 
+	if rows := targetRows(res); len(rows) > 0 {
+		p("## Targets\n\n")
+		if res.Quick {
+			p("The targets are stated for the full size; in quick mode they are shown only to check the report.\n\n")
+		}
+		p("| workload | figure | target | median (range) | |\n|---|---|---|---|---|\n")
+		for _, r := range rows {
+			p("%s\n", r)
+		}
+		p("\n")
+	}
+
 	charts, err := writeCharts(chartDir, res, defs)
 	if err != nil {
 		return err
@@ -192,6 +204,27 @@ func writeReport(path, resultsPath string, res *results) error {
 		p("\n</details>\n\n")
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// targetRows are the rows of the targets table: each target of a
+// workload that ran, with the median and range of its figure and whether
+// the median meets it ("no figure" when no run printed it).
+func targetRows(res *results) []string {
+	var rows []string
+	for _, w := range res.Workloads {
+		for _, t := range targets[w.Name] {
+			s := valuesOf(w.Runs, t.Key)
+			verdict := "no figure"
+			switch {
+			case len(s) > 0 && t.met(s.median()):
+				verdict = "met"
+			case len(s) > 0:
+				verdict = "**missed**"
+			}
+			rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s | %s |", w.Name, t.Label, t, s, verdict))
+		}
+	}
+	return rows
 }
 
 // headline is sluice's main figure in workload w: its rows (docs) per

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -43,5 +44,26 @@ func TestErrorLineKeepsTheBenchmarksLastError(t *testing.T) {
 	}
 	if e.line != "bench/postgres: drain run 2: no progress" {
 		t.Errorf("kept %q", e.line)
+	}
+}
+
+func TestTargetRowsSayMetOrMissed(t *testing.T) {
+	res := &results{Workloads: []workloadResult{
+		{Name: "postgres-drain", Runs: []map[string]any{
+			{"pct_of_ceiling": 90.0, "sluice_x_debezium_tuned": 7.0, "cpu_s_per_1m": 4.0},
+			{"pct_of_ceiling": 80.0, "sluice_x_debezium_tuned": 9.0, "cpu_s_per_1m": 3.0},
+			{"pct_of_ceiling": 86.0, "sluice_x_debezium_tuned": 7.5, "cpu_s_per_1m": 5.0},
+		}},
+		{Name: "kafka-sse", Runs: []map[string]any{{"latency_p99_ms": 4.0}}},
+	}}
+	want := []string{
+		"| postgres-drain | sluice rows/s as % of pg_recvlogical's | ≥ 85 | 86.0 (80.0 – 90.0) | met |",
+		"| postgres-drain | sluice rows/s ÷ Debezium tuned's | ≥ 8 | 7.50 (7.00 – 9.00) | **missed** |",
+		"| postgres-drain | sluice CPU-s per 1M rows | ≤ 4 | 4.00 (3.00 – 5.00) | met |",
+		"| postgres-drain | sluice peak RSS, MB | ≤ 64 |  | no figure |",
+	}
+	got := targetRows(res)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("target rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

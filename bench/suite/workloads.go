@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strconv"
 )
 
 // A workload is one benchmark command with its arguments, full size and
@@ -14,9 +15,60 @@ type workload struct {
 	Args      []string // arguments, -runs aside
 	QuickArgs []string // the same in quick mode
 
-	tools  []tool   // the tools it runs, for the tools table and the charts
-	ratios []figure // ratios computed run by run
-	rate   float64  // steady: rows (events) per second, for the latency chart
+	tools   []tool   // the tools it runs, for the tools table and the charts
+	ratios  []figure // ratios computed run by run
+	rate    float64  // steady: rows (events) per second, for the latency chart
+	targets []target // what the project's issues ask of sluice here
+}
+
+// A target is a bound on the median of a figure of a workload: at least
+// (AtLeast) or at most Bound.
+type target struct {
+	figure
+	AtLeast bool
+	Bound   float64
+}
+
+// met reports whether median meets the target.
+func (t target) met(median float64) bool {
+	if t.AtLeast {
+		return median >= t.Bound
+	}
+	return median <= t.Bound
+}
+
+// String is the target as the report states it: "≥ 85", "≤ 4",
+// "≥ 100,000".
+func (t target) String() string {
+	bound := strconv.FormatFloat(t.Bound, 'f', -1, 64)
+	if t.Bound >= 1000 {
+		bound = num(t.Bound)
+	}
+	if t.AtLeast {
+		return "≥ " + bound
+	}
+	return "≤ " + bound
+}
+
+// targets are the issues' targets, by workload: the Postgres drain's and
+// steady load's, against pg_recvlogical and Debezium in the same run; the
+// MariaDB drain's and steady load's.
+var targets = map[string][]target{
+	"postgres-drain": {
+		{figure{"pct_of_ceiling", "sluice rows/s as % of pg_recvlogical's"}, true, 85},
+		{figure{"sluice_x_debezium_tuned", "sluice rows/s ÷ Debezium tuned's"}, true, 8},
+		{figure{"cpu_s_per_1m", "sluice CPU-s per 1M rows"}, false, 4},
+		{figure{"peak_rss_mb", "sluice peak RSS, MB"}, false, 64},
+	},
+	"postgres-steady-10k": {{figure{"debezium_tuned_p99_x_sluice", "Debezium tuned p99 ÷ sluice's"}, true, 5}},
+	"mariadb-drain": {
+		{figure{"rows_per_s", "sluice rows/s"}, true, 100_000},
+		{figure{"pct_of_ceiling", "sluice rows/s as % of mariadb-binlog --raw's"}, true, 70},
+		{figure{"sluice_x_debezium_tuned", "sluice rows/s ÷ Debezium tuned's"}, true, 8},
+		{figure{"cpu_s_per_1m", "sluice CPU-s per 1M rows"}, false, 8},
+		{figure{"peak_rss_mb", "sluice peak RSS, MB"}, false, 128},
+	},
+	"mariadb-steady-10k": {{figure{"latency_p99_ms", "sluice p99 commit → append, ms"}, false, 25}},
 }
 
 // A tool is one program a workload measures and the keys of its figures
