@@ -23,15 +23,16 @@ const watermarkPrefix = "sluice-incremental"
 // watermarks, on a connection of its own that it opens when first needed.
 // It implements cdc.ChunkReader; the stream goroutine calls it.
 type chunkReader struct {
-	src    *Source
-	tables map[string]capturedTable
-	conn   *pgx.Conn
+	src      *Source
+	tables   map[string]capturedTable
+	conn     *pgx.Conn
+	versions map[string]*event.Table // the table versions of the chunks read (tableReader.versions)
 }
 
 var _ cdc.ChunkReader = (*chunkReader)(nil)
 
 func newChunkReader(s *Source, tables []capturedTable) *chunkReader {
-	r := &chunkReader{src: s, tables: map[string]capturedTable{}}
+	r := &chunkReader{src: s, tables: map[string]capturedTable{}, versions: map[string]*event.Table{}}
 	for _, t := range tables {
 		r.tables[t.String()] = t
 	}
@@ -88,7 +89,7 @@ func (r *chunkReader) ReadChunk(ctx context.Context, q cdc.ChunkQuery) ([]*event
 		return nil, nil, fmt.Errorf("begin chunk transaction: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	tr := &tableReader{src: r.src, tx: tx, tables: r.tables, where: q.Condition, limit: q.Limit, orderBy: q.OrderBy}
+	tr := &tableReader{src: r.src, tx: tx, tables: r.tables, where: q.Condition, limit: q.Limit, orderBy: q.OrderBy, versions: r.versions}
 	var events []*event.Event
 	var lastKey []string
 	err = tr.ReadTable(ctx, q.Table, q.After, func(chunk []*event.Event, last []string) error {

@@ -36,6 +36,26 @@ type tableReader struct {
 	where   string
 	limit   int
 	orderBy string
+	// versions, when set, are the table versions read before, by table:
+	// a read whose table is the same (sameTable) takes the version read
+	// before, so that an incremental snapshot's chunks share one
+	// *event.Table and the Kafka writer, which keys its codecs and
+	// registrations by it, derives them once rather than once a chunk.
+	versions map[string]*event.Table
+}
+
+// version returns the version of table name to read t as: the one read
+// before when it is the same (see versions), else t, which later reads
+// then take.
+func (r *tableReader) version(name string, t *event.Table) *event.Table {
+	if r.versions == nil {
+		return t
+	}
+	if prev := r.versions[name]; prev != nil && sameTable(prev, t) {
+		return prev
+	}
+	r.versions[name] = t
+	return t
 }
 
 // snapshot takes plan's snapshot through the core's driver, using the
@@ -79,6 +99,7 @@ func (r *tableReader) ReadTable(ctx context.Context, name string, after []string
 	if err != nil {
 		return err
 	}
+	rel.table = r.version(name, rel.table)
 	order := rel.table.Key
 	if r.orderBy != "" {
 		i := slices.IndexFunc(rel.table.Columns, func(c event.Column) bool { return c.Name == r.orderBy })
