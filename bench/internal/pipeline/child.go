@@ -26,6 +26,7 @@ import (
 	"github.com/sluice-cdc/sluice/connectors"
 	"github.com/sluice-cdc/sluice/connectors/conf"
 	"github.com/sluice-cdc/sluice/connectors/kafka"
+	"github.com/sluice-cdc/sluice/internal/procstat"
 	"github.com/sluice-cdc/sluice/schema/registry"
 	"github.com/sluice-cdc/sluice/transforms"
 )
@@ -39,6 +40,12 @@ const (
 	// runningLine is printed when the source reports its start position
 	// fixed (connectors.Env.Running).
 	runningLine = "running"
+	// peakPrefix starts the line printed last, with the process's peak
+	// RSS in bytes (VmHWM). The rusage of the exited process is no
+	// measure of it: exec keeps the larger of the new program's peak and
+	// the RSS of the process that started it, the driver, whose memory
+	// holds whole topics for the producer ceiling.
+	peakPrefix = "peak_rss_bytes="
 )
 
 // Producer tunes the child's Kafka producer; zero values keep the
@@ -165,6 +172,11 @@ func (o *ChildOptions) ChildFlags(fs *flag.FlagSet) {
 // files under the state directory, so that they survive the restarts of
 // the child within a run.
 func Run(ctx context.Context, o ChildOptions) error {
+	defer func() {
+		if _, hwm, err := procstat.Memory(os.Getpid()); err == nil {
+			fmt.Printf("%s%d\n", peakPrefix, hwm)
+		}
+	}()
 	level := slog.LevelWarn
 	if o.Verbose {
 		level = slog.LevelInfo

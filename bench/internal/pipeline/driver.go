@@ -20,6 +20,7 @@ type Child struct {
 	running  chan struct{} // closed when the source reports its position fixed
 	exited   chan struct{} // closed when the process has exited
 	waitErr  error         // what Wait returned; valid once exited is closed
+	peakRSS  int64         // what it reported last (peakPrefix); valid once exited is closed
 }
 
 // Start runs the driver's own executable with args (which must make it run
@@ -41,6 +42,8 @@ func Start(ctx context.Context, args ...string) (*Child, error) {
 	}
 	c := &Child{cmd: cmd, running: make(chan struct{}), exited: make(chan struct{})}
 	ready := make(chan string, 1)
+	// Its output is read to the end before Wait, which closes the pipe:
+	// the last line says its peak RSS.
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
@@ -49,10 +52,10 @@ func Start(ctx context.Context, args ...string) (*Child, error) {
 				ready <- line
 			case line == runningLine:
 				close(c.running)
+			case strings.HasPrefix(line, peakPrefix):
+				c.peakRSS, _ = strconv.ParseInt(strings.TrimPrefix(line, peakPrefix), 10, 64)
 			}
 		}
-	}()
-	go func() {
 		c.waitErr = cmd.Wait()
 		close(c.exited)
 	}()
@@ -105,7 +108,8 @@ func (c *Child) Failed() error {
 }
 
 // Stop sends SIGTERM, waits for the process to drain and exit, and returns
-// the CPU time it used after reporting ready and its peak RSS in bytes.
+// the CPU time it used after reporting ready and its peak RSS in bytes, as
+// it reported them (see peakPrefix).
 func (c *Child) Stop() (cpu time.Duration, peakRSS int64, err error) {
 	if c.Failed() != nil {
 		return 0, 0, c.Failed()
@@ -126,8 +130,11 @@ func (c *Child) Stop() (cpu time.Duration, peakRSS int64, err error) {
 	if !ok {
 		return 0, 0, fmt.Errorf("no resource usage of the pipeline process")
 	}
+	if c.peakRSS <= 0 {
+		return 0, 0, fmt.Errorf("the pipeline process did not report its peak RSS")
+	}
 	cpu = time.Duration(ru.Utime.Nano()+ru.Stime.Nano()) - c.readyCPU
-	return cpu, ru.Maxrss * 1024, nil // Linux reports ru_maxrss in KiB
+	return cpu, c.peakRSS, nil
 }
 
 // Kill ends the process at once and waits for it.

@@ -64,7 +64,7 @@ func (o *Options) Flags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.Verbose, "v", false, "log progress, and the pipeline's info logs")
 	fs.IntVar(&o.Rows, "rows", 5_000_000, "drain: rows in the backlog; incremental, snapshot (bench/postgres): rows in the table snapshotted")
 	fs.BoolVar(&o.ProducerCeiling, "producer-ceiling", true, "drain: after sluice, read its records back and produce them again to a fresh topic with the same producer settings, timed: the Kafka-alone ceiling")
-	fs.IntVar(&o.ProducerChunkMB, "producer-chunk-mb", 2048, "drain: the producer ceiling holds at most this many MiB of records in memory at a time; a topic holding more is produced in chunks, their times summed")
+	fs.IntVar(&o.ProducerChunkMB, "producer-chunk-mb", 512, "drain: the producer ceiling holds at most this many MiB of records in memory at a time; a topic holding more is produced in chunks, their times summed")
 	fs.IntVar(&o.Rate, "rate", 10_000, "steady: rows changed per second")
 	fs.DurationVar(&o.Duration, "duration", 60*time.Second, "steady: how long the load runs")
 	fs.IntVar(&o.TxRows, "tx-rows", 10, "steady: rows changed per transaction")
