@@ -136,8 +136,14 @@ func run(ctx context.Context, o options) error {
 			logf("%s failed: %v", w.Name, err)
 		}
 		res.Workloads = append(res.Workloads, r)
+		// Written after each workload, so that a suite stopped part way
+		// leaves the figures of the workloads it finished (-from makes
+		// their report).
+		res.finish()
+		if _, err := res.write(o.results); err != nil {
+			return err
+		}
 	}
-	res.finish()
 	path, err := res.write(o.results)
 	if err != nil {
 		return err

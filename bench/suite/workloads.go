@@ -163,8 +163,11 @@ func pgDrain(name, what string, args, quick []string) workload {
 }
 
 // steady is the steady mixed load of bench (postgres or mysql) at rate
-// rows/s for 60 s, through sluice and then through Debezium tuned and
-// default; quick mode runs it for 5 s on a smaller table.
+// rows/s for 30 s, through sluice and then through Debezium tuned and
+// default (each tool's window of 30 s holds 30,000 to 750,000 commit →
+// append latencies: enough for a p99, and a run of all three tools with
+// their table resets takes about two minutes); quick mode runs it for 5 s
+// on a smaller table.
 func steady(bench string, rate int) workload {
 	name, db := "postgres", "Postgres"
 	if bench == "mysql" {
@@ -179,7 +182,7 @@ func steady(bench string, rate int) workload {
 		Name:      fmt.Sprintf("%s-steady-%dk", name, rate/1000),
 		Title:     fmt.Sprintf("%s steady mixed load (50%% inserts, 35%% updates, 15%% deletes) at %d rows/s → Kafka, JSON, commit → append latency: sluice, then Debezium tuned and default on the same load", db, rate),
 		Bench:     bench,
-		Args:      append(args, "-duration", "60s"),
+		Args:      append(args, "-duration", "30s"),
 		QuickArgs: append(slices.Clone(args), "-duration", "5s", "-prefill", "20000"),
 		tools:     []tool{pgSluice, dbz(dbzTuned, "tuned"), dbz(dbzDefault, "default")},
 		ratios: []figure{{"debezium_tuned_p99_x_sluice", "Debezium tuned p99 ÷ sluice's"},
