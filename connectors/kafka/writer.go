@@ -28,7 +28,9 @@ type SchemaRegistrar interface {
 	Register(ctx context.Context, topic string, isKey bool, schema string) (registry.Registration, error)
 }
 
-// Producer is the part of a franz-go client the Writer uses.
+// Producer is the part of a franz-go client the Writer uses. Like
+// kgo.Client, it must not use a record once it has called its promise: the
+// Writer then reuses the record's value.
 type Producer interface {
 	Produce(ctx context.Context, r *kgo.Record, promise func(*kgo.Record, error))
 	BufferedProduceBytes() int64
@@ -71,6 +73,10 @@ type Writer struct {
 	failed  error           // the first produce failure; sticky
 	broken  chan struct{}   // closed at the first failure
 	space   chan struct{}   // signalled whenever a record leaves the buffer
+
+	// buffers holds (as *[]byte) the values of records Kafka acknowledged,
+	// for the values of the next ones (valueBuffer).
+	buffers sync.Pool
 }
 
 var _ connectors.Emitter = (*Writer)(nil)
@@ -154,8 +160,7 @@ type eventEncoders struct {
 	key   Encoder // nil for a keyless table
 	value envelopeEncoder
 	// valueSize is the length of the last value written: the next one's
-	// buffer starts that large, so that values of a few kilobytes (JSON
-	// with its schema) are not copied through growing buffers.
+	// buffer is at least that large (valueBuffer).
 	valueSize int
 }
 
@@ -187,8 +192,10 @@ type pendingBatch struct {
 	// produceCtx is the context the batch's records are produced with:
 	// the source's, without its cancellation.
 	produceCtx context.Context
-	// promise is every record's produce promise (made once per batch).
-	promise func(*kgo.Record, error)
+	// promise is every record's produce promise (made once per batch);
+	// reusing is that of a record whose value valueBuffer gave, which it
+	// then gives back.
+	promise, reusing func(*kgo.Record, error)
 }
 
 // Emit encodes and produces every event of b, and arranges for b.Ack to be
@@ -201,6 +208,10 @@ func (w *Writer) Emit(ctx context.Context, b connectors.Batch) error {
 	}
 	pb := &pendingBatch{ack: b.Ack, produceCtx: context.WithoutCancel(ctx)}
 	pb.promise = func(r *kgo.Record, err error) { w.done(pb, r, err) }
+	pb.reusing = func(r *kgo.Record, err error) {
+		w.done(pb, r, err)
+		w.reuse(r.Value)
+	}
 	w.mu.Lock()
 	w.pending = append(w.pending, pb)
 	w.mu.Unlock()
@@ -210,7 +221,7 @@ func (w *Writer) Emit(ctx context.Context, b connectors.Batch) error {
 		return err
 	}
 	if hb != nil {
-		if err := w.produce(ctx, pb, hb); err != nil {
+		if err := w.produce(ctx, pb, hb, pb.promise); err != nil {
 			return err
 		}
 	}
@@ -228,8 +239,17 @@ func (w *Writer) Emit(ctx context.Context, b connectors.Batch) error {
 			w.fail(err)
 			return err
 		}
-		for _, r := range append(before, recs...) {
-			if err := w.produce(ctx, pb, r); err != nil {
+		for _, r := range before {
+			if err := w.produce(ctx, pb, r, pb.promise); err != nil {
+				return err
+			}
+		}
+		for i, r := range recs {
+			promise := pb.promise
+			if i == 0 && w.ownsValue(e) {
+				promise = pb.reusing
+			}
+			if err := w.produce(ctx, pb, r, promise); err != nil {
 				return err
 			}
 		}
@@ -240,7 +260,7 @@ func (w *Writer) Emit(ctx context.Context, b connectors.Batch) error {
 			w.fail(err)
 			return err
 		}
-		if err := w.produce(ctx, pb, end); err != nil {
+		if err := w.produce(ctx, pb, end, pb.promise); err != nil {
 			return err
 		}
 	}
@@ -251,11 +271,11 @@ func (w *Writer) Emit(ctx context.Context, b connectors.Batch) error {
 	return w.err()
 }
 
-// produce hands one record to the producer once its buffer has room. The
-// record is produced with a context that the source's stopping does not
-// cancel: what is already buffered is still delivered, and Flush drains it.
-// Only the wait for room ends with ctx.
-func (w *Writer) produce(ctx context.Context, pb *pendingBatch, r *kgo.Record) error {
+// produce hands one record to the producer once its buffer has room, with
+// promise (one of pb's). The record is produced with a context that the
+// source's stopping does not cancel: what is already buffered is still
+// delivered, and Flush drains it. Only the wait for room ends with ctx.
+func (w *Writer) produce(ctx context.Context, pb *pendingBatch, r *kgo.Record, promise func(*kgo.Record, error)) error {
 	size := int64(len(r.Key) + len(r.Value))
 	for buffered := w.producer.BufferedProduceBytes(); buffered > 0 && buffered+size > w.maxBuffered; buffered = w.producer.BufferedProduceBytes() {
 		select {
@@ -270,8 +290,35 @@ func (w *Writer) produce(ctx context.Context, pb *pendingBatch, r *kgo.Record) e
 	w.mu.Lock()
 	pb.outstanding++
 	w.mu.Unlock()
-	w.producer.Produce(pb.produceCtx, r, pb.promise)
+	w.producer.Produce(pb.produceCtx, r, promise)
 	return nil
+}
+
+// ownsValue reports whether the first record records returns for e has
+// its value in a buffer of valueBuffer: that of a change event encoded
+// without a stage.
+func (w *Writer) ownsValue(e *event.Event) bool { return e.SchemaChange == nil && w.staged == nil }
+
+// valueBuffer returns an empty buffer for a record value at least as large
+// as last, the length of the value written before it to the topic: that of
+// an acknowledged record when one is that large, or else a new one an
+// eighth larger, so that values of a few kilobytes (JsonConverter's JSON
+// with its schema) are not copied through growing buffers. A value is the
+// largest allocation of a record, and the producer has copied it into its
+// request before it calls the record's promise, the earliest it is given
+// back.
+func (w *Writer) valueBuffer(last int) []byte {
+	if p, _ := w.buffers.Get().(*[]byte); p != nil && cap(*p) >= last {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, max(512, last+last/8))
+}
+
+// reuse gives the value of a record whose promise ran to valueBuffer.
+func (w *Writer) reuse(value []byte) {
+	if cap(value) > 0 {
+		w.buffers.Put(&value)
+	}
 }
 
 // done is the produce promise: it counts the record and releases finished
@@ -428,7 +475,7 @@ func (w *Writer) records(ctx context.Context, e *event.Event) ([]*kgo.Record, er
 			return nil, fmt.Errorf("encode key of %s at %s: %w", e.Table.ID, e.Position, err)
 		}
 	}
-	value, err := enc.value.appendEvent(make([]byte, 0, max(512, enc.valueSize+enc.valueSize/8)), e)
+	value, err := enc.value.appendEvent(w.valueBuffer(enc.valueSize), e)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s event of %s at %s: %w", e.Op, e.Table.ID, e.Position, err)
 	}

@@ -2,10 +2,12 @@ package kafka_test
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -146,5 +148,78 @@ func TestWriterStopsAcknowledgingAfterAFailure(t *testing.T) {
 	}
 	if len(acked) != 1 || acked[0] != 1 {
 		t.Errorf("acks %v: only the batch before the failure may be acknowledged", acked)
+	}
+}
+
+// holding is a Producer that keeps each record and its promise until
+// acknowledge calls the promises.
+type holding struct {
+	records  []*kgo.Record
+	promises []func(*kgo.Record, error)
+}
+
+func (h *holding) Produce(_ context.Context, r *kgo.Record, promise func(*kgo.Record, error)) {
+	h.records, h.promises = append(h.records, r), append(h.promises, promise)
+}
+func (h *holding) BufferedProduceBytes() int64 { return 0 }
+func (h *holding) Flush(context.Context) error { return nil }
+
+func (h *holding) acknowledge() {
+	for i, r := range h.records {
+		h.promises[i](r, nil)
+	}
+	h.records, h.promises = nil, nil
+}
+
+func TestWriterReusesARecordValueOnlyOnceKafkaAcknowledgedIt(t *testing.T) {
+	h := &holding{}
+	c := kafka.NewJSONConverter(true, schema.ConnectJSON{})
+	w := kafka.NewWriter(h, nil, discard{}, schema.Options{Prefix: "p", Connector: "postgresql"}, kafka.WithConverters(c, c))
+	ctx := context.Background()
+	emit := func(from, to int32) []*kgo.Record {
+		t.Helper()
+		var events []*event.Event
+		for id := from; id < to; id++ {
+			events = append(events, change(event.OpCreate, id, "value"))
+		}
+		held := len(h.records)
+		if err := w.Emit(ctx, connectors.Batch{Events: events}); err != nil {
+			t.Fatal(err)
+		}
+		return h.records[held:]
+	}
+	idIs := func(r *kgo.Record, id int32) bool {
+		return strings.Contains(string(r.Value), fmt.Sprintf(`"after":{"id":%d,"v":"value"}`, id))
+	}
+
+	// Forty records wait for Kafka while forty more are written: none of
+	// the second shares a buffer with the first, whose values stay intact.
+	first := emit(1, 41)
+	second := emit(41, 81)
+	buffers := map[*byte]bool{}
+	for i, r := range first {
+		buffers[unsafe.SliceData(r.Value)] = true
+		if !idIs(r, int32(i+1)) {
+			t.Fatalf("record %d of the first batch holds %s", i, r.Value)
+		}
+	}
+	for i, r := range second {
+		if buffers[unsafe.SliceData(r.Value)] {
+			t.Fatalf("record %d of the second batch reuses the value of a record Kafka has not acknowledged", i)
+		}
+		if !idIs(r, int32(i+41)) {
+			t.Fatalf("record %d of the second batch holds %s", i, r.Value)
+		}
+		buffers[unsafe.SliceData(r.Value)] = true
+	}
+
+	// Acknowledged, their buffers serve the next values.
+	h.acknowledge()
+	third := emit(81, 82)
+	if !buffers[unsafe.SliceData(third[0].Value)] {
+		t.Error("the record after 80 acknowledged ones has a new value buffer, want one of theirs")
+	}
+	if !idIs(third[0], 81) {
+		t.Errorf("the third batch's record holds %s", third[0].Value)
 	}
 }
