@@ -99,7 +99,7 @@ func (o *options) runIncremental(ctx context.Context, run int) (result, error) {
 	if err := r.Figures.Stop(c); err != nil {
 		return r, err
 	}
-	lat, reads, records, err := e.duringSnapshot(ctx, int64(o.Rows), from, to)
+	lat, reads, records, err := e.duringSnapshot(ctx, int64(o.Rows), from, to, figures.RunFile(o.LatencyFile, run))
 	if err != nil {
 		return r, err
 	}
@@ -220,9 +220,10 @@ func (e *runEnv) settle(ctx context.Context, c *pipeline.Child) error {
 
 // duringSnapshot reads the run's topic back: the commit → append latency
 // of the changes committed between from and to, sorted, the number of
-// incremental snapshot reads and the number of records. It checks that
-// the topic holds initial reads of the initial snapshot.
-func (e *runEnv) duringSnapshot(ctx context.Context, initial int64, from, to time.Time) (lat *figures.Latencies, reads, records int64, err error) {
+// incremental snapshot reads and the number of records; csv, when set,
+// receives the latencies. It checks that the topic holds initial reads of
+// the initial snapshot.
+func (e *runEnv) duringSnapshot(ctx context.Context, initial int64, from, to time.Time, csv string) (lat *figures.Latencies, reads, records int64, err error) {
 	lat = &figures.Latencies{}
 	end, err := e.Records(ctx)
 	if err != nil {
@@ -245,6 +246,11 @@ func (e *runEnv) duringSnapshot(ctx context.Context, initial int64, from, to tim
 		return nil
 	})
 	lat.Sort()
+	switch {
+	case err != nil:
+	case csv != "":
+		err = lat.WriteCSV(csv)
+	}
 	switch {
 	case err != nil:
 	case initialReads != initial:

@@ -70,7 +70,7 @@ func (o *Options) Flags(fs *flag.FlagSet) {
 	fs.IntVar(&o.TxRows, "tx-rows", 10, "steady: rows changed per transaction")
 	fs.IntVar(&o.Prefill, "prefill", 200_000, "steady: rows in the table before the load (not captured)")
 	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "steady: changes committed this long after the load starts are left out of the latency figures")
-	fs.StringVar(&o.LatencyFile, "latency-csv", "", "steady: write every sample (commit_ms,latency_ms) to this file (run N>1 gets a .N suffix; with -debezium, Debezium's to FILE.debezium_tuned and FILE.debezium_default)")
+	fs.StringVar(&o.LatencyFile, "latency-csv", "", "steady and incremental: write every sample (commit_ms,latency_ms) to this file (run N>1 gets a .N suffix; with -debezium, Debezium's to FILE.debezium_tuned and FILE.debezium_default)")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a pprof CPU profile of the pipeline child to this file (run N>1 gets a .N suffix)")
 	o.Producer.Flags(fs)
 }
