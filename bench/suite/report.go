@@ -128,6 +128,10 @@ func writeReport(path, resultsPath string, res *results) error {
 	p("- command: `%s`\n- commit: `%s`%s\n- from %s to %s\n- machine: %d CPUs, load average (1, 5, 15 min) %s at the start and %s at the end; the machine was shared with other work\n- %d runs of each workload; figures are medians with the range over runs (min – max); ratios are computed in each run, then their median and range taken\n\n",
 		res.Command, res.Commit, modified, res.Started, res.Finished, res.CPUs, res.LoadStart, res.LoadEnd, res.Runs)
 
+	if left := notRun(res); len(left) > 0 {
+		p("**Not in this run**: %s. The suite was stopped before them, or asked for others only (`-only`); this report has no figures for them.\n\n", strings.Join(left, ", "))
+	}
+
 	p("## Summary\n\n")
 	if line := summaryLine(res, defs); line != "" {
 		p("%s\n\n", line)
@@ -272,4 +276,16 @@ func keys(runs []map[string]any) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// notRun returns the suite's workloads (of res's mode) that res has no
+// result for.
+func notRun(res *results) []string {
+	var left []string
+	for _, w := range workloads(res.Quick) {
+		if !slices.ContainsFunc(res.Workloads, func(r workloadResult) bool { return r.Name == w.Name }) {
+			left = append(left, w.Name)
+		}
+	}
+	return left
 }

@@ -67,3 +67,19 @@ func TestTargetRowsSayMetOrMissed(t *testing.T) {
 		t.Errorf("target rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+func TestNotRunListsTheSuitesWorkloadsWithoutResults(t *testing.T) {
+	var res results
+	for _, w := range workloads(false) {
+		if w.Name != "postgres-wide-drain" && !strings.HasPrefix(w.Name, "kafka-") {
+			res.Workloads = append(res.Workloads, workloadResult{Name: w.Name})
+		}
+	}
+	if got := strings.Join(notRun(&res), ", "); got != "postgres-wide-drain, kafka-elasticsearch, kafka-sse" {
+		t.Errorf("not run: %s", got)
+	}
+	res.Quick = true // quick mode has no 10k or 25k steady loads
+	if got := strings.Join(notRun(&res), ", "); got != "postgres-wide-drain, kafka-elasticsearch, kafka-sse" {
+		t.Errorf("quick, not run: %s", got)
+	}
+}
