@@ -189,23 +189,23 @@ func newRunEnv(ctx context.Context, o *options, kind string, run int) (e *runEnv
 			return nil, fmt.Errorf("create table %s.marker: %w", name, err)
 		}
 		e.workers = o.workers
-		e.dbz = e.debeziumConnectors(cfg)
+		e.dbz = e.debeziumConnectors(cfg, o.DebeziumVariants(run))
 		// JSON, as Debezium writes through Kafka Connect's JsonConverter.
 		cfg[kafka.KeyConverterKey], cfg[kafka.ValueConverterKey] = kafka.JSONConverterClass, kafka.JSONConverterClass
 	}
 	return e, e.WriteConfig(cfg)
 }
 
-// debeziumConnectors are the run's Debezium connectors: sluice's
+// debeziumConnectors are the run's Debezium connectors of variants: sluice's
 // configuration cfg with Debezium's MariaDB class, a topic prefix and
 // server id of their own, the marker table and a file schema history in
 // their worker's directory. The server may be shared: the snapshot takes
 // no locks (no DDL runs meanwhile), and a row event of another database
 // that Debezium cannot decode (such as a date of February 31) is logged
 // and skipped rather than failing the connector.
-func (e *runEnv) debeziumConnectors(cfg map[string]string) map[baseline.Variant]baseline.Connector {
+func (e *runEnv) debeziumConnectors(cfg map[string]string, variants []baseline.Variant) map[baseline.Variant]baseline.Connector {
 	out := map[baseline.Variant]baseline.Connector{}
-	for i, v := range baseline.Variants {
+	for i, v := range variants {
 		name := e.Name + "_dbz_" + string(v)
 		c := maps.Clone(cfg)
 		maps.Copy(c, map[string]string{

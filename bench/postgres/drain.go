@@ -20,7 +20,7 @@ import (
 // with -debezium how fast Debezium drains it.
 func (o *options) runDrain(ctx context.Context, run int) (result, error) {
 	var r result
-	e, err := newRunEnv(ctx, o, "drain")
+	e, err := newRunEnv(ctx, o, "drain", run)
 	if err != nil {
 		return r, err
 	}

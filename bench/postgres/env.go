@@ -41,9 +41,9 @@ type runEnv struct {
 	dbz     map[baseline.Variant]baseline.Connector // each named as its slot and topic prefix
 }
 
-// newRunEnv creates the run's topic, registry, database, table and
-// publication, and writes the connector configuration.
-func newRunEnv(ctx context.Context, o *options, kind string) (e *runEnv, err error) {
+// newRunEnv creates the topic, registry, database, table and publication
+// of run (from 1), and writes the connector configuration.
+func newRunEnv(ctx context.Context, o *options, kind string, run int) (e *runEnv, err error) {
 	name := sourcebench.NewName(kind)
 	topic := name + ".public." + table
 	if o.transforms {
@@ -79,7 +79,7 @@ func newRunEnv(ctx context.Context, o *options, kind string) (e *runEnv, err err
 	if o.workers != nil {
 		setup = append(setup, createMarker, "CREATE PUBLICATION "+name+"_dbz FOR TABLE public."+table+", public.marker")
 		e.workers = o.workers
-		e.dbz = e.debeziumConnectors(cfg)
+		e.dbz = e.debeziumConnectors(cfg, o.DebeziumVariants(run))
 		// JSON, as Debezium writes through Kafka Connect's JsonConverter.
 		cfg[kafka.KeyConverterKey], cfg[kafka.ValueConverterKey] = kafka.JSONConverterClass, kafka.JSONConverterClass
 	}
@@ -91,12 +91,12 @@ func newRunEnv(ctx context.Context, o *options, kind string) (e *runEnv, err err
 	return e, e.WriteConfig(cfg)
 }
 
-// debeziumConnectors are the run's Debezium connectors: sluice's
-// configuration cfg with a slot and topic prefix of their own, on a
-// publication of the table and the marker table.
-func (e *runEnv) debeziumConnectors(cfg map[string]string) map[baseline.Variant]baseline.Connector {
+// debeziumConnectors are the run's Debezium connectors of variants:
+// sluice's configuration cfg with a slot and topic prefix of their own, on
+// a publication of the table and the marker table.
+func (e *runEnv) debeziumConnectors(cfg map[string]string, variants []baseline.Variant) map[baseline.Variant]baseline.Connector {
 	out := map[baseline.Variant]baseline.Connector{}
-	for _, v := range baseline.Variants {
+	for _, v := range variants {
 		name := e.Name + "_dbz_" + string(v)
 		c := maps.Clone(cfg)
 		maps.Copy(c, map[string]string{

@@ -34,7 +34,7 @@ func (o *options) runIncremental(ctx context.Context, run int) (result, error) {
 		return r, err
 	}
 	r.LoadAverage = loadAverage()
-	e, err := newRunEnv(ctx, o, "incremental")
+	e, err := newRunEnv(ctx, o, "incremental", run)
 	if err != nil {
 		return r, err
 	}

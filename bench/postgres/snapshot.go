@@ -17,7 +17,7 @@ import (
 // with -debezium how fast Debezium does.
 func (o *options) runSnapshot(ctx context.Context, run int) (result, error) {
 	var r result
-	e, err := newRunEnv(ctx, o, "snapshot")
+	e, err := newRunEnv(ctx, o, "snapshot", run)
 	if err != nil {
 		return r, err
 	}

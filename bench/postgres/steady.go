@@ -22,7 +22,7 @@ func (o *options) runSteady(ctx context.Context, run int) (result, error) {
 	if err := o.CheckSteady(); err != nil {
 		return r, err
 	}
-	e, err := newRunEnv(ctx, o, "steady")
+	e, err := newRunEnv(ctx, o, "steady", run)
 	if err != nil {
 		return r, err
 	}

@@ -187,7 +187,11 @@ func writeReport(path, resultsPath string, res *results) error {
 		}
 		p("| tool | rows/s | CPU-s per 1M rows | peak RSS MB | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|---|---|\n")
 		for _, t := range d.tools {
-			p("| %s | %s | %s | %s | %s | %s | %s |\n", t.Name,
+			name := t.Name
+			if n := len(valuesOf(w.Runs, t.RowsPerS)); n > 0 && n < len(w.Runs) {
+				name += fmt.Sprintf(" (%d of %d runs)", n, len(w.Runs)) // Debezium's defaults: -debezium-default-runs
+			}
+			p("| %s | %s | %s | %s | %s | %s | %s |\n", name,
 				valuesOf(w.Runs, t.RowsPerS), valuesOf(w.Runs, t.CPUPer1M), valuesOf(w.Runs, t.PeakRSSMB),
 				valuesOf(w.Runs, t.P50), valuesOf(w.Runs, t.P99), valuesOf(w.Runs, t.Max))
 		}

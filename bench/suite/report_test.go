@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -81,5 +83,30 @@ func TestNotRunListsTheSuitesWorkloadsWithoutResults(t *testing.T) {
 	res.Quick = true // quick mode has no 10k or 25k steady loads
 	if got := strings.Join(notRun(&res), ", "); got != "postgres-wide-drain, kafka-elasticsearch, kafka-sse" {
 		t.Errorf("quick, not run: %s", got)
+	}
+}
+
+func TestReportSaysHowManyRunsAToolRanIn(t *testing.T) {
+	dir := t.TempDir()
+	res := &results{Runs: 3, Workloads: []workloadResult{{Name: "postgres-drain", Runs: []map[string]any{
+		{"rows_per_s": 80000.0, "debezium_tuned_rows_per_s": 35000.0, "debezium_default_rows_per_s": 17000.0},
+		{"rows_per_s": 90000.0, "debezium_tuned_rows_per_s": 36000.0},
+		{"rows_per_s": 85000.0, "debezium_tuned_rows_per_s": 37000.0},
+	}}}}
+	if err := writeReport(filepath.Join(dir, "REPORT.md"), filepath.Join(dir, "results.json"), res); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "REPORT.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| Debezium tuned | 36,000 (35,000 – 37,000) |",
+		"| Debezium default (1 of 3 runs) | 17,000 |",
+		"**Not in this run**: postgres-wide-drain, ",
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the report lacks %q", want)
+		}
 	}
 }

@@ -47,6 +47,14 @@ const (
 // Variants are all the variants, in the order a run drains them.
 var Variants = []Variant{Tuned, Default}
 
+// Of returns the variants, in order, that a run has connectors of.
+func Of(connectors map[Variant]Connector) []Variant {
+	return slices.DeleteFunc(slices.Clone(Variants), func(v Variant) bool {
+		_, ok := connectors[v]
+		return !ok
+	})
+}
+
 // Tuning are the connector keys of the Tuned variant: Debezium's queue
 // and batch (max.batch.size, 2048 by default; max.queue.size, 8192, must
 // stay above it) raised five-fold, and the producer tuned for throughput
@@ -132,13 +140,13 @@ func (c Connector) config(v Variant) map[string]string {
 // stopping each connector once it has: their offsets, committed on stop,
 // are then past their snapshots and before whatever is written next.
 func (ws *Workers) Prepare(ctx context.Context, k *kafkaenv.Env, connectors map[Variant]Connector, mark func(n int) error) error {
-	for _, v := range Variants {
+	for _, v := range Of(connectors) {
 		c := connectors[v]
 		if err := ws.w[v].Create(c.Name, c.config(v)); err != nil {
 			return err
 		}
 	}
-	return ws.marked(ctx, k, Variants, connectors, mark, func(v Variant) error { return ws.Stop(v, connectors[v]) })
+	return ws.marked(ctx, k, Of(connectors), connectors, mark, func(v Variant) error { return ws.Stop(v, connectors[v]) })
 }
 
 // Stream creates variant v's connector c and waits until it streams: it
@@ -312,7 +320,7 @@ func (ws *Workers) SnapshotAll(ctx context.Context, k *kafkaenv.Env, connectors 
 // all runs each variant in turn through run, keeping the figures in f.
 func (ws *Workers) all(ctx context.Context, k *kafkaenv.Env, connectors map[Variant]Connector, rows int64, sluiceRowsPerSecond float64, f *Debezium, started func(Variant),
 	run func(context.Context, *kafkaenv.Env, Variant, Connector, int64) (Run, error)) error {
-	for _, v := range Variants {
+	for _, v := range Of(connectors) {
 		if started != nil {
 			started(v)
 		}

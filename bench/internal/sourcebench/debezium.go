@@ -31,8 +31,8 @@ type Loaded struct {
 	Commit           CommitTime
 }
 
-// SteadyDebezium runs the steady load of run again for each variant of
-// Debezium's connectors in turn, each alone: l.Reset, the variant's topic
+// SteadyDebezium runs the steady load of run again for each of Debezium's
+// connectors (one a variant) in turn, each alone: l.Reset, the variant's topic
 // created with append-time timestamps (kafkaenv.Env.CreateTopic), its
 // connector started until it streams (baseline.Workers.Stream), then
 // l.Load while the JVM is measured (baseline.Workers.Measure) until the
@@ -43,7 +43,7 @@ type Loaded struct {
 // run's file with .debezium_<variant> appended.
 func (e *Env) SteadyDebezium(ctx context.Context, run int, ws *baseline.Workers, connectors map[baseline.Variant]baseline.Connector,
 	l DebeziumLoad, f *baseline.Debezium, sluiceP99 float64) error {
-	for _, v := range baseline.Variants {
+	for _, v := range baseline.Of(connectors) {
 		s, err := e.steadyDebezium(ctx, run, ws, v, connectors[v], l)
 		if err != nil {
 			return fmt.Errorf("Debezium %s: %w", v, err)

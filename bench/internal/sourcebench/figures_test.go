@@ -2,8 +2,11 @@ package sourcebench
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/sluice-cdc/sluice/bench/internal/baseline"
 )
 
 func TestDeriveAndAgainst(t *testing.T) {
@@ -44,5 +47,20 @@ func TestDriveRunsTheWorkloadNamed(t *testing.T) {
 	o.Workload = "burst"
 	if err := Drive(context.Background(), o, workloads); err == nil || err.Error() != `unknown -workload "burst": want drain, steady` {
 		t.Errorf("Drive with -workload burst: %v, want an unknown workload error", err)
+	}
+}
+
+func TestDebeziumVariantsOfARun(t *testing.T) {
+	o := Options{DebeziumDefaultRuns: 1}
+	if got := fmt.Sprint(o.DebeziumVariants(1), o.DebeziumVariants(2), o.DebeziumVariants(3)); got != "[tuned default] [tuned] [tuned]" {
+		t.Errorf("-debezium-default-runs 1: runs 1, 2, 3 have %s", got)
+	}
+	o.DebeziumDefaultRuns = 0
+	if got := fmt.Sprint(o.DebeziumVariants(3)); got != "[tuned default]" {
+		t.Errorf("-debezium-default-runs 0: run 3 has %s", got)
+	}
+	only := map[baseline.Variant]baseline.Connector{baseline.Default: {}}
+	if got := fmt.Sprint(baseline.Of(only)); got != "[default]" {
+		t.Errorf("a run with the default connector only runs %s", got)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sluice-cdc/sluice/bench/internal/baseline"
 	"github.com/sluice-cdc/sluice/bench/internal/figures"
 	"github.com/sluice-cdc/sluice/bench/internal/pipeline"
 )
@@ -49,11 +50,24 @@ type Options struct {
 	// LatencyFile, when set, receives every latency sample as CSV.
 	LatencyFile string
 
+	// DebeziumDefaultRuns, when above 0, is how many runs (the first)
+	// Debezium with its defaults runs in beside the tuned one (-debezium).
+	DebeziumDefaultRuns int
+
 	// pipeline
 	CPUProfile string
 	Producer   pipeline.Producer
 
 	command string // bench/<name>, for messages; set by Main
+}
+
+// DebeziumVariants are the variants of Debezium's connectors run (from 1)
+// has (-debezium-default-runs).
+func (o *Options) DebeziumVariants(run int) []baseline.Variant {
+	if o.DebeziumDefaultRuns > 0 && run > o.DebeziumDefaultRuns {
+		return []baseline.Variant{baseline.Tuned}
+	}
+	return baseline.Variants
 }
 
 // Flags registers the common flags on fs.
@@ -71,6 +85,7 @@ func (o *Options) Flags(fs *flag.FlagSet) {
 	fs.IntVar(&o.Prefill, "prefill", 200_000, "steady: rows in the table before the load (not captured)")
 	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "steady: changes committed this long after the load starts are left out of the latency figures")
 	fs.StringVar(&o.LatencyFile, "latency-csv", "", "steady and incremental: write every sample (commit_ms,latency_ms) to this file (run N>1 gets a .N suffix; with -debezium, Debezium's to FILE.debezium_tuned and FILE.debezium_default)")
+	fs.IntVar(&o.DebeziumDefaultRuns, "debezium-default-runs", 0, "with -debezium: Debezium with its defaults runs in the first N runs only, the tuned one in every run (0: both in every run)")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a pprof CPU profile of the pipeline child to this file (run N>1 gets a .N suffix)")
 	o.Producer.Flags(fs)
 }
