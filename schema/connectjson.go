@@ -171,8 +171,10 @@ func (c ConnectJSON) AppendValue(dst []byte, s *event.Schema, v any) ([]byte, er
 		}
 		return dst, errors.New("null for a required value without a default")
 	}
-	if t, ok := connectLogicalTypes[s.Name]; ok && t != s.Type {
-		return dst, fmt.Errorf("%s is a %s schema, not a %s one", s.Name, t, s.Type)
+	if s.Name != "" { // most values' schemas have no name: no map lookup for them
+		if t, ok := connectLogicalTypes[s.Name]; ok && t != s.Type {
+			return dst, fmt.Errorf("%s is a %s schema, not a %s one", s.Name, t, s.Type)
+		}
 	}
 	bad := func() ([]byte, error) { return dst, fmt.Errorf("want %s, got %T", goTypeName(s), v) }
 	switch s.Type {
