@@ -61,8 +61,9 @@ type Options struct {
 	command string // bench/<name>, for messages; set by Main
 }
 
-// DebeziumVariants are the variants of Debezium's connectors run (from 1)
-// has (-debezium-default-runs).
+// DebeziumVariants returns the variants of Debezium's connectors that run
+// number run (counted from 1) drives: the tuned one always, the default
+// one in the first -debezium-default-runs runs (in all when that is 0).
 func (o *Options) DebeziumVariants(run int) []baseline.Variant {
 	if o.DebeziumDefaultRuns > 0 && run > o.DebeziumDefaultRuns {
 		return []baseline.Variant{baseline.Tuned}
