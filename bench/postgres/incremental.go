@@ -246,9 +246,7 @@ func (e *runEnv) duringSnapshot(ctx context.Context, initial int64, from, to tim
 		return nil
 	})
 	lat.Sort()
-	switch {
-	case err != nil:
-	case csv != "":
+	if err == nil && csv != "" {
 		err = lat.WriteCSV(csv)
 	}
 	switch {

@@ -94,12 +94,15 @@ var (
 	producerRatio = figure{"pct_of_producer", "sluice rows/s as % of the franz-go producer's"}
 )
 
+// debezium are the arguments that run Debezium beside sluice: tuned in
+// every run of a workload and with its defaults in the first
+// (-debezium-default-runs 1). At full size, with both in every run, the
+// suite takes over three hours, most of them Debezium's default draining
+// 5M-row backlogs at 17,000 rows/s.
+var debezium = []string{"-debezium", "-debezium-default-runs", "1"}
+
 // workloads are the suite, in the order it runs them; quick mode runs the
 // same with small sizes, and the steady loads at 1,000 rows/s only.
-// Debezium runs tuned in every run of a workload and with its defaults in
-// the first (-debezium-default-runs 1): at full size, with both in every
-// run, the suite takes over three hours, most of them Debezium's default
-// draining 5M-row backlogs at 17,000 rows/s.
 func workloads(quick bool) []workload {
 	ws := []workload{
 		pgDrain("postgres-drain", "Postgres backlog drain (rows of ~200 B)",
@@ -110,15 +113,15 @@ func workloads(quick bool) []workload {
 			[]string{"-rows", "1000000", "-copy-batch", "1000000"}, []string{"-rows", "20000", "-copy-batch", "20000"}),
 		{
 			Name: "postgres-snapshot", Title: "Postgres initial snapshot of a table (rows of ~200 B) → Kafka, JSON: sluice, COPY TO STDOUT (ceiling), Debezium 3.6.1 tuned and default",
-			Bench: "postgres", Args: []string{"-workload", "snapshot", "-debezium", "-debezium-default-runs", "1", "-rows", "5000000"},
-			QuickArgs: []string{"-workload", "snapshot", "-debezium", "-debezium-default-runs", "1", "-rows", "20000"},
+			Bench: "postgres", Args: slices.Concat([]string{"-workload", "snapshot"}, debezium, []string{"-rows", "5000000"}),
+			QuickArgs: slices.Concat([]string{"-workload", "snapshot"}, debezium, []string{"-rows", "20000"}),
 			tools:     []tool{pgSluice, {Name: "COPY TO STDOUT", RowsPerS: "ceiling_rows_per_s"}, dbzTuned, dbzDefault},
 			ratios:    append([]figure{{"pct_of_ceiling", "sluice rows/s as % of COPY TO STDOUT's"}}, dbzRatios...),
 		},
 		{
 			Name: "mariadb-drain", Title: "MariaDB backlog drain (rows of ~200 B) → Kafka, JSON: sluice, mariadb-binlog (ceilings), franz-go producer (Kafka alone), Debezium's MariaDB connector 3.5.0 tuned and default",
-			Bench: "mysql", Args: []string{"-workload", "drain", "-debezium", "-debezium-default-runs", "1", "-rows", "5000000"},
-			QuickArgs: []string{"-workload", "drain", "-debezium", "-debezium-default-runs", "1", "-rows", "20000"},
+			Bench: "mysql", Args: slices.Concat([]string{"-workload", "drain"}, debezium, []string{"-rows", "5000000"}),
+			QuickArgs: slices.Concat([]string{"-workload", "drain"}, debezium, []string{"-rows", "20000"}),
 			tools: []tool{pgSluice, {Name: "mariadb-binlog --raw", RowsPerS: "ceiling_rows_per_s"},
 				{Name: "mariadb-binlog decoding", RowsPerS: "decode_rows_per_s"}, producer, dbzTuned, dbzDefault},
 			ratios: append([]figure{{"pct_of_ceiling", "sluice rows/s as % of mariadb-binlog --raw's"},
@@ -157,7 +160,7 @@ func workloads(quick bool) []workload {
 // (quick in quick mode) after -workload drain -debezium; what names the
 // backlog in the title.
 func pgDrain(name, what string, args, quick []string) workload {
-	drain := []string{"-workload", "drain", "-debezium", "-debezium-default-runs", "1"}
+	drain := slices.Concat([]string{"-workload", "drain"}, debezium)
 	return workload{
 		Name: name, Title: what + " → Kafka, JSON: sluice, pg_recvlogical (ceiling), franz-go producer (Kafka alone), Debezium 3.6.1 tuned and default",
 		Bench: "postgres", Args: append(slices.Clone(drain), args...), QuickArgs: append(drain, quick...),
@@ -177,7 +180,7 @@ func steady(bench string, rate int) workload {
 	if bench == "mysql" {
 		name, db = "mariadb", "MariaDB"
 	}
-	args := []string{"-workload", "steady", "-debezium", "-debezium-default-runs", "1", "-rate", fmt.Sprint(rate)}
+	args := slices.Concat([]string{"-workload", "steady"}, debezium, []string{"-rate", fmt.Sprint(rate)})
 	dbz := func(t tool, v string) tool {
 		t.P50, t.P99, t.Max = "debezium_"+v+"_latency_p50_ms", "debezium_"+v+"_latency_p99_ms", "debezium_"+v+"_latency_max_ms"
 		return t
