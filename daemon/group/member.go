@@ -393,8 +393,14 @@ func (l *leaderBalance) SetBalanceInfo(info kgo.BalanceInfo) { l.leader = info.L
 func (l *leaderBalance) Balance(map[string]int32) kgo.IntoSyncAssignment { panic("unreachable") }
 
 // BalanceOrError reads the connectors to the end of the config topic and
-// assigns their tasks.
+// assigns their tasks. The member counts as the leader from here on, not
+// only once the group's assignment reaches it: a connector created after
+// the connectors were read would otherwise go unbalanced (Changed ignores
+// it on a member that does not yet know it leads).
 func (l *leaderBalance) BalanceOrError(map[string]int32) (kgo.IntoSyncAssignment, error) {
+	l.m.mu.Lock()
+	l.m.leader = true
+	l.m.mu.Unlock()
 	ctx, cancel := context.WithTimeout(l.m.ctx, l.m.opts.RebalanceTimeout/2)
 	defer cancel()
 	if err := l.m.conns.CatchUp(ctx); err != nil {

@@ -146,3 +146,58 @@ func TestMembersShareConnectors(t *testing.T) {
 		t.Fatalf("taking over from a member that left took %v", took)
 	}
 }
+
+// createdDuringBalance is the shared store with a connector created once,
+// just after the leader's balance has listed the connectors and before any
+// member has heard of that balance.
+type createdDuringBalance struct {
+	*store.Kafka
+	once   sync.Once
+	create func()
+}
+
+func (c *createdDuringBalance) List(ctx context.Context) ([]store.Record, error) {
+	recs, err := c.Kafka.List(ctx)
+	c.once.Do(c.create)
+	return recs, err
+}
+
+// A connector created while the leader balances, too late for the balance
+// to see it, is still assigned: the leader hears of it and balances again,
+// even in the group's first generation, before it has learnt that it leads.
+func TestConnectorCreatedWhileTheLeaderBalancesIsAssigned(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	name := testenv.Name(t, "group")
+	log := slog.New(slog.DiscardHandler)
+	ctx := context.Background()
+	k, err := store.OpenKafka(ctx, store.Topics{
+		Config: name + "-configs", ConfigReplication: 1,
+		Offsets: name + "-offsets", OffsetPartitions: 1, OffsetReplication: 1,
+		Status: name + "-status", StatusPartitions: 1, StatusReplication: 1,
+	}, log, kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(k.Close)
+	var m *Member
+	joined := make(chan struct{})
+	k.Watch(func(name string) { <-joined; m.Changed(name) })
+	conns := &createdDuringBalance{Kafka: k, create: func() {
+		if err := k.Put(ctx, store.Record{Name: "late", Config: map[string]string{}}); err != nil {
+			t.Error(err)
+		}
+		for _, err := k.Get(ctx, "late"); err != nil; _, err = k.Get(ctx, "late") {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}}
+	rs := &runners{t: t, running: map[string]string{}}
+	m, err = Join(Options{GroupID: name, Topic: name + "-configs", Worker: "one",
+		SessionTimeout: 6 * time.Second, HeartbeatInterval: 500 * time.Millisecond, RebalanceTimeout: 10 * time.Second, Logger: log},
+		runner{rs, "one"}, conns, kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(joined)
+	defer m.Leave()
+	rs.waitFor("late running on one", func() bool { return slices.Equal(rs.of("one"), []string{"late"}) })
+}
