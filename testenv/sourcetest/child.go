@@ -200,7 +200,8 @@ func (b *Log) String() string {
 // classes the test's package registers. state is its state directory, and
 // its offsets are kept there in offsets.json: a child started again on
 // the same state resumes. The child retries transient failures as the
-// daemon's supervisor does; it is killed at the end of the test.
+// daemon's supervisor does; it is killed at the end of the test, and its
+// output is logged then when the test failed.
 func (k Target) StartChild(t testing.TB, raw map[string]string, state string, opts ...ChildOption) *Child {
 	t.Helper()
 	if !mainCalled {
@@ -226,11 +227,17 @@ func (k Target) StartChild(t testing.TB, raw map[string]string, state string, op
 	c.cmd = exec.Command(bin, "-test.run=^$")
 	c.cmd.Env = append(os.Environ(), childEnv+"="+spec)
 	c.cmd.Stdout, c.cmd.Stderr = c.output, c.output
+	started := time.Now()
 	if err := c.cmd.Start(); err != nil {
 		t.Fatalf("start the child: %v", err)
 	}
 	go func() { c.err = c.cmd.Wait(); close(c.done) }()
-	t.Cleanup(c.Kill)
+	t.Cleanup(func() {
+		c.Kill()
+		if t.Failed() {
+			t.Logf("output of the child started at %s:\n%s", started.Format("15:04:05.000"), c.output.String())
+		}
+	})
 	return c
 }
 
