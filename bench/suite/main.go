@@ -89,7 +89,14 @@ func run(ctx context.Context, o options) error {
 	ws := workloads(o.quick)
 	if o.only != "" {
 		names := strings.Split(o.only, ",")
+		known := make([]string, len(ws))
+		for i, w := range ws {
+			known[i] = w.Name
+		}
 		ws = slices.DeleteFunc(ws, func(w workload) bool { return !slices.Contains(names, w.Name) })
+		if len(ws) == 0 {
+			return fmt.Errorf("-only %q names no workload of the suite; name some of %s", o.only, strings.Join(known, ", "))
+		}
 	}
 	if pg := os.Getenv("SLUICE_TEST_PG_URL"); pg != "" {
 		slots, dbs, err := pgdb.DropLeftovers(ctx, pg, "bench")
@@ -101,6 +108,7 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 	res := newResults(o)
+	var path string // of the results file
 	bin, err := os.MkdirTemp("", "sluice-bench-")
 	if err != nil {
 		return err
@@ -140,13 +148,9 @@ func run(ctx context.Context, o options) error {
 		// leaves the figures of the workloads it finished (-from makes
 		// their report).
 		res.finish()
-		if _, err := res.write(o.results); err != nil {
+		if path, err = res.write(o.results); err != nil {
 			return err
 		}
-	}
-	path, err := res.write(o.results)
-	if err != nil {
-		return err
 	}
 	logf("results in %s", path)
 	if err := writeReport(o.report, path, res); err != nil {

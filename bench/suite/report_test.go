@@ -110,3 +110,13 @@ func TestReportSaysHowManyRunsAToolRanIn(t *testing.T) {
 		}
 	}
 }
+
+// -only naming no workload of the suite fails before anything runs, and
+// says which names there are.
+func TestOnlyNamingNoWorkloadFails(t *testing.T) {
+	err := run(t.Context(), options{only: "postgres-drian"})
+	want := `-only "postgres-drian" names no workload of the suite; name some of postgres-drain, `
+	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "kafka-sse") {
+		t.Fatalf("run = %v, want an error starting %q and naming kafka-sse", err, want)
+	}
+}
