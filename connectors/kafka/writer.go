@@ -234,7 +234,7 @@ func (w *Writer) Emit(ctx context.Context, b connectors.Batch) error {
 			w.fail(err)
 			return err
 		}
-		recs, err := w.records(ctx, e)
+		recs, owned, err := w.records(ctx, e)
 		if err != nil {
 			w.fail(err)
 			return err
@@ -246,7 +246,7 @@ func (w *Writer) Emit(ctx context.Context, b connectors.Batch) error {
 		}
 		for i, r := range recs {
 			promise := pb.promise
-			if i == 0 && w.ownsValue(e) {
+			if i == 0 && owned {
 				promise = pb.reusing
 			}
 			if err := w.produce(ctx, pb, r, promise); err != nil {
@@ -293,11 +293,6 @@ func (w *Writer) produce(ctx context.Context, pb *pendingBatch, r *kgo.Record, p
 	w.producer.Produce(pb.produceCtx, r, promise)
 	return nil
 }
-
-// ownsValue reports whether the first record records returns for e has
-// its value in a buffer of valueBuffer: that of a change event encoded
-// without a stage.
-func (w *Writer) ownsValue(e *event.Event) bool { return e.SchemaChange == nil && w.staged == nil }
 
 // valueBuffer returns an empty buffer for a record value at least as large
 // as last, the length of the value written before it to the topic: that of
@@ -445,46 +440,49 @@ func (w *Writer) Pending() int {
 }
 
 // records encodes one event as its Kafka records: the change, and a
-// tombstone after a delete when enabled.
-func (w *Writer) records(ctx context.Context, e *event.Event) ([]*kgo.Record, error) {
+// tombstone after a delete when enabled. owned says that the first
+// record's value is a buffer of valueBuffer, to give back once Kafka
+// acknowledged it: that of a change event encoded without a stage.
+func (w *Writer) records(ctx context.Context, e *event.Event) (recs []*kgo.Record, owned bool, err error) {
 	if e.SchemaChange != nil {
 		r, err := w.schemaChangeRecord(ctx, e)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		return []*kgo.Record{r}, nil
+		return []*kgo.Record{r}, false, nil
 	}
 	tw, err := w.tableWriter(e.Table)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	topic := tw.topic
 	if w.topicOf != nil {
 		topic = w.topicOf(e)
 	}
 	if w.staged != nil {
-		return w.stagedRecords(ctx, tw, topic, e)
+		recs, err := w.stagedRecords(ctx, tw, topic, e)
+		return recs, false, err
 	}
 	enc, err := w.eventEncoders(ctx, tw, topic)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var key []byte
 	if enc.key != nil && e.Op != event.OpTruncate {
 		if key, err = enc.key.Append(make([]byte, 0, 64), e.Key()); err != nil {
-			return nil, fmt.Errorf("encode key of %s at %s: %w", e.Table.ID, e.Position, err)
+			return nil, false, fmt.Errorf("encode key of %s at %s: %w", e.Table.ID, e.Position, err)
 		}
 	}
 	value, err := enc.value.appendEvent(w.valueBuffer(enc.valueSize), e)
 	if err != nil {
-		return nil, fmt.Errorf("encode %s event of %s at %s: %w", e.Op, e.Table.ID, e.Position, err)
+		return nil, false, fmt.Errorf("encode %s event of %s at %s: %w", e.Op, e.Table.ID, e.Position, err)
 	}
 	enc.valueSize = len(value)
-	recs := []*kgo.Record{{Topic: topic, Key: key, Value: value}}
+	recs = []*kgo.Record{{Topic: topic, Key: key, Value: value}}
 	if e.Op == event.OpDelete && w.tombstones && key != nil {
 		recs = append(recs, &kgo.Record{Topic: topic, Key: key})
 	}
-	return recs, nil
+	return recs, true, nil
 }
 
 // tableWriter returns the codecs of a table version, deriving them the
