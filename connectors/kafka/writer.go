@@ -71,8 +71,12 @@ type Writer struct {
 	mu      sync.Mutex
 	pending []*pendingBatch // batches not yet acknowledged, in order
 	failed  error           // the first produce failure; sticky
-	broken  chan struct{}   // closed at the first failure
-	space   chan struct{}   // signalled whenever a record leaves the buffer
+	// cut is the error that ended an Emit cut short by its context (the
+	// source stopping): that batch is never acknowledged, and Emit
+	// refuses more, but the batches before it still are.
+	cut    error
+	broken chan struct{} // closed at the first failure
+	space  chan struct{} // signalled whenever a record leaves the buffer
 
 	// buffers holds (as *[]byte) the values of records Kafka acknowledged,
 	// for the values of the next ones (valueBuffer).
@@ -206,6 +210,12 @@ func (w *Writer) Emit(ctx context.Context, b connectors.Batch) error {
 	if err := w.err(); err != nil {
 		return err
 	}
+	w.mu.Lock()
+	cut := w.cut
+	w.mu.Unlock()
+	if cut != nil {
+		return fmt.Errorf("an earlier batch was cut short, so nothing after it can be acknowledged: %w", cut)
+	}
 	pb := &pendingBatch{ack: b.Ack, produceCtx: context.WithoutCancel(ctx)}
 	pb.promise = func(r *kgo.Record, err error) { w.done(pb, r, err) }
 	pb.reusing = func(r *kgo.Record, err error) {
@@ -217,12 +227,11 @@ func (w *Writer) Emit(ctx context.Context, b connectors.Batch) error {
 	w.mu.Unlock()
 	hb, err := w.heartbeatDue(ctx)
 	if err != nil {
-		w.fail(err)
-		return err
+		return w.interrupted(ctx, err)
 	}
 	if hb != nil {
 		if err := w.produce(ctx, pb, hb, pb.promise); err != nil {
-			return err
+			return w.interrupted(ctx, err)
 		}
 	}
 	for _, e := range b.Events {
@@ -231,17 +240,15 @@ func (w *Writer) Emit(ctx context.Context, b connectors.Batch) error {
 		}
 		before, err := w.boundary(ctx, e)
 		if err != nil {
-			w.fail(err)
-			return err
+			return w.interrupted(ctx, err)
 		}
 		recs, owned, err := w.records(ctx, e)
 		if err != nil {
-			w.fail(err)
-			return err
+			return w.interrupted(ctx, err)
 		}
 		for _, r := range before {
 			if err := w.produce(ctx, pb, r, pb.promise); err != nil {
-				return err
+				return w.interrupted(ctx, err)
 			}
 		}
 		for i, r := range recs {
@@ -250,18 +257,17 @@ func (w *Writer) Emit(ctx context.Context, b connectors.Batch) error {
 				promise = pb.reusing
 			}
 			if err := w.produce(ctx, pb, r, promise); err != nil {
-				return err
+				return w.interrupted(ctx, err)
 			}
 		}
 	}
 	if b.Committed && w.tx != nil && w.tx.id != "" {
 		end, err := w.endTransaction(ctx)
 		if err != nil {
-			w.fail(err)
-			return err
+			return w.interrupted(ctx, err)
 		}
 		if err := w.produce(ctx, pb, end, pb.promise); err != nil {
-			return err
+			return w.interrupted(ctx, err)
 		}
 	}
 	w.mu.Lock()
@@ -269,6 +275,24 @@ func (w *Writer) Emit(ctx context.Context, b connectors.Batch) error {
 	w.mu.Unlock()
 	w.release()
 	return w.err()
+}
+
+// interrupted ends an Emit that err stopped part way. When ctx ended, the
+// source is stopping: the batch was cut short and is never acknowledged,
+// but those before it are, as Kafka takes their records, so that the
+// source stores their position before it stops. Any other error is a
+// failure of the writer (fail).
+func (w *Writer) interrupted(ctx context.Context, err error) error {
+	if ctx.Err() == nil || w.err() != nil {
+		w.fail(err)
+		return err
+	}
+	w.mu.Lock()
+	if w.cut == nil {
+		w.cut = err
+	}
+	w.mu.Unlock()
+	return err
 }
 
 // produce hands one record to the producer once its buffer has room, with

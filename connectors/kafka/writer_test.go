@@ -2,6 +2,7 @@ package kafka_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"strings"
@@ -221,5 +222,48 @@ func TestWriterReusesARecordValueOnlyOnceKafkaAcknowledgedIt(t *testing.T) {
 	}
 	if !idIs(third[0], 81) {
 		t.Errorf("the third batch's record holds %s", third[0].Value)
+	}
+}
+
+// creating is a TopicEnsurer that creates a topic until its context ends,
+// as a topic creation cut short by a source's stop.
+type creating struct{}
+
+func (creating) EnsureTopic(ctx context.Context, _ string) error { return ctx.Err() }
+
+// A source that stops while the writer prepares a new table's topic cuts
+// that batch short, and only that one: the batches handed to Kafka before
+// it are still acknowledged as Kafka takes them, so that the stopping
+// source stores their position. A batch after the cut one is refused, as
+// it could never be acknowledged.
+func TestWriterStoppedWhilePreparingATopicStillAcknowledgesEarlierBatches(t *testing.T) {
+	h := &holding{}
+	c := kafka.NewJSONConverter(true, schema.ConnectJSON{})
+	w := kafka.NewWriter(h, nil, creating{}, schema.Options{Prefix: "p", Connector: "postgresql"}, kafka.WithConverters(c, c))
+	ctx := context.Background()
+	var acked []int
+	emit := func(ctx context.Context, i int, e *event.Event) error {
+		return w.Emit(ctx, connectors.Batch{Events: []*event.Event{e}, Committed: true, Ack: func() { acked = append(acked, i) }})
+	}
+	if err := emit(ctx, 1, change(event.OpCreate, 1, "a")); err != nil {
+		t.Fatal(err)
+	}
+	stopped, stop := context.WithCancel(ctx)
+	stop()
+	other := change(event.OpCreate, 2, "b")
+	other.Table = &event.Table{ID: event.TableID{Database: "db", Schema: "public", Table: "u"}, Columns: table.Columns, Key: table.Key}
+	if err := emit(stopped, 2, other); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Emit while stopping: %v, want %v", err, context.Canceled)
+	}
+	h.acknowledge()
+	if err := w.Flush(ctx); err != nil {
+		t.Fatalf("Flush after the stop: %v", err)
+	}
+	if len(acked) != 1 || acked[0] != 1 {
+		t.Fatalf("acks %v, want [1]: the batch before the stop", acked)
+	}
+	err := emit(ctx, 3, change(event.OpCreate, 3, "c"))
+	if want := "an earlier batch was cut short, so nothing after it can be acknowledged: "; err == nil || !strings.HasPrefix(err.Error(), want) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Emit after the cut: %v, want %q and the cause", err, want)
 	}
 }
