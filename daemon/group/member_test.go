@@ -79,17 +79,15 @@ func (rs *runners) waitFor(what string, cond func() bool) {
 	}
 }
 
-// On the real broker: a member alone runs every connector; a second one
-// joining takes half without any connector running on both at once (the
-// first stops them before the next generation hands them on); when it
-// leaves, the first takes them back at once; a connector created later is
-// assigned without a restart of the others. An SSE sink is never assigned.
-func TestMembersShareConnectors(t *testing.T) {
+// openStore opens a shared store on the real broker, its topics named
+// after the test, and returns the brokers, that name (the group's) and
+// the logger the members use.
+func openStore(t *testing.T) ([]string, string, *slog.Logger, *store.Kafka) {
+	t.Helper()
 	brokers := testenv.KafkaBrokers(t)
 	name := testenv.Name(t, "group")
 	log := slog.New(slog.DiscardHandler)
-	ctx := context.Background()
-	k, err := store.OpenKafka(ctx, store.Topics{
+	k, err := store.OpenKafka(context.Background(), store.Topics{
 		Config: name + "-configs", ConfigReplication: 1,
 		Offsets: name + "-offsets", OffsetPartitions: 1, OffsetReplication: 1,
 		Status: name + "-status", StatusPartitions: 1, StatusReplication: 1,
@@ -98,6 +96,17 @@ func TestMembersShareConnectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(k.Close)
+	return brokers, name, log, k
+}
+
+// On the real broker: a member alone runs every connector; a second one
+// joining takes half without any connector running on both at once (the
+// first stops them before the next generation hands them on); when it
+// leaves, the first takes them back at once; a connector created later is
+// assigned without a restart of the others. An SSE sink is never assigned.
+func TestMembersShareConnectors(t *testing.T) {
+	brokers, name, log, k := openStore(t)
+	ctx := context.Background()
 	for _, c := range []string{"a", "b", "c", "d"} {
 		if err := k.Put(ctx, store.Record{Name: c, Config: map[string]string{}}); err != nil {
 			t.Fatal(err)
@@ -166,19 +175,8 @@ func (c *createdDuringBalance) List(ctx context.Context) ([]store.Record, error)
 // to see it, is still assigned: the leader hears of it and balances again,
 // even in the group's first generation, before it has learnt that it leads.
 func TestConnectorCreatedWhileTheLeaderBalancesIsAssigned(t *testing.T) {
-	brokers := testenv.KafkaBrokers(t)
-	name := testenv.Name(t, "group")
-	log := slog.New(slog.DiscardHandler)
+	brokers, name, log, k := openStore(t)
 	ctx := context.Background()
-	k, err := store.OpenKafka(ctx, store.Topics{
-		Config: name + "-configs", ConfigReplication: 1,
-		Offsets: name + "-offsets", OffsetPartitions: 1, OffsetReplication: 1,
-		Status: name + "-status", StatusPartitions: 1, StatusReplication: 1,
-	}, log, kgo.SeedBrokers(brokers...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(k.Close)
 	var m *Member
 	joined := make(chan struct{})
 	k.Watch(func(name string) { <-joined; m.Changed(name) })
@@ -191,6 +189,7 @@ func TestConnectorCreatedWhileTheLeaderBalancesIsAssigned(t *testing.T) {
 		}
 	}}
 	rs := &runners{t: t, running: map[string]string{}}
+	var err error
 	m, err = Join(Options{GroupID: name, Topic: name + "-configs", Worker: "one",
 		SessionTimeout: 6 * time.Second, HeartbeatInterval: 500 * time.Millisecond, RebalanceTimeout: 10 * time.Second, Logger: log},
 		runner{rs, "one"}, conns, kgo.SeedBrokers(brokers...))
