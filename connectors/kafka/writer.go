@@ -206,6 +206,8 @@ type pendingBatch struct {
 // called once all of them, and every earlier batch, are acknowledged by
 // Kafka. It blocks while the producer's buffer is full. After any produce
 // failure, Emit returns that failure and nothing more is acknowledged.
+// When ctx ends part way, b is never acknowledged and later batches are
+// refused, but the batches before b still are (interrupted).
 func (w *Writer) Emit(ctx context.Context, b connectors.Batch) error {
 	if err := w.err(); err != nil {
 		return err
