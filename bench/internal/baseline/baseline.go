@@ -146,7 +146,7 @@ func (ws *Workers) Prepare(ctx context.Context, k *kafkaenv.Env, connectors map[
 			return err
 		}
 	}
-	return ws.marked(ctx, k, Of(connectors), connectors, mark, func(v Variant) error { return ws.Stop(v, connectors[v]) })
+	return ws.marked(ctx, k, connectors, mark, func(v Variant) error { return ws.Stop(v, connectors[v]) })
 }
 
 // Stream creates variant v's connector c and waits until it streams: it
@@ -158,7 +158,7 @@ func (ws *Workers) Stream(ctx context.Context, k *kafkaenv.Env, v Variant, c Con
 	if err := ws.w[v].Create(c.Name, c.config(v)); err != nil {
 		return err
 	}
-	return ws.marked(ctx, k, []Variant{v}, map[Variant]Connector{v: c}, mark, nil)
+	return ws.marked(ctx, k, map[Variant]Connector{v: c}, mark, nil)
 }
 
 // Stop stops variant v's connector c, which keeps its configuration and
@@ -170,11 +170,11 @@ func (ws *Workers) Stop(v Variant, c Connector) error { return ws.w[v].StopConne
 // failed; nil otherwise. It asks the worker's REST API each time.
 func (ws *Workers) Failed(v Variant, c Connector) error { return ws.w[v].Failed(c.Name) }
 
-// marked calls mark(1), mark(2), … every second until each connector of
-// variants has written a marker change to its marker topic, and then
-// done, when not nil, for that variant. It gives up after 3 minutes.
-func (ws *Workers) marked(ctx context.Context, k *kafkaenv.Env, variants []Variant, connectors map[Variant]Connector, mark func(n int) error, done func(Variant) error) error {
-	pending := slices.Clone(variants)
+// marked calls mark(1), mark(2), … every second until each of connectors
+// has written a marker change to its marker topic, and then done, when
+// not nil, for that connector's variant. It gives up after 3 minutes.
+func (ws *Workers) marked(ctx context.Context, k *kafkaenv.Env, connectors map[Variant]Connector, mark func(n int) error, done func(Variant) error) error {
+	pending := Of(connectors)
 	deadline := time.Now().Add(3 * time.Minute)
 	for n := 1; len(pending) > 0; n++ {
 		if time.Now().After(deadline) {
